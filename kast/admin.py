@@ -1,0 +1,37 @@
+"""The administrators' tool: staff accounts and clinics. No client content is registered here."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from kast.models import Clinic, Role, User
+
+admin.site.site_header = _("KAST administration")
+admin.site.site_title = _("KAST administration")
+
+
+@admin.register(Clinic)
+class ClinicAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(User)
+class StaffAdmin(UserAdmin):
+    list_display = ["username", "first_name", "last_name", "role", "clinic", "is_active"]
+    list_filter = ["role", "clinic", "is_active"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("Personal info"), {"fields": ["first_name", "last_name", "email"]}),
+        (_("Role and clinic"), {"fields": ["role", "clinic", "is_active"]}),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["username", "role", "clinic", "password1", "password2"]}),
+    ]
+    readonly_fields = ["last_login", "date_joined"]
+
+    def save_model(self, request, obj, form, change):
+        # Django's admin flags follow the role; the database refuses any other combination.
+        obj.is_staff = obj.is_superuser = obj.role == Role.ADMIN
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,23 @@
+"""Navigation derived from the role table, so the menu never offers a page that would refuse."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from kast.access import rule_for_name
+
+NAVIGATION = [
+    ("home", _("Start")),
+    ("clients:list", _("My clients")),
+    ("access_log", _("Access log")),
+    ("admin:index", _("Administration")),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    items = []
+    if user is not None and user.is_authenticated:
+        items = [(name, label) for name, label in NAVIGATION if rule_for_name(name).allows(user)]
+    return {"nav_items": items, "product_name": settings.SITE_NAME}

@@ -1,0 +1,38 @@
+"""Deny by default: every request must match a rule in kast.access.URL_RULES."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.core.exceptions import PermissionDenied
+
+from kast.access import rule_for
+from kast.models import AccessLogEntry
+from kast.services import access_log_record
+
+logger = logging.getLogger(__name__)
+
+
+class AccessPolicyMiddleware(LoginRequiredMiddleware):
+    """Django's LoginRequiredMiddleware, with the public allow-list and role rules taken from one table."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        rule = rule_for(match)
+        if rule is None:
+            logger.error("URL %r has no access rule in kast.access.URL_RULES; refused.", match.view_name)
+            raise PermissionDenied
+        if rule.public:
+            return None
+        if not request.user.is_authenticated:
+            return self.handle_no_permission(request, view_func)
+        if not rule.allows(request.user):
+            access_log_record(
+                request=request,
+                action=AccessLogEntry.Action.DENIED,
+                client_id=view_kwargs.get("client_id"),
+                object_type=match.view_name,
+            )
+            raise PermissionDenied
+        return None

@@ -1,0 +1,140 @@
+"""Cross-cutting records: clinics, staff with their role, and the append-only access log."""
+
+from __future__ import annotations
+
+import pghistory
+import pgtrigger
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+@pghistory.track()
+class Clinic(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    # Prefix of the clinic's client codes (GBG-2026-0042), so a code shows where a record lives.
+    code = models.CharField(
+        _("code"),
+        max_length=5,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z]{2,5}$", _("Two to five capital letters A–Z."))],
+        help_text=_("Two to five capital letters, used as the prefix of client codes."),
+    )
+
+    class Meta:
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(code__regex=r"^[A-Z]{2,5}$"), name="clinic_code_format"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    THERAPIST = "therapist", _("Therapist")
+    MANAGER = "manager", _("Unit manager")
+    ADMIN = "admin", _("System administrator")
+
+
+class StaffManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        # `createsuperuser` makes the IT department's first account: a system administrator.
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+@pghistory.track(exclude=["password", "last_login"])
+class User(AbstractUser):
+    """A member of staff. Every account has exactly one role; therapists and managers one clinic."""
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    clinic = models.ForeignKey(
+        Clinic,
+        verbose_name=_("clinic"),
+        on_delete=models.PROTECT,
+        related_name="staff",
+        null=True,
+        blank=True,
+        help_text=_("Required for therapists and unit managers. Administrators without a clinic serve all clinics."),
+    )
+
+    objects = StaffManager()
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="user_role_valid"),
+            models.CheckConstraint(
+                condition=models.Q(role=Role.ADMIN) | models.Q(clinic__isnull=False),
+                name="user_clinic_required_unless_admin",
+            ),
+            # Django's admin site is the administrators' tool only.
+            models.CheckConstraint(
+                condition=models.Q(role=Role.ADMIN) | models.Q(is_staff=False, is_superuser=False),
+                name="user_only_admins_are_staff",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_therapist(self) -> bool:
+        return self.role == Role.THERAPIST
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class AccessLogEntry(models.Model):
+    """One read or write of client data ("loggkontroll"). PostgreSQL refuses UPDATE and DELETE.
+
+    The client is kept as a bare id, not a foreign key: the log must outlive the record it
+    points at (retention removes clients, never their access history).
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed")
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Changed")
+        PRINT = "print", _("Printed")
+        EXPORT = "export", _("Exported")
+        DENIED = "denied", _("Denied")
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="access_log")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    clinic = models.ForeignKey(
+        Clinic, verbose_name=_("clinic"), on_delete=models.PROTECT, null=True, related_name="access_log"
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    client_id = models.UUIDField(_("client"), null=True, blank=True, db_index=True)
+    # What was touched, as "<app>.<model>" and its id; never a name or any content.
+    object_type = models.CharField(_("record type"), max_length=60, blank=True)
+    object_id = models.CharField(_("record id"), max_length=64, blank=True)
+    path = models.CharField(_("address"), max_length=300, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["clinic", "-at"], name="accesslog_clinic_at")]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.object_type}"

@@ -1,0 +1,8 @@
+"""Local development: `make run`. DEBUG on, a throwaway secret key unless one is set."""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("SECRET_KEY", "dev-only-insecure-key-never-used-in-production")
+
+from kast.settings.base import *  # noqa: E402,F403

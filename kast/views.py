@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from kast.selectors import access_log_visible_to
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "kast/home.html")
+
+
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return HttpResponse("database unavailable", status=503, content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def access_log(request: HttpRequest) -> HttpResponse:
+    page = Paginator(access_log_visible_to(request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "kast/access_log.html", {"page": page})

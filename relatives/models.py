@@ -1,0 +1,1 @@
+"""Models of the relatives app; built by its own issue."""

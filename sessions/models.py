@@ -1,0 +1,1 @@
+"""Models of the sessions app; built by its own issue."""
