@@ -8,9 +8,10 @@ confidential model's gate (e.g. `Client.objects.visible_to(user)`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.urls import ResolverMatch
+from django.urls import ResolverMatch, URLPattern, URLResolver, get_resolver
 
 from kast.models import Role
 
@@ -60,6 +61,24 @@ def rule_for_name(view_name: str) -> Rule | None:
 
 
 def rule_for(match: ResolverMatch) -> Rule | None:
-    if not match.url_name:
-        return None
+    # An unnamed pattern's view_name is its view's dotted path: covered only by a namespace rule.
     return rule_for_name(match.view_name)
+
+
+def url_view_names(patterns, namespace: str = "", route: str = "") -> Iterator[tuple[str, str]]:
+    """(view name, route) of every URL pattern, spelled as ResolverMatch.view_name spells it."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from url_view_names(pattern.url_patterns, inner, route + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield f"{namespace}{pattern.name or pattern.lookup_str}", route + str(pattern.pattern)
+
+
+def undeclared_urls(urlconf: str | None = None) -> list[str]:
+    """Routes whose view has no rule in URL_RULES: each one is a page nobody decided about."""
+    return [
+        f"{route} ({view_name})"
+        for view_name, route in url_view_names(get_resolver(urlconf).url_patterns)
+        if rule_for_name(view_name) is None
+    ]

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from kast.models import Clinic, Role, User
@@ -35,3 +36,6 @@ class StaffAdmin(UserAdmin):
         # Django's admin flags follow the role; the database refuses any other combination.
         obj.is_staff = obj.is_superuser = obj.role == Role.ADMIN
         super().save_model(request, obj, form, change)
+
+# Roles replace Django's groups and permissions; an unused screen is one less to secure.
+admin.site.unregister(Group)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.core.exceptions import PermissionDenied
 
@@ -36,3 +37,7 @@ class AccessPolicyMiddleware(LoginRequiredMiddleware):
             )
             raise PermissionDenied
         return None
+
+    def get_login_url(self, view_func):
+        # One login page for everything, also for the admin site (whose views name their own).
+        return settings.LOGIN_URL

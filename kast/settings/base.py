@@ -98,6 +98,7 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "kast.User"
+AUTHENTICATION_BACKENDS = ["kast.auth.StaffBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
