@@ -19,15 +19,14 @@ class Command(BaseCommand):
         for entry in po:
             if entry.obsolete:
                 continue
-            if entry.msgid_plural:
-                if not any(entry.msgstr_plural.values()):
-                    entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
-                    filled += 1
-            elif not entry.msgstr:
-                entry.msgstr = entry.msgid
-                filled += 1
-            if "fuzzy" in entry.flags:
+            # A fuzzy English entry is a stale guess by gettext: the msgid itself is right.
+            stale = "fuzzy" in entry.flags
+            if stale:
                 entry.flags.remove("fuzzy")
+            if entry.msgid_plural and (stale or not any(entry.msgstr_plural.values())):
+                entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
+                filled += 1
+            elif not entry.msgid_plural and (stale or not entry.msgstr):
                 entry.msgstr = entry.msgid
                 filled += 1
         po.save()
