@@ -29,7 +29,9 @@ class ClientQuerySet(models.QuerySet):
 @pghistory.track()
 class Client(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey("kast.Clinic", verbose_name=_("clinic"), on_delete=models.PROTECT, related_name="clients")
+    clinic = models.ForeignKey(
+        "kast.Clinic", verbose_name=_("clinic"), on_delete=models.PROTECT, related_name="clients"
+    )
     code = models.CharField(_("client code"), max_length=20, unique=True)
     responsible_therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL,

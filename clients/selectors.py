@@ -21,7 +21,12 @@ def get_client_for(request: HttpRequest, client_id: uuid.UUID, *, action: str = 
 
     Not visible and not existing look the same (404), so ids cannot be probed.
     """
-    client = Client.objects.visible_to(request.user).filter(pk=client_id).select_related("clinic", "responsible_therapist").first()
+    client = (
+        Client.objects.visible_to(request.user)
+        .filter(pk=client_id)
+        .select_related("clinic", "responsible_therapist")
+        .first()
+    )
     if client is None:
         access_log_record(
             request=request, action=AccessLogEntry.Action.DENIED, client_id=client_id, object_type="clients.client"

@@ -37,5 +37,6 @@ class StaffAdmin(UserAdmin):
         obj.is_staff = obj.is_superuser = obj.role == Role.ADMIN
         super().save_model(request, obj, form, change)
 
+
 # Roles replace Django's groups and permissions; an unused screen is one less to secure.
 admin.site.unregister(Group)

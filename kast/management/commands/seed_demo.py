@@ -8,7 +8,7 @@ from django.db import transaction
 
 from kast.models import Clinic, Role, User
 
-DEMO_PASSWORD = "kast-demo-2026"
+DEMO_PASSWORD = "kast-demo-2026"  # noqa: S105  (published in README; seed_demo refuses without DEBUG)
 
 CLINICS = [("Göteborg", "GBG"), ("Malmö", "MLM")]
 
