@@ -156,6 +156,7 @@ CSRF_COOKIE_SAMESITE = "Lax"
 
 # Client data must never reach an error report: every POST value and query string is masked.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "kast.logging.ConfidentialExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "kast.logging.ConfidentialExceptionReporter"
 
 LOGGING = {
     "version": 1,
