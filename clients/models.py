@@ -1,4 +1,8 @@
-"""The client record. Anonymous by design: the system-generated code is the identity."""
+"""The client record from first contact to treatment plan.
+
+Anonymous by design: the system-generated code (GBG-2026-0042) is the identity; names,
+personnummer and contact details are optional and hidden until deliberately shown.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,79 @@ import uuid
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kast.models import Role
+
+
+class Gender(models.TextChoices):
+    MAN = "man", _("Man")
+    WOMAN = "woman", _("Woman")
+    NON_BINARY = "non_binary", _("Non-binary")
+    OTHER = "other", _("Other")
+    NOT_STATED = "not_stated", _("Not stated")
+
+
+class Education(models.TextChoices):
+    GYMNASIUM = "gymnasium", _("Upper secondary school (gymnasium)")
+    UNIVERSITY = "university", _("University")
+    OTHER = "other", _("Other")
+    NOT_STATED = "not_stated", _("Not stated")
+
+
+class ContactMethod(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    WALK_IN = "walk_in", _("Walk-in")
+    OTHER = "other", _("Other")
+
+
+class ReferralSource(models.TextChoices):
+    SELF = "self", _("Self")
+    PARTNER = "partner", _("Partner's demand")
+    POLICE = "police", _("Police, after an intervention")
+    KRISCENTRUM = "kriscentrum", _("Kriscentrum för män")
+    HEALTH_CARE = "health_care", _("Health care")
+    SOCIAL_SERVICES = "social_services", _("Social services")
+    OTHER_AGENCY = "other_agency", _("Other agency")
+    OTHER = "other", _("Other")
+
+
+class TargetGroup(models.TextChoices):
+    BUYING_SEX = "buying_sex", _("Buying sexual services")
+    COMPULSIVE = "compulsive", _("Compulsive sexual behaviour")
+    RELATIVE = "relative", _("Relative or partner")
+    OTHER = "other", _("Other")
+
+
+class CaseStatus(models.TextChoices):
+    CONTACT = "contact", _("Contact")
+    ASSESSMENT = "assessment", _("Assessment")
+    IN_TREATMENT = "in_treatment", _("In treatment")
+    ENDED = "ended", _("Ended")
+    FOLLOWED_UP = "followed_up", _("Followed up")
+    REFERRED = "referred", _("Referred elsewhere")
+    CLOSED = "closed", _("Closed without treatment")
+
+
+#: The case workflow: status -> the statuses it may move to. The database enforces the same
+#: pairs on StatusChange (see its constraint), so no code path can skip a step.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    CaseStatus.CONTACT: (CaseStatus.ASSESSMENT, CaseStatus.REFERRED, CaseStatus.CLOSED),
+    CaseStatus.ASSESSMENT: (CaseStatus.IN_TREATMENT, CaseStatus.REFERRED, CaseStatus.CLOSED),
+    CaseStatus.IN_TREATMENT: (CaseStatus.ENDED,),
+    CaseStatus.ENDED: (CaseStatus.FOLLOWED_UP,),
+    CaseStatus.FOLLOWED_UP: (),
+    CaseStatus.REFERRED: (),
+    CaseStatus.CLOSED: (),
+}
+#: From these a returning client opens a new treatment period, which starts at CONTACT.
+FINISHED = (CaseStatus.ENDED, CaseStatus.FOLLOWED_UP, CaseStatus.REFERRED, CaseStatus.CLOSED)
 
 
 class ClientQuerySet(models.QuerySet):
@@ -32,7 +103,7 @@ class Client(models.Model):
     clinic = models.ForeignKey(
         "kast.Clinic", verbose_name=_("clinic"), on_delete=models.PROTECT, related_name="clients"
     )
-    code = models.CharField(_("client code"), max_length=20, unique=True)
+    code = models.CharField(_("client code"), max_length=20, unique=True, editable=False)
     responsible_therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("responsible therapist"),
@@ -42,7 +113,52 @@ class Client(models.Model):
     co_therapists = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("co-therapists"), related_name="co_therapist_for", blank=True
     )
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    # Identifying details: all optional, hidden on every screen until deliberately shown.
+    alias = models.CharField(_("first name or alias"), max_length=60, blank=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    personnummer = models.CharField(
+        _("personnummer or samordningsnummer"), max_length=13, blank=True, help_text=_("YYYYMMDD-NNNN")
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    protected_identity = models.BooleanField(
+        _("protected identity"),
+        default=False,
+        help_text=_("Only the responsible therapist can see the identifying details."),
+    )
+
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
+    gender = models.CharField(_("gender identity"), max_length=12, choices=Gender.choices, default=Gender.NOT_STATED)
+    in_relationship = models.BooleanField(_("lives in a relationship"), null=True, blank=True)
+    has_children = models.BooleanField(_("has children"), null=True, blank=True)
+    children_ages = ArrayField(
+        models.PositiveSmallIntegerField(), verbose_name=_("children's ages"), default=list, blank=True
+    )
+    occupation = models.CharField(_("occupation"), max_length=150, blank=True)
+    education = models.CharField(_("education"), max_length=12, choices=Education.choices, default=Education.NOT_STATED)
+
+    # Contact and referral
+    first_contact_date = models.DateField(_("date of first contact"), default=timezone.localdate)
+    contact_method = models.CharField(
+        _("contact made by"), max_length=10, choices=ContactMethod.choices, default=ContactMethod.PHONE
+    )
+    referral_source = models.CharField(
+        _("referred by"), max_length=20, choices=ReferralSource.choices, default=ReferralSource.SELF
+    )
+    reason = models.TextField(_("reason for contact, in the person's own words"), blank=True)
+    target_groups = ArrayField(
+        models.CharField(max_length=12, choices=TargetGroup.choices),
+        verbose_name=_("target groups"),
+        default=list,
+        blank=True,
+    )
+
+    status = models.CharField(_("status"), max_length=12, choices=CaseStatus.choices, default=CaseStatus.CONTACT)
+    next_contact_date = models.DateField(_("next planned contact"), null=True, blank=True)
+    # Optimistic locking: a save carries the version it was read at (see services).
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     objects = ClientQuerySet.as_manager()
 
@@ -50,7 +166,328 @@ class Client(models.Model):
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["clinic", "responsible_therapist"], name="client_clinic_therapist")]
+        indexes = [
+            models.Index(fields=["clinic", "responsible_therapist"], name="client_clinic_therapist"),
+            models.Index(fields=["clinic", "status"], name="client_clinic_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "personnummer"],
+                condition=~Q(personnummer=""),
+                name="client_personnummer_unique_per_clinic",
+                violation_error_message=_("A client with this personnummer is already registered at the clinic."),
+            ),
+            models.CheckConstraint(condition=Q(status__in=CaseStatus.values), name="client_status_valid"),
+            models.CheckConstraint(
+                condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900), name="client_birth_year_plausible"
+            ),
+            models.CheckConstraint(
+                condition=Q(personnummer="") | Q(personnummer__regex=r"^[0-9]{8}-[0-9]{4}$"),
+                name="client_personnummer_normalised",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.code
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        this_year = timezone.localdate().year
+        if self.birth_year and self.birth_year > this_year:
+            errors["birth_year"] = _("The birth year cannot be in the future.")
+        elif self.birth_year and self.children_ages:
+            # A parent is at least about 12 years older than their child.
+            oldest_possible = this_year - self.birth_year - 12
+            if max(self.children_ages) > oldest_possible:
+                errors["children_ages"] = _(
+                    "A child of %(age)s does not fit a client born in %(year)s. Check the ages and the birth year."
+                ) % {"age": max(self.children_ages), "year": self.birth_year}
+        if self.children_ages and self.has_children is False:
+            errors["children_ages"] = _("Ages are given, but 'has children' says no.")
+        therapist = self.responsible_therapist if self.responsible_therapist_id else None
+        if therapist is not None and (therapist.clinic_id != self.clinic_id or therapist.role != Role.THERAPIST):
+            errors["responsible_therapist"] = _("The responsible therapist must be a therapist at the client's clinic.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def current_episode_number(self) -> int:
+        return self.episodes.count()
+
+    def can_see_identity(self, user) -> bool:
+        """Protected identity: only the responsible therapist; otherwise everyone on the case."""
+        return not self.protected_identity or self.responsible_therapist_id == user.pk
+
+    def allowed_transitions(self) -> tuple[str, ...]:
+        return TRANSITIONS[self.status]
+
+    @property
+    def target_group_labels(self) -> list[str]:
+        return [TargetGroup(value).label for value in self.target_groups]
+
+
+class Episode(models.Model):
+    """A treatment period. A returning former client opens a new one on the same record."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="episodes")
+    number = models.PositiveSmallIntegerField(_("period"))
+    opened_on = models.DateField(_("opened"), default=timezone.localdate)
+    closed_on = models.DateField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("treatment period")
+        verbose_name_plural = _("treatment periods")
+        ordering = ["client", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "number"], name="episode_number_unique"),
+            models.UniqueConstraint(
+                fields=["client"], condition=Q(closed_on__isnull=True), name="episode_one_open_per_client"
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("opened_on")),
+                name="episode_closes_after_it_opens",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} #{self.number}"
+
+
+def _allowed_transition_pairs() -> Q:
+    pairs = Q(from_status="", to_status=CaseStatus.CONTACT)  # a new period starts at contact
+    for source, targets in TRANSITIONS.items():
+        if targets:
+            pairs |= Q(from_status=source, to_status__in=list(targets))
+    return pairs
+
+
+class StatusChange(models.Model):
+    """One step of the case workflow: who, when and why. Append-only by convention and by service."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="status_changes")
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(_("from"), max_length=12, choices=CaseStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=12, choices=CaseStatus.choices)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"), blank=True)
+    destination = models.CharField(_("referred to"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=_allowed_transition_pairs(), name="statuschange_allowed_transition"),
+            models.CheckConstraint(
+                condition=~Q(to_status=CaseStatus.REFERRED) | ~Q(destination=""),
+                name="statuschange_referral_has_destination",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class AssessmentDecision(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted for treatment")
+    REFERRED = "referred", _("Referred elsewhere")
+    NOT_NOW = "not_now", _("Not now")
+
+
+@pghistory.track()
+class AssessmentConversation(models.Model):
+    """The assessment conversation (bedömningssamtal) of one treatment period."""
+
+    episode = models.OneToOneField(Episode, on_delete=models.CASCADE, related_name="assessment")
+    held_on = models.DateField(_("held on"), default=timezone.localdate)
+    problem = models.TextField(_("the problem, as the client puts it"), blank=True)
+    goals = models.TextField(_("the client's goals for treatment"), blank=True)
+    assessment = models.TextField(_("the therapist's assessment"), blank=True)
+    decision = models.CharField(_("decision"), max_length=10, choices=AssessmentDecision.choices, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("assessment conversation")
+        verbose_name_plural = _("assessment conversations")
+
+    def __str__(self) -> str:
+        return f"{self.episode}"
+
+
+class InterviewSection(models.TextChoices):
+    """The deep-interview template (Mall för djupintervju), in the template's order."""
+
+    CHILDHOOD = "childhood", _("Childhood")
+    UPBRINGING = "upbringing", _("Upbringing: patterns and imprinting")
+    VULNERABILITY = "vulnerability", _("Vulnerability")
+    PUBERTY = "puberty", _("Puberty")
+    SEXUAL_DEBUT = "sexual_debut", _("Sexual debut")
+    SEXUAL_EXPERIENCES = "sexual_experiences", _("Sexual experiences")
+    FIRST_LOVE = "first_love", _("First love")
+    RELATIONSHIPS = "relationships", _("Relationships")
+    BEHAVIOUR_DEBUT = "behaviour_debut", _("Debut of buying sex or start of the compulsive behaviour")
+
+
+INTERVIEW_GUIDANCE = {
+    InterviewSection.CHILDHOOD: _("Where and how was it? Interests, school, friends, experiences."),
+    InterviewSection.UPBRINGING: _("Patterns and imprinting: which attitudes, behaviours and norms prevailed?"),
+    InterviewSection.VULNERABILITY: _("Experiences of being exposed or harmed, and by whom; losses early in life."),
+    InterviewSection.PUBERTY: _("How puberty was lived, and who the client could talk to."),
+    InterviewSection.SEXUAL_DEBUT: _("When, with whom and how it was experienced."),
+    InterviewSection.SEXUAL_EXPERIENCES: _("Later sexual experiences and what they have meant."),
+    InterviewSection.FIRST_LOVE: _("The first time the client fell in love."),
+    InterviewSection.RELATIONSHIPS: _("Relationships over the years: closeness, breaks, patterns."),
+    InterviewSection.BEHAVIOUR_DEBUT: _(
+        "When and how buying sex, or the compulsive behaviour, started; what was going on in life then."
+    ),
+}
+
+
+@pghistory.track()
+class DeepInterviewSection(models.Model):
+    """One section of the deep interview (djupintervju), written over several sessions."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="interview_sections")
+    section = models.CharField(_("section"), max_length=20, choices=InterviewSection.choices)
+    text = models.TextField(_("text"), blank=True)
+    done = models.BooleanField(_("done"), default=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("deep-interview section")
+        verbose_name_plural = _("deep-interview sections")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "section"], name="interview_section_unique"),
+            models.CheckConstraint(condition=Q(section__in=InterviewSection.values), name="interview_section_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_section_display()
+
+
+class FamilyRelation(models.TextChoices):
+    """How a person in the family map is related to the client; decides the genogram row."""
+
+    CLIENT = "client", _("The client")
+    GRANDPARENT = "grandparent", _("Grandparent")
+    PARENT = "parent", _("Parent")
+    STEP_PARENT = "step_parent", _("Step-parent")
+    PARENTS_PARTNER = "parents_partner", _("Parent's other partner")
+    AUNT_UNCLE = "aunt_uncle", _("Aunt or uncle")
+    SIBLING = "sibling", _("Sibling")
+    HALF_SIBLING = "half_sibling", _("Half-sibling")
+    PARTNER = "partner", _("Partner")
+    FORMER_PARTNER = "former_partner", _("Former partner")
+    COUSIN = "cousin", _("Cousin")
+    CHILD = "child", _("Child")
+    GRANDCHILD = "grandchild", _("Grandchild")
+    OTHER = "other", _("Other important person")
+
+
+GENERATION = {
+    FamilyRelation.GRANDPARENT: 0,
+    FamilyRelation.PARENT: 1,
+    FamilyRelation.STEP_PARENT: 1,
+    FamilyRelation.PARENTS_PARTNER: 1,
+    FamilyRelation.AUNT_UNCLE: 1,
+    FamilyRelation.CLIENT: 2,
+    FamilyRelation.SIBLING: 2,
+    FamilyRelation.HALF_SIBLING: 2,
+    FamilyRelation.PARTNER: 2,
+    FamilyRelation.FORMER_PARTNER: 2,
+    FamilyRelation.COUSIN: 2,
+    FamilyRelation.OTHER: 2,
+    FamilyRelation.CHILD: 3,
+    FamilyRelation.GRANDCHILD: 4,
+}
+
+
+class Sex(models.TextChoices):
+    """The genogram's symbol: square, circle, or a diamond for anyone else or unknown."""
+
+    MALE = "male", _("Male (square)")
+    FEMALE = "female", _("Female (circle)")
+    OTHER = "other", _("Other or unknown (diamond)")
+
+
+@pghistory.track()
+class FamilyMember(models.Model):
+    """A person in the client's family map (familjekarta)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="family_members")
+    label = models.CharField(
+        _("name or label"), max_length=60, help_text=_("A first name or a label such as 'Morfar'.")
+    )
+    relation = models.CharField(_("relation to the client"), max_length=16, choices=FamilyRelation.choices)
+    sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices, default=Sex.OTHER)
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
+    deceased = models.BooleanField(_("deceased"), default=False)
+    death_year = models.PositiveSmallIntegerField(_("year of death"), null=True, blank=True)
+    parents = models.ManyToManyField(
+        "self", symmetrical=False, related_name="children", blank=True, verbose_name=_("parents in the map")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("family member")
+        verbose_name_plural = _("family members")
+        ordering = ["birth_year", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["client"], condition=Q(relation="client"), name="family_one_client_node"),
+            models.CheckConstraint(condition=Q(relation__in=FamilyRelation.values), name="family_relation_valid"),
+            models.CheckConstraint(
+                condition=Q(death_year__isnull=True) | Q(deceased=True), name="family_death_year_only_if_deceased"
+            ),
+            models.CheckConstraint(
+                condition=Q(death_year__isnull=True)
+                | Q(birth_year__isnull=True)
+                | Q(death_year__gte=models.F("birth_year")),
+                name="family_death_after_birth",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def generation(self) -> int:
+        return GENERATION[self.relation]
+
+
+class RelationshipKind(models.TextChoices):
+    MARRIED = "married", _("Married")
+    COHABITING = "cohabiting", _("Cohabiting")
+    SEPARATED = "separated", _("Separated")
+    DIVORCED = "divorced", _("Divorced")
+    CLOSE = "close", _("Close")
+    DISTANT = "distant", _("Distant")
+    CONFLICT = "conflict", _("Conflict")
+    CUT_OFF = "cut_off", _("Cut off")
+    ABUSE = "abuse", _("Abuse")
+
+
+@pghistory.track()
+class FamilyRelationship(models.Model):
+    """A line in the genogram between two people of the same family map."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="family_relationships")
+    a = models.ForeignKey(FamilyMember, on_delete=models.CASCADE, related_name="+", verbose_name=_("person"))
+    b = models.ForeignKey(FamilyMember, on_delete=models.CASCADE, related_name="+", verbose_name=_("other person"))
+    kind = models.CharField(_("relationship"), max_length=12, choices=RelationshipKind.choices)
+
+    class Meta:
+        verbose_name = _("relationship")
+        verbose_name_plural = _("relationships")
+        constraints = [
+            models.CheckConstraint(condition=~Q(a=models.F("b")), name="relationship_two_people"),
+            models.UniqueConstraint(fields=["a", "b", "kind"], name="relationship_unique"),
+            models.CheckConstraint(condition=Q(kind__in=RelationshipKind.values), name="relationship_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.a_id}-{self.b_id} {self.kind}"

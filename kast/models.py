@@ -111,6 +111,7 @@ class AccessLogEntry(models.Model):
         PRINT = "print", _("Printed")
         EXPORT = "export", _("Exported")
         DENIED = "denied", _("Denied")
+        REVEAL = "reveal", _("Showed identity")
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="access_log")
