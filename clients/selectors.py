@@ -3,17 +3,43 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
-from clients.models import Client
+from clients import genogram
+from clients.models import (
+    INTERVIEW_GUIDANCE,
+    AssessmentConversation,
+    Client,
+    DeepInterviewSection,
+    FamilyMember,
+    FamilyRelationship,
+    InterviewSection,
+    StatusChange,
+)
 from kast.models import AccessLogEntry
 from kast.services import access_log_record
 
 
-def client_list_for(user) -> QuerySet[Client]:
-    return Client.objects.visible_to(user).select_related("responsible_therapist").order_by("code")
+def caseload_for(user) -> QuerySet[Client]:
+    """The therapist's caseload, next planned contact first (clients with none last)."""
+    return (
+        Client.objects.visible_to(user)
+        .select_related("responsible_therapist")
+        .order_by(F("next_contact_date").asc(nulls_last=True), "code")
+    )
+
+
+def caseload_search(user, query: str) -> QuerySet[Client]:
+    """By code or alias; protected identities are only searched by alias for their responsible therapist."""
+    query = query.strip()
+    by_alias = Q(alias__icontains=query) & (Q(protected_identity=False) | Q(responsible_therapist=user))
+    return caseload_for(user).filter(Q(code__icontains=query) | by_alias)
 
 
 def get_client_for(request: HttpRequest, client_id: uuid.UUID, *, action: str = AccessLogEntry.Action.VIEW) -> Client:
@@ -34,3 +60,105 @@ def get_client_for(request: HttpRequest, client_id: uuid.UUID, *, action: str = 
         raise Http404
     access_log_record(request=request, action=action, obj=client)
     return client
+
+
+def status_history(client: Client) -> QuerySet[StatusChange]:
+    return client.status_changes.select_related("by", "episode").order_by("at", "id")
+
+
+def current_assessment(client: Client) -> AssessmentConversation | None:
+    return (
+        AssessmentConversation.objects.filter(episode__client=client)
+        .select_related("episode", "updated_by")
+        .order_by("-episode__number")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class SectionRow:
+    key: str
+    title: str
+    guidance: str
+    entry: DeepInterviewSection | None
+
+    @property
+    def done(self) -> bool:
+        return bool(self.entry and self.entry.done)
+
+    @property
+    def started(self) -> bool:
+        return bool(self.entry and self.entry.text.strip())
+
+
+def interview_sections(client: Client) -> list[SectionRow]:
+    """All template sections in the template's order, with what has been written so far."""
+    entries = {e.section: e for e in client.interview_sections.select_related("updated_by")}
+    return [
+        SectionRow(key, label, str(INTERVIEW_GUIDANCE[key]), entries.get(key))
+        for key, label in InterviewSection.choices
+    ]
+
+
+def get_interview_section(client: Client, section: str) -> SectionRow:
+    if section not in InterviewSection.values:
+        raise Http404
+    entry = client.interview_sections.filter(section=section).select_related("updated_by").first()
+    return SectionRow(section, InterviewSection(section).label, str(INTERVIEW_GUIDANCE[section]), entry)
+
+
+def family_members(client: Client) -> list[FamilyMember]:
+    return list(client.family_members.prefetch_related("parents").order_by("birth_year", "label"))
+
+
+def family_relationships(client: Client) -> list[FamilyRelationship]:
+    return list(client.family_relationships.select_related("a", "b"))
+
+
+def get_family_member(client: Client, member_id: int) -> FamilyMember:
+    return get_object_or_404(client.family_members, pk=member_id)
+
+
+def get_family_relationship(client: Client, relationship_id: int) -> FamilyRelationship:
+    return get_object_or_404(client.family_relationships, pk=relationship_id)
+
+
+def genogram_svg(client: Client, members: list[FamilyMember], relationships: list[FamilyRelationship]) -> SafeString:
+    """The family map drawn on the server, so the page and the PDF show the same picture."""
+    people = [
+        genogram.Person(
+            id=str(m.pk),
+            label=m.label,
+            sex=m.sex,
+            generation=m.generation,
+            birth_year=m.birth_year,
+            death_year=m.death_year,
+            deceased=m.deceased,
+            is_client=m.relation == "client",
+            parents=tuple(str(p.pk) for p in m.parents.all()),
+        )
+        for m in members
+    ]
+    lines = [genogram.Relationship(a=str(r.a_id), b=str(r.b_id), kind=r.kind) for r in relationships]
+    svg = genogram.render_svg(
+        genogram.layout(people, lines),
+        title=_("Family map of %(code)s") % {"code": client.code},
+        description=_("Genogram with %(count)s people over the generations.") % {"count": len(people)},
+    )
+    # render_svg escapes every label (user input); tests/clients/test_genogram.py proves it.
+    return mark_safe(svg)  # noqa: S308
+
+
+def intake_summary(client: Client, *, include_name: bool) -> dict:
+    """Everything the intake PDF shows, read in a fixed number of queries."""
+    members = family_members(client)
+    relationships = family_relationships(client)
+    return {
+        "client": client,
+        "include_name": include_name,
+        "history": list(status_history(client)),
+        "assessment": current_assessment(client),
+        "sections": interview_sections(client),
+        "members": members,
+        "svg": genogram_svg(client, members, relationships) if members else "",
+    }

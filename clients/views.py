@@ -1,19 +1,292 @@
+"""Pages of the client record. Thin: gate, form, one service, then redirect or render."""
+
 from __future__ import annotations
 
 import uuid
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from clients.selectors import client_list_for, get_client_for
+from clients import selectors, services
+from clients.forms import (
+    AssessmentForm,
+    CaseloadFilter,
+    ClientDetailsForm,
+    ClientIdentityForm,
+    ClientRegisterForm,
+    ClientSearchForm,
+    FamilyMemberForm,
+    FamilyRelationshipForm,
+    IntakePrintForm,
+    InterviewSectionForm,
+    TransitionForm,
+)
+from clients.models import FINISHED, Client
+from clients.selectors import get_client_for
+from kast.locking import EditConflict
+from kast.pdf import pdf_response, render_pdf
+from kast.models import AccessLogEntry
+
+Action = AccessLogEntry.Action
 
 
 def client_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(client_list_for(request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "clients/client_list.html", {"page": page})
+    search = ClientSearchForm(request.POST or None)
+    if request.method == "POST" and search.is_valid():
+        clients = selectors.caseload_search(request.user, search.cleaned_data["q"])
+        caseload = CaseloadFilter(None, queryset=clients)
+    else:
+        caseload = CaseloadFilter(request.GET or None, queryset=selectors.caseload_for(request.user))
+        clients = caseload.qs
+    page = Paginator(clients, 50).get_page(request.GET.get("page"))
+    return render(request, "clients/client_list.html", {"page": page, "filter": caseload, "search": search})
+
+
+def client_register(request: HttpRequest) -> HttpResponse:
+    form = ClientRegisterForm(request.POST or None, clinic=request.user.clinic, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.client_register(request=request, data=form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Client %(code)s registered.") % {"code": client.code})
+            return redirect("clients:detail", client_id=client.pk)
+    return render(request, "clients/client_register.html", {"form": form})
 
 
 def client_detail(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = get_client_for(request, client_id)
-    return render(request, "clients/client_detail.html", {"client": client})
+    return render(request, "clients/client_detail.html", _detail_context(request, client))
+
+
+def _detail_context(request: HttpRequest, client: Client, **extra) -> dict:
+    sections = selectors.interview_sections(client)
+    return {
+        "client": client,
+        "co_therapists": list(client.co_therapists.all()),
+        "history": selectors.status_history(client),
+        "assessment": selectors.current_assessment(client),
+        "sections_done": sum(row.done for row in sections),
+        "sections_total": len(sections),
+        "transition_form": TransitionForm(client=client) if client.allowed_transitions() else None,
+        "can_reopen": client.status in FINISHED,
+        "can_see_identity": client.can_see_identity(request.user),
+        "print_form": IntakePrintForm(),
+        **extra,
+    }
+
+
+@require_POST
+def client_reveal_identity(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    """One deliberate click shows the identifying details, for this page view only, and is logged."""
+    client = get_client_for(request, client_id, action=Action.REVEAL)
+    if not client.can_see_identity(request.user):
+        messages.error(request, _("This client has a protected identity; only the responsible therapist can see it."))
+        return redirect("clients:detail", client_id=client.pk)
+    if request.htmx:
+        return render(request, "clients/_identity.html", {"client": client, "show_identity": True})
+    return render(request, "clients/client_detail.html", _detail_context(request, client, show_identity=True))
+
+
+def client_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    return _versioned_client_form(request, client, ClientDetailsForm, "clients/client_edit.html")
+
+
+def client_identity_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = get_client_for(request, client_id, action=Action.REVEAL)
+    if not client.can_see_identity(request.user):
+        messages.error(request, _("This client has a protected identity; only the responsible therapist can see it."))
+        return redirect("clients:detail", client_id=client.pk)
+    return _versioned_client_form(request, client, ClientIdentityForm, "clients/client_identity_edit.html")
+
+
+def _versioned_client_form(request, client, form_class, template) -> HttpResponse:
+    form = form_class(request.POST or None, instance=client, clinic=client.clinic)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            services.client_update(request=request, client=client, version=form.cleaned_data["version"], data=data)
+        except EditConflict:
+            form.add_error(None, _("Someone else saved this client while you were editing. Reload to see their changes."))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("clients:detail", client_id=client.pk)
+    return render(request, template, {"client": client, "form": form})
+
+
+@require_POST
+def client_transition(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = get_client_for(request, client_id, action=Action.UPDATE)
+    form = TransitionForm(request.POST, client=client)
+    if form.is_valid():
+        try:
+            services.client_transition(request=request, client=client, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The status is changed."))
+            return redirect("clients:detail", client_id=client.pk)
+    context = _detail_context(request, client, transition_form=form)
+    return render(request, "clients/client_detail.html", context, status=400)
+
+
+@require_POST
+def client_reopen(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = get_client_for(request, client_id, action=Action.UPDATE)
+    try:
+        episode = services.client_reopen(request=request, client=client, reason=request.POST.get("reason", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Treatment period %(number)s opened.") % {"number": episode.number})
+    return redirect("clients:detail", client_id=client.pk)
+
+
+def assessment_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    conversation = selectors.current_assessment(client)
+    if conversation is not None and conversation.episode.closed_on is not None and client.status not in FINISHED:
+        conversation = None  # a new treatment period gets a new assessment conversation
+    form = AssessmentForm(request.POST or None, instance=conversation)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("version", "destination")}
+        try:
+            services.assessment_save(
+                request=request,
+                client=client,
+                version=form.cleaned_data["version"],
+                data=data,
+                destination=form.cleaned_data["destination"],
+            )
+        except EditConflict:
+            form.add_error(None, _("Someone else saved this conversation while you were editing. Reload to see it."))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The assessment conversation is saved."))
+            return redirect("clients:detail", client_id=client.pk)
+    return render(request, "clients/assessment_edit.html", {"client": client, "form": form})
+
+
+def interview(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    return render(request, "clients/interview.html", {"client": client, "sections": selectors.interview_sections(client)})
+
+
+def interview_section(request: HttpRequest, client_id: uuid.UUID, section: str) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    row = selectors.get_interview_section(client, section)
+    initial = {"text": row.entry.text, "done": row.entry.done, "version": row.entry.version} if row.entry else {
+        "text": "",
+        "done": False,
+        "version": 0,
+    }
+    form = InterviewSectionForm(request.POST or None, initial=initial)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.interview_section_save(request=request, client=client, section=section, **form.cleaned_data)
+        except EditConflict as error:
+            # Nothing is overwritten: show both texts; the newer one becomes the base of a retry.
+            conflict = error.current
+            form = InterviewSectionForm(
+                data={"text": form.cleaned_data["text"], "done": form.cleaned_data["done"], "version": conflict.version}
+            )
+            form.is_valid()
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("“%(section)s” is saved.") % {"section": row.title})
+            return redirect("clients:interview", client_id=client.pk)
+    status = 409 if conflict else 200
+    return render(
+        request, "clients/interview_section.html", {"client": client, "row": row, "form": form, "conflict": conflict},
+        status=status,
+    )
+
+
+def family_map(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    member_form = FamilyMemberForm(request.POST or None, client=client)
+    if request.method == "POST" and member_form.is_valid():
+        services.family_member_save(request=request, client=client, data=member_form.cleaned_data)
+        messages.success(request, _("The person is added to the family map."))
+        return redirect("clients:family", client_id=client.pk)
+    return _family_page(request, client, member_form=member_form)
+
+
+def _family_page(request, client, *, member_form=None, relationship_form=None, status=200) -> HttpResponse:
+    members = selectors.family_members(client)
+    relationships = selectors.family_relationships(client)
+    context = {
+        "client": client,
+        "members": members,
+        "relationships": relationships,
+        "svg": selectors.genogram_svg(client, members, relationships),
+        "member_form": member_form or FamilyMemberForm(client=client),
+        "relationship_form": relationship_form or FamilyRelationshipForm(client=client),
+    }
+    return render(request, "clients/family_map.html", context, status=status)
+
+
+def family_member_edit(request: HttpRequest, client_id: uuid.UUID, member_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    member = selectors.get_family_member(client, member_id)
+    form = FamilyMemberForm(request.POST or None, instance=member, client=client)
+    if request.method == "POST" and form.is_valid():
+        services.family_member_save(request=request, client=client, data=form.cleaned_data, member=member)
+        messages.success(request, _("Saved."))
+        return redirect("clients:family", client_id=client.pk)
+    return render(request, "clients/family_member_edit.html", {"client": client, "member": member, "form": form})
+
+
+@require_POST
+def family_member_delete(request: HttpRequest, client_id: uuid.UUID, member_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    member = selectors.get_family_member(client, member_id)
+    try:
+        services.family_member_delete(request=request, member=member)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The person is removed from the family map."))
+    return redirect("clients:family", client_id=client.pk)
+
+
+@require_POST
+def relationship_add(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    form = FamilyRelationshipForm(request.POST, client=client)
+    if form.is_valid():
+        services.family_relationship_add(request=request, client=client, data=form.cleaned_data)
+        messages.success(request, _("The relationship is added."))
+        return redirect("clients:family", client_id=client.pk)
+    return _family_page(request, client, relationship_form=form, status=400)
+
+
+@require_POST
+def relationship_delete(request: HttpRequest, client_id: uuid.UUID, relationship_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    relationship = selectors.get_family_relationship(client, relationship_id)
+    services.family_relationship_delete(request=request, relationship=relationship)
+    messages.success(request, _("The relationship is removed."))
+    return redirect("clients:family", client_id=client.pk)
+
+
+def intake_pdf(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    """The intake summary for the paper file or supervision; the name only when asked for."""
+    client = get_client_for(request, client_id, action=Action.PRINT)
+    form = IntakePrintForm(request.POST or None)
+    include_name = form.is_valid() and form.cleaned_data["include_name"] and client.can_see_identity(request.user)
+    context = selectors.intake_summary(client, include_name=include_name)
+    pdf = render_pdf("clients/intake_pdf.html", {**context, "printed_by": request.user}, request=request)
+    return pdf_response(pdf, filename=f"{client.code}-intake.pdf")

@@ -42,8 +42,24 @@ URL_RULES: dict[str, Rule] = {
     "logout": ANY_STAFF,  #                  yes        yes      yes
     "password_change": ANY_STAFF,  #         yes        yes      yes
     "password_change_done": ANY_STAFF,  #    yes        yes      yes
+    # Client records: which records is the gate's job (Client.objects.visible_to).
     "clients:list": THERAPISTS,  #           yes        -        -
+    "clients:register": THERAPISTS,  #       yes        -        -
     "clients:detail": THERAPISTS,  #         yes        -        -
+    "clients:edit": THERAPISTS,  #           yes        -        -
+    "clients:identity_edit": THERAPISTS,  #  yes        -        -    (logged as "showed identity")
+    "clients:reveal_identity": THERAPISTS,  # yes       -        -    (logged as "showed identity")
+    "clients:transition": THERAPISTS,  #     yes        -        -
+    "clients:reopen": THERAPISTS,  #         yes        -        -
+    "clients:assessment": THERAPISTS,  #     yes        -        -
+    "clients:interview": THERAPISTS,  #      yes        -        -
+    "clients:interview_section": THERAPISTS,  # yes     -        -
+    "clients:family": THERAPISTS,  #         yes        -        -
+    "clients:family_member": THERAPISTS,  #  yes        -        -
+    "clients:family_member_delete": THERAPISTS,  # yes  -        -
+    "clients:relationship_add": THERAPISTS,  # yes      -        -
+    "clients:relationship_delete": THERAPISTS,  # yes   -        -
+    "clients:intake_pdf": THERAPISTS,  #     yes        -        -    (logged as "printed")
     "access_log": LOG_REVIEWERS,  #          -          yes      yes  (own clinic; no content)
     "admin:*": ADMINS,  #                    -          -        yes  (accounts and clinics only)
 }

@@ -28,13 +28,14 @@ def access_log_record(
     """Write one access-log row for the signed-in user's request.
 
     `obj` is the record touched; a client-owned record passes its client through `client_id`
-    (a Client passes itself). Only ids and the path go into the log, never content.
+    (a Client passes itself, records with a `client_id` field pass theirs). Only ids and the
+    path go into the log, never content.
     """
     user = request.user
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
-        if client_id is None and obj._meta.label_lower == "clients.client":
-            client_id = obj.pk
+        if client_id is None:
+            client_id = obj.pk if obj._meta.label_lower == "clients.client" else getattr(obj, "client_id", None)
     if client_id is not None:
         try:
             client_id = uuid.UUID(str(client_id))

@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "django_filters",
+    "django_htmx",
     "crispy_forms",
     "crispy_bootstrap5",
     "pgtrigger",
@@ -72,6 +75,7 @@ MIDDLEWARE = [
     # Deny by default: login required everywhere, then the role table in kast/access.py.
     "kast.middleware.AccessPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "pghistory.middleware.HistoryMiddleware",
@@ -172,6 +176,9 @@ LOGGING = {
     "loggers": {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # WeasyPrint narrates every layout step at INFO; only its warnings matter.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -1,0 +1,296 @@
+"""Forms of the client record. Friendly messages here; the database guarantees the same rules."""
+
+from __future__ import annotations
+
+import django_filters
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.contrib.postgres.forms import SimpleArrayField
+from django.utils.translation import gettext_lazy as _
+
+from clients.identity import normalize_personnummer
+from clients.models import (
+    TRANSITIONS,
+    AssessmentConversation,
+    AssessmentDecision,
+    CaseStatus,
+    Client,
+    FamilyMember,
+    FamilyRelation,
+    FamilyRelationship,
+    TargetGroup,
+)
+from kast.models import Role, User
+
+# Relatives get a record of their own (app `relatives`), so a client is never registered as one.
+CLIENT_TARGET_GROUPS = [(v, label) for v, label in TargetGroup.choices if v != TargetGroup.RELATIVE]
+
+IDENTITY_FIELDS = ["alias", "full_name", "personnummer", "phone", "email", "protected_identity"]
+DETAIL_FIELDS = [
+    "first_contact_date",
+    "contact_method",
+    "referral_source",
+    "reason",
+    "target_groups",
+    "birth_year",
+    "gender",
+    "in_relationship",
+    "has_children",
+    "children_ages",
+    "occupation",
+    "education",
+    "responsible_therapist",
+    "co_therapists",
+    "next_contact_date",
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class VersionedForm(forms.Form):
+    """Carries the version the user opened, so a stale save is detected (optimistic locking)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+def _plain_helper() -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    return helper
+
+
+class ClientFormMixin:
+    """Shared set-up: therapists of the user's clinic, ISO dates, the target-group checkboxes."""
+
+    def setup(self, clinic) -> None:
+        therapists = User.objects.filter(clinic=clinic, role=Role.THERAPIST, is_active=True).order_by(
+            "first_name", "last_name"
+        )
+        self.clinic = clinic
+        if "responsible_therapist" in self.fields:
+            self.fields["responsible_therapist"].queryset = therapists
+            self.fields["co_therapists"].queryset = therapists
+            self.fields["co_therapists"].widget = forms.CheckboxSelectMultiple()
+        if "target_groups" in self.fields:
+            self.fields["target_groups"] = forms.MultipleChoiceField(
+                label=_("Target groups"),
+                choices=CLIENT_TARGET_GROUPS,
+                widget=forms.CheckboxSelectMultiple,
+                required=True,
+            )
+        if "children_ages" in self.fields:
+            self.fields["children_ages"] = SimpleArrayField(
+                forms.IntegerField(min_value=0, max_value=90),
+                label=_("Children's ages"),
+                required=False,
+                help_text=_("Separate with commas, e.g. 4, 9"),
+            )
+        self.helper = _plain_helper()
+
+    def clean_personnummer(self) -> str:
+        value = self.cleaned_data.get("personnummer", "").strip()
+        if not value:
+            return ""
+        normalised = normalize_personnummer(value)
+        others = Client.objects.filter(clinic=self.clinic, personnummer=normalised)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(_("A client with this personnummer is already registered at the clinic."))
+        return normalised
+
+
+class ClientRegisterForm(ClientFormMixin, forms.ModelForm):
+    class Meta:
+        model = Client
+        fields = [*DETAIL_FIELDS, *IDENTITY_FIELDS]
+        widgets = {
+            "first_contact_date": DateInput(),
+            "next_contact_date": DateInput(),
+            "reason": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, clinic, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.clinic = clinic  # model validation checks the therapist against it
+        self.setup(clinic)
+        self.fields["responsible_therapist"].initial = user.pk
+        self.fields["responsible_therapist"].required = True
+
+
+class ClientDetailsForm(ClientFormMixin, forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    class Meta:
+        model = Client
+        fields = DETAIL_FIELDS
+        widgets = ClientRegisterForm.Meta.widgets
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup(clinic)
+        self.fields["version"].initial = self.instance.version
+
+
+class ClientIdentityForm(ClientFormMixin, forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    class Meta:
+        model = Client
+        fields = IDENTITY_FIELDS
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup(clinic)
+        self.fields["version"].initial = self.instance.version
+
+
+class TransitionForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("New status"))
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    destination = forms.CharField(
+        label=_("Referred to"),
+        required=False,
+        max_length=150,
+        help_text=_("Only for a referral, e.g. Sexualmedicinskt Centrum."),
+    )
+
+    def __init__(self, *args, client: Client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_status"].choices = [(s, CaseStatus(s).label) for s in TRANSITIONS[client.status]]
+        self.helper = _plain_helper()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("to_status") == CaseStatus.REFERRED and not data.get("destination", "").strip():
+            self.add_error("destination", _("Say where the client is referred to."))
+        return data
+
+
+class AssessmentForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+    destination = TransitionForm.base_fields["destination"]
+
+    class Meta:
+        model = AssessmentConversation
+        fields = ["held_on", "problem", "goals", "assessment", "decision"]
+        widgets = {
+            "held_on": DateInput(),
+            "problem": forms.Textarea(attrs={"rows": 4}),
+            "goals": forms.Textarea(attrs={"rows": 4}),
+            "assessment": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version if self.instance.pk else 0
+        self.fields["decision"].help_text = _("A decision moves the case on: to treatment, a referral, or closed.")
+        self.helper = _plain_helper()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == AssessmentDecision.REFERRED and not data.get("destination", "").strip():
+            self.add_error("destination", _("Say where the client is referred to."))
+        return data
+
+
+class InterviewSectionForm(VersionedForm):
+    # strip=False: the text is stored exactly as written (leading spaces, blank lines and all).
+    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 16}), required=False, strip=False)
+    done = forms.BooleanField(label=_("This section is done"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _plain_helper()
+
+
+class FamilyMemberForm(forms.ModelForm):
+    class Meta:
+        model = FamilyMember
+        fields = ["label", "relation", "sex", "birth_year", "deceased", "death_year", "parents", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2}), "parents": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, client: Client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+        others = client.family_members.order_by("birth_year", "label")
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        self.fields["parents"].queryset = others
+        self.fields["relation"].choices = [c for c in FamilyRelation.choices if c[0] != FamilyRelation.CLIENT]
+        if self.instance.relation == FamilyRelation.CLIENT:
+            del self.fields["relation"]
+        self.helper = _plain_helper()
+
+    def clean(self):
+        data = super().clean()
+        from django.utils import timezone
+
+        this_year = timezone.localdate().year
+        birth, death = data.get("birth_year"), data.get("death_year")
+        if birth and birth > this_year:
+            self.add_error("birth_year", _("The birth year cannot be in the future."))
+        if death and not data.get("deceased"):
+            self.add_error("death_year", _("A year of death needs 'deceased' to be ticked."))
+        if death and (death > this_year or (birth and death < birth)):
+            self.add_error("death_year", _("The year of death must be between the birth year and this year."))
+        if len(data.get("parents") or []) > 2:
+            self.add_error("parents", _("Choose at most two parents."))
+        return data
+
+
+class FamilyRelationshipForm(forms.ModelForm):
+    class Meta:
+        model = FamilyRelationship
+        fields = ["a", "kind", "b"]
+
+    def __init__(self, *args, client: Client, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = client.family_members.order_by("birth_year", "label")
+        self.fields["a"].queryset = members
+        self.fields["b"].queryset = members
+        self.helper = _plain_helper()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("a") and data.get("a") == data.get("b"):
+            self.add_error("b", _("Choose two different people."))
+        return data
+
+
+class CaseloadFilter(django_filters.FilterSet):
+    # django-filter ships no Swedish catalogue: every label and empty label is ours.
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=CaseStatus.choices, empty_label=_("All statuses"))
+    target_group = django_filters.ChoiceFilter(
+        label=_("Target group"),
+        choices=CLIENT_TARGET_GROUPS,
+        empty_label=_("All target groups"),
+        method="filter_target_group",
+    )
+
+    class Meta:
+        model = Client
+        fields = ["status"]
+
+    def filter_target_group(self, queryset, name, value):
+        return queryset.filter(target_groups__contains=[value])
+
+
+class ClientSearchForm(forms.Form):
+    """Sent by POST, so a searched alias never lands in a URL, a browser history or a log."""
+
+    q = forms.CharField(label=_("Search by code or alias"), max_length=60)
+
+
+class IntakePrintForm(forms.Form):
+    include_name = forms.BooleanField(
+        label=_("Include the name on the printout"),
+        required=False,
+        help_text=_("Without it, the printout identifies the client by code only."),
+    )

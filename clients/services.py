@@ -1,0 +1,252 @@
+"""Writes of the client record. Each is one transaction, validates first and writes the access log."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.models import (
+    FINISHED,
+    TRANSITIONS,
+    AssessmentConversation,
+    AssessmentDecision,
+    CaseStatus,
+    Client,
+    DeepInterviewSection,
+    Episode,
+    FamilyMember,
+    FamilyRelation,
+    Gender,
+    Sex,
+    StatusChange,
+)
+from kast.locking import EditConflict, save_versioned
+from kast.models import AccessLogEntry, Clinic
+from kast.services import access_log_record
+
+Action = AccessLogEntry.Action
+
+#: The decision of the assessment conversation moves the case on (from assessment).
+DECISION_STATUS = {
+    AssessmentDecision.ACCEPTED: CaseStatus.IN_TREATMENT,
+    AssessmentDecision.REFERRED: CaseStatus.REFERRED,
+    AssessmentDecision.NOT_NOW: CaseStatus.CLOSED,
+}
+#: Leaving treatment (or never entering it) closes the treatment period.
+CLOSES_EPISODE = (CaseStatus.ENDED, CaseStatus.REFERRED, CaseStatus.CLOSED)
+
+_SEX_FOR_GENDER = {Gender.MAN: Sex.MALE, Gender.WOMAN: Sex.FEMALE}
+
+
+def _next_code(clinic: Clinic, year: int) -> str:
+    """GBG-2026-0042: clinic, year of first contact, running number. Caller holds the clinic lock."""
+    prefix = f"{clinic.code}-{year}-"
+    last = Client.objects.filter(code__startswith=prefix).order_by("-code").values_list("code", flat=True).first()
+    number = int(re.sub(r"^.*-", "", last)) + 1 if last else 1
+    return f"{prefix}{number:04d}"
+
+
+def _current_episode(client: Client) -> Episode:
+    return client.episodes.order_by("-number").first()
+
+
+@transaction.atomic
+def client_register(*, request: HttpRequest, data: dict[str, Any]) -> Client:
+    """Register a new contact: the client, treatment period 1 at 'contact', and the family map's centre."""
+    by = request.user
+    co_therapists = data.pop("co_therapists", [])
+    clinic = Clinic.objects.select_for_update().get(pk=by.clinic_id)
+    client = Client(clinic=clinic, **data)
+    client.responsible_therapist = data.get("responsible_therapist") or by
+    client.code = _next_code(clinic, client.first_contact_date.year)
+    client.full_clean()
+    client.save()
+    client.co_therapists.set(co_therapists)
+    episode = Episode.objects.create(client=client, number=1, opened_on=client.first_contact_date)
+    StatusChange.objects.create(client=client, episode=episode, from_status="", to_status=CaseStatus.CONTACT, by=by)
+    FamilyMember.objects.create(
+        client=client,
+        relation=FamilyRelation.CLIENT,
+        label=client.code,
+        sex=_SEX_FOR_GENDER.get(client.gender, Sex.OTHER),
+        birth_year=client.birth_year,
+    )
+    access_log_record(request=request, action=Action.CREATE, obj=client)
+    return client
+
+
+@transaction.atomic
+def client_update(*, request: HttpRequest, client: Client, version: int, data: dict[str, Any]) -> Client:
+    """Change the client's details; refused with EditConflict if someone saved since `version`."""
+    co_therapists = data.pop("co_therapists", None)
+    for name, value in data.items():
+        setattr(client, name, value)
+    client.full_clean()
+    save_versioned(client, expected_version=version, fields=list(data))
+    if co_therapists is not None:
+        client.co_therapists.set(co_therapists)
+    access_log_record(request=request, action=Action.UPDATE, obj=client)
+    return client
+
+
+@transaction.atomic
+def client_transition(
+    *, request: HttpRequest, client: Client, to_status: str, reason: str = "", destination: str = ""
+) -> Client:
+    """Move the case one step along TRANSITIONS, recording who, when and why."""
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    if to_status not in TRANSITIONS[client.status]:
+        raise ValidationError(
+            {
+                "to_status": _("A case cannot go from “%(from)s” to “%(to)s”.")
+                % {"from": client.get_status_display(), "to": CaseStatus(to_status).label}
+            }
+        )
+    if to_status == CaseStatus.REFERRED and not destination.strip():
+        raise ValidationError({"destination": _("Say where the client is referred to.")})
+    episode = _current_episode(client)
+    StatusChange.objects.create(
+        client=client,
+        episode=episode,
+        from_status=client.status,
+        to_status=to_status,
+        by=request.user,
+        reason=reason,
+        destination=destination.strip(),
+    )
+    if to_status in CLOSES_EPISODE:
+        episode.closed_on = timezone.localdate()
+        episode.full_clean()
+        episode.save(update_fields=["closed_on"])
+    client.status = to_status
+    if to_status in FINISHED:
+        client.next_contact_date = None
+    client.save(update_fields=["status", "next_contact_date"])
+    access_log_record(request=request, action=Action.UPDATE, obj=client, reason=f"status:{to_status}")
+    return client
+
+
+@transaction.atomic
+def client_reopen(*, request: HttpRequest, client: Client, reason: str = "") -> Episode:
+    """A returning former client: a new treatment period on the same record, starting at contact."""
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    if client.status not in FINISHED:
+        raise ValidationError(_("A new treatment period can only start when the current one has finished."))
+    previous = _current_episode(client)
+    episode = Episode.objects.create(client=client, number=previous.number + 1)
+    StatusChange.objects.create(
+        client=client, episode=episode, from_status="", to_status=CaseStatus.CONTACT, by=request.user, reason=reason
+    )
+    client.status = CaseStatus.CONTACT
+    client.save(update_fields=["status"])
+    access_log_record(request=request, action=Action.UPDATE, obj=client, reason="new_period")
+    return episode
+
+
+@transaction.atomic
+def assessment_save(
+    *, request: HttpRequest, client: Client, version: int | None, data: dict[str, Any], destination: str = ""
+) -> AssessmentConversation:
+    """Save the assessment conversation of the current period; its decision moves the case on.
+
+    Opening the assessment moves a new contact to 'assessment'; a decision then moves it to
+    treatment, referral or closed, in the same transaction as the text.
+    """
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    episode = _current_episode(client)
+    conversation = AssessmentConversation.objects.filter(episode=episode).first()
+    if conversation is None:
+        conversation = AssessmentConversation(episode=episode, updated_by=request.user, **data)
+        conversation.full_clean()
+        conversation.save()
+    else:
+        for name, value in data.items():
+            setattr(conversation, name, value)
+        conversation.updated_by = request.user
+        conversation.updated_at = timezone.now()
+        conversation.full_clean()
+        save_versioned(conversation, expected_version=version or 0, fields=[*data, "updated_by", "updated_at"])
+    if client.status == CaseStatus.CONTACT:
+        client = client_transition(request=request, client=client, to_status=CaseStatus.ASSESSMENT)
+    decided = DECISION_STATUS.get(conversation.decision)
+    if decided and client.status == CaseStatus.ASSESSMENT:
+        client_transition(
+            request=request,
+            client=client,
+            to_status=decided,
+            reason=_("Decision of the assessment conversation"),
+            destination=destination,
+        )
+    access_log_record(request=request, action=Action.UPDATE, obj=conversation, client_id=client.pk)
+    return conversation
+
+
+@transaction.atomic
+def interview_section_save(
+    *, request: HttpRequest, client: Client, section: str, version: int, text: str, done: bool
+) -> DeepInterviewSection:
+    """Save one deep-interview section. Version 0 means 'first save'; a stale version raises EditConflict."""
+    by = request.user
+    if version == 0:
+        entry = DeepInterviewSection(client=client, section=section, text=text, done=done, updated_by=by)
+        entry.full_clean(validate_constraints=False)
+        try:
+            # Savepoint: a colleague's concurrent first save hits the unique constraint.
+            with transaction.atomic():
+                entry.save()
+        except IntegrityError:
+            raise EditConflict(DeepInterviewSection.objects.get(client=client, section=section)) from None
+    else:
+        entry = DeepInterviewSection.objects.get(client=client, section=section)
+        entry.text, entry.done, entry.updated_by, entry.updated_at = text, done, by, timezone.now()
+        entry.full_clean()
+        save_versioned(entry, expected_version=version, fields=["text", "done", "updated_by", "updated_at"])
+    access_log_record(request=request, action=Action.UPDATE, obj=entry)
+    return entry
+
+
+@transaction.atomic
+def family_member_save(
+    *, request: HttpRequest, client: Client, data: dict[str, Any], member: FamilyMember | None = None
+) -> FamilyMember:
+    """Add a person to the family map, or change one; the genogram is redrawn from the rows."""
+    parents = data.pop("parents", [])
+    member = member or FamilyMember(client=client)
+    for name, value in data.items():
+        setattr(member, name, value)
+    member.full_clean()
+    member.save()
+    member.parents.set([p for p in parents if p.client_id == client.pk and p.pk != member.pk])
+    access_log_record(request=request, action=Action.UPDATE, obj=member)
+    return member
+
+
+@transaction.atomic
+def family_member_delete(*, request: HttpRequest, member: FamilyMember) -> None:
+    if member.relation == FamilyRelation.CLIENT:
+        raise ValidationError(_("The client is the centre of the family map and cannot be removed."))
+    access_log_record(request=request, action=Action.UPDATE, obj=member)
+    member.delete()
+
+
+@transaction.atomic
+def family_relationship_add(*, request: HttpRequest, client: Client, data: dict[str, Any]) -> FamilyRelationship:
+    relationship = FamilyRelationship(client=client, **data)
+    if relationship.a.client_id != client.pk or relationship.b.client_id != client.pk:
+        raise ValidationError(_("Both people must be in this client's family map."))
+    relationship.full_clean()
+    relationship.save()
+    access_log_record(request=request, action=Action.UPDATE, obj=relationship)
+    return relationship
+
+
+@transaction.atomic
+def family_relationship_delete(*, request: HttpRequest, relationship: FamilyRelationship) -> None:
+    access_log_record(request=request, action=Action.UPDATE, obj=relationship)
+    relationship.delete()
