@@ -18,7 +18,8 @@ run: migrate ## Set up everything, load demo data and serve on http://127.0.0.1:
 	$(MANAGE) seed_demo
 	@echo ""
 	@echo "  KAST is starting on http://127.0.0.1:$(PORT)/"
-	@echo "  Demo logins (password for all: see README): behandlare1, behandlare2, behandlare3, enhetschef, admin"
+	@echo "  Demo logins: behandlare1, behandlare2 (Göteborg), behandlare3 (Malmö), enhetschef, admin"
+	@echo "  Password for all of them: kast-demo-2026"
 	@echo ""
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PGDATA = BASE_DIR / "var" / "pgdata"
 DATABASE_NAME = "kast"
 SUPERUSER = "postgres"
+
+# platformdirs warns on every start when XDG_RUNTIME_DIR is unset (as under CI); pgserver copes.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
 def socket_dir(pgdata: Path = PGDATA) -> str | None:
