@@ -103,8 +103,9 @@ def test_client_detail_query_count(client, therapist, client_record, size, djang
     ClientFactory.create_batch(size, responsible_therapist=therapist)
     client.force_login(therapist)
 
-    # 1 session, 2 user + clinic, 3 the client with clinic and responsible therapist, 4 insert the access-log entry
-    with django_assert_num_queries(4):
+    # 1 session, 2 user + clinic, 3 the client with clinic and responsible therapist, 4 insert the access-log entry,
+    # 5 co-therapists, 6 deep-interview sections, 7 current assessment conversation, 8 status history
+    with django_assert_num_queries(8):
         response = client.get(reverse("clients:detail", args=[client_record.pk]))
 
     assert response.status_code == 200
