@@ -144,6 +144,7 @@ def genogram_svg(client: Client, members: list[FamilyMember], relationships: lis
         genogram.layout(people, lines),
         title=_("Family map of %(code)s") % {"code": client.code},
         description=_("Genogram with %(count)s people over the generations.") % {"count": len(people)},
+        labels=genogram_legend_labels(),
     )
     # render_svg escapes every label (user input); tests/clients/test_genogram.py proves it.
     return mark_safe(svg)  # noqa: S308
@@ -161,4 +162,27 @@ def intake_summary(client: Client, *, include_name: bool) -> dict:
         "sections": interview_sections(client),
         "members": members,
         "svg": genogram_svg(client, members, relationships) if members else "",
+    }
+
+
+def genogram_legend_labels() -> dict[str, str]:
+    """The genogram legend in the user's language (the drawing module itself knows no gettext)."""
+    return {
+        "heading": _("Legend"),
+        "empty": _("The family map is empty."),
+        "male": _("man"),
+        "female": _("woman"),
+        "other": _("other or unknown"),
+        "deceased": _("deceased"),
+        "client": _("the client"),
+        "married": _("married"),
+        "cohabiting": _("cohabiting"),
+        "separated": _("separated"),
+        "divorced": _("divorced"),
+        genogram.UNSPECIFIED: _("parents, relationship not given"),
+        "close": _("close"),
+        "distant": _("distant"),
+        "conflict": _("conflict"),
+        "cut_off": _("cut off"),
+        "abuse": _("abuse"),
     }

@@ -29,8 +29,8 @@ from clients.forms import (
 from clients.models import FINISHED, Client
 from clients.selectors import get_client_for
 from kast.locking import EditConflict
-from kast.pdf import pdf_response, render_pdf
 from kast.models import AccessLogEntry
+from kast.pdf import pdf_response, render_pdf
 
 Action = AccessLogEntry.Action
 
@@ -114,7 +114,9 @@ def _versioned_client_form(request, client, form_class, template) -> HttpRespons
         try:
             services.client_update(request=request, client=client, version=form.cleaned_data["version"], data=data)
         except EditConflict:
-            form.add_error(None, _("Someone else saved this client while you were editing. Reload to see their changes."))
+            form.add_error(
+                None, _("Someone else saved this client while you were editing. Reload to see their changes.")
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -179,17 +181,23 @@ def assessment_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 
 def interview(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = get_client_for(request, client_id)
-    return render(request, "clients/interview.html", {"client": client, "sections": selectors.interview_sections(client)})
+    return render(
+        request, "clients/interview.html", {"client": client, "sections": selectors.interview_sections(client)}
+    )
 
 
 def interview_section(request: HttpRequest, client_id: uuid.UUID, section: str) -> HttpResponse:
     client = get_client_for(request, client_id)
     row = selectors.get_interview_section(client, section)
-    initial = {"text": row.entry.text, "done": row.entry.done, "version": row.entry.version} if row.entry else {
-        "text": "",
-        "done": False,
-        "version": 0,
-    }
+    initial = (
+        {"text": row.entry.text, "done": row.entry.done, "version": row.entry.version}
+        if row.entry
+        else {
+            "text": "",
+            "done": False,
+            "version": 0,
+        }
+    )
     form = InterviewSectionForm(request.POST or None, initial=initial)
     conflict = None
     if request.method == "POST" and form.is_valid():
@@ -209,7 +217,9 @@ def interview_section(request: HttpRequest, client_id: uuid.UUID, section: str) 
             return redirect("clients:interview", client_id=client.pk)
     status = 409 if conflict else 200
     return render(
-        request, "clients/interview_section.html", {"client": client, "row": row, "form": form, "conflict": conflict},
+        request,
+        "clients/interview_section.html",
+        {"client": client, "row": row, "form": form, "conflict": conflict},
         status=status,
     )
 
