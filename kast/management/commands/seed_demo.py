@@ -1,6 +1,8 @@
-"""Demo clinics and staff accounts for a development machine (refuses to run with DEBUG off)."""
+"""Demo clinics, staff accounts and fake clients for a development machine (refuses to run with DEBUG off)."""
 
 from __future__ import annotations
+
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -23,29 +25,79 @@ STAFF = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo clinics and staff accounts (idempotent). Development only."
+    help = (
+        "Create the demo clinics, staff accounts and the demo therapists' fake caseloads (idempotent); "
+        "--clients N adds N simple fake clients for load tests. Development only."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--clients",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Also add N simple fake clients, spread over the demo clinics' therapists.",
+        )
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("seed_demo only runs with DEBUG on: it creates accounts with a published password.")
-        with transaction.atomic():
-            clinics = {
-                code: Clinic.objects.update_or_create(code=code, defaults={"name": name})[0] for name, code in CLINICS
-            }
-            for username, first, last, role, clinic_code in STAFF:
-                user, _ = User.objects.update_or_create(
-                    username=username,
-                    defaults={
-                        "first_name": first,
-                        "last_name": last,
-                        "role": role,
-                        "clinic": clinics.get(clinic_code),
-                        "is_staff": role == Role.ADMIN,
-                        "is_superuser": role == Role.ADMIN,
-                        "is_active": True,
-                    },
+        if options["clients"] < 0:
+            raise CommandError("--clients must be zero or more.")
+        # Faker is a development dependency: imported only once we know this is a development machine.
+        from clients import demo
+
+        started = time.perf_counter()
+        try:
+            with transaction.atomic():
+                clinics = self._staff()
+                therapists = list(
+                    User.objects.filter(username__in=[s[0] for s in STAFF], role=Role.THERAPIST).order_by("username")
                 )
-                user.set_password(DEMO_PASSWORD)
-                user.full_clean()
-                user.save()
+                caseloads = demo.seed_demo_clients(therapists)
+                extra = demo.seed_bulk_clients(
+                    list(
+                        User.objects.filter(role=Role.THERAPIST, is_active=True, clinic__in=clinics.values()).order_by(
+                            "username"
+                        )
+                    ),
+                    options["clients"],
+                )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        seconds = time.perf_counter() - started
+
         self.stdout.write(f"Demo data ready: {len(CLINICS)} clinics, {len(STAFF)} staff accounts.")
+        if options["verbosity"] >= 2:
+            if caseloads.clients:
+                self.stdout.write(f"Demo caseloads: {caseloads.clients} clients for {len(therapists)} therapists.")
+            else:
+                self.stdout.write("Demo caseloads already there: left as they were.")
+        if options["clients"]:
+            clinics_part = ", ".join(f"{code} {n}" for code, n in sorted(extra.per_clinic.items()))
+            self.stdout.write(
+                f"Added {extra.clients} clients ({clinics_part}) with {extra.episodes} treatment periods "
+                f"and {extra.status_changes} status changes in {seconds:.1f} s."
+            )
+
+    def _staff(self) -> dict[str, Clinic]:
+        clinics = {
+            code: Clinic.objects.update_or_create(code=code, defaults={"name": name})[0] for name, code in CLINICS
+        }
+        for username, first, last, role, clinic_code in STAFF:
+            user, _ = User.objects.update_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "role": role,
+                    "clinic": clinics.get(clinic_code),
+                    "is_staff": role == Role.ADMIN,
+                    "is_superuser": role == Role.ADMIN,
+                    "is_active": True,
+                },
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.full_clean()
+            user.save()
+        return clinics
