@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Length
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from clients.models import (
     Episode,
     FamilyMember,
     FamilyRelation,
+    FamilyRelationship,
     Gender,
     Sex,
     StatusChange,
@@ -47,7 +49,13 @@ _SEX_FOR_GENDER = {Gender.MAN: Sex.MALE, Gender.WOMAN: Sex.FEMALE}
 def _next_code(clinic: Clinic, year: int) -> str:
     """GBG-2026-0042: clinic, year of first contact, running number. Caller holds the clinic lock."""
     prefix = f"{clinic.code}-{year}-"
-    last = Client.objects.filter(code__startswith=prefix).order_by("-code").values_list("code", flat=True).first()
+    # Longest first, then highest: "GBG-2026-10000" sorts below "GBG-2026-9999" as plain text.
+    last = (
+        Client.objects.filter(code__startswith=prefix)
+        .order_by(Length("code").desc(), "-code")
+        .values_list("code", flat=True)
+        .first()
+    )
     number = int(re.sub(r"^.*-", "", last)) + 1 if last else 1
     return f"{prefix}{number:04d}"
 
