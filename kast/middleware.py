@@ -1,4 +1,4 @@
-"""Deny by default: every request must match a rule in kast.access.URL_RULES."""
+"""Request middleware: deny-by-default access (kast.access.URL_RULES) and the UI language."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import logging
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.core.exceptions import PermissionDenied
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 from kast.access import rule_for
 from kast.models import AccessLogEntry
@@ -41,3 +43,14 @@ class AccessPolicyMiddleware(LoginRequiredMiddleware):
     def get_login_url(self, view_func):
         # One login page for everything, also for the admin site (whose views name their own).
         return settings.LOGIN_URL
+
+
+class SwedishFirstLocaleMiddleware(LocaleMiddleware):
+    """Swedish unless the user has chosen English in the footer (a cookie); the browser's
+    Accept-Language does not decide, since clinic PCs are often set up in English."""
+
+    def process_request(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
