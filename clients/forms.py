@@ -163,8 +163,26 @@ class TransitionForm(forms.Form):
 
     def __init__(self, *args, client: Client, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_status"].choices = [(s, CaseStatus(s).label) for s in TRANSITIONS[client.status]]
+        self.client = client
+        # Any status is accepted as input, so an impossible step gets the workflow's own message
+        # (clean_to_status) instead of "not one of the available choices"; only allowed steps are offered.
+        self.fields["to_status"].choices = CaseStatus.choices
+        # A blank first option, so no status is changed by a careless click on the button.
+        self.fields["to_status"].widget.choices = [
+            ("", _("Choose a new status")),
+            *((s, CaseStatus(s).label) for s in TRANSITIONS[client.status]),
+        ]
         self.helper = _plain_helper()
+
+    def clean_to_status(self) -> str:
+        to_status = self.cleaned_data["to_status"]
+        if to_status not in TRANSITIONS[self.client.status]:
+            raise forms.ValidationError(
+                _("A case cannot go from “%(from)s” to “%(to)s”."),
+                code="transition_not_allowed",
+                params={"from": self.client.get_status_display(), "to": CaseStatus(to_status).label},
+            )
+        return to_status
 
     def clean(self):
         data = super().clean()
