@@ -75,8 +75,9 @@ class ClientFormMixin:
         self.clinic = clinic
         if "responsible_therapist" in self.fields:
             self.fields["responsible_therapist"].queryset = therapists
-            self.fields["co_therapists"].queryset = therapists
+            # The widget first: setting the queryset is what hands the choices to the widget.
             self.fields["co_therapists"].widget = forms.CheckboxSelectMultiple()
+            self.fields["co_therapists"].queryset = therapists
         if "target_groups" in self.fields:
             self.fields["target_groups"] = forms.MultipleChoiceField(
                 label=_("Target groups"),

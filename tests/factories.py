@@ -5,7 +5,19 @@ from __future__ import annotations
 import factory
 from factory.django import DjangoModelFactory
 
-from clients.models import Client
+from clients.models import (
+    AssessmentConversation,
+    CaseStatus,
+    Client,
+    DeepInterviewSection,
+    Episode,
+    FamilyMember,
+    FamilyRelation,
+    FamilyRelationship,
+    RelationshipKind,
+    Sex,
+    StatusChange,
+)
 from kast.models import Clinic, Role, User
 
 factory.Faker._DEFAULT_LOCALE = "sv_SE"
@@ -41,3 +53,65 @@ class ClientFactory(DjangoModelFactory):
     clinic = factory.SelfAttribute("responsible_therapist.clinic")
     responsible_therapist = factory.SubFactory(UserFactory)
     code = factory.Sequence(lambda n: f"TST-2026-{n:04d}")
+
+
+def open_first_period(client: Client) -> Client:
+    """What `clients.services.client_register` adds to a new client: period 1 at contact, the family map's centre."""
+    episode = Episode.objects.create(client=client, number=1, opened_on=client.first_contact_date)
+    StatusChange.objects.create(
+        client=client, episode=episode, from_status="", to_status=CaseStatus.CONTACT, by=client.responsible_therapist
+    )
+    FamilyMember.objects.create(client=client, relation=FamilyRelation.CLIENT, label=client.code)
+    return client
+
+
+class FamilyMemberFactory(DjangoModelFactory):
+    class Meta:
+        model = FamilyMember
+        skip_postgeneration_save = True
+
+    client = factory.SubFactory(ClientFactory)
+    label = factory.Faker("first_name")
+    relation = FamilyRelation.SIBLING
+    sex = Sex.OTHER
+
+    @factory.post_generation
+    def parents(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.parents.set(extracted)
+
+
+class FamilyRelationshipFactory(DjangoModelFactory):
+    class Meta:
+        model = FamilyRelationship
+
+    client = factory.SelfAttribute("a.client")
+    a = factory.SubFactory(FamilyMemberFactory)
+    b = factory.SubFactory(FamilyMemberFactory, client=factory.SelfAttribute("..a.client"))
+    kind = RelationshipKind.MARRIED
+
+
+class DeepInterviewSectionFactory(DjangoModelFactory):
+    class Meta:
+        model = DeepInterviewSection
+
+    client = factory.SubFactory(ClientFactory)
+    section = "childhood"
+    text = factory.Faker("paragraph")
+    updated_by = factory.SelfAttribute("client.responsible_therapist")
+
+
+class AssessmentConversationFactory(DjangoModelFactory):
+    """The conversation of `client`'s current period (it must have one: see open_first_period)."""
+
+    class Meta:
+        model = AssessmentConversation
+
+    episode = factory.LazyAttribute(lambda o: o.client.episodes.order_by("-number").first())
+    problem = factory.Faker("paragraph")
+    goals = factory.Faker("paragraph")
+    assessment = factory.Faker("paragraph")
+    updated_by = factory.LazyAttribute(lambda o: o.client.responsible_therapist)
+
+    class Params:
+        client = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from django.urls import get_resolver, reverse
 
+from clients.models import FamilyMember, FamilyRelationship
 from kast.access import url_view_names
 from kast.models import AccessLogEntry
 
@@ -16,40 +17,78 @@ PERSONAS = ["anonymous", "therapist", "colleague", "other_clinic", "manager", "a
 
 LOGIN = "login"  # a 302 to the login page
 
-# url name, needs the client's id, expected status per persona (in PERSONAS order)
+#: The statuses of a page of one client record: the record is the responsible therapist's; to a colleague not on
+#: the case and to another clinic it does not exist (404, never a hint that it does); managers and administrators
+#: see no client records at all (403 from the role table).
+RECORD_PAGE = [LOGIN, 200, 404, 404, 403, 403]
+#: A POST-only view of a record answers a GET with 405 to every therapist, before any record is looked up, so it
+#: tells nobody whether the record exists (their POSTs get 404: tests/clients/test_visibility.py).
+RECORD_ACTION = [LOGIN, 405, 405, 405, 403, 403]
+
+# url name, which URL kwargs it takes (a key of KWARGS), expected status per persona (in PERSONAS order)
 MATRIX = [
-    ("home", False, [LOGIN, 200, 200, 200, 200, 200]),
-    ("healthz", False, [200, 200, 200, 200, 200, 200]),
+    ("home", None, [LOGIN, 200, 200, 200, 200, 200]),
+    ("healthz", None, [200, 200, 200, 200, 200, 200]),
     # A signed-in user asking for the login page is sent on to the start page.
-    ("login", False, [200, 302, 302, 302, 302, 302]),
+    ("login", None, [200, 302, 302, 302, 302, 302]),
     # Logging out is POST only; a GET is refused as a method, not as a role.
-    ("logout", False, [LOGIN, 405, 405, 405, 405, 405]),
-    ("password_change", False, [LOGIN, 200, 200, 200, 200, 200]),
-    ("password_change_done", False, [LOGIN, 200, 200, 200, 200, 200]),
+    ("logout", None, [LOGIN, 405, 405, 405, 405, 405]),
+    ("password_change", None, [LOGIN, 200, 200, 200, 200, 200]),
+    ("password_change_done", None, [LOGIN, 200, 200, 200, 200, 200]),
     # set_language on GET only redirects back.
-    ("set_language", False, [302, 302, 302, 302, 302, 302]),
-    ("clients:list", False, [LOGIN, 200, 200, 200, 403, 403]),
-    # Not visible and not existing look the same: 404, never a hint that the record exists.
-    ("clients:detail", True, [LOGIN, 200, 404, 404, 403, 403]),
-    ("access_log", False, [LOGIN, 403, 403, 403, 200, 200]),
-    ("admin:index", False, [LOGIN, 403, 403, 403, 403, 200]),
-    ("admin:kast_user_changelist", False, [LOGIN, 403, 403, 403, 403, 200]),
-    ("admin:kast_clinic_changelist", False, [LOGIN, 403, 403, 403, 403, 200]),
+    ("set_language", None, [302, 302, 302, 302, 302, 302]),
+    ("clients:list", None, [LOGIN, 200, 200, 200, 403, 403]),
+    ("clients:register", None, [LOGIN, 200, 200, 200, 403, 403]),
+    ("clients:detail", "client", RECORD_PAGE),
+    ("clients:edit", "client", RECORD_PAGE),
+    ("clients:identity_edit", "client", RECORD_PAGE),
+    ("clients:assessment", "client", RECORD_PAGE),
+    ("clients:interview", "client", RECORD_PAGE),
+    ("clients:interview_section", "section", RECORD_PAGE),
+    ("clients:family", "client", RECORD_PAGE),
+    ("clients:family_member", "member", RECORD_PAGE),
+    ("clients:intake_pdf", "client", RECORD_PAGE),
+    ("clients:reveal_identity", "client", RECORD_ACTION),
+    ("clients:transition", "client", RECORD_ACTION),
+    ("clients:reopen", "client", RECORD_ACTION),
+    ("clients:family_member_delete", "member", RECORD_ACTION),
+    ("clients:relationship_add", "client", RECORD_ACTION),
+    ("clients:relationship_delete", "relationship", RECORD_ACTION),
+    ("access_log", None, [LOGIN, 403, 403, 403, 200, 200]),
+    ("admin:index", None, [LOGIN, 403, 403, 403, 403, 200]),
+    ("admin:kast_user_changelist", None, [LOGIN, 403, 403, 403, 403, 200]),
+    ("admin:kast_clinic_changelist", None, [LOGIN, 403, 403, 403, 403, 200]),
 ]
 
+
+def _family(record) -> tuple[FamilyMember, FamilyRelationship]:
+    mother = FamilyMember.objects.create(client=record, label="Mamma", relation="parent")
+    father = FamilyMember.objects.create(client=record, label="Pappa", relation="parent")
+    return mother, FamilyRelationship.objects.create(client=record, a=father, b=mother, kind="married")
+
+
+#: How to build each URL's kwargs from `client_record` (sample rows of the record are made when needed).
+KWARGS = {
+    None: lambda record: None,
+    "client": lambda record: {"client_id": record.pk},
+    "section": lambda record: {"client_id": record.pk, "section": "childhood"},
+    "member": lambda record: {"client_id": record.pk, "member_id": _family(record)[0].pk},
+    "relationship": lambda record: {"client_id": record.pk, "relationship_id": _family(record)[1].pk},
+}
+
 CASES = [
-    pytest.param(name, needs_client, persona, expected, id=f"{name}-{persona}")
-    for name, needs_client, statuses in MATRIX
+    pytest.param(name, kwargs, persona, expected, id=f"{name}-{persona}")
+    for name, kwargs, statuses in MATRIX
     for persona, expected in zip(PERSONAS, statuses, strict=True)
 ]
 
 
-@pytest.mark.parametrize(("url_name", "needs_client", "persona", "expected"), CASES)
-def test_role_matrix(client, personas, client_record, url_name, needs_client, persona, expected):
+@pytest.mark.parametrize(("url_name", "kwargs", "persona", "expected"), CASES)
+def test_role_matrix(client, personas, client_record, url_name, kwargs, persona, expected):
     user = personas[persona]
     if user is not None:
         client.force_login(user)
-    url = reverse(url_name, kwargs={"client_id": client_record.pk} if needs_client else None)
+    url = reverse(url_name, kwargs=KWARGS[kwargs](client_record))
 
     response = client.get(url)
 
@@ -60,6 +99,10 @@ def test_role_matrix(client, personas, client_record, url_name, needs_client, pe
     assert response.status_code == expected
     if expected == 403:
         assert AccessLogEntry.objects.filter(user=user, action=AccessLogEntry.Action.DENIED, path=url).exists()
+    if expected == 404:
+        assert AccessLogEntry.objects.filter(
+            user=user, action=AccessLogEntry.Action.DENIED, path=url, client_id=client_record.pk
+        ).exists()
 
 
 def test_matrix_covers_every_url_outside_the_admin_site():
