@@ -206,15 +206,24 @@ class AssessmentForm(forms.ModelForm):
             "assessment": forms.Textarea(attrs={"rows": 4}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, decided: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version if self.instance.pk else 0
         self.fields["decision"].help_text = _("A decision moves the case on: to treatment, a referral, or closed.")
+        if decided:
+            # The case has moved on; its status history, not this field, changes from now on.
+            self.fields["decision"].disabled = True
+            self.fields["decision"].help_text = _("The case has moved on from the assessment; the decision stays.")
+            del self.fields["destination"]
         self.helper = _plain_helper()
 
     def clean(self):
         data = super().clean()
-        if data.get("decision") == AssessmentDecision.REFERRED and not data.get("destination", "").strip():
+        if (
+            "destination" in self.fields
+            and data.get("decision") == AssessmentDecision.REFERRED
+            and not data.get("destination", "").strip()
+        ):
             self.add_error("destination", _("Say where the client is referred to."))
         return data
 

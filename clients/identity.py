@@ -15,7 +15,7 @@ COORDINATION_DAY_OFFSET = 60
 
 
 def normalize_personnummer(value: str, *, today: datetime.date | None = None) -> str:
-    """'811218-9876', '198112189876' or '19811278-9872' -> 'YYYYMMDD-NNNN', or ValidationError.
+    """'811218-9876', '198112189876' or '19811278-9873' -> 'YYYYMMDD-NNNN', or ValidationError.
 
     The 12-digit form is what is stored, so the same person entered with 10 or 12 digits is
     caught by the per-clinic uniqueness constraint.
@@ -24,9 +24,7 @@ def normalize_personnummer(value: str, *, today: datetime.date | None = None) ->
     compact = personnummer.compact(value)
     digits = compact.replace("-", "").replace("+", "")
     if len(compact) not in (11, 13) or not digits.isdigit() or compact[-5] not in "-+":
-        raise ValidationError(
-            _("Enter the number as YYYYMMDD-NNNN or YYMMDD-NNNN."), code="personnummer_format"
-        )
+        raise ValidationError(_("Enter the number as YYYYMMDD-NNNN or YYMMDD-NNNN."), code="personnummer_format")
     day_index = -7  # position of the day's first digit in the compact form
     coordination = int(compact[day_index]) >= COORDINATION_DAY_OFFSET // 10
     as_birth = compact

@@ -81,6 +81,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     CaseStatus.REFERRED: (),
     CaseStatus.CLOSED: (),
 }
+#: While a case is here, the assessment conversation's decision can still be made or changed.
+UNDECIDED = (CaseStatus.CONTACT, CaseStatus.ASSESSMENT)
 #: From these a returning client opens a new treatment period, which starts at CONTACT.
 FINISHED = (CaseStatus.ENDED, CaseStatus.FOLLOWED_UP, CaseStatus.REFERRED, CaseStatus.CLOSED)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -42,10 +43,13 @@ def caseload_search(user, query: str) -> QuerySet[Client]:
     return caseload_for(user).filter(Q(code__icontains=query) | by_alias)
 
 
-def get_client_for(request: HttpRequest, client_id: uuid.UUID, *, action: str = AccessLogEntry.Action.VIEW) -> Client:
+def get_client_for(
+    request: HttpRequest, client_id: uuid.UUID, *, action: str | None = AccessLogEntry.Action.VIEW
+) -> Client:
     """The client, if the user may see it; writes the access-log entry either way.
 
-    Not visible and not existing look the same (404), so ids cannot be probed.
+    Not visible and not existing look the same (404), so ids cannot be probed. `action=None`
+    leaves the success entry to the caller (which knows better what is being read).
     """
     client = (
         Client.objects.visible_to(request.user)
@@ -58,7 +62,27 @@ def get_client_for(request: HttpRequest, client_id: uuid.UUID, *, action: str = 
             request=request, action=AccessLogEntry.Action.DENIED, client_id=client_id, object_type="clients.client"
         )
         raise Http404
-    access_log_record(request=request, action=action, obj=client)
+    if action is not None:
+        access_log_record(request=request, action=action, obj=client)
+    return client
+
+
+class IdentityProtected(PermissionDenied):
+    """The client is visible, but a protected identity keeps the details from this user."""
+
+    def __init__(self, client: Client):
+        super().__init__("protected identity")
+        self.client = client
+
+
+def get_client_identity_for(request: HttpRequest, client_id: uuid.UUID) -> Client:
+    """The client, for showing or changing identifying details: logged as "reveal", or as
+    "denied" when a protected identity keeps them from anyone but the responsible therapist."""
+    client = get_client_for(request, client_id, action=None)
+    if not client.can_see_identity(request.user):
+        access_log_record(request=request, action=AccessLogEntry.Action.DENIED, obj=client, reason="protected_identity")
+        raise IdentityProtected(client)
+    access_log_record(request=request, action=AccessLogEntry.Action.REVEAL, obj=client)
     return client
 
 

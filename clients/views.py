@@ -26,7 +26,7 @@ from clients.forms import (
     InterviewSectionForm,
     TransitionForm,
 )
-from clients.models import FINISHED, Client
+from clients.models import FINISHED, UNDECIDED, Client
 from clients.selectors import get_client_for
 from kast.locking import EditConflict
 from kast.models import AccessLogEntry
@@ -85,13 +85,18 @@ def _detail_context(request: HttpRequest, client: Client, **extra) -> dict:
 @require_POST
 def client_reveal_identity(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     """One deliberate click shows the identifying details, for this page view only, and is logged."""
-    client = get_client_for(request, client_id, action=Action.REVEAL)
-    if not client.can_see_identity(request.user):
-        messages.error(request, _("This client has a protected identity; only the responsible therapist can see it."))
-        return redirect("clients:detail", client_id=client.pk)
+    try:
+        client = selectors.get_client_identity_for(request, client_id)
+    except selectors.IdentityProtected as protected:
+        return _identity_protected(request, protected.client)
     if request.htmx:
         return render(request, "clients/_identity.html", {"client": client, "show_identity": True})
     return render(request, "clients/client_detail.html", _detail_context(request, client, show_identity=True))
+
+
+def _identity_protected(request: HttpRequest, client: Client) -> HttpResponse:
+    messages.error(request, _("This client has a protected identity; only the responsible therapist can see it."))
+    return redirect("clients:detail", client_id=client.pk)
 
 
 def client_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
@@ -100,10 +105,10 @@ def client_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 
 
 def client_identity_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
-    client = get_client_for(request, client_id, action=Action.REVEAL)
-    if not client.can_see_identity(request.user):
-        messages.error(request, _("This client has a protected identity; only the responsible therapist can see it."))
-        return redirect("clients:detail", client_id=client.pk)
+    try:
+        client = selectors.get_client_identity_for(request, client_id)
+    except selectors.IdentityProtected as protected:
+        return _identity_protected(request, protected.client)
     return _versioned_client_form(request, client, ClientIdentityForm, "clients/client_identity_edit.html")
 
 
@@ -158,7 +163,7 @@ def assessment_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     conversation = selectors.current_assessment(client)
     if conversation is not None and conversation.episode.closed_on is not None and client.status not in FINISHED:
         conversation = None  # a new treatment period gets a new assessment conversation
-    form = AssessmentForm(request.POST or None, instance=conversation)
+    form = AssessmentForm(request.POST or None, instance=conversation, decided=client.status not in UNDECIDED)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k not in ("version", "destination")}
         try:
@@ -167,7 +172,7 @@ def assessment_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 client=client,
                 version=form.cleaned_data["version"],
                 data=data,
-                destination=form.cleaned_data["destination"],
+                destination=form.cleaned_data.get("destination", ""),
             )
         except EditConflict:
             form.add_error(None, _("Someone else saved this conversation while you were editing. Reload to see it."))

@@ -237,6 +237,10 @@ def test_a_protected_identity_is_hidden_from_the_co_therapist(client, colleague,
     # Nor through the page that edits the identity.
     edit = client.get(reverse("clients:identity_edit", args=[named.pk]), follow=True)
     assert shows_identity(edit) == HIDDEN
+    # Both refusals are in the log as refusals, never as a showing.
+    assert not AccessLogEntry.objects.filter(user=colleague, action="reveal").exists()
+    denied = AccessLogEntry.objects.filter(user=colleague, action="denied", client_id=named.pk)
+    assert list(denied.values_list("reason", flat=True)) == ["protected_identity", "protected_identity"]
 
 
 def test_a_protected_identity_is_shown_to_the_responsible_therapist(client, therapist, colleague, named):

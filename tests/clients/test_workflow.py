@@ -474,3 +474,23 @@ def test_the_assessment_service_is_one_transaction(therapist, case):
     assert case.status == "contact"
     assert case.status_changes.count() == 1
     assert AccessLogEntry.objects.count() == 0
+
+
+def test_once_the_case_has_moved_on_the_decision_stays(client, therapist, case):
+    """Changing 'accepted' to 'referred' in treatment would leave the decision and the status disagreeing."""
+    client.force_login(therapist)
+    client.post(reverse("clients:assessment", args=[case.pk]), assessment_data(decision="accepted"))
+
+    response = client.post(
+        reverse("clients:assessment", args=[case.pk]),
+        assessment_data(decision="referred", destination="Sexualmedicinskt Centrum", goals="Nya mål", version="1"),
+    )
+
+    assert response.status_code == 302
+    conversation = AssessmentConversation.objects.get()
+    assert (conversation.decision, conversation.goals) == ("accepted", "Nya mål")
+    case.refresh_from_db()
+    assert case.status == "in_treatment"
+    form = client.get(reverse("clients:assessment", args=[case.pk])).context["form"]
+    assert form.fields["decision"].disabled
+    assert "destination" not in form.fields
