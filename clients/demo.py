@@ -783,7 +783,7 @@ class Faked:
 
         client_sex = SEX_FOR_GENDER.get(client.gender, Sex.OTHER)
         by = client.birth_year
-        me = add(FamilyRelation.CLIENT, client_sex, by, label=client.alias or "Klienten")
+        me = add(FamilyRelation.CLIENT, client_sex, by, label=client.code)
         father = add(FamilyRelation.PARENT, Sex.MALE, by - rng.randint(22, 40))
         mother = add(FamilyRelation.PARENT, Sex.FEMALE, by - rng.randint(20, 38))
         parent_links += [(me, father), (me, mother)]
@@ -1170,7 +1170,7 @@ def _client_node(client: Client) -> FamilyMember:
     """The centre of the family map, which every record has (client_register creates it too)."""
     return FamilyMember(
         client=client,
-        label=client.alias or "Klienten",
+        label=client.code,
         relation=FamilyRelation.CLIENT,
         sex=SEX_FOR_GENDER.get(client.gender, Sex.OTHER),
         birth_year=client.birth_year,

@@ -151,7 +151,7 @@ def test_clients_in_treatment_have_interview_and_three_generation_family_map(see
         assert {0, 1, 2} <= {m.generation for m in members}
         nodes = [m for m in members if m.relation == FamilyRelation.CLIENT]
         assert len(nodes) == 1
-        assert nodes[0].label == (client.alias or "Klienten")
+        assert nodes[0].label == client.code  # never the alias: the genogram is shown without a reveal
         # The client descends from both parents; the children are the client's.
         assert {p.relation for p in nodes[0].parents.all()} == {FamilyRelation.PARENT}
         assert len(nodes[0].parents.all()) == 2

@@ -192,3 +192,38 @@ def test_the_warning_check_would_catch_a_weasyprint_warning(caplog):
     HTML(string='<p style="colour: red">x</p>').write_pdf()
 
     assert [r.levelno for r in caplog.records if r.name.startswith("weasyprint")] != []
+
+
+def test_a_demo_client_with_a_complete_intake_prints_without_warnings(client, caplog, settings):
+    """The seeded demo data is what clinics try first: its full intakes must print cleanly."""
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    demo = (
+        Client.objects.filter(
+            status="in_treatment", protected_identity=False, responsible_therapist__username="behandlare1"
+        )
+        .order_by("code")
+        .first()
+    )
+    assert demo.interview_sections.count() == len(InterviewSection.values)
+    assert demo.family_members.count() >= 8
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    client.force_login(demo.responsible_therapist)
+
+    response = print_pdf(client, demo)
+
+    assert response.status_code == 200
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+    pages = pdf_pages(response)
+    assert len(pages) >= 3  # facts and interview, then the family map on a page of its own
+    for number, page in enumerate(pages, start=1):
+        assert HEADER in page
+        assert f"{number} / {len(pages)}" in page
+    text = " ".join(pages)
+    assert demo.code in pages[0]
+    for entry in demo.interview_sections.all():
+        first_words = " ".join(entry.text.split()[:4])
+        assert first_words in re.sub(r"\s+", " ", text)
+    assert demo.full_name not in text
