@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import django_filters
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.postgres.forms import SimpleArrayField
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.identity import normalize_personnummer
@@ -58,13 +58,6 @@ class VersionedForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
 
-def _plain_helper() -> FormHelper:
-    helper = FormHelper()
-    helper.form_tag = False
-    helper.disable_csrf = True
-    return helper
-
-
 class ClientFormMixin:
     """Shared set-up: therapists of the user's clinic, ISO dates, the target-group checkboxes."""
 
@@ -92,7 +85,6 @@ class ClientFormMixin:
                 required=False,
                 help_text=_("Separate with commas, e.g. 4, 9"),
             )
-        self.helper = _plain_helper()
 
     def clean_personnummer(self) -> str:
         value = self.cleaned_data.get("personnummer", "").strip()
@@ -173,7 +165,6 @@ class TransitionForm(forms.Form):
             ("", _("Choose a new status")),
             *((s, CaseStatus(s).label) for s in TRANSITIONS[client.status]),
         ]
-        self.helper = _plain_helper()
 
     def clean_to_status(self) -> str:
         to_status = self.cleaned_data["to_status"]
@@ -215,7 +206,6 @@ class AssessmentForm(forms.ModelForm):
             self.fields["decision"].disabled = True
             self.fields["decision"].help_text = _("The case has moved on from the assessment; the decision stays.")
             del self.fields["destination"]
-        self.helper = _plain_helper()
 
     def clean(self):
         data = super().clean()
@@ -232,10 +222,6 @@ class InterviewSectionForm(VersionedForm):
     # strip=False: the text is stored exactly as written (leading spaces, blank lines and all).
     text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 16}), required=False, strip=False)
     done = forms.BooleanField(label=_("This section is done"), required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = _plain_helper()
 
 
 class FamilyMemberForm(forms.ModelForm):
@@ -254,12 +240,9 @@ class FamilyMemberForm(forms.ModelForm):
         self.fields["relation"].choices = [c for c in FamilyRelation.choices if c[0] != FamilyRelation.CLIENT]
         if self.instance.relation == FamilyRelation.CLIENT:
             del self.fields["relation"]
-        self.helper = _plain_helper()
 
     def clean(self):
         data = super().clean()
-        from django.utils import timezone
-
         this_year = timezone.localdate().year
         birth, death = data.get("birth_year"), data.get("death_year")
         if birth and birth > this_year:
@@ -283,7 +266,6 @@ class FamilyRelationshipForm(forms.ModelForm):
         members = client.family_members.order_by("birth_year", "label")
         self.fields["a"].queryset = members
         self.fields["b"].queryset = members
-        self.helper = _plain_helper()
 
     def clean(self):
         data = super().clean()

@@ -212,10 +212,6 @@ class Client(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    @property
-    def current_episode_number(self) -> int:
-        return self.episodes.count()
-
     def can_see_identity(self, user) -> bool:
         """Protected identity: only the responsible therapist; otherwise everyone on the case."""
         return not self.protected_identity or self.responsible_therapist_id == user.pk
