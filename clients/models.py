@@ -224,6 +224,14 @@ class Client(models.Model):
         return [TargetGroup(value).label for value in self.target_groups]
 
 
+class EndReason(models.TextChoices):
+    GOAL_REACHED = "goal_reached", _("Goal reached")
+    CLIENT_ENDED = "client_ended", _("The client chose to end")
+    MOVED = "moved", _("Moved")
+    REFERRED_ON = "referred_on", _("Referred on")
+    OTHER = "other", _("Other")
+
+
 class Episode(models.Model):
     """A treatment period. A returning former client opens a new one on the same record."""
 
@@ -231,6 +239,7 @@ class Episode(models.Model):
     number = models.PositiveSmallIntegerField(_("period"))
     opened_on = models.DateField(_("opened"), default=timezone.localdate)
     closed_on = models.DateField(_("closed"), null=True, blank=True)
+    end_reason = models.CharField(_("why the treatment ended"), max_length=14, choices=EndReason.choices, blank=True)
 
     class Meta:
         verbose_name = _("treatment period")
@@ -244,6 +253,10 @@ class Episode(models.Model):
             models.CheckConstraint(
                 condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("opened_on")),
                 name="episode_closes_after_it_opens",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_reason="") | Q(end_reason__in=EndReason.values, closed_on__isnull=False),
+                name="episode_end_reason_when_closed",
             ),
         ]
 

@@ -60,6 +60,19 @@ URL_RULES: dict[str, Rule] = {
     "clients:relationship_add": THERAPISTS,  # yes      -        -
     "clients:relationship_delete": THERAPISTS,  # yes   -        -
     "clients:intake_pdf": THERAPISTS,  #     yes        -        -    (logged as "printed")
+    # Sessions and notes: which sessions is the gate's job (TherapySession.objects.visible_to).
+    "sessions:timeline": THERAPISTS,  #      yes        -        -
+    "sessions:new": THERAPISTS,  #           yes        -        -
+    "sessions:end_treatment": THERAPISTS,  # yes        -        -
+    "sessions:quick_log": THERAPISTS,  #     yes        -        -
+    "sessions:detail": THERAPISTS,  #        yes        -        -    (the note page)
+    "sessions:autosave": THERAPISTS,  #      yes        -        -    (the note's author only)
+    "sessions:addendum": THERAPISTS,  #      yes        -        -    (the note's author only)
+    "sessions:payment": THERAPISTS,  #       yes        -        -
+    "sessions:void": THERAPISTS,  #          yes        -        -
+    "sessions:book_next": THERAPISTS,  #     yes        -        -
+    "sessions:calendar": THERAPISTS,  #      yes        -        -    (their own feed address)
+    "sessions:calendar_feed": PUBLIC,  #     -          -        -    (the secret address is the key)
     "access_log": LOG_REVIEWERS,  #          -          yes      yes  (own clinic; no content)
     "admin:*": ADMINS,  #                    -          -        yes  (accounts and clinics only)
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pghistory
 import pgtrigger
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +21,24 @@ class Clinic(models.Model):
         unique=True,
         validators=[RegexValidator(r"^[A-Z]{2,5}$", _("Two to five capital letters A–Z."))],
         help_text=_("Two to five capital letters, used as the prefix of client codes."),
+    )
+    follow_up_months = models.PositiveSmallIntegerField(
+        _("follow-up conversation after (months)"),
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("How long after a treatment ends the follow-up conversation is due."),
+    )
+    long_term_follow_up_months = models.PositiveSmallIntegerField(
+        _("long-term check after (months)"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text=_("Offered when a treatment ends; the evaluation asks for measurements years later."),
+    )
+    draft_reminder_days = models.PositiveSmallIntegerField(
+        _("remind of unsigned notes after (days)"),
+        default=2,
+        validators=[MaxValueValidator(60)],
+        help_text=_("A draft older than this is listed to its author as a note to sign."),
     )
 
     class Meta:

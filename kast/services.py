@@ -24,6 +24,7 @@ def access_log_record(
     client_id: uuid.UUID | str | None = None,
     object_type: str = "",
     reason: str = "",
+    path: str | None = None,
 ) -> AccessLogEntry:
     """Write one access-log row for the signed-in user's request.
 
@@ -49,7 +50,7 @@ def access_log_record(
         client_id=client_id,
         object_type=object_type,
         object_id=str(obj.pk) if obj is not None else "",
-        path=request.path[:300],
+        path=(request.path if path is None else path)[:300],
         ip=client_ip(request),
         reason=reason,
     )

@@ -14,5 +14,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("access-log/", views.access_log, name="access_log"),
     path("clients/", include("clients.urls")),
+    path("", include("sessions.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,1 +1,399 @@
-"""Models of the sessions app; built by its own issue."""
+"""Treatment sessions and their notes: the appointment, the signed record of it, corrections, follow-ups.
+
+A note is final once signed: PostgreSQL itself refuses to change or delete a signed note, its
+themes or an addendum (see the triggers), so no route — form, crafted POST, admin, shell — can.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MAX_DURATION_MINUTES = 480
+
+
+class SessionKind(models.TextChoices):
+    INDIVIDUAL = "individual", _("Individual")
+    COUPLE = "couple", _("Couple: the client with their partner")
+    RELATIVE = "relative", _("Relative alone")
+    GROUP = "group", _("Group session for couples")
+    FOLLOW_UP = "follow_up", _("Follow-up conversation")
+    REMOTE = "remote", _("Phone or video")
+
+
+class Attendance(models.TextChoices):
+    BOOKED = "booked", _("Booked")
+    ATTENDED = "attended", _("Held")
+    CANCELLED_BY_CLIENT = "cancelled_client", _("Cancelled by the client")
+    CANCELLED_BY_CLINIC = "cancelled_clinic", _("Cancelled by the clinic")
+    NO_SHOW = "no_show", _("Did not come, without notice")
+
+
+#: Counted as a session held (fees, figures, follow-up done).
+HELD = (Attendance.ATTENDED,)
+#: Occupies the therapist's time, so another session at the same time is an overlap.
+OCCUPIES_TIME = (Attendance.BOOKED, Attendance.ATTENDED)
+
+
+class GuideTopic(models.TextChoices):
+    """The topics of the conversation guide (Samtalsguide KAST); each clinic starts with these."""
+
+    BEHAVIOUR = "behaviour", _("The behaviour and what brought the client now")
+    FUNCTION = "function", _("Function of the behaviour")
+    FEELINGS = "feelings", _("Feelings and the “escape room”")
+    NEED_PRACTICE = "need_practice", _("Need versus practice")
+    REPETITION = "repetition", _("Repetition compulsion")
+    PORNOGRAPHY = "pornography", _("Pornography")
+    SHAME = "shame", _("Guilt and shame")
+    PARTNER = "partner", _("Partner and relationship")
+    CHILDHOOD = "childhood", _("Childhood and family map")
+    CHILDREN = "children", _("Children and parenting")
+    STRATEGIES = "strategies", _("Strategies and tools")
+    MOTIVATION = "motivation", _("Motivation")
+    RELAPSE = "relapse", _("Relapse")
+
+
+#: The guide's questions, shown beside the note. Ask without blaming or moralising.
+GUIDE_QUESTIONS: dict[str, tuple[str, ...]] = {
+    GuideTopic.BEHAVIOUR: (
+        _("What made you get in touch just now?"),
+        _("Have you ever paid for sex?"),
+        _("Do you have a compulsive sexual behaviour that you have tried to stop without succeeding?"),
+        _("Do you define yourself as a sex addict?"),
+    ),
+    GuideTopic.FUNCTION: (
+        _("What function has the act or the behaviour had for you?"),
+        _("What was going on in your life the last time it happened?"),
+    ),
+    GuideTopic.FEELINGS: (
+        _("Which strong or painful feelings came before the act?"),
+        _("Where do you go when it hurts: what is your “escape room”?"),
+        _("Can you put a word to the feeling? (the alphabet of feelings)"),
+    ),
+    GuideTopic.NEED_PRACTICE: (
+        _("What is your need, and what is the practice, the thing you do?"),
+        _("How else could that need be met?"),
+    ),
+    GuideTopic.REPETITION: (
+        _("Do you recognise seeking rejection in close relationships?"),
+        _("When did you first feel that way? (see the deep interview)"),
+    ),
+    GuideTopic.PORNOGRAPHY: (
+        _("What kind of pornography do you watch?"),
+        _("Who do you identify with in what you see?"),
+        _("What would zero tolerance of pictures and text as support for masturbation mean for you?"),
+    ),
+    GuideTopic.SHAME: (
+        _("Where in the body do you feel the shame?"),
+        _("What would it mean to take responsibility without punishing yourself?"),
+    ),
+    GuideTopic.PARTNER: (
+        _("How is the relationship now?"),
+        _("What does your partner know, and how did they find out?"),
+    ),
+    GuideTopic.CHILDHOOD: (
+        _("Who were the important people when you grew up? (see the family map)"),
+        _("Which attitudes, behaviours and norms prevailed at home?"),
+    ),
+    GuideTopic.CHILDREN: (
+        _("How are the children, and what do they know?"),
+        _("Do the children need support of their own?"),
+    ),
+    GuideTopic.STRATEGIES: (
+        _("What have you done instead when the impulse came?"),
+        _("What helps you stay in relation to yourself and others?"),
+    ),
+    GuideTopic.MOTIVATION: (
+        _("Confirm the client's initiative and will to change."),
+        _("What do you want your life to look like in a year?"),
+    ),
+    GuideTopic.RELAPSE: (
+        _("What happened just before?"),
+        _("What can you learn from it, without blaming yourself?"),
+    ),
+}
+
+
+class Theme(models.Model):
+    """A theme a note can touch. Each clinic's list starts as the guide's topics and is theirs to edit."""
+
+    clinic = models.ForeignKey("kast.Clinic", verbose_name=_("clinic"), on_delete=models.CASCADE, related_name="themes")
+    # A guide topic keeps its translated name and questions; a clinic's own theme has its own.
+    topic = models.CharField(_("guide topic"), max_length=20, choices=GuideTopic.choices, blank=True)
+    name = models.CharField(
+        _("name"), max_length=80, blank=True, help_text=_("Leave empty to use the guide topic's name.")
+    )
+    questions = models.TextField(_("questions"), blank=True, help_text=_("One question per line."))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(
+        _("in use"), default=True, help_text=_("Themes already used in notes cannot be deleted, only taken out of use.")
+    )
+
+    class Meta:
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+        ordering = ["clinic", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "topic"], condition=~Q(topic=""), name="theme_topic_once"),
+            models.CheckConstraint(condition=~Q(topic="") | ~Q(name=""), name="theme_has_name"),
+            models.CheckConstraint(condition=Q(topic="") | Q(topic__in=GuideTopic.values), name="theme_topic_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or GuideTopic(self.topic).label
+
+    def question_list(self) -> list[str]:
+        own = [line.strip() for line in self.questions.splitlines() if line.strip()]
+        return own or [str(q) for q in GUIDE_QUESTIONS.get(self.topic, ())]
+
+
+class SessionFee(models.Model):
+    """What the clinic charges for a session of one kind (fees since 2010)."""
+
+    clinic = models.ForeignKey("kast.Clinic", verbose_name=_("clinic"), on_delete=models.CASCADE, related_name="fees")
+    kind = models.CharField(_("type"), max_length=12, choices=SessionKind.choices)
+    amount = models.DecimalField(_("fee (SEK)"), max_digits=7, decimal_places=2, validators=[MinValueValidator(0)])
+
+    class Meta:
+        verbose_name = _("session fee")
+        verbose_name_plural = _("session fees")
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "kind"], name="fee_once_per_kind"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="fee_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.amount}"
+
+
+class TherapySessionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> TherapySessionQuerySet:
+        """The one gate for reading sessions and notes: those of clients the user may see."""
+        from clients.models import Client
+
+        return self.filter(client__in=Client.objects.visible_to(user))
+
+    def in_record(self) -> TherapySessionQuerySet:
+        """Without the entries marked as wrongly recorded; they stay, but out of the normal view."""
+        return self.filter(voided_at__isnull=True)
+
+
+@pghistory.track(pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class TherapySession(models.Model):
+    """One booked or held session (behandlingssamtal). Never deleted: a mistake is marked, not erased."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey("kast.Clinic", on_delete=models.PROTECT, related_name="therapy_sessions")
+    client = models.ForeignKey(
+        "clients.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="therapy_sessions"
+    )
+    episode = models.ForeignKey(
+        "clients.Episode", verbose_name=_("treatment period"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("type"), max_length=12, choices=SessionKind.choices, default=SessionKind.INDIVIDUAL)
+    date = models.DateField(_("date"), default=timezone.localdate)
+    start_time = models.TimeField(_("start time"))
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("length (minutes)"), default=60, validators=[MinValueValidator(1), MaxValueValidator(MAX_DURATION_MINUTES)]
+    )
+    attendance = models.CharField(_("attendance"), max_length=16, choices=Attendance.choices, default=Attendance.BOOKED)
+    therapists = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("therapists"), related_name="therapy_sessions"
+    )
+    fee_charged = models.DecimalField(
+        _("fee charged (SEK)"), max_digits=7, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    fee_paid = models.BooleanField(_("fee paid"), default=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # "Felmarkerad": written on the wrong client. Kept, hidden from the normal view, logged.
+    voided_at = models.DateTimeField(_("marked as wrongly recorded"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    void_reason = models.TextField(_("why it is wrongly recorded"), blank=True)
+
+    objects = TherapySessionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["-date", "-start_time"]
+        indexes = [
+            models.Index(fields=["client", "date", "start_time"], name="session_client_date"),
+            models.Index(fields=["clinic", "date"], name="session_clinic_date"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1, duration_minutes__lte=MAX_DURATION_MINUTES),
+                name="session_duration_range",
+            ),
+            models.CheckConstraint(condition=Q(fee_charged__gte=0), name="session_fee_not_negative"),
+            models.CheckConstraint(condition=Q(kind__in=SessionKind.values), name="session_kind_valid"),
+            models.CheckConstraint(condition=Q(attendance__in=Attendance.values), name="session_attendance_valid"),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True, voided_by__isnull=True, void_reason="")
+                | (Q(voided_at__isnull=False, voided_by__isnull=False) & ~Q(void_reason="")),
+                name="session_void_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.start_time:%H:%M}"
+
+    def clean(self) -> None:
+        if self.attendance == Attendance.ATTENDED and self.date and self.date > timezone.localdate():
+            raise ValidationError({"attendance": _("A session in the future cannot have been held yet.")})
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
+
+    @property
+    def ends_at(self) -> int:
+        """Minutes after midnight, for overlap checks."""
+        return self.start_time.hour * 60 + self.start_time.minute + self.duration_minutes
+
+
+class Note(models.Model):
+    """The record of a session (journalanteckning): a draft until its author signs it, then final."""
+
+    session = models.OneToOneField(TherapySession, on_delete=models.PROTECT, related_name="note")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="notes"
+    )
+    text = models.TextField(_("note"), blank=True)
+    themes = models.ManyToManyField(Theme, through="NoteTheme", verbose_name=_("themes touched"), blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("last saved"), default=timezone.now)
+    signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        indexes = [models.Index(fields=["author", "signed_at"], name="note_author_signed")]
+        triggers = [
+            pgtrigger.Protect(
+                name="signed_note_is_final",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__signed_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class NoteTheme(models.Model):
+    note = models.ForeignKey(Note, on_delete=models.CASCADE)
+    # A theme in use is taken out of use, never deleted, so old notes keep their themes.
+    theme = models.ForeignKey(Theme, on_delete=models.PROTECT)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["note", "theme"], name="note_theme_once")]
+        triggers = [
+            pgtrigger.Trigger(
+                name="signed_note_themes_are_final",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                func="""
+                IF EXISTS (
+                    SELECT 1 FROM therapy_sessions_note
+                    WHERE id IN (NEW.note_id, OLD.note_id) AND signed_at IS NOT NULL
+                ) THEN
+                    RAISE EXCEPTION 'The themes of a signed note cannot change.' USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                RETURN NEW;
+                """,
+            ),
+        ]
+
+
+class Addendum(models.Model):
+    """A dated correction or addition to a signed note, by its author, shown with the original."""
+
+    note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT)
+    text = models.TextField(_("addendum"))
+    created_at = models.DateTimeField(_("written"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("addendum")
+        verbose_name_plural = _("addenda")
+        ordering = ["created_at", "id"]
+        triggers = [pgtrigger.Protect(name="addendum_is_final", operation=pgtrigger.Update | pgtrigger.Delete)]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="addendum_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.note_id} {self.created_at:%Y-%m-%d}"
+
+
+class FollowUpKind(models.TextChoices):
+    FOLLOW_UP = "follow_up", _("Follow-up conversation")
+    LONG_TERM = "long_term", _("Long-term check")
+
+
+@pghistory.track()
+class FollowUp(models.Model):
+    """A follow-up due after a treatment ended: the conversation at six months, a check years later."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="follow_ups")
+    episode = models.ForeignKey("clients.Episode", on_delete=models.CASCADE, related_name="follow_ups")
+    kind = models.CharField(_("type"), max_length=10, choices=FollowUpKind.choices)
+    due_on = models.DateField(_("due"))
+    done_on = models.DateField(_("done"), null=True, blank=True)
+    session = models.ForeignKey(
+        TherapySession, on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
+    )
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["due_on"]
+        indexes = [models.Index(fields=["due_on"], condition=Q(done_on__isnull=True), name="followup_open_due")]
+        constraints = [
+            models.UniqueConstraint(fields=["episode", "kind"], name="followup_once_per_period"),
+            models.CheckConstraint(condition=Q(kind__in=FollowUpKind.values), name="followup_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.due_on}"
+
+    def is_overdue(self, today=None) -> bool:
+        return self.done_on is None and self.due_on < (today or timezone.localdate())
+
+
+class CalendarFeed(models.Model):
+    """A therapist's secret calendar address. Only a hash is stored; revoking deletes the row."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

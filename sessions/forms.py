@@ -1,0 +1,169 @@
+"""Forms of sessions and notes. Friendly messages here; the database guarantees the same rules."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clients.forms import DateInput
+from clients.models import EndReason
+from clients.selectors import caseload_for
+from kast.models import Role, User
+from sessions.models import MAX_DURATION_MINUTES, Attendance, SessionKind, TherapySession, Theme
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
+class OverlapMixin:
+    """The "save anyway" box stays hidden until the service has found an overlap to confirm."""
+
+    def setup_overlap(self) -> None:
+        self.fields["allow_overlap"] = forms.BooleanField(
+            label=_("Save anyway: I know the times overlap"), required=False, widget=forms.HiddenInput
+        )
+
+    def ask_to_confirm_overlap(self, overlapping: list[TherapySession]) -> None:
+        self.fields["allow_overlap"].widget = forms.CheckboxInput()
+        times = ", ".join(f"{s.start_time:%H:%M}–{s.ends_at // 60:02d}:{s.ends_at % 60:02d}" for s in overlapping)
+        self.add_error(
+            "start_time",
+            _("Overlaps another session of the same therapist on this day (%(times)s). Check the time, or tick "
+              "“save anyway”.") % {"times": times},
+        )
+
+
+class SessionForm(OverlapMixin, forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+
+    class Meta:
+        model = TherapySession
+        fields = ["date", "start_time", "duration_minutes", "kind", "attendance", "therapists", "fee_charged", "fee_paid"]
+        widgets = {
+            "date": DateInput(),
+            "start_time": TimeInput(),
+            "duration_minutes": forms.NumberInput(attrs={"min": 1, "max": MAX_DURATION_MINUTES, "step": 5}),
+            "therapists": forms.CheckboxSelectMultiple(),
+        }
+        error_messages = {
+            "duration_minutes": {
+                "min_value": _("A session lasts at least one minute."),
+                "max_value": _("A session lasts at most %(limit_value)s minutes (8 hours)."),
+            },
+            "fee_charged": {"min_value": _("The fee cannot be negative.")},
+        }
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["therapists"].queryset = User.objects.filter(
+            clinic=clinic, role=Role.THERAPIST, is_active=True
+        ).order_by("first_name", "last_name")
+        self.fields["fee_charged"].required = False
+        self.fields["fee_charged"].help_text = _("Leave empty for the clinic's fee for this type of session.")
+        self.fields["version"].initial = self.instance.version if self.instance.pk else 0
+        self.setup_overlap()
+
+    def service_data(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k not in ("version", "allow_overlap")}
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 14}), required=False)
+    themes = forms.ModelMultipleChoiceField(
+        label=_("Themes touched"), queryset=Theme.objects.none(), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, themes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["themes"].queryset = themes
+
+
+class QuickLogForm(forms.Form):
+    """The start page's "log a session": the session just held, for one of my clients."""
+
+    client = forms.ModelChoiceField(label=_("Client"), queryset=None, empty_label=_("Choose a client"))
+    kind = forms.ChoiceField(label=_("Type"), choices=SessionKind.choices, initial=SessionKind.INDIVIDUAL)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = caseload_for(user).only("id", "code").order_by("code")
+        self.fields["client"].label_from_instance = lambda client: client.code
+
+    def service_data(self) -> dict:
+        """Held today, an hour ago on the quarter: the usual case; the note page lets it be corrected."""
+        start = timezone.localtime() - datetime.timedelta(hours=1)
+        start = start.replace(minute=start.minute - start.minute % 15, second=0, microsecond=0)
+        if start.date() != timezone.localdate():
+            start = start.replace(hour=0, minute=0)
+        return {
+            "kind": self.cleaned_data["kind"],
+            "date": timezone.localdate(),
+            "start_time": start.time(),
+            "attendance": Attendance.ATTENDED,
+        }
+
+
+class PaymentForm(forms.Form):
+    fee_paid = forms.BooleanField(label=_("Fee paid"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label=_("Addendum"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("A dated correction or addition. The signed note stays as it was."),
+    )
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the entry wrongly recorded?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        help_text=_("For example: written on the wrong client. The entry is kept and stays in the history."),
+    )
+
+
+class BookNextForm(OverlapMixin, forms.Form):
+    date = forms.DateField(label=_("Date"), widget=DateInput())
+    start_time = forms.TimeField(label=_("Start time"), widget=TimeInput())
+
+    def __init__(self, *args, after: TherapySession, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Same time next week: how most treatments run.
+        self.fields["date"].initial = after.date + datetime.timedelta(days=7)
+        self.fields["start_time"].initial = after.start_time
+        self.setup_overlap()
+
+    def clean_date(self) -> datetime.date:
+        date = self.cleaned_data["date"]
+        if date < timezone.localdate():
+            raise forms.ValidationError(_("A booking is for today or later."))
+        return date
+
+
+class EndTreatmentForm(forms.Form):
+    ended_on = forms.DateField(label=_("Treatment ended on"), widget=DateInput(), initial=timezone.localdate)
+    reason = forms.ChoiceField(label=_("Why the treatment ended"), choices=[("", "—"), *EndReason.choices])
+    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    long_term_check = forms.BooleanField(
+        label=_("Also plan a long-term check"),
+        required=False,
+        initial=True,
+        help_text=_("Years after the end, as the evaluation of KAST recommends."),
+    )
+
+    def clean_ended_on(self) -> datetime.date:
+        ended_on = self.cleaned_data["ended_on"]
+        if ended_on > timezone.localdate():
+            raise forms.ValidationError(_("A treatment cannot end in the future."))
+        return ended_on

@@ -1,0 +1,206 @@
+"""Reads of sessions and notes. Every one goes through TherapySession.objects.visible_to."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import CharField, Count, DateTimeField, ExpressionWrapper, F, Func, Q, QuerySet, Value
+from django.db.models.functions import Cast
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+
+from clients.models import Client, StatusChange
+from kast.models import AccessLogEntry, User
+from kast.services import access_log_record
+from sessions.models import Addendum, Attendance, CalendarFeed, FollowUp, Note, TherapySession, Theme
+
+#: Follow-ups show on the start page this many days before they are due.
+FOLLOW_UP_HORIZON_DAYS = 30
+
+
+def get_session_for(
+    request: HttpRequest, session_id: uuid.UUID, *, action: str | None = AccessLogEntry.Action.VIEW
+) -> TherapySession:
+    """The session with its note, if the user may see the client; 404 otherwise. Logged either way."""
+    session = (
+        TherapySession.objects.visible_to(request.user)
+        .filter(pk=session_id)
+        .select_related("client", "client__clinic", "episode", "note", "note__author", "created_by", "voided_by")
+        .first()
+    )
+    if session is None:
+        access_log_record(
+            request=request,
+            action=AccessLogEntry.Action.DENIED,
+            object_type="therapy_sessions.therapysession",
+            reason=f"session:{session_id}",
+        )
+        raise Http404
+    if action is not None:
+        access_log_record(request=request, action=action, obj=session)
+    return session
+
+
+def note_of(session: TherapySession) -> Note | None:
+    try:
+        return session.note
+    except Note.DoesNotExist:
+        return None
+
+
+def addenda(note: Note | None) -> list[Addendum]:
+    if note is None:
+        return []
+    return list(note.addenda.select_related("author"))
+
+
+def clinic_themes(clinic_id: int, *, keep: list[int] | tuple[int, ...] = ()) -> QuerySet[Theme]:
+    """The clinic's themes in use, plus any out-of-use theme a note already has (so it is not lost)."""
+    return Theme.objects.filter(clinic_id=clinic_id).filter(Q(active=True) | Q(pk__in=list(keep)))
+
+
+@dataclass
+class StartPage:
+    today: datetime.date
+    week_start: datetime.date
+    today_sessions: list[TherapySession] = field(default_factory=list)
+    week_sessions: list[TherapySession] = field(default_factory=list)
+    drafts: list[Note] = field(default_factory=list)
+    undocumented: list[TherapySession] = field(default_factory=list)
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    draft_reminder_days: int = 0
+
+    def draft_is_old(self, note: Note) -> bool:
+        return (self.today - note.session.date).days > self.draft_reminder_days
+
+
+def start_page_for(user: User, *, today: datetime.date | None = None) -> StartPage:
+    """The therapist's day: today's and this week's sessions, notes to write and sign, follow-ups due.
+
+    Four queries whatever the history's size: the week, the drafts, the undocumented, the follow-ups.
+    """
+    today = today or timezone.localdate()
+    week_start = today - datetime.timedelta(days=today.weekday())
+    mine = (
+        TherapySession.objects.visible_to(user)
+        .in_record()
+        .filter(therapists=user)
+        .select_related("client", "note")
+        .order_by("date", "start_time")
+    )
+    week = list(mine.filter(date__range=(week_start, week_start + datetime.timedelta(days=6))))
+    drafts = list(
+        Note.objects.filter(author=user, signed_at__isnull=True, session__voided_at__isnull=True)
+        .filter(session__in=TherapySession.objects.visible_to(user))
+        .select_related("session", "session__client")
+        .order_by("session__date", "session__start_time")
+    )
+    undocumented = list(
+        mine.filter(note__isnull=True, attendance__in=(Attendance.BOOKED, Attendance.ATTENDED)).filter(
+            Q(date__lt=today) | Q(date=today, attendance=Attendance.ATTENDED)
+        )
+    )
+    follow_ups = list(
+        FollowUp.objects.filter(
+            client__in=Client.objects.visible_to(user),
+            done_on__isnull=True,
+            due_on__lte=today + datetime.timedelta(days=FOLLOW_UP_HORIZON_DAYS),
+        )
+        .select_related("client")
+        .order_by("due_on")
+    )
+    return StartPage(
+        today=today,
+        week_start=week_start,
+        today_sessions=[s for s in week if s.date == today],
+        week_sessions=[s for s in week if s.date > today],
+        drafts=drafts,
+        undocumented=undocumented,
+        follow_ups=follow_ups,
+        draft_reminder_days=user.clinic.draft_reminder_days if user.clinic_id else 0,
+    )
+
+
+def _local_timestamp(date_field: str, time_field: str) -> Func:
+    """date + time read as local clinic time, as a timestamptz that sorts with real instants."""
+    return Func(
+        Value(settings.TIME_ZONE),
+        ExpressionWrapper(F(date_field) + F(time_field), output_field=DateTimeField()),
+        function="timezone",
+        output_field=DateTimeField(),
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str  # "session" or "status"
+    at: datetime.datetime
+    item: object
+
+
+def client_timeline(client: Client, *, include_voided: bool = False) -> QuerySet:
+    """(kind, id, at) of everything that happened on the case, newest first, as one SQL UNION.
+
+    Paginate it, then `timeline_entries` loads one page's records in one query per kind.
+    """
+    sessions = TherapySession.objects.filter(client=client)
+    if not include_voided:
+        sessions = sessions.in_record()
+    return (
+        sessions.annotate(entry_kind=Value("session"), entry_id=Cast("pk", CharField()), entry_at=_local_timestamp("date", "start_time"))
+        .values_list("entry_kind", "entry_id", "entry_at")
+        .union(
+            StatusChange.objects.filter(client=client)
+            .annotate(entry_kind=Value("status"), entry_id=Cast("pk", CharField()), entry_at=F("at"))
+            .values_list("entry_kind", "entry_id", "entry_at"),
+            all=True,
+        )
+        .order_by("-entry_at", "-entry_id")
+    )
+
+
+def timeline_entries(rows) -> list[TimelineEntry]:
+    """The records behind one page of client_timeline, in its order."""
+    rows = list(rows)
+    session_ids = [pk for kind, pk, _ in rows if kind == "session"]
+    status_ids = [int(pk) for kind, pk, _ in rows if kind == "status"]
+    loaded: dict[tuple[str, str], object] = {}
+    if session_ids:
+        for session in (
+            TherapySession.objects.filter(pk__in=session_ids)
+            .select_related("note", "note__author", "voided_by")
+            .annotate(addendum_count=Count("note__addenda"))
+        ):
+            loaded["session", str(session.pk)] = session
+    if status_ids:
+        for change in StatusChange.objects.filter(pk__in=status_ids).select_related("by", "episode"):
+            loaded["status", str(change.pk)] = change
+    return [TimelineEntry(kind, at, loaded[kind, pk]) for kind, pk, at in rows if (kind, pk) in loaded]
+
+
+def voided_count(client: Client) -> int:
+    return TherapySession.objects.filter(client=client, voided_at__isnull=False).count()
+
+
+def calendar_feed_user(token: str) -> User | None:
+    """The therapist a calendar address belongs to; None for an unknown, revoked or deactivated one."""
+    feed = CalendarFeed.objects.filter(token_hash=CalendarFeed.hash(token)).select_related("user").first()
+    if feed is None or not feed.user.is_active or not feed.user.is_therapist:
+        return None
+    return feed.user
+
+
+def calendar_sessions(user: User, *, today: datetime.date | None = None) -> QuerySet[TherapySession]:
+    """What the therapist's calendar shows: two months back, six ahead. Client codes only, never names."""
+    today = today or timezone.localdate()
+    return (
+        TherapySession.objects.visible_to(user)
+        .in_record()
+        .filter(therapists=user, date__range=(today - datetime.timedelta(days=60), today + datetime.timedelta(days=183)))
+        .select_related("client")
+        .only("id", "date", "start_time", "duration_minutes", "kind", "attendance", "client__code")
+        .order_by("date", "start_time")
+    )

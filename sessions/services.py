@@ -1,0 +1,355 @@
+"""Writes of sessions and notes. Each is one transaction, validates first and writes the access log."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.models import CaseStatus, Client, EndReason, Episode
+from clients.services import client_transition
+from kast.locking import EditConflict, save_versioned
+from kast.models import AccessLogEntry, Clinic, Role, User
+from kast.services import access_log_record
+from sessions.models import (
+    HELD,
+    OCCUPIES_TIME,
+    Addendum,
+    Attendance,
+    CalendarFeed,
+    FollowUp,
+    FollowUpKind,
+    GuideTopic,
+    Note,
+    SessionFee,
+    SessionKind,
+    TherapySession,
+    Theme,
+)
+
+Action = AccessLogEntry.Action
+
+#: Session facts that may still change once the note is signed (payment comes later).
+CHANGEABLE_AFTER_SIGNING = frozenset({"fee_paid"})
+
+
+class SessionOverlap(Exception):
+    """The therapist already has a session at that time. The caller may confirm and save anyway."""
+
+    def __init__(self, overlapping: list[TherapySession]):
+        super().__init__("overlapping sessions")
+        self.overlapping = overlapping
+
+
+def clinic_install_themes(clinic: Clinic) -> None:
+    """A new clinic's note themes: the conversation guide's topics, in the guide's order."""
+    Theme.objects.bulk_create(
+        [Theme(clinic=clinic, topic=topic, position=n) for n, topic in enumerate(GuideTopic.values, start=1)],
+        ignore_conflicts=True,
+    )
+
+
+def default_fee(clinic: Clinic, kind: str) -> Decimal:
+    fee = SessionFee.objects.filter(clinic=clinic, kind=kind).values_list("amount", flat=True).first()
+    return fee if fee is not None else Decimal(0)
+
+
+def overlapping_sessions(
+    *, therapists: Iterable[User], date: datetime.date, start_time: datetime.time, minutes: int, exclude=None
+) -> list[TherapySession]:
+    """Sessions of any of these therapists that share a minute with the given time on that day."""
+    start = start_time.hour * 60 + start_time.minute
+    candidates = (
+        TherapySession.objects.in_record()
+        .filter(date=date, therapists__in=list(therapists), attendance__in=OCCUPIES_TIME)
+        .exclude(pk=getattr(exclude, "pk", None))
+        .distinct()
+        .order_by("start_time")
+    )
+    end = start + minutes
+    return [s for s in candidates if start < s.ends_at and s.start_time.hour * 60 + s.start_time.minute < end]
+
+
+def _check_therapists(client: Client, therapists: list[User]) -> None:
+    if not therapists:
+        raise ValidationError({"therapists": _("Choose at least one therapist.")})
+    if any(t.clinic_id != client.clinic_id or t.role != Role.THERAPIST for t in therapists):
+        raise ValidationError({"therapists": _("Only therapists of the client's clinic can hold the session.")})
+
+
+def _check_overlap(session: TherapySession, therapists: list[User], *, allow_overlap: bool) -> None:
+    if allow_overlap or session.attendance not in OCCUPIES_TIME:
+        return
+    overlapping = overlapping_sessions(
+        therapists=therapists,
+        date=session.date,
+        start_time=session.start_time,
+        minutes=session.duration_minutes,
+        exclude=session,
+    )
+    if overlapping:
+        raise SessionOverlap(overlapping)
+
+
+def _current_episode(client: Client) -> Episode:
+    return client.episodes.order_by("-number").first()
+
+
+@transaction.atomic
+def session_create(
+    *, request: HttpRequest, client: Client, data: dict[str, Any], allow_overlap: bool = False
+) -> TherapySession:
+    """Book a session, or log one that was held. Raises SessionOverlap unless `allow_overlap`."""
+    data = dict(data)
+    therapists = list(data.pop("therapists", None) or [request.user])
+    if data.get("fee_charged") is None:
+        data["fee_charged"] = default_fee(client.clinic, data.get("kind", SessionKind.INDIVIDUAL))
+    session = TherapySession(
+        clinic_id=client.clinic_id, client=client, episode=_current_episode(client), created_by=request.user, **data
+    )
+    session.full_clean()
+    _check_therapists(client, therapists)
+    _check_overlap(session, therapists, allow_overlap=allow_overlap)
+    session.save()
+    session.therapists.set(therapists)
+    _follow_up_done_by(request, session)
+    access_log_record(request=request, action=Action.CREATE, obj=session)
+    return session
+
+
+def _note_of(session: TherapySession) -> Note | None:
+    try:
+        return session.note
+    except Note.DoesNotExist:
+        return None
+
+
+@transaction.atomic
+def session_update(
+    *, request: HttpRequest, session: TherapySession, version: int, data: dict[str, Any], allow_overlap: bool = False
+) -> TherapySession:
+    """Change the session's facts. Once its note is signed only the payment can change."""
+    data = dict(data)
+    therapists = data.pop("therapists", None)
+    note = Note.objects.filter(session=session).only("signed_at").first()
+    if note is not None and note.is_signed:
+        # Compared with what is stored: a bound form has already copied its input onto `session`.
+        stored = TherapySession.objects.get(pk=session.pk)
+        changed = {name for name, value in data.items() if getattr(stored, name) != value}
+        if therapists is not None and set(therapists) != set(stored.therapists.all()):
+            changed.add("therapists")
+        if changed - CHANGEABLE_AFTER_SIGNING:
+            raise ValidationError(_("The note is signed: the session's date, time and attendance can no longer change."))
+        therapists = None
+    for name, value in data.items():
+        setattr(session, name, value)
+    session.full_clean()
+    if therapists is not None:
+        _check_therapists(session.client, therapists)
+    _check_overlap(session, therapists or list(session.therapists.all()), allow_overlap=allow_overlap)
+    save_versioned(session, expected_version=version, fields=list(data))
+    if therapists is not None:
+        session.therapists.set(therapists)
+    _follow_up_done_by(request, session)
+    access_log_record(request=request, action=Action.UPDATE, obj=session)
+    return session
+
+
+def _writable_note(request: HttpRequest, session: TherapySession) -> Note | None:
+    note = _note_of(session)
+    if note is not None and note.author_id != request.user.pk:
+        raise PermissionDenied("only the author writes the note")
+    if note is not None and note.is_signed:
+        raise ValidationError(_("The note is signed and can no longer change. Write an addendum instead."))
+    return note
+
+
+@transaction.atomic
+def note_save(
+    *, request: HttpRequest, session: TherapySession, version: int, text: str, themes: Iterable[Theme] | None = None
+) -> Note:
+    """Save the draft. Version 0 starts the note; a stale version raises EditConflict (two tabs, two people)."""
+    if session.is_voided:
+        raise ValidationError(_("This session is marked as wrongly recorded."))
+    # Lock the session row: two first saves of the same note must not both start one.
+    TherapySession.objects.select_for_update().filter(pk=session.pk).first()
+    note = _writable_note(request, session)
+    now = timezone.now()
+    if note is None:
+        if version != 0:
+            raise EditConflict(Note(session=session, text="", version=0))
+        note = Note.objects.create(session=session, author=request.user, text=text, updated_at=now)
+    else:
+        note.text, note.updated_at = text, now
+        save_versioned(note, expected_version=version, fields=["text", "updated_at"])
+    if themes is not None:
+        note.themes.set([t for t in themes if t.clinic_id == session.clinic_id])
+    access_log_record(request=request, action=Action.UPDATE, obj=note, client_id=session.client_id)
+    return note
+
+
+@transaction.atomic
+def note_sign(*, request: HttpRequest, note: Note) -> Note:
+    """Sign the note: from now on PostgreSQL refuses any change to it."""
+    note = Note.objects.select_for_update().select_related("session").get(pk=note.pk)
+    if note.author_id != request.user.pk:
+        raise PermissionDenied("only the author signs the note")
+    if note.is_signed:
+        raise ValidationError(_("The note is already signed."))
+    if not note.text.strip():
+        raise ValidationError({"text": _("Write the note before signing it.")})
+    if note.session.attendance == Attendance.BOOKED:
+        raise ValidationError({"attendance": _("Say whether the session was held before signing the note.")})
+    note.signed_at = timezone.now()
+    note.save(update_fields=["signed_at"])
+    access_log_record(request=request, action=Action.UPDATE, obj=note, client_id=note.session.client_id, reason="signed")
+    return note
+
+
+@transaction.atomic
+def session_document(
+    *,
+    request: HttpRequest,
+    session: TherapySession,
+    session_version: int,
+    session_data: dict[str, Any],
+    note_version: int,
+    text: str,
+    themes: Iterable[Theme],
+    sign: bool,
+    allow_overlap: bool = False,
+) -> Note:
+    """The note page's one submit: the session's facts, the note, and its signature — all or nothing."""
+    session_update(
+        request=request, session=session, version=session_version, data=session_data, allow_overlap=allow_overlap
+    )
+    note = note_save(request=request, session=session, version=note_version, text=text, themes=themes)
+    if sign:
+        note = note_sign(request=request, note=note)
+    return note
+
+
+@transaction.atomic
+def addendum_add(*, request: HttpRequest, note: Note, text: str) -> Addendum:
+    """A dated correction below a signed note. Only its author writes one; the original stays as it was."""
+    if note.author_id != request.user.pk:
+        raise PermissionDenied("only the author adds to the note")
+    if not note.is_signed:
+        raise ValidationError(_("A draft is changed directly; an addendum follows a signed note."))
+    addendum = Addendum(note=note, author=request.user, text=text.strip())
+    addendum.full_clean()
+    addendum.save()
+    access_log_record(request=request, action=Action.UPDATE, obj=addendum, client_id=note.session.client_id)
+    return addendum
+
+
+@transaction.atomic
+def session_void(*, request: HttpRequest, session: TherapySession, reason: str) -> TherapySession:
+    """Mark an entry as wrongly recorded ("felmarkerad"): kept and logged, but out of the normal view."""
+    session = TherapySession.objects.select_for_update().get(pk=session.pk)
+    if session.is_voided:
+        raise ValidationError(_("This session is already marked as wrongly recorded."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the entry is wrongly recorded.")})
+    session.voided_at, session.voided_by, session.void_reason = timezone.now(), request.user, reason.strip()
+    session.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    FollowUp.objects.filter(session=session).update(session=None, done_on=None)
+    access_log_record(request=request, action=Action.UPDATE, obj=session, reason="voided")
+    return session
+
+
+def _follow_up_done_by(request: HttpRequest, session: TherapySession) -> None:
+    """A follow-up conversation that was held completes the earliest open follow-up of the client.
+
+    The six-month one also moves an ended case to "followed up".
+    """
+    if session.kind != SessionKind.FOLLOW_UP or session.attendance not in HELD:
+        return
+    if FollowUp.objects.filter(session=session).exists():
+        return
+    follow_up = (
+        FollowUp.objects.select_for_update()
+        .filter(client_id=session.client_id, done_on__isnull=True)
+        .order_by("due_on")
+        .first()
+    )
+    if follow_up is None:
+        return
+    follow_up.done_on, follow_up.session = session.date, session
+    follow_up.save(update_fields=["done_on", "session"])
+    client = session.client
+    if follow_up.kind == FollowUpKind.FOLLOW_UP and CaseStatus.FOLLOWED_UP in client.allowed_transitions():
+        client_transition(
+            request=request, client=client, to_status=CaseStatus.FOLLOWED_UP, reason=_("Follow-up conversation held")
+        )
+
+
+@transaction.atomic
+def session_book_next(
+    *, request: HttpRequest, session: TherapySession, date: datetime.date, start_time: datetime.time,
+    allow_overlap: bool = False,
+) -> TherapySession:
+    """Book the next session like this one: same client, type, length and therapists."""
+    return session_create(
+        request=request,
+        client=session.client,
+        data={
+            "kind": session.kind,
+            "date": date,
+            "start_time": start_time,
+            "duration_minutes": session.duration_minutes,
+            "attendance": Attendance.BOOKED,
+            "therapists": list(session.therapists.all()),
+        },
+        allow_overlap=allow_overlap,
+    )
+
+
+@transaction.atomic
+def treatment_end(
+    *, request: HttpRequest, client: Client, ended_on: datetime.date, reason: str, comment: str = "",
+    long_term_check: bool = True,
+) -> list[FollowUp]:
+    """End the treatment: the period closes with its reason, and the follow-ups are put in the diary."""
+    if ended_on > timezone.localdate():
+        raise ValidationError({"ended_on": _("A treatment cannot end in the future.")})
+    if reason not in EndReason.values:
+        raise ValidationError({"reason": _("Choose why the treatment ended.")})
+    client = client_transition(request=request, client=client, to_status=CaseStatus.ENDED, reason=comment)
+    episode = _current_episode(client)
+    if ended_on < episode.opened_on:
+        raise ValidationError({"ended_on": _("The treatment cannot end before the period opened.")})
+    episode.closed_on, episode.end_reason = ended_on, reason
+    episode.full_clean()
+    episode.save(update_fields=["closed_on", "end_reason"])
+    clinic = client.clinic
+    due = [(FollowUpKind.FOLLOW_UP, clinic.follow_up_months)]
+    if long_term_check:
+        due.append((FollowUpKind.LONG_TERM, clinic.long_term_follow_up_months))
+    follow_ups = [
+        FollowUp.objects.create(client=client, episode=episode, kind=kind, due_on=ended_on + relativedelta(months=months))
+        for kind, months in due
+    ]
+    return follow_ups
+
+
+@transaction.atomic
+def calendar_feed_renew(*, user: User) -> str:
+    """A new secret calendar address; any earlier one stops working. Returns the token, shown once."""
+    token = secrets.token_urlsafe(32)
+    CalendarFeed.objects.update_or_create(user=user, defaults={"token_hash": CalendarFeed.hash(token), "created_at": timezone.now()})
+    return token
+
+
+def calendar_feed_revoke(*, user: User) -> None:
+    CalendarFeed.objects.filter(user=user).delete()
+

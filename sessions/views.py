@@ -1,0 +1,366 @@
+"""Pages of sessions and notes. Thin: gate, form, one service, then redirect or render."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from clients.models import CaseStatus
+from clients.selectors import get_client_for
+from kast.locking import EditConflict
+from kast.models import AccessLogEntry
+from kast.services import access_log_record
+from sessions import calendar, selectors, services
+from sessions.forms import (
+    AddendumForm,
+    BookNextForm,
+    EndTreatmentForm,
+    NoteForm,
+    PaymentForm,
+    QuickLogForm,
+    SessionForm,
+    VoidForm,
+)
+from sessions.models import GUIDE_QUESTIONS, Attendance, Note, TherapySession
+
+Action = AccessLogEntry.Action
+TIMELINE_PAGE_SIZE = 25
+
+
+def _add_errors(forms_by_field: dict, fallback, error: ValidationError) -> None:
+    """Put each of the service's messages on the field it is about, in whichever form holds it."""
+    if not hasattr(error, "error_dict"):
+        fallback.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        form = forms_by_field.get(name, fallback)
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def session_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    """Book a session, or log one held earlier, for this client."""
+    client = get_client_for(request, client_id)
+    form = SessionForm(
+        request.POST or None,
+        clinic=client.clinic,
+        instance=TherapySession(client=client, clinic=client.clinic),
+        initial={"therapists": [request.user.pk]},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.session_create(
+                request=request,
+                client=client,
+                data=form.service_data(),
+                allow_overlap=form.cleaned_data["allow_overlap"],
+            )
+        except services.SessionOverlap as overlap:
+            form.ask_to_confirm_overlap(overlap.overlapping)
+        except ValidationError as error:
+            _add_errors({}, form, error)
+        else:
+            messages.success(request, _("The session is saved."))
+            return redirect("sessions:detail", session_id=session.pk)
+    return render(request, "sessions/session_new.html", {"client": client, "form": form})
+
+
+@require_POST
+def quick_log(request: HttpRequest) -> HttpResponse:
+    """From the start page straight to the note of the session just held: one click, one page."""
+    form = QuickLogForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of your clients to log a session."))
+        return redirect("home")
+    client = get_client_for(request, form.cleaned_data["client"].pk, action=Action.UPDATE)
+    session = services.session_create(request=request, client=client, data=form.service_data(), allow_overlap=True)
+    return redirect("sessions:detail", session_id=session.pk)
+
+
+def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
+    """The note page: the session's facts and the note in one form, the conversation guide beside it."""
+    session = selectors.get_session_for(request, session_id)
+    note = selectors.note_of(session)
+    writable = not session.is_voided and (note is None or (not note.is_signed and note.author_id == request.user.pk))
+    if not writable:
+        return _signed_page(request, session, note)
+    themes = selectors.clinic_themes(session.clinic_id, keep=[t.pk for t in note.themes.all()] if note else ())
+    session_form = SessionForm(request.POST or None, instance=session, clinic=session.clinic, prefix="session")
+    if request.method == "GET" and session.attendance == Attendance.BOOKED and session.date <= timezone.localdate():
+        session_form.initial["attendance"] = Attendance.ATTENDED  # writing the note: it was held, usually
+    note_form = NoteForm(
+        request.POST or None,
+        themes=themes,
+        prefix="note",
+        initial={"text": note.text, "themes": list(note.themes.all()), "version": note.version}
+        if note
+        else {"version": 0},
+    )
+    conflict = None
+    if request.method == "POST" and session_form.is_valid() and note_form.is_valid():
+        sign = "sign" in request.POST
+        try:
+            note = services.session_document(
+                request=request,
+                session=session,
+                session_version=session_form.cleaned_data["version"] or 0,
+                session_data=session_form.service_data(),
+                note_version=note_form.cleaned_data["version"],
+                text=note_form.cleaned_data["text"],
+                themes=note_form.cleaned_data["themes"],
+                sign=sign,
+                allow_overlap=session_form.cleaned_data["allow_overlap"],
+            )
+        except services.SessionOverlap as overlap:
+            session_form.ask_to_confirm_overlap(overlap.overlapping)
+        except EditConflict as error:
+            conflict = error.current
+            if isinstance(conflict, Note):
+                note_form = NoteForm(
+                    data={**request.POST.dict(), "note-version": conflict.version},
+                    themes=themes,
+                    prefix="note",
+                )
+                note_form.is_valid()
+            else:
+                session_form.add_error(None, _("Someone else changed this session while you were writing. Reload."))
+                conflict = None
+        except ValidationError as error:
+            _add_errors({name: session_form for name in session_form.fields}, note_form, error)
+        else:
+            if sign:
+                messages.success(request, _("The note is signed."))
+            else:
+                messages.success(request, _("The draft is saved."))
+            return redirect("sessions:detail", session_id=session.pk)
+    context = {
+        "session": session,
+        "client": session.client,
+        "note": note,
+        "session_form": session_form,
+        "note_form": note_form,
+        "conflict": conflict,
+        "guide": _guide(themes),
+        "idle_seconds": settings.SESSION_COOKIE_AGE,
+        "autosave_url": reverse("sessions:autosave", args=[session.pk]),
+    }
+    return render(request, "sessions/session_detail.html", context, status=409 if conflict else 200)
+
+
+def _guide(themes) -> list[tuple[str, list[str]]]:
+    return [(str(theme), theme.question_list()) for theme in themes if theme.question_list()] or [
+        (str(topic), [str(q) for q in questions]) for topic, questions in GUIDE_QUESTIONS.items()
+    ]
+
+
+def _signed_page(request: HttpRequest, session: TherapySession, note: Note | None, **extra) -> HttpResponse:
+    is_author = note is not None and note.author_id == request.user.pk
+    context = {
+        "session": session,
+        "client": session.client,
+        "note": note,
+        "themes": list(note.themes.all()) if note else [],
+        "therapists": list(session.therapists.all()),
+        "addenda": selectors.addenda(note),
+        "addendum_form": AddendumForm() if is_author and note.is_signed and not session.is_voided else None,
+        "payment_form": PaymentForm(initial={"fee_paid": session.fee_paid, "version": session.version}),
+        "book_form": BookNextForm(after=session) if not session.is_voided else None,
+        **extra,
+    }
+    return render(request, "sessions/session_signed.html", context, status=400 if extra else 200)
+
+
+@require_POST
+def note_autosave(request: HttpRequest, session_id: uuid.UUID) -> JsonResponse:
+    """The draft saved in the background while the therapist writes; answers JSON for the page script."""
+    session = selectors.get_session_for(request, session_id, action=None)  # the save itself is logged
+    themes = selectors.clinic_themes(session.clinic_id, keep=request.POST.getlist("note-themes"))
+    form = NoteForm(request.POST, themes=themes, prefix="note")
+    if not form.is_valid():
+        return JsonResponse({"error": _("The draft could not be saved.")}, status=400)
+    try:
+        note = services.note_save(
+            request=request,
+            session=session,
+            version=form.cleaned_data["version"],
+            text=form.cleaned_data["text"],
+            themes=form.cleaned_data["themes"],
+        )
+    except EditConflict as error:
+        return JsonResponse(
+            {
+                "conflict": True,
+                "version": error.current.version,
+                "text": error.current.text,
+                "message": _("This draft was saved elsewhere (another tab or window) since you opened it. Your text "
+                             "is kept here; compare it with the saved one below before saving."),
+            },
+            status=409,
+        )
+    except (ValidationError, PermissionDenied) as error:
+        message = " ".join(error.messages) if isinstance(error, ValidationError) else _("Only the author writes the note.")
+        return JsonResponse({"error": message}, status=403)
+    saved_at = formats.time_format(timezone.localtime(note.updated_at), "H:i:s")
+    return JsonResponse(
+        {"version": note.version, "message": _("Draft saved at %(time)s.") % {"time": saved_at}}
+    )
+
+
+@require_POST
+def addendum_add(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
+    session = selectors.get_session_for(request, session_id, action=None)
+    note = selectors.note_of(session)
+    if note is None:
+        raise Http404
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            services.addendum_add(request=request, note=note, text=form.cleaned_data["text"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The addendum is added."))
+            return redirect("sessions:detail", session_id=session.pk)
+    return _signed_page(request, session, note, addendum_form=form)
+
+
+@require_POST
+def payment(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
+    session = selectors.get_session_for(request, session_id, action=None)
+    form = PaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.session_update(
+                request=request,
+                session=session,
+                version=form.cleaned_data["version"],
+                data={"fee_paid": form.cleaned_data["fee_paid"]},
+            )
+        except EditConflict:
+            messages.error(request, _("Someone else changed this session just now. Look again and retry."))
+        else:
+            messages.success(request, _("Saved."))
+    return redirect("sessions:detail", session_id=session.pk)
+
+
+def session_void(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
+    """Mark as wrongly recorded ("felmarkera"): asks for the reason first."""
+    session = selectors.get_session_for(request, session_id)
+    form = VoidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_void(request=request, session=session, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The entry is marked as wrongly recorded. It is kept in the history."))
+            return redirect("sessions:timeline", client_id=session.client_id)
+    return render(request, "sessions/session_void.html", {"session": session, "client": session.client, "form": form})
+
+
+@require_POST
+def book_next(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
+    session = selectors.get_session_for(request, session_id, action=None)
+    form = BookNextForm(request.POST, after=session)
+    if form.is_valid():
+        try:
+            booked = services.session_book_next(
+                request=request,
+                session=session,
+                date=form.cleaned_data["date"],
+                start_time=form.cleaned_data["start_time"],
+                allow_overlap=form.cleaned_data["allow_overlap"],
+            )
+        except services.SessionOverlap as overlap:
+            form.ask_to_confirm_overlap(overlap.overlapping)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Next session booked: %(date)s at %(time)s.")
+                % {"date": formats.date_format(booked.date, "SHORT_DATE_FORMAT"), "time": f"{booked.start_time:%H:%M}"},
+            )
+            return redirect("sessions:detail", session_id=session.pk)
+    note = selectors.note_of(session)
+    return _signed_page(request, session, note, book_form=form)
+
+
+def timeline(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    """Everything on the case in date order: sessions with their notes, status changes."""
+    client = get_client_for(request, client_id)
+    include_voided = request.GET.get("voided") == "1"
+    page = Paginator(selectors.client_timeline(client, include_voided=include_voided), TIMELINE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "client": client,
+        "page": page,
+        "entries": selectors.timeline_entries(page.object_list),
+        "include_voided": include_voided,
+        "voided_count": selectors.voided_count(client),
+        "can_end": client.status == CaseStatus.IN_TREATMENT,
+    }
+    return render(request, "sessions/timeline.html", context)
+
+
+def end_treatment(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    """End the treatment: date and reason, then the follow-ups are planned."""
+    client = get_client_for(request, client_id)
+    if client.status != CaseStatus.IN_TREATMENT:
+        messages.error(request, _("Only a treatment in progress can be ended."))
+        return redirect("clients:detail", client_id=client.pk)
+    form = EndTreatmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            follow_ups = services.treatment_end(request=request, client=client, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors({}, form, error)
+        else:
+            due = ", ".join(
+                f"{f.get_kind_display().lower()} {formats.date_format(f.due_on, 'SHORT_DATE_FORMAT')}"
+                for f in follow_ups
+            )
+            messages.success(request, _("The treatment is ended. Planned: %(due)s.") % {"due": due})
+            return redirect("clients:detail", client_id=client.pk)
+    return render(request, "sessions/end_treatment.html", {"client": client, "form": form})
+
+
+def calendar_settings(request: HttpRequest) -> HttpResponse:
+    """The therapist's calendar subscription: create a secret address, renew it, or turn it off."""
+    token = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            services.calendar_feed_revoke(user=request.user)
+            messages.success(request, _("The calendar address is turned off."))
+            return redirect("sessions:calendar")
+        token = services.calendar_feed_renew(user=request.user)
+    context = {
+        "feed_url": request.build_absolute_uri(reverse("sessions:calendar_feed", args=[token])) if token else None,
+        "has_feed": token is not None or hasattr(request.user, "calendar_feed"),
+    }
+    return render(request, "sessions/calendar.html", context)
+
+
+@never_cache
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The .ics a calendar app fetches: no login, the secret address is the key. Codes only, no names."""
+    user = selectors.calendar_feed_user(token)
+    if user is None:
+        raise Http404
+    request.user = user
+    sessions = list(selectors.calendar_sessions(user))
+    # The path holds the secret: log the feed, not the address.
+    access_log_record(request=request, action=Action.EXPORT, object_type="therapy_sessions.calendarfeed", path="")
+    return HttpResponse(calendar.ics(user, sessions), content_type="text/calendar; charset=utf-8")
