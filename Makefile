@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help run test install db db-stop migrate messages catalogues lint format lock clean
+.PHONY: help run test install system db db-stop migrate messages catalogues lint format lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,7 +32,10 @@ $(STAMP): requirements/base.txt requirements/dev.txt requirements/constraints.tx
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
 	touch $@
 
-install: $(STAMP) ## Create the virtualenv and install the pinned packages
+install: system $(STAMP) ## Create the virtualenv and install the pinned packages
+
+system: ## Install the Debian packages the app needs, when missing (needs root)
+	@bin/system-packages
 
 db: install ## Start the embedded PostgreSQL (skipped when DATABASE_URL is set)
 ifndef DATABASE_URL

@@ -163,8 +163,13 @@ class TransitionForm(forms.Form):
         # A blank first option, so no status is changed by a careless click on the button.
         self.fields["to_status"].widget.choices = [
             ("", _("Choose a new status")),
-            *((s, CaseStatus(s).label) for s in TRANSITIONS[client.status]),
+            *((s, CaseStatus(s).label) for s in self.offered(client)),
         ]
+
+    @staticmethod
+    def offered(client: Client) -> list[str]:
+        """Ending a treatment has a page of its own (date, reason, follow-ups), so it is not offered here."""
+        return [s for s in TRANSITIONS[client.status] if s != CaseStatus.ENDED]
 
     def clean_to_status(self) -> str:
         to_status = self.cleaned_data["to_status"]
@@ -173,6 +178,11 @@ class TransitionForm(forms.Form):
                 _("A case cannot go from “%(from)s” to “%(to)s”."),
                 code="transition_not_allowed",
                 params={"from": self.client.get_status_display(), "to": CaseStatus(to_status).label},
+            )
+        if to_status == CaseStatus.ENDED:
+            raise forms.ValidationError(
+                _("End the treatment with “End the treatment”, which asks for the date and reason."),
+                code="use_end_page",
             )
         return to_status
 

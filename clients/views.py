@@ -26,7 +26,7 @@ from clients.forms import (
     InterviewSectionForm,
     TransitionForm,
 )
-from clients.models import FINISHED, UNDECIDED, Client
+from clients.models import FINISHED, UNDECIDED, CaseStatus, Client
 from clients.selectors import get_client_for
 from kast.locking import EditConflict
 from kast.models import AccessLogEntry
@@ -74,7 +74,8 @@ def _detail_context(request: HttpRequest, client: Client, **extra) -> dict:
         "assessment": selectors.current_assessment(client),
         "sections_done": sum(row.done for row in sections),
         "sections_total": len(sections),
-        "transition_form": TransitionForm(client=client) if client.allowed_transitions() else None,
+        "transition_form": TransitionForm(client=client) if TransitionForm.offered(client) else None,
+        "can_end": client.status == CaseStatus.IN_TREATMENT,
         "can_reopen": client.status in FINISHED,
         "can_see_identity": client.can_see_identity(request.user),
         "print_form": IntakePrintForm(),

@@ -6,15 +6,42 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from kast.models import Clinic, Role, User
+from sessions.models import SessionFee, Theme
+from sessions.services import clinic_install_themes
 
 admin.site.site_header = _("KAST administration")
 admin.site.site_title = _("KAST administration")
+
+
+class ThemeInline(admin.TabularInline):
+    model = Theme
+    extra = 0
+    fields = ["position", "topic", "name", "questions", "active"]
+    can_delete = False  # themes used in notes are taken out of use, never deleted
+
+
+class SessionFeeInline(admin.TabularInline):
+    model = SessionFee
+    extra = 0
 
 
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin):
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
+    fieldsets = [
+        (None, {"fields": ["name", "code"]}),
+        (
+            _("Follow-up and reminders"),
+            {"fields": ["follow_up_months", "long_term_follow_up_months", "draft_reminder_days"]},
+        ),
+    ]
+    inlines = [SessionFeeInline, ThemeInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            clinic_install_themes(obj)  # a new clinic starts with the conversation guide's topics
 
 
 @admin.register(User)

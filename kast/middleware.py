@@ -1,10 +1,13 @@
-"""Request middleware: deny-by-default access (kast.access.URL_RULES) and the UI language."""
+"""Request middleware: idle sign-out, deny-by-default access (kast.access.URL_RULES), the UI language."""
 
 from __future__ import annotations
 
 import logging
 
+import time
+
 from django.conf import settings
+from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.core.exceptions import PermissionDenied
 from django.middleware.locale import LocaleMiddleware
@@ -15,6 +18,33 @@ from kast.models import AccessLogEntry
 from kast.services import access_log_record
 
 logger = logging.getLogger(__name__)
+
+
+#: Session key of the last request's time (seconds since the epoch).
+LAST_SEEN = "kast_last_seen"
+#: The stamp is renewed at most this often, so an ordinary request does not write the session.
+LAST_SEEN_RESOLUTION = 60
+
+
+def mark_seen(session) -> None:
+    session[LAST_SEEN] = int(time.time())
+
+
+class IdleTimeoutMiddleware:
+    """Sign out after SESSION_IDLE_MINUTES without a request (a screen left open in a clinic room)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last_seen = request.session.get(LAST_SEEN, now)
+            if now - last_seen > settings.SESSION_IDLE_SECONDS:
+                logout(request)
+            elif now - last_seen >= LAST_SEEN_RESOLUTION or LAST_SEEN not in request.session:
+                mark_seen(request.session)
+        return self.get_response(request)
 
 
 class AccessPolicyMiddleware(LoginRequiredMiddleware):

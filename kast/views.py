@@ -7,10 +7,16 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from kast.selectors import access_log_visible_to
+from sessions.forms import QuickLogForm
+from sessions.selectors import start_page_for
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "kast/home.html")
+    """The start page: for a therapist, the day's work (sessions, notes to sign, follow-ups due)."""
+    context = {}
+    if request.user.is_therapist:
+        context = {"start": start_page_for(request.user), "quick_log_form": QuickLogForm(user=request.user)}
+    return render(request, "kast/home.html", context)
 
 
 @never_cache

@@ -9,10 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.forms import DateInput
-from clients.models import EndReason
-from clients.selectors import caseload_for
+from clients.models import Client, EndReason
 from kast.models import Role, User
-from sessions.models import MAX_DURATION_MINUTES, Attendance, SessionKind, TherapySession, Theme
+from sessions.models import MAX_DURATION_MINUTES, Attendance, SessionKind, Theme, TherapySession
 
 
 class TimeInput(forms.TimeInput):
@@ -35,8 +34,11 @@ class OverlapMixin:
         times = ", ".join(f"{s.start_time:%H:%M}–{s.ends_at // 60:02d}:{s.ends_at % 60:02d}" for s in overlapping)
         self.add_error(
             "start_time",
-            _("Overlaps another session of the same therapist on this day (%(times)s). Check the time, or tick "
-              "“save anyway”.") % {"times": times},
+            _(
+                "Overlaps another session of the same therapist on this day (%(times)s). Check the time, or tick "
+                "“save anyway”."
+            )
+            % {"times": times},
         )
 
 
@@ -45,7 +47,16 @@ class SessionForm(OverlapMixin, forms.ModelForm):
 
     class Meta:
         model = TherapySession
-        fields = ["date", "start_time", "duration_minutes", "kind", "attendance", "therapists", "fee_charged", "fee_paid"]
+        fields = [
+            "date",
+            "start_time",
+            "duration_minutes",
+            "kind",
+            "attendance",
+            "therapists",
+            "fee_charged",
+            "fee_paid",
+        ]
         widgets = {
             "date": DateInput(),
             "start_time": TimeInput(),
@@ -94,7 +105,7 @@ class QuickLogForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = caseload_for(user).only("id", "code").order_by("code")
+        self.fields["client"].queryset = Client.objects.visible_to(user).only("id", "code").order_by("code")
         self.fields["client"].label_from_instance = lambda client: client.code
 
     def service_data(self) -> dict:

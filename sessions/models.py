@@ -150,7 +150,7 @@ class Theme(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name or GuideTopic(self.topic).label
+        return self.name or str(GuideTopic(self.topic).label)
 
     def question_list(self) -> list[str]:
         own = [line.strip() for line in self.questions.splitlines() if line.strip()]
@@ -324,6 +324,9 @@ class NoteTheme(models.Model):
                 """,
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.note_id}: {self.theme_id}"
 
 
 class Addendum(models.Model):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from clients.models import Client, StatusChange
 from kast.models import AccessLogEntry, User
 from kast.services import access_log_record
-from sessions.models import Addendum, Attendance, CalendarFeed, FollowUp, Note, TherapySession, Theme
+from sessions.models import Addendum, Attendance, CalendarFeed, FollowUp, Note, Theme, TherapySession
 
 #: Follow-ups show on the start page this many days before they are due.
 FOLLOW_UP_HORIZON_DAYS = 30
@@ -32,9 +32,12 @@ def get_session_for(
         .first()
     )
     if session is None:
+        # For the log review: whose record was tried (never shown to the user, who just gets 404).
+        client_id = TherapySession.objects.filter(pk=session_id).values_list("client_id", flat=True).first()
         access_log_record(
             request=request,
             action=AccessLogEntry.Action.DENIED,
+            client_id=client_id,
             object_type="therapy_sessions.therapysession",
             reason=f"session:{session_id}",
         )
@@ -71,10 +74,6 @@ class StartPage:
     drafts: list[Note] = field(default_factory=list)
     undocumented: list[TherapySession] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
-    draft_reminder_days: int = 0
-
-    def draft_is_old(self, note: Note) -> bool:
-        return (self.today - note.session.date).days > self.draft_reminder_days
 
 
 def start_page_for(user: User, *, today: datetime.date | None = None) -> StartPage:
@@ -112,6 +111,9 @@ def start_page_for(user: User, *, today: datetime.date | None = None) -> StartPa
         .select_related("client")
         .order_by("due_on")
     )
+    reminder_days = user.clinic.draft_reminder_days if user.clinic_id else 0
+    for note in drafts:
+        note.waiting_long = (today - note.session.date).days > reminder_days
     return StartPage(
         today=today,
         week_start=week_start,
@@ -120,7 +122,6 @@ def start_page_for(user: User, *, today: datetime.date | None = None) -> StartPa
         drafts=drafts,
         undocumented=undocumented,
         follow_ups=follow_ups,
-        draft_reminder_days=user.clinic.draft_reminder_days if user.clinic_id else 0,
     )
 
 
@@ -150,7 +151,11 @@ def client_timeline(client: Client, *, include_voided: bool = False) -> QuerySet
     if not include_voided:
         sessions = sessions.in_record()
     return (
-        sessions.annotate(entry_kind=Value("session"), entry_id=Cast("pk", CharField()), entry_at=_local_timestamp("date", "start_time"))
+        sessions.annotate(
+            entry_kind=Value("session"),
+            entry_id=Cast("pk", CharField()),
+            entry_at=_local_timestamp("date", "start_time"),
+        )
         .values_list("entry_kind", "entry_id", "entry_at")
         .union(
             StatusChange.objects.filter(client=client)
@@ -199,7 +204,9 @@ def calendar_sessions(user: User, *, today: datetime.date | None = None) -> Quer
     return (
         TherapySession.objects.visible_to(user)
         .in_record()
-        .filter(therapists=user, date__range=(today - datetime.timedelta(days=60), today + datetime.timedelta(days=183)))
+        .filter(
+            therapists=user, date__range=(today - datetime.timedelta(days=60), today + datetime.timedelta(days=183))
+        )
         .select_related("client")
         .only("id", "date", "start_time", "duration_minutes", "kind", "attendance", "client__code")
         .order_by("date", "start_time")

@@ -32,8 +32,8 @@ from sessions.models import (
     Note,
     SessionFee,
     SessionKind,
-    TherapySession,
     Theme,
+    TherapySession,
 )
 
 Action = AccessLogEntry.Action
@@ -148,7 +148,9 @@ def session_update(
         if therapists is not None and set(therapists) != set(stored.therapists.all()):
             changed.add("therapists")
         if changed - CHANGEABLE_AFTER_SIGNING:
-            raise ValidationError(_("The note is signed: the session's date, time and attendance can no longer change."))
+            raise ValidationError(
+                _("The note is signed: the session's date, time and attendance can no longer change.")
+            )
         therapists = None
     for name, value in data.items():
         setattr(session, name, value)
@@ -211,7 +213,9 @@ def note_sign(*, request: HttpRequest, note: Note) -> Note:
         raise ValidationError({"attendance": _("Say whether the session was held before signing the note.")})
     note.signed_at = timezone.now()
     note.save(update_fields=["signed_at"])
-    access_log_record(request=request, action=Action.UPDATE, obj=note, client_id=note.session.client_id, reason="signed")
+    access_log_record(
+        request=request, action=Action.UPDATE, obj=note, client_id=note.session.client_id, reason="signed"
+    )
     return note
 
 
@@ -295,7 +299,11 @@ def _follow_up_done_by(request: HttpRequest, session: TherapySession) -> None:
 
 @transaction.atomic
 def session_book_next(
-    *, request: HttpRequest, session: TherapySession, date: datetime.date, start_time: datetime.time,
+    *,
+    request: HttpRequest,
+    session: TherapySession,
+    date: datetime.date,
+    start_time: datetime.time,
     allow_overlap: bool = False,
 ) -> TherapySession:
     """Book the next session like this one: same client, type, length and therapists."""
@@ -316,7 +324,12 @@ def session_book_next(
 
 @transaction.atomic
 def treatment_end(
-    *, request: HttpRequest, client: Client, ended_on: datetime.date, reason: str, comment: str = "",
+    *,
+    request: HttpRequest,
+    client: Client,
+    ended_on: datetime.date,
+    reason: str,
+    comment: str = "",
     long_term_check: bool = True,
 ) -> list[FollowUp]:
     """End the treatment: the period closes with its reason, and the follow-ups are put in the diary."""
@@ -336,7 +349,9 @@ def treatment_end(
     if long_term_check:
         due.append((FollowUpKind.LONG_TERM, clinic.long_term_follow_up_months))
     follow_ups = [
-        FollowUp.objects.create(client=client, episode=episode, kind=kind, due_on=ended_on + relativedelta(months=months))
+        FollowUp.objects.create(
+            client=client, episode=episode, kind=kind, due_on=ended_on + relativedelta(months=months)
+        )
         for kind, months in due
     ]
     return follow_ups
@@ -346,10 +361,11 @@ def treatment_end(
 def calendar_feed_renew(*, user: User) -> str:
     """A new secret calendar address; any earlier one stops working. Returns the token, shown once."""
     token = secrets.token_urlsafe(32)
-    CalendarFeed.objects.update_or_create(user=user, defaults={"token_hash": CalendarFeed.hash(token), "created_at": timezone.now()})
+    CalendarFeed.objects.update_or_create(
+        user=user, defaults={"token_hash": CalendarFeed.hash(token), "created_at": timezone.now()}
+    )
     return token
 
 
 def calendar_feed_revoke(*, user: User) -> None:
     CalendarFeed.objects.filter(user=user).delete()
-

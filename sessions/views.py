@@ -151,7 +151,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "note_form": note_form,
         "conflict": conflict,
         "guide": _guide(themes),
-        "idle_seconds": settings.SESSION_COOKIE_AGE,
+        "idle_seconds": settings.SESSION_IDLE_SECONDS,
         "autosave_url": reverse("sessions:autosave", args=[session.pk]),
     }
     return render(request, "sessions/session_detail.html", context, status=409 if conflict else 200)
@@ -202,18 +202,20 @@ def note_autosave(request: HttpRequest, session_id: uuid.UUID) -> JsonResponse:
                 "conflict": True,
                 "version": error.current.version,
                 "text": error.current.text,
-                "message": _("This draft was saved elsewhere (another tab or window) since you opened it. Your text "
-                             "is kept here; compare it with the saved one below before saving."),
+                "message": _(
+                    "This draft was saved elsewhere (another tab or window) since you opened it. Your text "
+                    "is kept here; compare it with the saved one below before saving."
+                ),
             },
             status=409,
         )
     except (ValidationError, PermissionDenied) as error:
-        message = " ".join(error.messages) if isinstance(error, ValidationError) else _("Only the author writes the note.")
+        message = (
+            " ".join(error.messages) if isinstance(error, ValidationError) else _("Only the author writes the note.")
+        )
         return JsonResponse({"error": message}, status=403)
     saved_at = formats.time_format(timezone.localtime(note.updated_at), "H:i:s")
-    return JsonResponse(
-        {"version": note.version, "message": _("Draft saved at %(time)s.") % {"time": saved_at}}
-    )
+    return JsonResponse({"version": note.version, "message": _("Draft saved at %(time)s.") % {"time": saved_at}})
 
 
 @require_POST

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from clients.models import (
@@ -19,6 +22,8 @@ from clients.models import (
     StatusChange,
 )
 from kast.models import Clinic, Role, User
+from sessions.models import Attendance, Note, TherapySession
+from sessions.services import clinic_install_themes
 
 factory.Faker._DEFAULT_LOCALE = "sv_SE"
 
@@ -27,9 +32,15 @@ class ClinicFactory(DjangoModelFactory):
     class Meta:
         model = Clinic
         django_get_or_create = ["code"]
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Mottagning {n}")
     code = factory.Sequence(lambda n: "T" + "".join(chr(65 + int(d)) for d in f"{n:03d}"))
+
+    @factory.post_generation
+    def themes(clinic, create, extracted, **kwargs):
+        if create:
+            clinic_install_themes(clinic)
 
 
 class UserFactory(DjangoModelFactory):
@@ -115,3 +126,38 @@ class AssessmentConversationFactory(DjangoModelFactory):
 
     class Params:
         client = None
+
+
+class TherapySessionFactory(DjangoModelFactory):
+    """A held session of `client` (with a period: see open_first_period), by its responsible therapist."""
+
+    class Meta:
+        model = TherapySession
+        skip_postgeneration_save = True
+
+    client = factory.SubFactory(ClientFactory)
+    clinic = factory.SelfAttribute("client.clinic")
+    episode = factory.LazyAttribute(
+        lambda o: o.client.episodes.order_by("-number").first() or open_first_period(o.client).episodes.get()
+    )
+    date = factory.LazyFunction(timezone.localdate)
+    start_time = datetime.time(10, 0)
+    attendance = Attendance.ATTENDED
+    created_by = factory.SelfAttribute("client.responsible_therapist")
+
+    @factory.post_generation
+    def therapists(session, create, extracted, **kwargs):
+        if create:
+            session.therapists.set(extracted or [session.client.responsible_therapist])
+
+
+class NoteFactory(DjangoModelFactory):
+    """A note on `session`; signed unless `signed_at=None` is given."""
+
+    class Meta:
+        model = Note
+
+    session = factory.SubFactory(TherapySessionFactory)
+    author = factory.SelfAttribute("session.client.responsible_therapist")
+    text = factory.Faker("paragraph")
+    signed_at = factory.LazyFunction(timezone.now)

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kast.middleware.IdleTimeoutMiddleware",
     # Deny by default: login required everywhere, then the role table in kast/access.py.
     "kast.middleware.AccessPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -156,6 +157,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Idle sign-out (kast.middleware.IdleTimeoutMiddleware); the note page warns two minutes before
+# and saves the draft. The login itself lasts at most SESSION_COOKIE_AGE.
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_MINUTES", default=20) * 60
+SESSION_COOKIE_AGE = 10 * 60 * 60
 CSRF_COOKIE_SAMESITE = "Lax"
 
 # Client data must never reach an error report: every POST value and query string is masked.

@@ -48,6 +48,16 @@ def transition(http, case, to_status, reason="", destination=""):
     )
 
 
+def step(http, case, to_status, reason=""):
+    """Move the case on the way a therapist does: ending a treatment has its own page (date, reason)."""
+    if to_status == "ended":
+        return http.post(
+            reverse("sessions:end_treatment", args=[case.pk]),
+            {"ended_on": timezone.localdate().isoformat(), "reason": "goal_reached", "comment": reason},
+        )
+    return transition(http, case, to_status, reason)
+
+
 def history_html(response) -> str:
     """The status history list of the detail page."""
     match = re.search(
@@ -159,7 +169,7 @@ def test_the_whole_treatment_path_records_who_when_and_why(client, therapist, co
 
     for user, to_status, reason in steps:
         client.force_login(user)
-        response = transition(client, case, to_status, reason)
+        response = step(client, case, to_status, reason)
         assert response.status_code == 302, to_status
         assert response["Location"] == reverse("clients:detail", args=[case.pk])
 
@@ -233,8 +243,8 @@ def test_a_referral_with_a_destination_closes_the_period(client, therapist, case
 )
 def test_an_impossible_transition_is_refused_and_changes_nothing(client, therapist, case, path, impossible):
     client.force_login(therapist)
-    for step in path:
-        assert transition(client, case, step).status_code == 302
+    for to_status in path:
+        assert step(client, case, to_status).status_code == 302
     case.refresh_from_db()
     current = case.status
     before = history(case)
@@ -253,6 +263,22 @@ def test_an_impossible_transition_is_refused_and_changes_nothing(client, therapi
     assert case.status == current
     assert history(case) == before
     assert list(case.episodes.values_list("number", "closed_on")) == episodes_before
+
+
+def test_ending_a_treatment_goes_through_its_own_page(client, therapist, case):
+    """The status form does not end a treatment: the end page asks for the date and the reason."""
+    client.force_login(therapist)
+    for to_status in ("assessment", "in_treatment"):
+        assert step(client, case, to_status).status_code == 302
+
+    response = transition(client, case, "ended", "Klart")
+
+    assert response.status_code == 400
+    assert response.context["transition_form"].errors == {
+        "to_status": [_("End the treatment with “End the treatment”, which asks for the date and reason.")]
+    }
+    case.refresh_from_db()
+    assert case.status == "in_treatment"
 
 
 def test_an_unknown_status_is_refused(client, therapist, case):
@@ -310,8 +336,8 @@ def test_the_database_refuses_a_referral_without_destination(case, therapist):
 )
 def test_reopening_a_finished_client_opens_period_two_at_contact(client, therapist, case, path):
     client.force_login(therapist)
-    for step in path:
-        assert transition(client, case, step).status_code == 302
+    for to_status in path:
+        assert step(client, case, to_status).status_code == 302
 
     response = client.post(reverse("clients:reopen", args=[case.pk]), {"reason": "Återfall, hör av sig igen"})
 
@@ -338,8 +364,8 @@ def test_reopening_a_finished_client_opens_period_two_at_contact(client, therapi
 @pytest.mark.parametrize("path", [[], ["assessment"], ["assessment", "in_treatment"]])
 def test_reopening_is_refused_while_a_period_is_open(client, therapist, case, path):
     client.force_login(therapist)
-    for step in path:
-        assert transition(client, case, step).status_code == 302
+    for to_status in path:
+        assert step(client, case, to_status).status_code == 302
     case.refresh_from_db()
     status = case.status
 

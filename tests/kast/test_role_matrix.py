@@ -12,6 +12,8 @@ from django.urls import get_resolver, reverse
 from clients.models import FamilyMember, FamilyRelationship
 from kast.access import url_view_names
 from kast.models import AccessLogEntry
+from sessions.services import calendar_feed_renew
+from tests.factories import TherapySessionFactory, open_first_period
 
 PERSONAS = ["anonymous", "therapist", "colleague", "other_clinic", "manager", "admin"]
 
@@ -54,6 +56,20 @@ MATRIX = [
     ("clients:family_member_delete", "member", RECORD_ACTION),
     ("clients:relationship_add", "client", RECORD_ACTION),
     ("clients:relationship_delete", "relationship", RECORD_ACTION),
+    ("sessions:timeline", "client", RECORD_PAGE),
+    ("sessions:new", "client", RECORD_PAGE),
+    # Only a treatment in progress can be ended: for this new contact the page sends the therapist back.
+    ("sessions:end_treatment", "client", [LOGIN, 302, 404, 404, 403, 403]),
+    ("sessions:quick_log", None, [LOGIN, 405, 405, 405, 403, 403]),
+    ("sessions:detail", "session", RECORD_PAGE),
+    ("sessions:void", "session", RECORD_PAGE),
+    ("sessions:autosave", "session", RECORD_ACTION),
+    ("sessions:addendum", "session", RECORD_ACTION),
+    ("sessions:payment", "session", RECORD_ACTION),
+    ("sessions:book_next", "session", RECORD_ACTION),
+    ("sessions:calendar", None, [LOGIN, 200, 200, 200, 403, 403]),
+    # No login: the secret address is the key (of the responsible therapist here), whoever holds it.
+    ("sessions:calendar_feed", "token", [200, 200, 200, 200, 200, 200]),
     ("access_log", None, [LOGIN, 403, 403, 403, 200, 200]),
     ("admin:index", None, [LOGIN, 403, 403, 403, 403, 200]),
     ("admin:kast_user_changelist", None, [LOGIN, 403, 403, 403, 403, 200]),
@@ -74,6 +90,8 @@ KWARGS = {
     "section": lambda record: {"client_id": record.pk, "section": "childhood"},
     "member": lambda record: {"client_id": record.pk, "member_id": _family(record)[0].pk},
     "relationship": lambda record: {"client_id": record.pk, "relationship_id": _family(record)[1].pk},
+    "session": lambda record: {"session_id": TherapySessionFactory(client=open_first_period(record)).pk},
+    "token": lambda record: {"token": calendar_feed_renew(user=record.responsible_therapist)},
 }
 
 CASES = [

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from kast.models import Clinic, Role, User
+from sessions.services import clinic_install_themes
 
 DEMO_PASSWORD = "kast-demo-2026"  # noqa: S105  (published in README; seed_demo refuses without DEBUG)
 
@@ -84,6 +85,8 @@ class Command(BaseCommand):
         clinics = {
             code: Clinic.objects.update_or_create(code=code, defaults={"name": name})[0] for name, code in CLINICS
         }
+        for clinic in clinics.values():
+            clinic_install_themes(clinic)
         for username, first, last, role, clinic_code in STAFF:
             user, _ = User.objects.update_or_create(
                 username=username,
