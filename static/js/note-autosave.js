@@ -35,7 +35,8 @@
   const status = document.getElementById("autosave-status");
   const conflictBox = document.getElementById("autosave-conflict");
   const messages = {};
-  document.querySelectorAll("#autosave-messages [data-key]").forEach(function (el) {
+  // The messages are in a <template>: translated by the server, not rendered until needed.
+  document.getElementById("autosave-messages").content.querySelectorAll("[data-key]").forEach(function (el) {
     messages[el.dataset.key] = el.textContent.trim();
   });
 

@@ -1,0 +1,91 @@
+"""Browser tests: Debian's Chromium, driven by Playwright, against the app served from the test database.
+
+`make test` installs Chromium from Debian when it is missing (bin/system-packages); a browser
+is never downloaded. Screenshots of the key pages go to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+# Playwright's sync API runs an event loop in the test's thread; the ORM calls the tests make
+# between browser steps are ordinary blocking calls, which Django would otherwise refuse there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's password
+
+#: axe-core impacts that fail a test (WCAG 2.1 AA is the target; minor and moderate are reported).
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's Chromium is missing: run `make system` (apt-get install chromium).")
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {
+        **browser_context_args,
+        "locale": "sv-SE",
+        "timezone_id": "Europe/Stockholm",
+        "viewport": {"width": 1280, "height": 900},
+    }
+
+
+@pytest.fixture
+def login(page, live_server):
+    """Sign in through the real login form; returns the page on the start page."""
+
+    def sign_in(user, *, target=page):
+        target.goto(f"{live_server.url}/login/")
+        target.fill("#id_username", user.username)
+        target.fill("#id_password", PASSWORD)
+        target.click("button[type=submit]")
+        target.wait_for_url(f"{live_server.url}/")
+        return target
+
+    return sign_in
+
+
+@pytest.fixture(scope="session")
+def axe():
+    return Axe()
+
+
+@pytest.fixture
+def check_page(axe, request):
+    """Screenshot the page into test-artifacts/ and fail on any serious or critical axe violation."""
+
+    def check(page, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"{request.node.name}-{name}.png", full_page=True)
+        results = axe.run(page)
+        blocking = [
+            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"]
+            if v["impact"] in BLOCKING_IMPACTS
+        ]
+        assert blocking == [], f"accessibility violations on {name}:\n" + "\n".join(blocking)
+
+    return check
