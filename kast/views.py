@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from kast.selectors import access_log_visible_to
+from kast.statistics import clinic_session_counts
 from sessions.forms import QuickLogForm
 from sessions.selectors import start_page_for
 
@@ -16,6 +17,8 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {}
     if request.user.is_therapist:
         context = {"start": start_page_for(request.user), "quick_log_form": QuickLogForm(user=request.user)}
+    elif request.user.is_manager:
+        context = {"counts": clinic_session_counts(request.user.clinic)}
     return render(request, "kast/home.html", context)
 
 
