@@ -140,6 +140,8 @@ def session_update(
     """Change the session's facts. Once its note is signed only the payment can change."""
     data = dict(data)
     therapists = data.pop("therapists", None)
+    if "fee_charged" in data and data["fee_charged"] is None:
+        data["fee_charged"] = default_fee(session.clinic, data.get("kind", session.kind))
     note = Note.objects.filter(session=session).only("signed_at").first()
     if note is not None and note.is_signed:
         # Compared with what is stored: a bound form has already copied its input onto `session`.

@@ -126,11 +126,10 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         except EditConflict as error:
             conflict = error.current
             if isinstance(conflict, Note):
-                note_form = NoteForm(
-                    data={**request.POST.dict(), "note-version": conflict.version},
-                    themes=themes,
-                    prefix="note",
-                )
+                # A copy of the QueryDict, not .dict(): that keeps only the last of several ticked themes.
+                data = request.POST.copy()
+                data["note-version"] = conflict.version
+                note_form = NoteForm(data=data, themes=themes, prefix="note")
                 note_form.is_valid()
             else:
                 session_form.add_error(None, _("Someone else changed this session while you were writing. Reload."))
