@@ -28,7 +28,9 @@ def get_session_for(
     session = (
         TherapySession.objects.visible_to(request.user)
         .filter(pk=session_id)
-        .select_related("client", "client__clinic", "episode", "note", "note__author", "created_by", "voided_by")
+        .select_related(
+            "clinic", "client", "client__clinic", "episode", "note", "note__author", "created_by", "voided_by"
+        )
         .first()
     )
     if session is None:

@@ -309,6 +309,8 @@ def session_book_next(
     allow_overlap: bool = False,
 ) -> TherapySession:
     """Book the next session like this one: same client, type, length and therapists."""
+    if session.is_voided:
+        raise ValidationError(_("This session is marked as wrongly recorded."))
     return session_create(
         request=request,
         client=session.client,

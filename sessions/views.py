@@ -94,7 +94,8 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     writable = not session.is_voided and (note is None or (not note.is_signed and note.author_id == request.user.pk))
     if not writable:
         return _signed_page(request, session, note)
-    themes = selectors.clinic_themes(session.clinic_id, keep=[t.pk for t in note.themes.all()] if note else ())
+    chosen = list(note.themes.all()) if note else []
+    themes = selectors.clinic_themes(session.clinic_id, keep=[t.pk for t in chosen])
     session_form = SessionForm(request.POST or None, instance=session, clinic=session.clinic, prefix="session")
     if request.method == "GET" and session.attendance == Attendance.BOOKED and session.date <= timezone.localdate():
         session_form.initial["attendance"] = Attendance.ATTENDED  # writing the note: it was held, usually
@@ -102,7 +103,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         request.POST or None,
         themes=themes,
         prefix="note",
-        initial={"text": note.text, "themes": list(note.themes.all()), "version": note.version}
+        initial={"text": note.text, "themes": chosen, "version": note.version}
         if note
         else {"version": 0},
     )

@@ -476,6 +476,22 @@ def test_a_voided_session_leaves_the_timeline_but_is_kept_and_logged(client, the
     assert (log.user, log.action, log.client_id, log.object_id) == (therapist, "update", case.pk, str(session.pk))
 
 
+def test_no_next_session_is_booked_from_a_voided_entry(client, therapist, case, signed_note):
+    """The entry was written on the wrong client: booking "the next one" from it would book that client."""
+    session = signed_note.session
+    client.force_login(therapist)
+    client.post(reverse("sessions:void", args=[session.pk]), {"reason": "Skrivet på fel klient."})
+    next_week = session.date + datetime.timedelta(days=7)
+
+    response = client.post(
+        reverse("sessions:book_next", args=[session.pk]), {"date": next_week.isoformat(), "start_time": "10:00"}
+    )
+
+    assert response.status_code == 400
+    assert response.context["book_form"].non_field_errors() == [_("This session is marked as wrongly recorded.")]
+    assert list(TherapySession.objects.values_list("pk", flat=True)) == [session.pk]
+
+
 # -- The session's facts ---------------------------------------------------------------------------------------
 
 
