@@ -73,6 +73,15 @@ URL_RULES: dict[str, Rule] = {
     "sessions:book_next": THERAPISTS,  #     yes        -        -
     "sessions:calendar": THERAPISTS,  #      yes        -        -    (their own feed address)
     "sessions:calendar_feed": PUBLIC,  #     -          -        -    (the secret address is the key)
+    # Questionnaires: which ones is the gate's job (Administration.objects.visible_to).
+    "assessments:client": THERAPISTS,  #     yes        -        -
+    "assessments:start": THERAPISTS,  #      yes        -        -
+    "assessments:fill": THERAPISTS,  #       yes        -        -
+    "assessments:tablet_code": THERAPISTS,  # yes       -        -
+    # The clinic tablet is signed in as nobody: a one-time code opens one questionnaire only.
+    "assessments:tablet": PUBLIC,  #         -          -        -    (enter the code)
+    "assessments:tablet_form": PUBLIC,  #    -          -        -    (only with a valid code in the session)
+    "assessments:tablet_done": PUBLIC,  #    -          -        -    (a thank-you page, no data)
     "access_log": LOG_REVIEWERS,  #          -          yes      yes  (own clinic; no content)
     "admin:*": ADMINS,  #                    -          -        yes  (accounts and clinics only)
 }

@@ -25,6 +25,7 @@ def access_log_record(
     object_type: str = "",
     reason: str = "",
     path: str | None = None,
+    user=None,
 ) -> AccessLogEntry:
     """Write one access-log row for the signed-in user's request.
 
@@ -32,7 +33,7 @@ def access_log_record(
     (a Client passes itself, records with a `client_id` field pass theirs). Only ids and the
     path go into the log, never content.
     """
-    user = request.user
+    user = user or request.user  # `user`: whose key opened an anonymous request (a tablet code)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         if client_id is None:

@@ -15,5 +15,6 @@ urlpatterns = [
     path("access-log/", views.access_log, name="access_log"),
     path("clients/", include("clients.urls")),
     path("", include("sessions.urls")),
+    path("", include("assessments.urls")),
     path("admin/", admin.site.urls),
 ]

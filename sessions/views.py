@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from assessments.models import TimePoint
 from clients.models import CaseStatus
 from clients.selectors import get_client_for
 from kast.locking import EditConflict
@@ -103,9 +104,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         request.POST or None,
         themes=themes,
         prefix="note",
-        initial={"text": note.text, "themes": chosen, "version": note.version}
-        if note
-        else {"version": 0},
+        initial={"text": note.text, "themes": chosen, "version": note.version} if note else {"version": 0},
     )
     conflict = None
     if request.method == "POST" and session_form.is_valid() and note_form.is_valid():
@@ -333,8 +332,12 @@ def end_treatment(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 f"{f.get_kind_display().lower()} {formats.date_format(f.due_on, 'SHORT_DATE_FORMAT')}"
                 for f in follow_ups
             )
-            messages.success(request, _("The treatment is ended. Planned: %(due)s.") % {"due": due})
-            return redirect("clients:detail", client_id=client.pk)
+            messages.success(
+                request,
+                _("The treatment is ended. Planned: %(due)s. Now give the end questionnaire.") % {"due": due},
+            )
+            # The end questionnaire is due now: the questionnaires page with that time point marked.
+            return redirect(f"{reverse('assessments:client', args=[client.pk])}?point={TimePoint.END}")
     return render(request, "sessions/end_treatment.html", {"client": client, "form": form})
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 from django.urls import get_resolver, reverse
 
+from assessments.models import Administration, TimePoint
+from assessments.services import version_for
 from clients.models import FamilyMember, FamilyRelationship
 from kast.access import url_view_names
 from kast.models import AccessLogEntry
@@ -70,6 +72,14 @@ MATRIX = [
     ("sessions:calendar", None, [LOGIN, 200, 200, 200, 403, 403]),
     # No login: the secret address is the key (of the responsible therapist here), whoever holds it.
     ("sessions:calendar_feed", "token", [200, 200, 200, 200, 200, 200]),
+    ("assessments:client", "client", RECORD_PAGE),
+    ("assessments:start", "client", RECORD_ACTION),
+    ("assessments:fill", "administration", RECORD_PAGE),
+    ("assessments:tablet_code", "administration", RECORD_ACTION),
+    # The tablet pages are public: without a valid code in the session the form sends the device to the code page.
+    ("assessments:tablet", None, [200, 200, 200, 200, 200, 200]),
+    ("assessments:tablet_form", None, [302, 302, 302, 302, 302, 302]),
+    ("assessments:tablet_done", None, [200, 200, 200, 200, 200, 200]),
     ("access_log", None, [LOGIN, 403, 403, 403, 200, 200]),
     ("admin:index", None, [LOGIN, 403, 403, 403, 403, 200]),
     ("admin:kast_user_changelist", None, [LOGIN, 403, 403, 403, 403, 200]),
@@ -83,6 +93,17 @@ def _family(record) -> tuple[FamilyMember, FamilyRelationship]:
     return mother, FamilyRelationship.objects.create(client=record, a=father, b=mother, kind="married")
 
 
+def _administration(record) -> Administration:
+    open_first_period(record)
+    return Administration.objects.create(
+        client=record,
+        episode=record.episodes.get(),
+        time_point=TimePoint.START,
+        version=version_for(TimePoint.START),
+        created_by=record.responsible_therapist,
+    )
+
+
 #: How to build each URL's kwargs from `client_record` (sample rows of the record are made when needed).
 KWARGS = {
     None: lambda record: None,
@@ -92,6 +113,7 @@ KWARGS = {
     "relationship": lambda record: {"client_id": record.pk, "relationship_id": _family(record)[1].pk},
     "session": lambda record: {"session_id": TherapySessionFactory(client=open_first_period(record)).pk},
     "token": lambda record: {"token": calendar_feed_renew(user=record.responsible_therapist)},
+    "administration": lambda record: {"administration_id": _administration(record).pk},
 }
 
 CASES = [

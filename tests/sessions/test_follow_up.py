@@ -71,7 +71,8 @@ def test_ending_the_treatment_closes_the_period_and_plans_both_follow_ups(
     )
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("clients:detail", args=[long_case.pk])
+    # The end questionnaire is prompted next.
+    assert response["Location"] == reverse("assessments:client", args=[long_case.pk]) + "?point=end"
     long_case.refresh_from_db()
     episode = long_case.episodes.get()
     assert long_case.status == CaseStatus.ENDED

@@ -1,0 +1,235 @@
+"""Writes of questionnaires: starting one, saving answers (partially or finally), tablet codes."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from typing import Any
+
+from django.contrib.auth import logout
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assessments.models import (
+    Administration,
+    Answer,
+    FilledBy,
+    InstrumentVersion,
+    Item,
+    ItemKind,
+    TabletCode,
+    TimePoint,
+)
+from clients.models import Client, Episode
+from kast.models import AccessLogEntry, User
+from kast.services import access_log_record
+
+Action = AccessLogEntry.Action
+
+#: The answer "don't want to answer": distinct from leaving the item empty (not answered).
+DECLINED = "declined"
+TABLET_CODE_LIFETIME = datetime.timedelta(hours=2)
+#: Letters and digits that cannot be mistaken for each other when read aloud or typed.
+TABLET_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+TABLET_CODE_LENGTH = 8
+#: Session key of the tablet code a device has opened.
+TABLET_SESSION_KEY = "kast_tablet_code"
+
+
+def version_for(time_point: str) -> InstrumentVersion:
+    """The newest published version given at this time point."""
+    version = (
+        InstrumentVersion.objects.filter(published_at__isnull=False, time_points__contains=[time_point])
+        .select_related("instrument")
+        .order_by("-published_at", "-number")
+        .first()
+    )
+    if version is None:
+        raise ValidationError(_("No published questionnaire is set up for this time point."))
+    return version
+
+
+def _current_episode(client: Client) -> Episode:
+    return client.episodes.order_by("-number").first()
+
+
+@transaction.atomic
+def administration_start(
+    *, request: HttpRequest, client: Client, time_point: str, filled_by: str = FilledBy.THERAPIST
+) -> Administration:
+    """Give the client the questionnaire of this time point, in the current treatment period."""
+    if time_point not in TimePoint.values:
+        raise ValidationError({"time_point": _("Choose a time point.")})
+    episode = _current_episode(client)
+    if Administration.objects.filter(episode=episode, time_point=time_point).exists():
+        raise ValidationError(
+            {"time_point": _("This treatment period already has a questionnaire for that time point.")}
+        )
+    administration = Administration(
+        client=client,
+        episode=episode,
+        time_point=time_point,
+        version=version_for(time_point),
+        filled_by=filled_by,
+        created_by=request.user,
+    )
+    administration.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():  # a colleague starting the same one at the same moment
+            administration.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"time_point": _("This treatment period already has a questionnaire for that time point.")}
+        ) from None
+    access_log_record(request=request, action=Action.CREATE, obj=administration)
+    return administration
+
+
+def _value_fields(item: Item, value: Any) -> dict[str, Any]:
+    """The Answer columns for one value, or ValidationError when the value does not fit the item."""
+
+    def refuse() -> ValidationError:
+        return ValidationError({item.code: _("This answer does not fit the question.")})
+
+    if value == DECLINED:
+        return {"declined": True}
+    kind = item.kind
+    if kind == ItemKind.YES_NO:
+        if not isinstance(value, bool):
+            raise refuse()
+        return {"value_bool": value}
+    if kind in (ItemKind.SCALE, ItemKind.FREQUENCY):
+        allowed = [v for v, _label in item.options()]
+        if isinstance(value, bool) or value not in allowed:
+            raise refuse()
+        return {"value_int": value}
+    if kind == ItemKind.NUMBER:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise refuse()
+        if (item.min_value is not None and value < item.min_value) or (
+            item.max_value is not None and value > item.max_value
+        ):
+            raise ValidationError(
+                {
+                    item.code: _("Give a number from %(min)s to %(max)s.")
+                    % {"min": item.min_value, "max": item.max_value}
+                }
+            )
+        return {"value_int": value}
+    if kind == ItemKind.LAST_OCCURRENCE:
+        if not isinstance(value, datetime.date):
+            raise refuse()
+        if value > timezone.localdate():
+            raise ValidationError({item.code: _("The date cannot be in the future.")})
+        return {"value_date": value}
+    if kind == ItemKind.SINGLE:
+        if value not in [v for v, _label in item.options()]:
+            raise refuse()
+        return {"value_choices": [value]}
+    if kind == ItemKind.MULTIPLE:
+        allowed = {v for v, _label in item.options()}
+        if not isinstance(value, list | tuple) or not value or not set(value) <= allowed:
+            raise refuse()
+        return {"value_choices": list(value)}
+    if not isinstance(value, str) or not value.strip():
+        raise refuse()
+    return {"value_text": value.strip()}
+
+
+@transaction.atomic
+def answers_save(
+    *,
+    request: HttpRequest,
+    administration: Administration,
+    answers: dict[str, Any],
+    submit: bool = False,
+    user: User | None = None,
+) -> Administration:
+    """Save what is answered so far; an item left empty is "not answered" (no row).
+
+    `answers` maps item codes to typed values or DECLINED. `submit` closes the questionnaire:
+    from then on the answers are final. `user` is the therapist whose tablet code is in use.
+    """
+    administration = Administration.objects.select_for_update().get(pk=administration.pk)
+    if administration.is_submitted:
+        raise ValidationError(_("This questionnaire is submitted; its answers can no longer change."))
+    items = {item.code: item for item in administration.version.items.all()}
+    unknown = set(answers) - set(items)
+    if unknown:
+        raise ValidationError(_("The answers do not belong to this questionnaire."))
+    rows, errors = [], {}
+    for code, value in answers.items():
+        if value is None or value == "" or value == []:
+            continue
+        try:
+            rows.append(Answer(administration=administration, item=items[code], **_value_fields(items[code], value)))
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    administration.answers.all().delete()
+    Answer.objects.bulk_create(rows)
+    if submit:
+        administration.submitted_at = timezone.now()
+        administration.save(update_fields=["submitted_at"])
+    access_log_record(
+        request=request, action=Action.UPDATE, obj=administration, reason="submitted" if submit else "", user=user
+    )
+    return administration
+
+
+@transaction.atomic
+def tablet_code_create(*, request: HttpRequest, administration: Administration) -> str:
+    """A fresh one-time code for the clinic tablet; any earlier unused code for it stops working."""
+    if administration.is_submitted:
+        raise ValidationError(_("This questionnaire is already submitted."))
+    now = timezone.now()
+    TabletCode.objects.filter(administration=administration, used_at__isnull=True).update(used_at=now)
+    code = "".join(secrets.choice(TABLET_CODE_ALPHABET) for _ in range(TABLET_CODE_LENGTH))
+    TabletCode.objects.create(
+        administration=administration,
+        code_hash=TabletCode.hash(code),
+        created_by=request.user,
+        expires_at=now + TABLET_CODE_LIFETIME,
+    )
+    access_log_record(request=request, action=Action.UPDATE, obj=administration, reason="tablet_code")
+    return code
+
+
+def tablet_open(*, request: HttpRequest, code: str) -> TabletCode | None:
+    """Open a code on this device: whoever was signed in here is signed out, so it shows nothing else."""
+    tablet = TabletCode.objects.filter(code_hash=TabletCode.hash(code)).select_related("administration").first()
+    if tablet is None:
+        return None
+    if not tablet.is_valid() or tablet.administration.is_submitted:
+        access_log_record(
+            request=request,
+            action=Action.DENIED,
+            obj=tablet.administration,
+            reason="tablet_code_used"
+            if tablet.used_at or tablet.administration.is_submitted
+            else "tablet_code_expired",
+            user=tablet.created_by,
+        )
+        return None
+    logout(request)
+    request.session[TABLET_SESSION_KEY] = tablet.pk
+    access_log_record(
+        request=request, action=Action.VIEW, obj=tablet.administration, reason="tablet", user=tablet.created_by
+    )
+    return tablet
+
+
+@transaction.atomic
+def tablet_submit(*, request: HttpRequest, tablet: TabletCode, answers: dict[str, Any], submit: bool) -> None:
+    """The client's answers from the tablet. Submitting uses up the code and ends the device's access."""
+    answers_save(
+        request=request, administration=tablet.administration, answers=answers, submit=submit, user=tablet.created_by
+    )
+    if submit:
+        tablet.used_at = timezone.now()
+        tablet.save(update_fields=["used_at"])
+        request.session.pop(TABLET_SESSION_KEY, None)

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from assessments import views
+
+app_name = "assessments"
+
+urlpatterns = [
+    path("clients/<uuid:client_id>/questionnaires/", views.client_questionnaires, name="client"),
+    path("clients/<uuid:client_id>/questionnaires/start/", views.administration_start, name="start"),
+    path("questionnaires/<int:administration_id>/", views.fill, name="fill"),
+    path("questionnaires/<int:administration_id>/tablet-code/", views.tablet_code, name="tablet_code"),
+    path("tablet/", views.tablet_start, name="tablet"),
+    path("tablet/questionnaire/", views.tablet_form, name="tablet_form"),
+    path("tablet/thank-you/", views.tablet_done, name="tablet_done"),
+]

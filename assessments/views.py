@@ -1,0 +1,141 @@
+"""Pages of questionnaires: the client's list, filling in (therapist or tablet), the tablet code."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from assessments import selectors, services
+from assessments.forms import QuestionnaireForm, StartForm, TabletCodeForm
+from clients.selectors import get_client_for
+from kast.models import AccessLogEntry
+
+Action = AccessLogEntry.Action
+security_log = logging.getLogger("kast.security")
+
+
+def client_questionnaires(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    rows, earlier = selectors.client_questionnaires(client)
+    context = {
+        "client": client,
+        "rows": rows,
+        "earlier": earlier,
+        "suggested": request.GET.get("point", ""),
+    }
+    return render(request, "assessments/client_questionnaires.html", context)
+
+
+@require_POST
+def administration_start(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = get_client_for(request, client_id, action=Action.UPDATE)
+    form = StartForm(request.POST)
+    if form.is_valid():
+        try:
+            administration = services.administration_start(
+                request=request, client=client, time_point=form.cleaned_data["time_point"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            return redirect("assessments:fill", administration_id=administration.pk)
+    else:
+        messages.error(request, _("Choose a time point."))
+    return redirect("assessments:client", client_id=client.pk)
+
+
+def fill(request: HttpRequest, administration_id: int) -> HttpResponse:
+    """The therapist fills in with the client, or reads a submitted questionnaire."""
+    administration = selectors.get_administration_for(request, administration_id)
+    context = {"administration": administration, "client": administration.client}
+    if administration.is_submitted:
+        context["rows"] = selectors.answer_rows(administration)
+        return render(request, "assessments/answers.html", context)
+    items = selectors.items_for(administration)
+    form = QuestionnaireForm(request.POST or None, items=items, stored=selectors.stored_answers(administration))
+    if request.method == "POST" and form.is_valid():
+        submit = "submit" in request.POST
+        try:
+            services.answers_save(request=request, administration=administration, answers=form.answers(), submit=submit)
+        except ValidationError as error:
+            _errors_to_fields(form, error)
+        else:
+            messages.success(request, _("The questionnaire is submitted.") if submit else _("The answers are saved."))
+            if submit:
+                return redirect("assessments:client", client_id=administration.client_id)
+            return redirect("assessments:fill", administration_id=administration.pk)
+    return render(request, "assessments/fill.html", {**context, "form": form}, status=400 if form.errors else 200)
+
+
+def _errors_to_fields(form: QuestionnaireForm, error: ValidationError) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for code, errors in error.error_dict.items():
+        name = f"item_{code}"
+        form.add_error(name if name in form.fields else None, errors)
+
+
+@require_POST
+def tablet_code(request: HttpRequest, administration_id: int) -> HttpResponse:
+    """A one-time code for the clinic tablet, shown once to the therapist."""
+    administration = selectors.get_administration_for(request, administration_id, action=None)
+    try:
+        code = services.tablet_code_create(request=request, administration=administration)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("assessments:client", client_id=administration.client_id)
+    return render(
+        request,
+        "assessments/tablet_code.html",
+        {"administration": administration, "client": administration.client, "code": code},
+    )
+
+
+@never_cache
+def tablet_start(request: HttpRequest) -> HttpResponse:
+    """The tablet's only way in: type the code the therapist gives."""
+    form = TabletCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.tablet_open(request=request, code=form.cleaned_data["code"]) is not None:
+            return redirect("assessments:tablet_form")
+        # No content in the log line: a code is a key, the IP shows who is guessing.
+        security_log.warning("Refused tablet code from %s", request.META.get("REMOTE_ADDR"))
+        form.add_error("code", _("The code is not valid. It may have been used or expired; ask your therapist."))
+    return render(request, "assessments/tablet_start.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@never_cache
+def tablet_form(request: HttpRequest) -> HttpResponse:
+    """The questionnaire on the tablet: this one questionnaire and nothing else."""
+    tablet = selectors.tablet_in_use(request)
+    if tablet is None:
+        return redirect("assessments:tablet")
+    administration = tablet.administration
+    items = selectors.items_for(administration)
+    form = QuestionnaireForm(request.POST or None, items=items, stored=selectors.stored_answers(administration))
+    if request.method == "POST" and form.is_valid():
+        submit = "submit" in request.POST
+        try:
+            services.tablet_submit(request=request, tablet=tablet, answers=form.answers(), submit=submit)
+        except ValidationError as error:
+            _errors_to_fields(form, error)
+        else:
+            if submit:
+                return redirect("assessments:tablet_done")
+            messages.success(request, _("Your answers are saved. You can go on or send them when you are ready."))
+            return redirect("assessments:tablet_form")
+    context = {"form": form, "administration": administration}
+    return render(request, "assessments/tablet_form.html", context, status=400 if form.errors else 200)
+
+
+def tablet_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "assessments/tablet_done.html")
