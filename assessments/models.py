@@ -40,7 +40,7 @@ class ItemKind(models.TextChoices):
 
 
 class Scale(models.TextChoices):
-    """The anchors of a five-step item. Stored 1 to 5, 5 always the most favourable end."""
+    """The anchors of a five-step item. Stored 1 to 5, 5 the top anchor ("very good", "agree completely")."""
 
     WELLBEING = "wellbeing", _("Very good … very bad")
     AGREEMENT = "agreement", _("Agree completely … do not agree at all")
@@ -148,6 +148,9 @@ class Item(models.Model):
     choices = models.JSONField(_("choices"), default=list, blank=True)
     min_value = models.IntegerField(_("lowest number"), null=True, blank=True)
     max_value = models.IntegerField(_("highest number"), null=True, blank=True)
+    #: Which way is better, for comparing answers over time: True when a higher value is (a "yes",
+    #: "very good"), False when lower is (less often; agreeing less with "it harms my relationships").
+    higher_is_better = models.BooleanField(_("a higher answer is better"), null=True, blank=True)
     #: Targeted questions: shown only to clients in one of these groups (empty: to everyone).
     target_groups = ArrayField(
         models.CharField(max_length=12, choices=TargetGroup.choices),

@@ -57,6 +57,9 @@ class Role(models.TextChoices):
     THERAPIST = "therapist", _("Therapist")
     MANAGER = "manager", _("Unit manager")
     ADMIN = "admin", _("System administrator")
+    #: Follows up KAST across all clinics (e.g. a national coordinator or researcher): figures only,
+    #: with small counts suppressed; never a client record.
+    NATIONAL = "national", _("National follow-up")
 
 
 class StaffManager(UserManager):
@@ -78,7 +81,9 @@ class User(AbstractUser):
         related_name="staff",
         null=True,
         blank=True,
-        help_text=_("Required for therapists and unit managers. Administrators without a clinic serve all clinics."),
+        help_text=_(
+            "Required for therapists and unit managers. Administrators and national follow-up serve all clinics."
+        ),
     )
 
     objects = StaffManager()
@@ -89,7 +94,7 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(condition=models.Q(role__in=Role.values), name="user_role_valid"),
             models.CheckConstraint(
-                condition=models.Q(role=Role.ADMIN) | models.Q(clinic__isnull=False),
+                condition=models.Q(role__in=[Role.ADMIN, Role.NATIONAL]) | models.Q(clinic__isnull=False),
                 name="user_clinic_required_unless_admin",
             ),
             # Django's admin site is the administrators' tool only.
@@ -113,6 +118,10 @@ class User(AbstractUser):
     @property
     def is_administrator(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def is_national(self) -> bool:
+        return self.role == Role.NATIONAL
 
 
 class AccessLogEntry(models.Model):

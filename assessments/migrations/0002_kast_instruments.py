@@ -277,6 +277,32 @@ END_ITEMS = [
     ("own_words", *NOW, TEXT, "Vill du säga något mer med egna ord?", "Anything more, in your own words?", {}),
 ]
 
+#: Which way is better when answers are compared over time (None: not a measure of change).
+DIRECTION = {
+    "wellbeing": True,
+    "stop_impulses": True,
+    "guilt_shame": False,
+    "inadequacy": False,
+    "self_image": False,
+    "relations_affected": False,
+    "freq_buying_sex": False,
+    "freq_pornography": False,
+    "freq_sex_clubs": False,
+    "freq_sexual_chat": False,
+    "bought_sex_last_year": False,
+    "behaviour_harms_self": False,
+    "thoughts_harm_self": False,
+    "behaviour_harms_relations": False,
+    "came_as_often": True,
+    "came_as_long": True,
+    "staff_respectful": True,
+    "staff_non_judgmental": True,
+    "staff_dignified": True,
+    "talk_sexual_issues": True,
+    "got_help_needed": True,
+    "stop_impulses_due_to_treatment": True,
+}
+
 INSTRUMENTS = [
     (
         "kast-start",
@@ -312,6 +338,7 @@ def ship(apps, schema_editor):
                 kind=kind,
                 text=text,
                 text_en=text_en,
+                higher_is_better=DIRECTION.get(item_code),
                 **extra,
             )
             for position, (item_code, section, section_en, kind, text, text_en, extra) in enumerate(items, start=1)

@@ -47,11 +47,13 @@ class Command(BaseCommand):
             raise CommandError("--clients must be zero or more.")
         # Faker is a development dependency: imported only once we know this is a development machine.
         from clients import demo
+        from sessions import demo as sessions_demo
 
         started = time.perf_counter()
         try:
             with transaction.atomic():
                 clinics = self._staff()
+                sessions_demo.install_fees(clinics.values())
                 therapists = list(
                     User.objects.filter(username__in=[s[0] for s in STAFF], role=Role.THERAPIST).order_by("username")
                 )
@@ -72,6 +74,10 @@ class Command(BaseCommand):
         if options["verbosity"] >= 2:
             if caseloads.clients:
                 self.stdout.write(f"Demo caseloads: {caseloads.clients} clients for {len(therapists)} therapists.")
+                self.stdout.write(
+                    f"Demo sessions: {caseloads.sessions} sessions, {caseloads.notes} notes "
+                    f"and {caseloads.follow_ups} follow-ups."
+                )
             else:
                 self.stdout.write("Demo caseloads already there: left as they were.")
         if options["clients"]:
@@ -79,6 +85,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Added {extra.clients} clients ({clinics_part}) with {extra.episodes} treatment periods "
                 f"and {extra.status_changes} status changes in {seconds:.1f} s."
+            )
+            self.stdout.write(
+                f"Added {extra.sessions} sessions ({extra.sessions / seconds:.0f} a second), "
+                f"{extra.notes} notes and {extra.follow_ups} follow-ups."
             )
 
     def _staff(self) -> dict[str, Clinic]:
