@@ -12,6 +12,7 @@ from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from assessments.models import Administration
 from clients.models import Client, StatusChange
 from kast.models import AccessLogEntry, User
 from kast.services import access_log_record
@@ -139,13 +140,13 @@ def _local_timestamp(date_field: str, time_field: str) -> Func:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    kind: str  # "session" or "status"
+    kind: str  # "session", "status" or "questionnaire"
     at: datetime.datetime
     item: object
 
 
 def client_timeline(client: Client, *, include_voided: bool = False) -> QuerySet:
-    """(kind, id, at) of everything that happened on the case, newest first, as one SQL UNION.
+    """(kind, id, at) of the case's sessions, status changes and questionnaires, newest first, one SQL UNION.
 
     Paginate it, then `timeline_entries` loads one page's records in one query per kind.
     """
@@ -163,6 +164,9 @@ def client_timeline(client: Client, *, include_voided: bool = False) -> QuerySet
             StatusChange.objects.filter(client=client)
             .annotate(entry_kind=Value("status"), entry_id=Cast("pk", CharField()), entry_at=F("at"))
             .values_list("entry_kind", "entry_id", "entry_at"),
+            Administration.objects.filter(client=client, submitted_at__isnull=False)
+            .annotate(entry_kind=Value("questionnaire"), entry_id=Cast("pk", CharField()), entry_at=F("submitted_at"))
+            .values_list("entry_kind", "entry_id", "entry_at"),
             all=True,
         )
         .order_by("-entry_at", "-entry_id")
@@ -174,6 +178,7 @@ def timeline_entries(rows) -> list[TimelineEntry]:
     rows = list(rows)
     session_ids = [pk for kind, pk, _ in rows if kind == "session"]
     status_ids = [int(pk) for kind, pk, _ in rows if kind == "status"]
+    questionnaire_ids = [int(pk) for kind, pk, _ in rows if kind == "questionnaire"]
     loaded: dict[tuple[str, str], object] = {}
     if session_ids:
         for session in (
@@ -185,6 +190,11 @@ def timeline_entries(rows) -> list[TimelineEntry]:
     if status_ids:
         for change in StatusChange.objects.filter(pk__in=status_ids).select_related("by", "episode"):
             loaded["status", str(change.pk)] = change
+    if questionnaire_ids:
+        for administration in Administration.objects.filter(pk__in=questionnaire_ids).select_related(
+            "version__instrument"
+        ):
+            loaded["questionnaire", str(administration.pk)] = administration
     return [TimelineEntry(kind, at, loaded[kind, pk]) for kind, pk, at in rows if (kind, pk) in loaded]
 
 

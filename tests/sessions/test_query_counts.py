@@ -8,6 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments.models import Administration, TimePoint
+from assessments.services import version_for
 from clients.models import CaseStatus, Client, Episode
 from sessions.models import (
     Addendum,
@@ -125,16 +127,27 @@ def test_start_page_query_count(client, therapist, history, size, django_assert_
 @pytest.mark.parametrize("size", SIZES)
 def test_timeline_query_count(client, therapist, case, history, size, django_assert_num_queries):
     history(size)
+    Administration.objects.create(
+        client=case,
+        episode=case.episodes.get(),
+        time_point=TimePoint.START,
+        version=version_for(TimePoint.START),
+        created_by=therapist,
+        submitted_at=timezone.now(),
+    )
     client.force_login(therapist)
 
     # 1 session, 2 user and clinic, 3 the client with clinic and responsible therapist, 4 insert the access-log
     # entry, 5 count for the paginator (the UNION), 6 the page of (kind, id, time), 7 that page's sessions with
-    # note, author, marker and addendum count, 8 its status changes with author and period, 9 the voided count
-    with django_assert_num_queries(9):
+    # note, author, marker and addendum count, 8 its status changes with author and period, 9 its questionnaires
+    # with their instrument, 10 the voided count
+    with django_assert_num_queries(10):
         response = client.get(reverse("sessions:timeline", args=[case.pk]))
 
     assert response.status_code == 200
-    assert len(response.context["entries"]) == min(size + 3, 25)  # three status changes: contact -> in treatment
+    # Three status changes (contact -> in treatment) and the start questionnaire besides the sessions.
+    assert len(response.context["entries"]) == min(size + 4, 25)
+    assert "questionnaire" in [entry.kind for entry in response.context["entries"]]
 
 
 @pytest.mark.parametrize("size", SIZES)
