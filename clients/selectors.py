@@ -186,7 +186,22 @@ def intake_summary(client: Client, *, include_name: bool) -> dict:
         "sections": interview_sections(client),
         "members": members,
         "svg": genogram_svg(client, members, relationships) if members else "",
+        "start_answers": _start_questionnaire_answers(client),
     }
+
+
+def _start_questionnaire_answers(client: Client) -> list:
+    """The answers of the current period's start questionnaire, once submitted (the intake baseline)."""
+    from assessments.models import Administration, TimePoint
+    from assessments.selectors import answer_rows
+
+    administration = (
+        Administration.objects.filter(client=client, time_point=TimePoint.START, submitted_at__isnull=False)
+        .select_related("client", "version")
+        .order_by("-episode__number")
+        .first()
+    )
+    return answer_rows(administration) if administration else []
 
 
 def genogram_legend_labels() -> dict[str, str]:

@@ -227,3 +227,29 @@ def test_a_demo_client_with_a_complete_intake_prints_without_warnings(client, ca
         first_words = " ".join(entry.text.split()[:4])
         assert first_words in re.sub(r"\s+", " ", text)
     assert demo.full_name not in text
+
+
+def test_the_submitted_start_questionnaire_is_in_the_pdf(client, therapist, intake):
+    """The intake's baseline: the start questionnaire's answers in words, once the client has submitted it."""
+    from django.test import RequestFactory
+
+    from assessments.models import TimePoint
+    from assessments.services import DECLINED, administration_start, answers_save
+
+    request = RequestFactory().post("/")
+    request.user = therapist
+    administration = administration_start(request=request, client=intake, time_point=TimePoint.START)
+    client.force_login(therapist)
+    assert _("Not submitted yet.") in "\n".join(pdf_pages(print_pdf(client, intake)))
+
+    answers_save(
+        request=request,
+        administration=administration,
+        answers={"has_partner": True, "wellbeing": 2, "has_children": DECLINED},
+        submit=True,
+    )
+    flat = re.sub(r"\s+", " ", "\n".join(pdf_pages(print_pdf(client, intake))))
+
+    assert "Har du en partner? Ja" in flat
+    assert "Hur mår du just nu? Dålig" in flat
+    assert "Har du barn? Vill inte svara" in flat
