@@ -233,3 +233,34 @@ def tablet_submit(*, request: HttpRequest, tablet: TabletCode, answers: dict[str
         tablet.used_at = timezone.now()
         tablet.save(update_fields=["used_at"])
         request.session.pop(TABLET_SESSION_KEY, None)
+
+
+@transaction.atomic
+def version_copy(*, version: InstrumentVersion) -> InstrumentVersion:
+    """A new draft version with the same items: reword freely, keep a code while the meaning stays."""
+    latest = InstrumentVersion.objects.filter(instrument=version.instrument).order_by("-number").first()
+    copy = InstrumentVersion.objects.create(
+        instrument=version.instrument, number=latest.number + 1, time_points=version.time_points
+    )
+    Item.objects.bulk_create(
+        Item(
+            **{
+                f.attname: getattr(item, f.attname)
+                for f in Item._meta.concrete_fields
+                if f.attname not in ("id", "version_id")
+            },
+            version=copy,
+        )
+        for item in version.items.all()
+    )
+    return copy
+
+
+@transaction.atomic
+def version_publish(*, version: InstrumentVersion) -> InstrumentVersion:
+    """Publish: from now on new questionnaires at its time points use it, and it is frozen."""
+    if not version.items.exists():
+        raise ValidationError(_("A version without questions cannot be published."))
+    version.published_at = timezone.now()
+    version.save(update_fields=["published_at"])
+    return version
