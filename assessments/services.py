@@ -158,7 +158,15 @@ def answers_save(
         raise ValidationError(_("This questionnaire is submitted; its answers can no longer change."))
     items = {item.code: item for item in administration.version.items.all()}
     unknown = set(answers) - set(items)
-    if unknown:
+    groups = administration.client.target_groups
+    # A targeted question is only for clients of its target groups: the form leaves it out, and
+    # so must any other route, or the figures per problem type would count the wrong people.
+    not_asked = {
+        code
+        for code, value in answers.items()
+        if value not in (None, "", []) and code in items and not items[code].applies_to(groups)
+    }
+    if unknown or not_asked:
         raise ValidationError(_("The answers do not belong to this questionnaire."))
     rows, errors = [], {}
     for code, value in answers.items():
@@ -229,6 +237,8 @@ def tablet_submit(*, request: HttpRequest, tablet: TabletCode, answers: dict[str
     answers_save(
         request=request, administration=tablet.administration, answers=answers, submit=submit, user=tablet.created_by
     )
+    # The client answered alone on the tablet: say so where the answers are read.
+    Administration.objects.filter(pk=tablet.administration_id).update(filled_by=FilledBy.CLIENT)
     if submit:
         tablet.used_at = timezone.now()
         tablet.save(update_fields=["used_at"])

@@ -190,9 +190,10 @@ PAGES = [
     (
         "intake_pdf",
         {},
-        10,
+        11,
         "5 the family members, 6 their parents (prefetch), 7 the relationships with both people, 8 the status "
-        "history with period and author, 9 the current assessment, 10 the interview sections with their authors",
+        "history with period and author, 9 the current assessment, 10 the interview sections with their authors, "
+        "11 the submitted start questionnaire (none here)",
     ),
     (
         "edit",
