@@ -7,8 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Item, ItemKind, TimePoint
+from assessments.reports import Selection, selection_for
 from assessments.services import DECLINED
-from clients.forms import DateInput
+from clients.forms import CLIENT_TARGET_GROUPS, DateInput
+from kast.models import Clinic, Role, User
 
 DECLINED_LABEL = _("Don't want to answer")
 #: Items answered by picking one option: "don't want to answer" is one more option.
@@ -106,3 +108,52 @@ class TabletCodeForm(forms.Form):
         max_length=12,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
     )
+
+
+class ReportFilterForm(forms.Form):
+    """Which questionnaires the reports count. Every field may stay empty: then all of them, in the user's scope."""
+
+    start = forms.DateField(
+        label=_("Submitted from"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Leave empty to count from the first."),
+    )
+    end = forms.DateField(
+        label=_("Submitted up to and including"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Leave empty to count up to today."),
+    )
+    clinic = forms.ModelChoiceField(
+        label=_("Clinic"), queryset=Clinic.objects.none(), required=False, empty_label=_("All clinics")
+    )
+    target_group = forms.ChoiceField(
+        label=_("Target group"), choices=[("", _("All target groups")), *CLIENT_TARGET_GROUPS], required=False
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.role == Role.NATIONAL:
+            self.fields["clinic"].queryset = Clinic.objects.order_by("name")
+        else:
+            # A clinic's staff see their own clinic's figures; there is nothing to choose.
+            del self.fields["clinic"]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The end date cannot be before the start date."))
+        return data
+
+    def selection(self) -> Selection:
+        data = self.cleaned_data
+        return selection_for(
+            self.user,
+            start=data.get("start"),
+            end=data.get("end"),
+            clinic=data.get("clinic"),
+            target_group=data.get("target_group", ""),
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 import uuid
 
@@ -9,12 +10,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from assessments import reports as figures
 from assessments import selectors, services
-from assessments.forms import QuestionnaireForm, StartForm, TabletCodeForm
+from assessments.forms import QuestionnaireForm, ReportFilterForm, StartForm, TabletCodeForm
 from clients.selectors import get_client_for
 from kast.models import AccessLogEntry
 
@@ -139,3 +143,33 @@ def tablet_form(request: HttpRequest) -> HttpResponse:
 
 def tablet_done(request: HttpRequest) -> HttpResponse:
     return render(request, "assessments/tablet_done.html")
+
+
+def reports(request: HttpRequest) -> HttpResponse:
+    """Tables 1 and 2 of the evaluation, change on the same people, coverage: counts only."""
+    form = ReportFilterForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return render(request, "assessments/reports.html", {"form": form}, status=400)
+    national = request.user.is_national
+    report = figures.report_for(form.selection(), by_clinic=national)
+    context = {
+        "form": form,
+        "report": figures.shown_report(report, suppress=national),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "assessments/reports.html", context)
+
+
+def research_export(request: HttpRequest) -> HttpResponse:
+    """The clinic's answers as a pseudonymised CSV for research, for its manager; logged as an export."""
+    form = ReportFilterForm(request.GET, user=request.user)
+    if not form.is_valid():
+        # The reports page shows what is wrong with the filters.
+        return redirect(f"{reverse('assessments:reports')}?{request.GET.urlencode()}")
+    export = figures.research_export(request=request, selection=form.selection())
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="kast-research-{timezone.localdate():%Y-%m-%d}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(export.header)
+    writer.writerows(export.rows)
+    return response

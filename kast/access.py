@@ -31,6 +31,8 @@ PUBLIC = Rule(public=True)
 ANY_STAFF = Rule(frozenset(Role.values))
 THERAPISTS = Rule(frozenset({Role.THERAPIST}))
 LOG_REVIEWERS = Rule(frozenset({Role.MANAGER, Role.ADMIN}))
+REPORT_READERS = Rule(frozenset({Role.THERAPIST, Role.MANAGER, Role.NATIONAL}))
+CLINIC_MANAGERS = Rule(frozenset({Role.MANAGER}))
 ADMINS = Rule(frozenset({Role.ADMIN}))
 
 #: URL name -> who may use it.            therapist  manager  admin
@@ -82,6 +84,9 @@ URL_RULES: dict[str, Rule] = {
     "assessments:tablet": PUBLIC,  #         -          -        -    (enter the code)
     "assessments:tablet_form": PUBLIC,  #    -          -        -    (only with a valid code in the session)
     "assessments:tablet_done": PUBLIC,  #    -          -        -    (a thank-you page, no data)
+    # Questionnaire figures: counts only; own clinic, all clinics for national follow-up (small counts as "<5").
+    "assessments:reports": REPORT_READERS,  # yes       yes      -    (and national follow-up)
+    "assessments:research_export": CLINIC_MANAGERS,  # - yes    -    (own clinic, pseudonymised, logged as "exported")
     "access_log": LOG_REVIEWERS,  #          -          yes      yes  (own clinic; no content)
     "admin:*": ADMINS,  #                    -          -        yes  (accounts and clinics only)
 }

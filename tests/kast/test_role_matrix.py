@@ -80,6 +80,10 @@ MATRIX = [
     ("assessments:tablet", None, [200, 200, 200, 200, 200, 200]),
     ("assessments:tablet_form", None, [302, 302, 302, 302, 302, 302]),
     ("assessments:tablet_done", None, [200, 200, 200, 200, 200, 200]),
+    # Figures, not records: every therapist and the manager see their own clinic's counts (national follow-up too,
+    # tests/assessments/test_reports.py); the research file is the unit manager's alone.
+    ("assessments:reports", None, [LOGIN, 200, 200, 200, 200, 403]),
+    ("assessments:research_export", None, [LOGIN, 403, 403, 403, 200, 403]),
     ("access_log", None, [LOGIN, 403, 403, 403, 200, 200]),
     ("admin:index", None, [LOGIN, 403, 403, 403, 403, 200]),
     ("admin:kast_user_changelist", None, [LOGIN, 403, 403, 403, 403, 200]),

@@ -1,0 +1,713 @@
+"""Questionnaire reports: every figure exact on a hand-built caseload, by role, across versions, at two data sizes."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from assessments import reports
+from assessments.models import Administration, Answer, InstrumentVersion, Item, ItemKind, Scale, TimePoint
+from assessments.services import DECLINED, version_for
+from clients.models import CaseStatus, Client, Episode, StatusChange, TargetGroup
+from kast.models import AccessLogEntry, Role
+from tests.factories import ClientFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SENTINEL = "SENTINEL-reports-4711"
+START, END, FOLLOW_UP = TimePoint.START, TimePoint.END, TimePoint.FOLLOW_UP
+BUYING, COMPULSIVE = TargetGroup.BUYING_SEX, TargetGroup.COMPULSIVE
+
+
+def at(day: str) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.fromisoformat(f"{day} 10:00"))
+
+
+def period(client: Client, opened: str, *, number: int = 1, treated: bool = True, closed: str | None = None) -> Episode:
+    """A treatment period of `client`; with `treated` it went contact -> assessment -> in treatment."""
+    episode = Episode.objects.create(
+        client=client,
+        number=number,
+        opened_on=datetime.date.fromisoformat(opened),
+        closed_on=datetime.date.fromisoformat(closed) if closed else None,
+        end_reason="other" if closed else "",
+    )
+    steps = [("", CaseStatus.CONTACT)]
+    if treated:
+        steps += [(CaseStatus.CONTACT, CaseStatus.ASSESSMENT), (CaseStatus.ASSESSMENT, CaseStatus.IN_TREATMENT)]
+    for source, target in steps:
+        StatusChange.objects.create(
+            client=client, episode=episode, from_status=source, to_status=target, by=client.responsible_therapist
+        )
+    return episode
+
+
+def value_fields(value: object) -> dict[str, object]:
+    if value == DECLINED:
+        return {"declined": True}
+    if isinstance(value, bool):
+        return {"value_bool": value}
+    if isinstance(value, int):
+        return {"value_int": value}
+    if isinstance(value, list):
+        return {"value_choices": value}
+    return {"value_text": value}
+
+
+def administer(
+    episode: Episode,
+    point: str,
+    answers: dict[str, object],
+    *,
+    submitted: str | None,
+    version: InstrumentVersion | None = None,
+) -> Administration:
+    """A questionnaire of `episode` with these answers (item code -> value or DECLINED), submitted on that day."""
+    version = version or version_for(point)
+    administration = Administration.objects.create(
+        client=episode.client,
+        episode=episode,
+        time_point=point,
+        version=version,
+        submitted_at=at(submitted) if submitted else None,
+        created_by=episode.client.responsible_therapist,
+    )
+    items = {item.code: item for item in version.items.all()}
+    Answer.objects.bulk_create(
+        Answer(administration=administration, item=items[code], **value_fields(value))
+        for code, value in answers.items()
+    )
+    return administration
+
+
+@pytest.fixture
+def national(db):
+    return UserFactory(username="fredrik", first_name="Fredrik", role=Role.NATIONAL, clinic=None)
+
+
+@pytest.fixture
+def caseload(therapist, colleague, other_clinic_therapist):
+    """Göteborg: three clients with questionnaires, one only at contact, one treated without any; Malmö: one.
+
+    Table 1 (Göteborg, start):  n 3; ever 2/3, last year 1/3, partner 2/3, children 2/3, harms self 2/3,
+                                thoughts 2/2 (one declined), relations 1/2 (one left empty).
+    Table 2 (Göteborg, end):    n 2; last year 0/2, as often 1/2, as long 2/2, respectful 2/2, non-judgmental 1/1
+                                (one declined), dignified 2/2, talk 1/2, help 2/2, stop impulses 1/2.
+    """
+    ove = ClientFactory(
+        responsible_therapist=therapist,
+        code="GBG-2025-0001",
+        alias=SENTINEL,
+        full_name=f"{SENTINEL} Fullname",
+        birth_year=1977,
+        gender="man",
+        target_groups=[BUYING],
+    )
+    first = period(ove, "2025-01-10")
+    administer(
+        first,
+        START,
+        {
+            "bought_sex_ever": True,
+            "bought_sex_last_year": True,
+            "has_partner": True,
+            "has_children": False,
+            "behaviour_harms_self": True,
+            "thoughts_harm_self": DECLINED,
+            "behaviour_harms_relations": True,
+            "seek_reason": ["own_wish", "partner"],
+            "wellbeing": 2,
+            "guilt_shame": 5,
+            "own_words": SENTINEL,
+        },
+        submitted="2025-01-15",
+    )
+    administer(
+        first,
+        END,
+        {
+            "bought_sex_last_year": False,
+            "came_as_often": True,
+            "came_as_long": True,
+            "staff_respectful": True,
+            "staff_non_judgmental": True,
+            "staff_dignified": True,
+            "talk_sexual_issues": True,
+            "got_help_needed": True,
+            "stop_impulses_due_to_treatment": True,
+            "wellbeing": 4,
+            "guilt_shame": 2,
+            "own_words": SENTINEL,
+        },
+        submitted="2025-06-15",
+    )
+    administer(first, FOLLOW_UP, {"bought_sex_last_year": False, "wellbeing": 5}, submitted="2025-12-15")
+
+    per = ClientFactory(
+        responsible_therapist=therapist, code="GBG-2025-0002", birth_year=1984, target_groups=[BUYING, COMPULSIVE]
+    )
+    second = period(per, "2025-02-01")
+    administer(
+        second,
+        START,
+        {
+            "bought_sex_ever": True,
+            "bought_sex_last_year": False,
+            "has_partner": False,
+            "has_children": True,
+            "behaviour_harms_self": False,
+            "thoughts_harm_self": True,
+            "wellbeing": 3,
+        },
+        submitted="2025-02-05",
+    )
+    administer(
+        second,
+        END,
+        {
+            "bought_sex_last_year": False,
+            "came_as_often": False,
+            "came_as_long": True,
+            "staff_respectful": True,
+            "staff_non_judgmental": DECLINED,
+            "staff_dignified": True,
+            "talk_sexual_issues": False,
+            "got_help_needed": True,
+            "stop_impulses_due_to_treatment": False,
+            "wellbeing": 3,
+        },
+        submitted="2025-08-20",
+    )
+
+    lars = ClientFactory(responsible_therapist=colleague, code="GBG-2025-0003", target_groups=[COMPULSIVE])
+    administer(
+        period(lars, "2025-03-01"),
+        START,
+        {
+            "bought_sex_ever": False,
+            "bought_sex_last_year": False,
+            "has_partner": True,
+            "has_children": True,
+            "behaviour_harms_self": True,
+            "thoughts_harm_self": True,
+            "behaviour_harms_relations": False,
+            "wellbeing": 4,
+        },
+        submitted="2025-03-05",
+    )
+
+    # Only at contact, with a questionnaire started but not submitted: in no figure.
+    nils = ClientFactory(responsible_therapist=therapist, code="GBG-2025-0004", target_groups=[COMPULSIVE])
+    administer(period(nils, "2025-04-01", treated=False), START, {"bought_sex_ever": True}, submitted=None)
+    # In treatment since 2024, no questionnaire: counts in coverage only.
+    period(ClientFactory(responsible_therapist=therapist, code="GBG-2024-0009", target_groups=[BUYING]), "2024-11-01")
+
+    # Malmö: one client, start and end.
+    malmo = ClientFactory(responsible_therapist=other_clinic_therapist, code="MLM-2025-0001", target_groups=[BUYING])
+    episode = period(malmo, "2025-01-20")
+    administer(episode, START, {"bought_sex_ever": True, "has_partner": True, "wellbeing": 1}, submitted="2025-01-25")
+    administer(episode, END, {"came_as_often": True, "wellbeing": 2}, submitted="2025-05-25")
+    return {"ove": ove, "per": per, "lars": lars, "nils": nils, "malmo": malmo}
+
+
+def figures(table: reports.CountTable) -> dict[str, tuple[int, int]]:
+    return {row.code: (row.count, row.answered) for row in table.rows}
+
+
+def changes_of(report_changes: list[reports.PairedChange]) -> dict[tuple[str, str, str], tuple]:
+    return {
+        (c.earlier, c.later, c.code): (c.n, c.improved, c.unchanged, c.worsened, c.median, c.p_value)
+        for c in report_changes
+    }
+
+
+GBG_TABLE_1 = {
+    "bought_sex_ever": (2, 3),
+    "bought_sex_last_year": (1, 3),
+    "has_partner": (2, 3),
+    "has_children": (2, 3),
+    "behaviour_harms_self": (2, 3),
+    "thoughts_harm_self": (2, 2),
+    "behaviour_harms_relations": (1, 2),
+}
+GBG_TABLE_2 = {
+    "bought_sex_last_year": (0, 2),
+    "came_as_often": (1, 2),
+    "came_as_long": (2, 2),
+    "staff_respectful": (2, 2),
+    "staff_non_judgmental": (1, 1),
+    "staff_dignified": (2, 2),
+    "talk_sexual_issues": (1, 2),
+    "got_help_needed": (2, 2),
+    "stop_impulses_due_to_treatment": (1, 2),
+}
+#: (earlier, later, code) -> (n, better, same, worse, median, p). Ove improved, Per stayed; one pair each is p = 1.
+GBG_CHANGES = {
+    (START, END, "bought_sex_last_year"): (2, 1, 1, 0, 0.5, 1.0),
+    (START, END, "wellbeing"): (2, 1, 1, 0, 1.0, 1.0),
+    (START, END, "guilt_shame"): (1, 1, 0, 0, 3.0, 1.0),  # lower is better: 5 -> 2
+    (END, FOLLOW_UP, "bought_sex_last_year"): (1, 0, 1, 0, 0.0, None),
+    (END, FOLLOW_UP, "wellbeing"): (1, 1, 0, 0, 1.0, 1.0),
+    (START, FOLLOW_UP, "bought_sex_last_year"): (1, 1, 0, 0, 1.0, 1.0),
+    (START, FOLLOW_UP, "wellbeing"): (1, 1, 0, 0, 3.0, 1.0),
+}
+
+
+def test_tables_1_and_2_count_the_evaluations_rows(caseload, gbg):
+    selection = reports.Selection(clinic=gbg)
+
+    table_1, table_2 = reports.table_1(selection), reports.table_2(selection)
+
+    assert table_1.n == 3
+    assert figures(table_1) == GBG_TABLE_1
+    assert [row.code for row in table_1.rows] == [code for code, _label in reports.TABLE_1_ROWS]
+    assert table_2.n == 2
+    assert figures(table_2) == GBG_TABLE_2
+
+
+def test_paired_change_on_the_same_people(caseload, gbg):
+    changes = reports.paired_changes(reports.Selection(clinic=gbg))
+
+    assert changes_of(changes) == GBG_CHANGES
+    # In the forms' order: start -> end first, and within it as the questions come.
+    assert [(c.earlier, c.later) for c in changes][:3] == [(START, END)] * 3
+
+
+def test_coverage_per_therapist_and_year(caseload, gbg, therapist, colleague):
+    rows = reports.coverage(reports.Selection(clinic=gbg))
+
+    # (group, year): periods, start, end, follow-up, start and end, all three. Nils never reached treatment.
+    assert [(r.group, r.year, r.periods, r.start, r.end, r.follow_up, r.start_and_end, r.all_three) for r in rows] == [
+        (therapist.get_full_name(), 2024, 1, 0, 0, 0, 0, 0),
+        (therapist.get_full_name(), 2025, 2, 2, 2, 1, 2, 1),
+        (colleague.get_full_name(), 2025, 1, 1, 0, 0, 0, 0),
+    ]
+
+
+def test_coverage_by_clinic_for_national_follow_up(caseload):
+    rows = reports.coverage(reports.Selection(), by="clinic")
+
+    assert [(r.group, r.year, r.periods, r.start, r.end, r.follow_up, r.start_and_end, r.all_three) for r in rows] == [
+        ("Göteborg", 2024, 1, 0, 0, 0, 0, 0),
+        ("Göteborg", 2025, 3, 3, 2, 1, 2, 1),
+        ("Malmö", 2025, 1, 1, 1, 0, 1, 0),
+    ]
+
+
+def test_sign_test_and_median_by_hand(gbg, therapist):
+    """12 people answer "how are you" at start and end: 8 better (2 by one step, 6 by two), 3 the same, 1 worse.
+
+    Sign test: 9 changed, 1 the less common way; p = 2 * (C(9,0) + C(9,1)) / 2^9 = 2 * 10 / 512 = 0.0390625.
+    Median of -1, 0, 0, 0, 1, 1, 2, 2, 2, 2, 2, 2: the 6th and 7th are 1 and 2, so 1.5.
+    """
+    moves = [(2, 3)] * 2 + [(2, 4)] * 6 + [(3, 3)] * 3 + [(4, 3)]
+    for n, (before, after) in enumerate(moves):
+        episode = period(ClientFactory(responsible_therapist=therapist, code=f"GBG-2025-{n + 100:04d}"), "2025-01-01")
+        administer(episode, START, {"wellbeing": before}, submitted="2025-01-02")
+        administer(episode, END, {"wellbeing": after}, submitted="2025-05-02")
+
+    (change,) = reports.paired_changes(reports.Selection(clinic=gbg))
+
+    assert (change.n, change.improved, change.unchanged, change.worsened) == (12, 8, 3, 1)
+    assert change.median == 1.5
+    assert change.p_value == 20 / 512
+    with translation.override("sv"):
+        assert reports.shown_p(change.p_value) == "0,04"
+        assert reports.change_sentence(change, suppress=False) == " ".join(
+            [
+                _(
+                    "Of %(n)s who answered both times, %(better)s were doing better, %(same)s the same and %(worse)s worse."
+                )
+                % {"n": "12", "better": "8", "same": "3", "worse": "1"},
+                _("A difference this large seldom arises by chance (%(p)s).") % {"p": "p = 0,04"},
+            ]
+        )
+
+
+@pytest.mark.parametrize(
+    ("improved", "worsened", "expected"),
+    [(0, 0, None), (1, 0, 1.0), (5, 0, 2 / 32), (4, 4, 1.0), (6, 1, 16 / 128), (10, 0, 2 / 1024)],
+)
+def test_sign_test_small_cases(improved, worsened, expected):
+    assert reports.sign_test(improved, worsened) == expected
+
+
+def test_p_value_is_never_rounded_up_to_the_limit():
+    with translation.override("sv"):
+        assert reports.shown_p(0.0496) == "0,050"
+        assert reports.shown_p(0.0504) == "0,05"
+        assert reports.shown_p(0.0004) == "< 0,001"
+        assert reports.shown_p(0.38) == "0,38"
+
+
+@pytest.fixture
+def revised_end_form():
+    """Version 2 of the end form: "how are you" reworded (same code), "it harms my relationships" replaced by a
+    question of another meaning (a new code), and "as often as needed" asked on a five-step scale."""
+    old = version_for(END)
+    new = InstrumentVersion.objects.create(
+        instrument=old.instrument, number=2, time_points=[END, FOLLOW_UP], changes="Omformulerad"
+    )
+    Item.objects.create(
+        version=new,
+        code="bought_sex_last_year",
+        position=1,
+        kind=ItemKind.YES_NO,
+        text="Har du köpt sexuella tjänster under det senaste året?",
+        higher_is_better=False,
+    )
+    Item.objects.create(
+        version=new,
+        code="wellbeing",
+        position=2,
+        kind=ItemKind.SCALE,
+        scale=Scale.WELLBEING,
+        text="Hur har du mått den senaste veckan?",
+        text_en="How have you been in the last week?",
+        higher_is_better=True,
+    )
+    Item.objects.create(
+        version=new,
+        code="relations_strained",
+        position=3,
+        kind=ItemKind.SCALE,
+        scale=Scale.AGREEMENT,
+        text="Mina nära relationer är ansträngda.",
+        higher_is_better=False,
+    )
+    Item.objects.create(
+        version=new,
+        code="came_as_often",
+        position=4,
+        kind=ItemKind.SCALE,
+        scale=Scale.AGREEMENT,
+        text="Jag har fått komma så ofta som jag behövt.",
+        higher_is_better=True,
+    )
+    Item.objects.create(version=new, code="own_words", position=5, kind=ItemKind.TEXT, text="Med egna ord?")
+    new.published_at = timezone.now()
+    new.save(update_fields=["published_at"])
+    assert version_for(END) == new
+    return old, new
+
+
+def test_revised_version_pairs_by_item_code(gbg, therapist, revised_end_form):
+    old_end, _new_end = revised_end_form
+    # Anna's client A: start on v1, end on the new version.
+    a = period(ClientFactory(responsible_therapist=therapist, code="GBG-2025-0101"), "2025-01-01")
+    administer(a, START, {"wellbeing": 2, "relations_affected": 4}, submitted="2025-01-02")
+    administer(a, END, {"wellbeing": 4, "relations_strained": 2, "came_as_often": 4}, submitted="2025-05-02")
+    # Client B: start and end on v1, follow-up on the new version.
+    b = period(ClientFactory(responsible_therapist=therapist, code="GBG-2025-0102"), "2025-01-01")
+    administer(b, START, {"wellbeing": 3, "relations_affected": 4}, submitted="2025-01-02")
+    administer(
+        b,
+        END,
+        {"wellbeing": 3, "relations_affected": 5, "came_as_often": False},
+        submitted="2025-05-02",
+        version=old_end,
+    )
+    administer(b, FOLLOW_UP, {"wellbeing": 5, "relations_strained": 1, "came_as_often": 5}, submitted="2025-11-02")
+    # Client C: start in an earlier, closed period and end in the current one: not the same treatment period.
+    c_client = ClientFactory(responsible_therapist=therapist, code="GBG-2025-0103")
+    administer(period(c_client, "2024-01-01", closed="2024-06-01"), START, {"wellbeing": 1}, submitted="2024-01-02")
+    administer(period(c_client, "2025-01-01", number=2), END, {"wellbeing": 5}, submitted="2025-05-02")
+
+    changes = reports.paired_changes(reports.Selection(clinic=gbg))
+
+    assert changes_of(changes) == {
+        # Reworded, same code: pairs across versions (A: v1 -> v2 +2; B: v1 -> v1 0).
+        (START, END, "wellbeing"): (2, 1, 1, 0, 1.0, 1.0),
+        # Only B answered the old relationship question twice (4 -> 5, lower is better).
+        (START, END, "relations_affected"): (1, 0, 0, 1, -1.0, 1.0),
+        # B: v1 end -> v2 follow-up, and start -> follow-up.
+        (END, FOLLOW_UP, "wellbeing"): (1, 1, 0, 0, 2.0, 1.0),
+        (START, FOLLOW_UP, "wellbeing"): (1, 1, 0, 0, 2.0, 1.0),
+    }
+    # The new-code question never pairs with the old one; "as often" changed from yes/no to a scale: not paired.
+    assert not {c.code for c in changes} & {"relations_strained", "came_as_often"}
+    # The label is the newest wording.
+    with translation.override("en"):
+        labels = {c.code: c.label for c in reports.paired_changes(reports.Selection(clinic=gbg))}
+    assert labels["wellbeing"] == "How have you been in the last week?"
+    # Table 2 counts the scale answer "agree partly" (4) as a yes: A yes, B no, C did not answer it.
+    table_2 = reports.table_2(reports.Selection(clinic=gbg))
+    assert table_2.n == 3
+    assert figures(table_2)["came_as_often"] == (1, 2)
+
+
+def get_report(client, user, **params):
+    client.force_login(user)
+    return client.get(reverse("assessments:reports"), params)
+
+
+def test_filters_change_the_figures(client, caseload, therapist):
+    # Period: Lars's start (5 March) and both ends (June, August) fall outside January-February.
+    response = get_report(client, therapist, start="2025-01-01", end="2025-02-28")
+    assert response.status_code == 200
+    assert response.context["report"].table_1.n_shown == "2"
+    assert response.context["report"].table_2.n == 0
+    assert _("No questionnaires in this selection.") in response.content.decode()
+    # Target group: only Per and Lars seek help for compulsive behaviour; only Per has an end.
+    response = get_report(client, therapist, target_group=COMPULSIVE)
+    assert (response.context["report"].table_1.n, response.context["report"].table_2.n) == (2, 1)
+    # Ove's follow-up is in December: the pairs ending at follow-up need it inside the period.
+    response = get_report(client, therapist, end="2025-11-30")
+    assert all(label != TimePoint(FOLLOW_UP).label for label, _rows in response.context["report"].changes)
+    pair_labels = [label for label, _rows in response.context["report"].changes]
+    assert pair_labels == [f"{TimePoint(START).label} → {TimePoint(END).label}"]
+
+
+def test_end_before_start_is_a_field_error(client, caseload, therapist):
+    response = get_report(client, therapist, start="2025-03-01", end="2025-02-01")
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"end": [_("The end date cannot be before the start date.")]}
+    assert "report" not in response.context
+
+
+def test_manager_and_therapists_see_their_own_clinic_only(client, caseload, manager, colleague, mlm):
+    for user in (manager, colleague):
+        # Asking for Malmö changes nothing: the clinic is not theirs to choose.
+        response = get_report(client, user, clinic=mlm.pk)
+        assert "clinic" not in response.context["form"].fields
+        shown = response.context["report"]
+        assert (shown.table_1.n, shown.table_2.n) == (3, 2)
+        assert [row.cells[:2] for row in shown.table_1.rows] == [
+            [str(yes), str(answered)] for yes, answered in GBG_TABLE_1.values()
+        ]
+        assert shown.table_1.rows[0].cells[2] == "67\xa0%"  # 2 of the 3 who answered
+
+
+def test_other_clinic_sees_its_own_figures(client, caseload, other_clinic_therapist):
+    shown = get_report(client, other_clinic_therapist).context["report"]
+
+    assert (shown.table_1.n, shown.table_2.n) == (1, 1)
+    assert [row.label.split(",")[0] for row in shown.coverage] == [other_clinic_therapist.get_full_name()]
+
+
+@pytest.fixture
+def more_in_malmo(caseload, other_clinic_therapist):
+    """Five more Malmö starts, all having bought sex and none with a partner: Malmö's start n is 6."""
+    for n in range(5):
+        client = ClientFactory(responsible_therapist=other_clinic_therapist, code=f"MLM-2025-{n + 10:04d}")
+        administer(
+            period(client, "2025-02-01"),
+            START,
+            {"bought_sex_ever": True, "has_partner": False},
+            submitted="2025-02-10",
+        )
+
+
+def test_national_sees_all_clinics_with_small_counts_hidden(client, more_in_malmo, national, gbg, mlm):
+    response = get_report(client, national)
+
+    shown = response.context["report"]
+    assert shown.suppress
+    # All clinics: 3 + 6 starts, 2 + 1 ends.
+    assert shown.table_1.n_shown == "9"
+    assert shown.table_2.n_shown == "<5"
+    cells = {row.label: row.cells for row in shown.table_1.rows}
+    assert cells[str(reports.TABLE_1_ROWS[0][1])] == ["8", "9", ""]  # ever: 2 + 1 + 5; no percentage
+    assert cells[str(reports.TABLE_1_ROWS[2][1])] == ["<5", "9", ""]  # partner: 2 + 1 + 0
+    assert all(cell == "<5" for _label, rows in shown.changes for row in rows for cell in row.cells[:4])
+    assert all(
+        row.sentence == _("Fewer than 5 answered both times, so the change is not described.")
+        for _l, rows in shown.changes
+        for row in rows
+    )
+    # By clinic, not by therapist; Malmö's 6 periods of 2025 shown, everything else under 5.
+    assert [(row.label, row.cells) for row in shown.coverage] == [
+        ("Göteborg, 2024", ["<5"] * 6),
+        ("Göteborg, 2025", ["<5"] * 6),
+        ("Malmö, 2025", ["6", "6", "<5", "<5", "<5", "<5"]),
+    ]
+    body = response.content.decode()
+    assert "%" not in body.split("<main")[1]
+    # One clinic chosen.
+    assert get_report(client, national, clinic=mlm.pk).context["report"].table_1.n_shown == "6"
+    assert get_report(client, national, clinic=gbg.pk).context["report"].table_1.n_shown == "<5"
+
+
+def test_national_and_managers_never_get_the_research_file_of_another_clinic(client, caseload, national, manager, mlm):
+    client.force_login(national)
+    assert client.get(reverse("assessments:research_export")).status_code == 403
+
+    client.force_login(manager)
+    response = client.get(reverse("assessments:research_export"), {"clinic": mlm.pk})
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert {row["clinic"] for row in rows} == {"GBG"}
+
+
+def export(client, **params) -> tuple[list[str], list[dict[str, str]], str]:
+    response = client.get(reverse("assessments:research_export"), params)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    body = response.content.decode()
+    reader = csv.reader(io.StringIO(body))
+    header = next(reader)
+    return header, [dict(zip(header, row, strict=True)) for row in reader], body
+
+
+def test_research_export_is_pseudonymised(client, caseload, manager):
+    client.force_login(manager)
+
+    header, rows, body = export(client)
+
+    assert header[: len(reports.EXPORT_COLUMNS)] == reports.EXPORT_COLUMNS
+    codes = header[len(reports.EXPORT_COLUMNS) :]
+    assert codes[:4] == ["has_partner", "has_children", "seek_reason", "problem_behaviours"]  # the start form's order
+    assert "came_as_often" in codes
+    assert "own_words" not in codes
+    assert len(codes) == len(set(codes))
+    # Göteborg's six submitted questionnaires; Nils's unsubmitted one and Malmö's are not in it.
+    assert len(rows) == 6
+    ove_start = next(row for row in rows if row["time_point"] == START and row["birth_years"] == "1975-1979")
+    assert {k: ove_start[k] for k in reports.EXPORT_COLUMNS[1:]} == {
+        "birth_years": "1975-1979",
+        "gender": "man",
+        "target_groups": "buying_sex",
+        "clinic": "GBG",
+        "time_point": "start",
+        "instrument": "kast-start",
+        "version": "1",
+        "submitted_month": "2025-01",
+    }
+    assert (ove_start["bought_sex_ever"], ove_start["has_children"], ove_start["thoughts_harm_self"]) == (
+        "1",
+        "0",
+        "declined",
+    )
+    assert ove_start["seek_reason"] == "own_wish|partner"
+    assert ove_start["wellbeing"] == "2"
+    assert ove_start["behaviour_harms_relations"] == "1"
+    assert ove_start["came_as_often"] == ""  # not on the start form
+    # One key per client: Ove's three questionnaires share one, nobody else has it.
+    ove_rows = [row for row in rows if row["subject"] == ove_start["subject"]]
+    assert sorted(row["time_point"] for row in ove_rows) == sorted([START, END, FOLLOW_UP])
+    assert len({row["subject"] for row in rows}) == 3
+    assert {row["birth_years"] for row in rows} == {"1975-1979", "1980-1984", ""}
+    # Nothing that names or points at a person, and no free text.
+    for secret in [SENTINEL, "Fullname", *(str(c.pk) for c in caseload.values()), *(c.code for c in caseload.values())]:
+        assert secret not in body
+    # A new file, new keys.
+    _header, again, _body = export(client)
+    assert {row["subject"] for row in rows}.isdisjoint({row["subject"] for row in again})
+    # Each download is in the access log, with its row count.
+    entries = AccessLogEntry.objects.filter(user=manager, action=AccessLogEntry.Action.EXPORT)
+    assert entries.count() == 2
+    assert {(e.object_type, e.reason, e.clinic_id) for e in entries} == {
+        ("assessments.research_export", "rows=6", manager.clinic_id)
+    }
+
+
+def test_research_export_follows_the_filters(client, caseload, manager):
+    client.force_login(manager)
+
+    _header, rows, _body = export(client, start="2025-06-01", target_group=BUYING)
+
+    assert sorted(row["time_point"] for row in rows) == [END, END, FOLLOW_UP]
+    assert AccessLogEntry.objects.get(action=AccessLogEntry.Action.EXPORT).reason == (
+        "rows=3 from=2025-06-01 target_group=buying_sex"
+    )
+
+
+def test_research_export_with_bad_dates_goes_back_to_the_form(client, caseload, manager):
+    client.force_login(manager)
+
+    response = client.get(reverse("assessments:research_export"), {"start": "2025-03-01", "end": "2025-02-01"})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("assessments:reports") + "?")
+    assert not AccessLogEntry.objects.filter(action=AccessLogEntry.Action.EXPORT).exists()
+
+
+def test_free_text_never_reaches_the_reports_page(client, caseload, personas, national):
+    users = [personas[name] for name in ("therapist", "colleague", "other_clinic", "manager")] + [national]
+    for user in users:
+        response = get_report(client, user)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert SENTINEL not in body
+        assert "GBG-2025" not in body and "MLM-2025" not in body
+
+
+def test_empty_selection_says_so(client, therapist):
+    response = get_report(client, therapist)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.count(_("No questionnaires in this selection.")) == 2
+    assert _("No one in this selection has answered the same question at two time points yet.") in body
+    assert _("No treatment periods in this selection.") in body
+
+
+def grow(therapist, size: int, *, offset: int = 0) -> None:
+    """`size` treated periods in Göteborg, each with start and end answered on four items. Inserted in bulk."""
+    start, end = version_for(START), version_for(END)
+    items = {
+        (version.pk, item.code): item
+        for version in (start, end)
+        for item in version.items.filter(code__in=["bought_sex_last_year", "wellbeing", "guilt_shame", "own_words"])
+    }
+    clients = Client.objects.bulk_create(
+        Client(clinic=therapist.clinic, responsible_therapist=therapist, code=f"GBG-2025-{n + 500:04d}")
+        for n in range(offset, offset + size)
+    )
+    episodes = Episode.objects.bulk_create(
+        Episode(client=c, number=1, opened_on=datetime.date(2025, 1, 1)) for c in clients
+    )
+    StatusChange.objects.bulk_create(
+        StatusChange(client=e.client, episode=e, from_status=source, to_status=target, by=therapist)
+        for e in episodes
+        for source, target in [
+            ("", CaseStatus.CONTACT),
+            (CaseStatus.CONTACT, CaseStatus.ASSESSMENT),
+            (CaseStatus.ASSESSMENT, CaseStatus.IN_TREATMENT),
+        ]
+    )
+    administrations = Administration.objects.bulk_create(
+        Administration(
+            client=e.client, episode=e, time_point=point, version=version, submitted_at=at(day), created_by=therapist
+        )
+        for e in episodes
+        for point, version, day in [(START, start, "2025-01-05"), (END, end, "2025-06-05")]
+    )
+    Answer.objects.bulk_create(
+        Answer(
+            administration=a,
+            item=items[(a.version_id, code)],
+            **value_fields(value if a.time_point == START else later),
+        )
+        for n, a in enumerate(administrations)
+        for code, value, later in [
+            ("bought_sex_last_year", True, n % 3 == 0),
+            ("wellbeing", 2, 2 + n % 4),
+            ("guilt_shame", 4, DECLINED if n % 5 == 0 else 3),
+            ("own_words", SENTINEL, SENTINEL),
+        ]
+    )
+
+
+@pytest.mark.parametrize("persona", ["therapist", "manager", "national"])
+def test_reports_page_query_count_does_not_grow_with_data(
+    client, therapist, manager, national, persona, django_assert_num_queries
+):
+    client.force_login({"therapist": therapist, "manager": manager, "national": national}[persona])
+    url = reverse("assessments:reports")
+    grown = 0
+    for size in (3, 40):
+        grow(therapist, size, offset=grown)
+        grown += size
+        # 1 session, 2 user (with the clinic), 3 Table 1, 4 Table 2, 5 paired change (one UNION of the three
+        # pairs of time points), 6 the questions' wording, 7 coverage; national follow-up: 8 the form's clinics.
+        with django_assert_num_queries(8 if persona == "national" else 7):
+            response = client.get(url)
+        assert response.status_code == 200
+        assert response.context["report"].table_1.n == grown
