@@ -52,7 +52,7 @@ migrate: db catalogues ## Apply database migrations
 	$(MANAGE) migrate --noinput
 
 messages: install ## Update the .po catalogues from the source (needs GNU gettext)
-	$(MANAGE) makemessages --locale sv --locale en --ignore '.venv/*' --ignore 'var/*' --no-obsolete
+	$(MANAGE) makemessages --locale sv --locale en --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --no-obsolete
 	$(MANAGE) fill_en_catalogue
 
 lint: install ## ruff (lint and format check) and djlint

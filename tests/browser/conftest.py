@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-# Playwright's sync API runs an event loop in the test's thread; the ORM calls the tests make
-# between browser steps are ordinary blocking calls, which Django would otherwise refuse there.
+# Playwright's sync API keeps an event loop running in the main thread from the first browser
+# test to the end of the run; the ORM calls of the tests (these and any that run after them) are
+# ordinary blocking calls, which Django would otherwise refuse there. Tests only: deploy checks refuse it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path("/usr/bin/chromium")

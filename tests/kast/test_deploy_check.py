@@ -15,8 +15,10 @@ from django.conf import settings
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     # os.environ carries DATABASE_URL when one is set; without it the embedded server is found.
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "kast.settings.production"}
-    # kast.settings.test has put its own throwaway key into this process's environment.
+    # kast.settings.test has put its own throwaway key into this process's environment, and the
+    # browser tests' conftest the async-safety switch Playwright's sync API needs: neither is production's.
     environment.pop("SECRET_KEY", None)
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
