@@ -45,18 +45,20 @@ from clients.models import (
     TargetGroup,
 )
 from kast.models import Clinic, User
+from sessions import demo as sessions_demo
 
 LOCALE = "sv_SE"
 #: The demo set is seeded, so every developer sees the same people (relative to today's date).
 DEMO_SEED = 2026
-DEMO_CLIENTS_PER_THERAPIST = 12
 BATCH_SIZE = 2000
 #: Client codes carry a four-digit running number per clinic and year (GBG-2026-0042).
 CODE_NUMBER_MAX = 9999
 
 S = CaseStatus
 
-#: A demo therapist's caseload of twelve: every status at least once, weighted towards ongoing work.
+#: A demo therapist's caseload: every status at least once, weighted towards ongoing work. A dozen
+#: in treatment give some 300 sessions a year with the assessments and follow-ups: the evaluation
+#: counted 509 per full-time therapist in 2019, with 1.5 posts shared by two therapists.
 DEMO_CASELOAD = (
     S.CONTACT,
     S.IN_TREATMENT,
@@ -70,7 +72,20 @@ DEMO_CASELOAD = (
     S.CLOSED,
     S.ASSESSMENT,
     S.IN_TREATMENT,
+    S.IN_TREATMENT,
+    S.ENDED,
+    S.IN_TREATMENT,
+    S.IN_TREATMENT,
+    S.FOLLOWED_UP,
+    S.IN_TREATMENT,
+    S.IN_TREATMENT,
+    S.IN_TREATMENT,
+    S.ENDED,
+    S.IN_TREATMENT,
+    S.IN_TREATMENT,
 )
+
+DEMO_CLIENTS_PER_THERAPIST = len(DEMO_CASELOAD)
 
 #: Which of a demo therapist's cases (indexes into DEMO_CASELOAD) a colleague works on too.
 CO_THERAPIST_AT = (2, 4, 8)
@@ -110,6 +125,10 @@ RECENCY_DAYS = {
     S.REFERRED: None,
     S.CLOSED: None,
 }
+
+#: The demo's ended cases ended five to six months ago: their follow-up conversation is due within
+#: the month, so the demo therapists' start pages list a follow-up to book.
+DEMO_RECENCY_DAYS = {S.ENDED: (155, 175)}
 
 ACTIVE = (S.CONTACT, S.ASSESSMENT, S.IN_TREATMENT)
 #: Statuses a case can have reached at any time in the past (the others are recent by nature).
@@ -677,11 +696,17 @@ class Faked:
     # -- the case's history
 
     def periods(
-        self, status: str, *, span_days: int, via_assessment: bool = True, returning: bool = False
+        self,
+        status: str,
+        *,
+        span_days: int,
+        via_assessment: bool = True,
+        returning: bool = False,
+        recency: tuple[int, int] | None = None,
     ) -> list[Period]:
         """The treatment periods behind `status`; a returning client first has a finished one."""
         rng = self.rng
-        recency = RECENCY_DAYS[status] or (0, span_days)
+        recency = recency or RECENCY_DAYS[status] or (0, span_days)
         last_day = self.today - datetime.timedelta(days=rng.randint(*recency))
         current = make_period(rng, status_path(status, via_assessment=via_assessment), last_day=last_day, now=self.now)
         if not returning:
@@ -703,6 +728,7 @@ class Faked:
         span_days: int,
         via_assessment: bool = True,
         returning: bool = False,
+        recency: tuple[int, int] | None = None,
     ) -> Case:
         client = self.client(
             therapist=therapist,
@@ -711,7 +737,9 @@ class Faked:
             identified=identified,
             protected=protected,
         )
-        periods = self.periods(status, span_days=span_days, via_assessment=via_assessment, returning=returning)
+        periods = self.periods(
+            status, span_days=span_days, via_assessment=via_assessment, returning=returning, recency=recency
+        )
         client.first_contact_date = periods[0].opened_on
         client.created_at = periods[0].steps[0].at
         return Case(client=client, periods=periods)
@@ -919,6 +947,14 @@ class Written:
     episodes: int = 0
     status_changes: int = 0
     per_clinic: Counter = field(default_factory=Counter)
+    sessions: int = 0
+    notes: int = 0
+    follow_ups: int = 0
+
+    def add_sessions(self, written: sessions_demo.SessionsWritten) -> None:
+        self.sessions += written.sessions
+        self.notes += written.notes
+        self.follow_ups += written.follow_ups
 
 
 def _write_cases(cases: list[Case], *, batch_size: int = BATCH_SIZE) -> tuple[list[Episode], Written]:
@@ -994,7 +1030,8 @@ def _foreign_keys_checked_per_statement() -> Iterator[None]:
 def seed_demo_clients(
     therapists: Sequence[User], *, per_therapist: int = DEMO_CLIENTS_PER_THERAPIST, seed: int = DEMO_SEED
 ) -> Written:
-    """A rich caseload for each demo therapist: every status, histories, assessments, interviews, family maps.
+    """A rich caseload for each demo therapist: every status, histories, assessments, interviews, family maps,
+    and the sessions, notes and follow-ups of those histories (sessions.demo).
 
     Skipped (nothing written) when any of the therapists already has a client, so running
     seed_demo again neither duplicates nor changes the demo caseloads.
@@ -1025,12 +1062,23 @@ def seed_demo_clients(
                 protected=i == protected_at,
                 span_days=540,
                 returning=i == returning_at,
+                recency=DEMO_RECENCY_DAYS.get(status),
             )
             case.client.code = codes.next(clinics[therapist.clinic_id], case.client.first_contact_date.year)
             if colleagues and i in CO_THERAPIST_AT:
                 co_therapist_rows.append((case.client, rng.choice(colleagues)))
             cases.append(case)
 
+    # The therapists' diaries, from a generator of their own (the people above stay as they were).
+    session_plan = sessions_demo.plan_sessions(
+        cases,
+        clinics,
+        rng=random.Random(f"sessions-{seed}"),  # noqa: S311  (fake data, not security)
+        today=faked.today,
+        now=faked.now,
+        co_therapists=co_therapist_rows,
+        demo=True,
+    )
     episodes, written = _write_cases(cases)
     Client.co_therapists.through.objects.bulk_create(
         [Client.co_therapists.through(client=client, user=user) for client, user in co_therapist_rows]
@@ -1082,6 +1130,7 @@ def seed_demo_clients(
     FamilyRelationship.objects.bulk_create(
         [FamilyRelationship(client=client, a=members[a], b=members[b], kind=kind) for client, a, b, kind in lines]
     )
+    written.add_sessions(sessions_demo.write_sessions(session_plan, cases, episodes))
     return written
 
 
@@ -1092,8 +1141,9 @@ def seed_bulk_clients(
 ) -> Written:
     """`count` simple clients for load tests, spread evenly over `therapists`.
 
-    Each gets the client row, treatment period 1, a valid status history up to a random status
-    and the centre of the family map; first contacts spread over `span_years` years.
+    Each gets the client row, treatment period 1, a valid status history up to a random status,
+    the centre of the family map, and the sessions, notes and follow-ups of that history
+    (sessions.demo); first contacts spread over `span_years` years.
     """
     if count <= 0 or not therapists:
         return Written()
@@ -1101,14 +1151,17 @@ def seed_bulk_clients(
     codes = CodeSequence(clinics.values())
     taken = _taken_personnummer(list(clinics.values()))
     faked = Faked()
+    session_rng = random.Random(faked.rng.getrandbits(64))  # noqa: S311  (fake data, not security)
     total = Written()
     for start in range(0, count, batch_size):
         cases = [
             _bulk_case(faked, therapists[i % len(therapists)], clinics, codes, taken, span_years)
             for i in range(start, min(count, start + batch_size))
         ]
-        _episodes, written = _write_cases(cases, batch_size=batch_size)
+        session_plan = sessions_demo.plan_sessions(cases, clinics, rng=session_rng, today=faked.today, now=faked.now)
+        episodes, written = _write_cases(cases, batch_size=batch_size)
         FamilyMember.objects.bulk_create([_client_node(case.client) for case in cases], batch_size=batch_size)
+        total.add_sessions(sessions_demo.write_sessions(session_plan, cases, episodes))
         total.clients += written.clients
         total.episodes += written.episodes
         total.status_changes += written.status_changes

@@ -15,6 +15,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from clients import demo
+from clients.demo import DEMO_CASELOAD
 from clients.identity import normalize_personnummer
 from clients.models import (
     FINISHED,
@@ -75,7 +76,7 @@ def test_every_status_for_every_demo_therapist(seeded):
     assert dict(per_therapist) == {
         name: set(CaseStatus.values) for name in ("behandlare1", "behandlare2", "behandlare3")
     }
-    assert Client.objects.count() == 36  # twelve each
+    assert Client.objects.count() == 3 * len(DEMO_CASELOAD) == 69  # twenty-three each
     assert set(Client.objects.filter(clinic__code="GBG").values_list("status", flat=True)) == set(CaseStatus.values)
 
 
@@ -138,7 +139,7 @@ def test_assessment_decision_matches_the_status(seeded):
 
 def test_clients_in_treatment_have_interview_and_three_generation_family_map(seeded):
     treated = Client.objects.filter(status__in=TREATED)
-    assert treated.count() == 18  # a therapist's twelve: 4 in treatment, 1 ended, 1 followed up
+    assert treated.count() == 3 * 17  # a therapist's twenty-three: 12 in treatment, 3 ended, 2 followed up
 
     for client in treated:
         sections = DeepInterviewSection.objects.filter(client=client)
@@ -174,7 +175,7 @@ def test_every_record_has_one_client_node_in_its_family_map(seeded):
     seed("--clients", "50")
 
     nodes = Client.objects.annotate(n=Count("family_members", filter=Q(family_members__relation="client")))
-    assert list(nodes.values_list("n", flat=True)) == [1] * 86
+    assert list(nodes.values_list("n", flat=True)) == [1] * (69 + 50)
 
 
 def test_codes_unique_and_well_formed(seeded):
@@ -264,12 +265,12 @@ def test_extra_clients_have_valid_histories(seeded):
     for episode in Episode.objects.order_by("number"):
         current[episode.client_id] = chains[episode.pk][-1][1]
     assert dict(Client.objects.values_list("pk", "status")) == current
-    assert Client.objects.count() == 336
+    assert Client.objects.count() == 69 + 300
     # Spread evenly over the three therapists of the two clinics.
     assert sorted(Client.objects.values_list("responsible_therapist__username").annotate(n=Count("id"))) == [
-        ("behandlare1", 112),
-        ("behandlare2", 112),
-        ("behandlare3", 112),
+        ("behandlare1", 23 + 100),
+        ("behandlare2", 23 + 100),
+        ("behandlare3", 23 + 100),
     ]
 
 
