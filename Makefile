@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help run test install system db db-stop migrate messages catalogues lint format lock clean
+.PHONY: help run test bench install system db db-stop migrate messages catalogues lint format lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,6 +25,18 @@ run: migrate ## Set up everything, load demo data and serve on http://127.0.0.1:
 
 test: db catalogues ## Set up everything, then run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+BENCH_CLIENTS ?= 20000
+BENCH_ENV := EMBEDDED_DB_NAME=kast_bench DEBUG=1
+bench: install catalogues ## Time the main pages on 20 000 demo clients (a separate database, seeded once)
+ifdef DATABASE_URL
+	$(error make bench seeds its own embedded database; unset DATABASE_URL)
+endif
+	$(BENCH_ENV) $(BIN)/python -m kast.embedded_db start
+	$(BENCH_ENV) $(MANAGE) migrate --noinput -v0
+	test -f var/bench-seeded-$(BENCH_CLIENTS) || ( $(BENCH_ENV) $(MANAGE) seed_demo --clients $(BENCH_CLIENTS) -v2 \
+		&& touch var/bench-seeded-$(BENCH_CLIENTS) )
+	$(BENCH_ENV) $(MANAGE) bench
 
 $(STAMP): requirements/base.txt requirements/dev.txt requirements/constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)

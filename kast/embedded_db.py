@@ -42,13 +42,18 @@ def socket_dir(pgdata: Path = PGDATA) -> str | None:
     return lines[4]
 
 
+def database_name() -> str:
+    """`kast`, or another database on the same server (`make bench` keeps its large data apart)."""
+    return os.environ.get("EMBEDDED_DB_NAME", DATABASE_NAME)
+
+
 def database_settings() -> dict[str, object] | None:
     host = socket_dir()
     if host is None:
         return None
     return {
         "ENGINE": "django.db.backends.postgresql",
-        "NAME": DATABASE_NAME,
+        "NAME": database_name(),
         "USER": SUPERUSER,
         "HOST": host,
     }
@@ -66,9 +71,10 @@ def start() -> None:
     conn = psycopg2.connect(dbname="postgres", user=SUPERUSER, host=host)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        for name in {DATABASE_NAME, database_name()}:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
     sys.stdout.write(f"Embedded PostgreSQL running (pid {server.get_pid()}, socket {host})." + "\n")
 
