@@ -4,39 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from assessments.models import Administration, Answer, Item, ItemKind, TabletCode, TimePoint
 from assessments.services import DECLINED, TABLET_SESSION_KEY
 from clients.models import Client
 from kast.models import AccessLogEntry
-from kast.services import access_log_record
+from kast.selectors import get_client_owned_or_404
 
 
 def get_administration_for(
     request: HttpRequest, administration_id: int, *, action: str | None = AccessLogEntry.Action.VIEW
 ) -> Administration:
     """The questionnaire, if the user may see its client; 404 otherwise. Logged either way."""
-    administration = (
-        Administration.objects.visible_to(request.user)
-        .filter(pk=administration_id)
-        .select_related("client", "client__clinic", "episode", "version", "version__instrument")
-        .first()
+    visible = Administration.objects.visible_to(request.user).select_related(
+        "client", "client__clinic", "episode", "version", "version__instrument"
     )
-    if administration is None:
-        client_id = Administration.objects.filter(pk=administration_id).values_list("client_id", flat=True).first()
-        access_log_record(
-            request=request,
-            action=AccessLogEntry.Action.DENIED,
-            client_id=client_id,
-            object_type="assessments.administration",
-            reason=f"administration:{administration_id}",
-        )
-        raise Http404
-    if action is not None:
-        access_log_record(request=request, action=action, obj=administration)
-    return administration
+    return get_client_owned_or_404(request, visible, administration_id, action=action)
 
 
 def tablet_in_use(request: HttpRequest) -> TabletCode | None:

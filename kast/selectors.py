@@ -1,10 +1,38 @@
-"""Reads of the cross-cutting part: the access log as a reviewer may see it."""
+"""Reads of the cross-cutting part: the access log as a reviewer may see it, and the gates' common step."""
 
 from __future__ import annotations
 
+from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404, HttpRequest
 
 from kast.models import AccessLogEntry, Role
+from kast.services import access_log_record
+
+
+def get_client_owned_or_404(
+    request: HttpRequest, visible: QuerySet, pk: object, *, action: str | None = AccessLogEntry.Action.VIEW
+) -> models.Model:
+    """The record `pk` from `visible` (a model's gate queryset, already narrowed to the user), logged.
+
+    Not visible and not existing look the same (404), so ids cannot be probed; the refusal is
+    logged with the client it concerns, for the log review (never shown to the user).
+    """
+    record = visible.filter(pk=pk).first()
+    model = visible.model
+    if record is None:
+        client_id = model._default_manager.filter(pk=pk).values_list("client_id", flat=True).first()
+        access_log_record(
+            request=request,
+            action=AccessLogEntry.Action.DENIED,
+            client_id=client_id,
+            object_type=model._meta.label_lower,
+            reason=f"{model._meta.model_name}:{pk}",
+        )
+        raise Http404
+    if action is not None:
+        access_log_record(request=request, action=action, obj=record)
+    return record
 
 
 def access_log_visible_to(user) -> QuerySet[AccessLogEntry]:

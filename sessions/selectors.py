@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import CharField, Count, DateTimeField, ExpressionWrapper, F, Func, Q, QuerySet, Value
 from django.db.models.functions import Cast
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils import timezone
 
 from assessments.models import Administration
 from clients.models import Client, StatusChange
 from kast.models import AccessLogEntry, User
-from kast.services import access_log_record
+from kast.selectors import get_client_owned_or_404
 from sessions.models import Addendum, Attendance, CalendarFeed, FollowUp, Note, Theme, TherapySession
 
 #: Follow-ups show on the start page this many days before they are due.
@@ -26,28 +26,10 @@ def get_session_for(
     request: HttpRequest, session_id: uuid.UUID, *, action: str | None = AccessLogEntry.Action.VIEW
 ) -> TherapySession:
     """The session with its note, if the user may see the client; 404 otherwise. Logged either way."""
-    session = (
-        TherapySession.objects.visible_to(request.user)
-        .filter(pk=session_id)
-        .select_related(
-            "clinic", "client", "client__clinic", "episode", "note", "note__author", "created_by", "voided_by"
-        )
-        .first()
+    visible = TherapySession.objects.visible_to(request.user).select_related(
+        "clinic", "client", "client__clinic", "episode", "note", "note__author", "created_by", "voided_by"
     )
-    if session is None:
-        # For the log review: whose record was tried (never shown to the user, who just gets 404).
-        client_id = TherapySession.objects.filter(pk=session_id).values_list("client_id", flat=True).first()
-        access_log_record(
-            request=request,
-            action=AccessLogEntry.Action.DENIED,
-            client_id=client_id,
-            object_type="therapy_sessions.therapysession",
-            reason=f"session:{session_id}",
-        )
-        raise Http404
-    if action is not None:
-        access_log_record(request=request, action=action, obj=session)
-    return session
+    return get_client_owned_or_404(request, visible, session_id, action=action)
 
 
 def note_of(session: TherapySession) -> Note | None:

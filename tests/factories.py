@@ -76,6 +76,21 @@ def open_first_period(client: Client) -> Client:
     return client
 
 
+def put_in_treatment(client: Client) -> Client:
+    """A registered client (see open_first_period) moved contact -> assessment -> in treatment."""
+    episode = client.episodes.get()
+    for source, target in [
+        (CaseStatus.CONTACT, CaseStatus.ASSESSMENT),
+        (CaseStatus.ASSESSMENT, CaseStatus.IN_TREATMENT),
+    ]:
+        StatusChange.objects.create(
+            client=client, episode=episode, from_status=source, to_status=target, by=client.responsible_therapist
+        )
+    client.status = CaseStatus.IN_TREATMENT
+    client.save(update_fields=["status"])
+    return client
+
+
 class FamilyMemberFactory(DjangoModelFactory):
     class Meta:
         model = FamilyMember

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from assessments import services
 from assessments.models import Administration, Answer, FilledBy, TimePoint
 from assessments.services import DECLINED, answers_save, version_for
-from clients.models import CaseStatus, EndReason, Episode, StatusChange
+from clients.models import EndReason, Episode
 from kast.models import AccessLogEntry
-from tests.factories import open_first_period
+from tests.factories import open_first_period, put_in_treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -51,18 +51,7 @@ UNTARGETED_START_ITEMS = [
 @pytest.fixture
 def case(client_record):
     """`client_record` in treatment: period 1, moved contact -> assessment -> in treatment."""
-    client = open_first_period(client_record)
-    episode = client.episodes.get()
-    for source, target in [
-        (CaseStatus.CONTACT, CaseStatus.ASSESSMENT),
-        (CaseStatus.ASSESSMENT, CaseStatus.IN_TREATMENT),
-    ]:
-        StatusChange.objects.create(
-            client=client, episode=episode, from_status=source, to_status=target, by=client.responsible_therapist
-        )
-    client.status = CaseStatus.IN_TREATMENT
-    client.save(update_fields=["status"])
-    return client
+    return put_in_treatment(open_first_period(client_record))
 
 
 @pytest.fixture

@@ -5,25 +5,13 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from clients.models import CaseStatus, StatusChange
-from tests.factories import NoteFactory, TherapySessionFactory, open_first_period
+from tests.factories import NoteFactory, TherapySessionFactory, open_first_period, put_in_treatment
 
 
 @pytest.fixture
 def case(client_record):
     """`client_record` in treatment: period 1, moved contact -> assessment -> in treatment."""
-    client = open_first_period(client_record)
-    episode = client.episodes.get()
-    for source, target in [
-        (CaseStatus.CONTACT, CaseStatus.ASSESSMENT),
-        (CaseStatus.ASSESSMENT, CaseStatus.IN_TREATMENT),
-    ]:
-        StatusChange.objects.create(
-            client=client, episode=episode, from_status=source, to_status=target, by=client.responsible_therapist
-        )
-    client.status = CaseStatus.IN_TREATMENT
-    client.save(update_fields=["status"])
-    return client
+    return put_in_treatment(open_first_period(client_record))
 
 
 @pytest.fixture

@@ -145,7 +145,7 @@ def test_a_colleagues_attempt_on_the_note_page_is_logged_as_denied(client, colle
     assert (denied.client_id, denied.object_type, denied.reason, denied.path) == (
         recorded.pk,
         "therapy_sessions.therapysession",
-        f"session:{session_id}",
+        f"therapysession:{session_id}",
         reverse("sessions:detail", args=[session_id]),
     )
     assert not AccessLogEntry.objects.filter(user=colleague, action=AccessLogEntry.Action.VIEW).exists()
