@@ -87,6 +87,10 @@ URL_RULES: dict[str, Rule] = {
     # Questionnaire figures: counts only; own clinic, all clinics for national follow-up (small counts as "<5").
     "assessments:reports": REPORT_READERS,  # yes       yes      -    (and national follow-up)
     "assessments:research_export": CLINIC_MANAGERS,  # - yes    -    (own clinic, pseudonymised, logged as "exported")
+    # Clinic figures: a manager their clinic, a therapist their own caseload, national follow-up every clinic
+    # (small counts as "<5"); another clinic's figures are refused in the view. CSV files are logged as "exported".
+    "dashboard": REPORT_READERS,  #          yes        yes      -    (and national follow-up)
+    "dashboard_csv": REPORT_READERS,  #      yes        yes      -    (and national follow-up)
     "access_log": LOG_REVIEWERS,  #          -          yes      yes  (own clinic; no content)
     "admin:*": ADMINS,  #                    -          -        yes  (accounts and clinics only)
 }

@@ -51,7 +51,7 @@ class StaffAdmin(UserAdmin):
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         (_("Personal info"), {"fields": ["first_name", "last_name", "email"]}),
-        (_("Role and clinic"), {"fields": ["role", "clinic", "is_active"]}),
+        (_("Role and clinic"), {"fields": ["role", "clinic", "fte", "is_active"]}),
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [

@@ -10,6 +10,7 @@ from kast.access import rule_for_name
 NAVIGATION = [
     ("home", _("Start")),
     ("clients:list", _("My clients")),
+    ("dashboard", _("Figures")),
     ("assessments:reports", _("Questionnaire reports")),
     ("access_log", _("Access log")),
     ("admin:index", _("Administration")),

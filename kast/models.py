@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pghistory
 import pgtrigger
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -86,6 +88,16 @@ class User(AbstractUser):
         ),
     )
 
+    #: Full-time equivalent, so the dashboard can give sessions per full-time therapist (1.0 = full time).
+    fte = models.DecimalField(
+        _("full-time equivalent"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1.00"))],
+        help_text=_("1.00 for full time, 0.50 for half time. Used for sessions per full-time therapist."),
+    )
+
     objects = StaffManager()
 
     class Meta:
@@ -97,6 +109,7 @@ class User(AbstractUser):
                 condition=models.Q(role__in=[Role.ADMIN, Role.NATIONAL]) | models.Q(clinic__isnull=False),
                 name="user_clinic_required_unless_admin",
             ),
+            models.CheckConstraint(condition=models.Q(fte__gte=0, fte__lte=1), name="user_fte_range"),
             # Django's admin site is the administrators' tool only.
             models.CheckConstraint(
                 condition=models.Q(role=Role.ADMIN) | models.Q(is_staff=False, is_superuser=False),

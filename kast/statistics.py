@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Count, Q
-from django.utils import timezone
+from django.db.models import (
+    Aggregate,
+    Count,
+    DateField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import TruncMonth
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
 
-from kast.models import Clinic
-from sessions.models import HELD, Attendance, FollowUp, Note, TherapySession
+from assessments.models import Administration, TimePoint
+from clients.models import CaseStatus, Client, EndReason, Episode, ReferralSource, StatusChange, TargetGroup
+from kast.models import Clinic, Role, User
+from sessions.models import HELD, Attendance, FollowUp, Note, SessionKind, TherapySession
 
 
 @dataclass(frozen=True)
@@ -58,3 +76,611 @@ def clinic_session_counts(clinic: Clinic, *, today: datetime.date | None = None)
         follow_ups_overdue=follow_ups["overdue"],
         follow_ups_due_30_days=follow_ups["soon"],
     )
+
+
+# --- The dashboard ----------------------------------------------------------------------------------------------
+
+#: Counts under this are shown as "<5" wherever figures leave the clinic (national follow-up, every export).
+SMALL_COUNT_LIMIT = 5
+
+#: Closed treatment periods by length, in whole months from opening: (key, label, from months, below months).
+LENGTH_BANDS = [
+    ("under_3", _("Under 3 months"), None, 3),
+    ("3_6", _("3–6 months"), 3, 6),
+    ("6_12", _("6–12 months"), 6, 12),
+    ("over_12", _("12 months or more"), 12, None),
+]
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's percentile_cont(fraction) WITHIN GROUP (ORDER BY expression): the median at 0.5."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        if not 0 <= fraction <= 1:
+            raise ValueError("fraction must lie between 0 and 1")
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+class DaysBetween(Func):
+    """later - earlier for two dates: whole days, as PostgreSQL's date subtraction gives them."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " - "
+    output_field = IntegerField()
+
+    def __init__(self, later, earlier, **extra):
+        super().__init__(later, earlier, **extra)
+
+
+class MonthsAfter(Func):
+    """A date plus a whole number of calendar months (a timestamp, comparable with a date)."""
+
+    template = "(%(expressions)s + make_interval(months => %(months)d))"
+    output_field = DateField()
+
+    def __init__(self, expression, months: int, **extra):
+        super().__init__(expression, months=int(months), **extra)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: one clinic or all (national), optionally one therapist's own caseload, and the period."""
+
+    start: datetime.date
+    end: datetime.date
+    clinic: Clinic | None = None
+    therapist: User | None = None
+
+    @property
+    def months(self) -> list[datetime.date]:
+        months, month = [], self.start.replace(day=1)
+        while month <= self.end:
+            months.append(month)
+            month = (month + datetime.timedelta(days=32)).replace(day=1)
+        return months
+
+    def clients(self, prefix: str = "") -> Q:
+        q = Q()
+        if self.clinic is not None:
+            q &= Q(**{f"{prefix}clinic": self.clinic})
+        if self.therapist is not None:
+            q &= Q(**{f"{prefix}responsible_therapist": self.therapist})
+        return q
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    scope: Scope
+    active_by_group: list[tuple[str, int]]  # (therapist or clinic, active treatment periods now)
+    contacts_by_month: list[dict]  # month, total, one key per target group and per referral source
+    referred: list[tuple[str, int]]  # (destination, count)
+    sessions_by_month: list[dict]  # month, one key per kind (held), attendance counts, fees
+    sessions: dict  # the period's totals of sessions_by_month
+    fte: Decimal
+    therapists: int
+    waiting: dict  # n, median, p90 (days)
+    lengths: dict  # n and one key per LENGTH_BANDS
+    end_reasons: dict  # one key per EndReason
+    follow_ups: dict  # due, done, overdue
+    coverage: dict  # periods, start, end, follow_up
+
+    @property
+    def held(self) -> int:
+        return self.sessions["held"]
+
+    @property
+    def held_per_fte(self) -> float | None:
+        return round(self.held / float(self.fte), 1) if self.fte else None
+
+    @property
+    def attendance_due(self) -> int:
+        """Sessions that were due to take place: held, cancelled or missed (not those still booked)."""
+        s = self.sessions
+        return s["held"] + s["cancelled_client"] + s["cancelled_clinic"] + s["no_show"]
+
+    def share(self, key: str) -> float | None:
+        """A share of the sessions due, or None when none were due (never a division by zero)."""
+        due = self.attendance_due
+        return self.sessions[key] / due if due else None
+
+    @property
+    def is_empty(self) -> bool:
+        # Active periods "now" do not depend on the period, so they do not make a period non-empty.
+        return not (
+            any(row["total"] for row in self.contacts_by_month)
+            or self.referred
+            or self.attendance_due
+            or self.sessions["booked"]
+            or self.lengths["n"]
+            or self.follow_ups["due"]
+            or self.coverage["periods"]
+        )
+
+
+def _midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _sum_rows(rows: list[dict], keys: list[str]) -> dict:
+    return {key: sum(row[key] for row in rows) for key in keys}
+
+
+def _by_month(rows, months: list[datetime.date], keys: list[str]) -> list[dict]:
+    """One dict per month of the period, zeros for months without a row."""
+    found = {row["month"]: row for row in rows}
+    return [{"month": month, **{key: found.get(month, {}).get(key) or 0 for key in keys}} for month in months]
+
+
+SESSION_COUNT_KEYS = [
+    *[f"kind_{kind}" for kind in SessionKind.values],
+    "held",
+    "cancelled_client",
+    "cancelled_clinic",
+    "no_show",
+    "booked",
+]
+CONTACT_KEYS = [
+    "total",
+    *[f"group_{group}" for group in TargetGroup.values],
+    *[f"source_{source}" for source in ReferralSource.values],
+]
+
+
+def dashboard(
+    clinic: Clinic | None, start: datetime.date, end: datetime.date, *, therapist: User | None = None
+) -> Dashboard:
+    """The dashboard's figures for a clinic (None: all clinics) and period. Nine queries, whatever the data size.
+
+    Counts and sums only, from SQL aggregates: no note, answer, interview text, alias or client code is read.
+    With `therapist`, only their own caseload: clients they are responsible for, sessions they held.
+    """
+    scope = Scope(start=start, end=end, clinic=clinic, therapist=therapist)
+    in_treatment = Exists(StatusChange.objects.filter(episode=OuterRef("pk"), to_status=CaseStatus.IN_TREATMENT))
+
+    # 1. Active treatment periods now, per responsible therapist (per clinic when all clinics are counted).
+    active = Episode.objects.filter(
+        scope.clients("client__"), closed_on__isnull=True, client__status=CaseStatus.IN_TREATMENT
+    )
+    if clinic is None and therapist is None:
+        rows = active.values("client__clinic__name").annotate(n=Count("pk")).order_by("client__clinic__name")
+        active_by_group = [(row["client__clinic__name"], row["n"]) for row in rows]
+    else:
+        names = ["client__responsible_therapist__first_name", "client__responsible_therapist__last_name"]
+        rows = active.values("client__responsible_therapist__username", *names).annotate(n=Count("pk")).order_by(*names)
+        active_by_group = [
+            (
+                " ".join(row[name] for name in names if row[name]) or row["client__responsible_therapist__username"],
+                row["n"],
+            )
+            for row in rows
+        ]
+
+    # 2. New contacts per month, by target group (a client may be in several) and by referral source.
+    contact_counts = {"total": Count("pk")}
+    for value in TargetGroup.values:
+        contact_counts[f"group_{value}"] = Count("pk", filter=Q(target_groups__contains=[value]))
+    for value in ReferralSource.values:
+        contact_counts[f"source_{value}"] = Count("pk", filter=Q(referral_source=value))
+    contact_rows = (
+        Client.objects.filter(scope.clients(), first_contact_date__range=(start, end))
+        .annotate(month=TruncMonth("first_contact_date"))
+        .values("month")
+        .annotate(**contact_counts)
+        .order_by("month")
+    )
+    contacts_by_month = _by_month(contact_rows, scope.months, CONTACT_KEYS)
+
+    # 3. Referred elsewhere in the period, by destination.
+    referred = [
+        (row["destination"], row["n"])
+        for row in StatusChange.objects.filter(
+            scope.clients("client__"),
+            to_status=CaseStatus.REFERRED,
+            at__gte=_midnight(start),
+            at__lt=_midnight(end + datetime.timedelta(days=1)),
+        )
+        .values("destination")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "destination")
+    ]
+
+    # 4. Sessions per month: held by type, attendance, fees.
+    sessions = TherapySession.objects.in_record().filter(date__range=(start, end))
+    if clinic is not None:
+        sessions = sessions.filter(clinic=clinic)
+    if therapist is not None:
+        sessions = sessions.filter(therapists=therapist)
+    held = Q(attendance__in=HELD)
+    session_counts = {f"kind_{kind}": Count("pk", filter=held & Q(kind=kind)) for kind in SessionKind.values}
+    session_counts |= {
+        "held": Count("pk", filter=held),
+        "cancelled_client": Count("pk", filter=Q(attendance=Attendance.CANCELLED_BY_CLIENT)),
+        "cancelled_clinic": Count("pk", filter=Q(attendance=Attendance.CANCELLED_BY_CLINIC)),
+        "no_show": Count("pk", filter=Q(attendance=Attendance.NO_SHOW)),
+        "booked": Count("pk", filter=Q(attendance=Attendance.BOOKED)),
+        "fees_charged": Sum("fee_charged", filter=held),
+        "fees_paid": Sum("fee_charged", filter=held & Q(fee_paid=True)),
+    }
+    session_rows = (
+        sessions.annotate(month=TruncMonth("date")).values("month").annotate(**session_counts).order_by("month")
+    )
+    sessions_by_month = _by_month(session_rows, scope.months, [*SESSION_COUNT_KEYS, "fees_charged", "fees_paid"])
+    session_totals = _sum_rows(sessions_by_month, [*SESSION_COUNT_KEYS, "fees_charged", "fees_paid"])
+
+    # 5. Full-time equivalents of the therapists counted.
+    staff = User.objects.filter(role=Role.THERAPIST, is_active=True)
+    if clinic is not None:
+        staff = staff.filter(clinic=clinic)
+    if therapist is not None:
+        staff = staff.filter(pk=therapist.pk)
+    staffing = staff.aggregate(fte=Sum("fte"), n=Count("pk"))
+
+    # 6. Waiting time: clients whose first held session fell in the period, from their first contact.
+    first_held = (
+        TherapySession.objects.in_record()
+        .filter(client=OuterRef("pk"), attendance__in=HELD)
+        .order_by("date")
+        .values("date")[:1]
+    )
+    waiting = (
+        Client.objects.filter(scope.clients())
+        .annotate(first_held=Subquery(first_held, output_field=DateField()))
+        .filter(first_held__range=(start, end))
+        .aggregate(
+            n=Count("pk"),
+            median=PercentileCont(DaysBetween(F("first_held"), F("first_contact_date")), 0.5),
+            p90=PercentileCont(DaysBetween(F("first_held"), F("first_contact_date")), 0.9),
+        )
+    )
+
+    # 7. Treatment periods that reached treatment and closed in the period: length and why they ended.
+    length_counts = {"n": Count("pk")}
+    for key, _label, from_months, below_months in LENGTH_BANDS:
+        band = Q()
+        if from_months is not None:
+            band &= Q(closed_on__gte=MonthsAfter("opened_on", from_months))
+        if below_months is not None:
+            band &= Q(closed_on__lt=MonthsAfter("opened_on", below_months))
+        length_counts[key] = Count("pk", filter=band)
+    for reason in EndReason.values:
+        length_counts[f"reason_{reason}"] = Count("pk", filter=Q(end_reason=reason))
+    length_counts["reason_"] = Count("pk", filter=Q(end_reason=""))
+    closed = Episode.objects.filter(scope.clients("client__"), in_treatment, closed_on__range=(start, end)).aggregate(
+        **length_counts
+    )
+
+    # 8. Follow-ups due in the period: done, and not done although due.
+    today = timezone.localdate()
+    follow_ups = FollowUp.objects.filter(scope.clients("client__"), due_on__range=(start, end)).aggregate(
+        due=Count("pk"),
+        done=Count("pk", filter=Q(done_on__isnull=False)),
+        overdue=Count("pk", filter=Q(done_on__isnull=True, due_on__lt=today)),
+    )
+
+    # 9. Questionnaire coverage, as assessments.reports.coverage counts it: periods that reached treatment,
+    #    opened in the period, with a submitted questionnaire at each time point.
+    def has(point: str) -> Exists:
+        return Exists(
+            Administration.objects.filter(episode=OuterRef("pk"), time_point=point, submitted_at__isnull=False)
+        )
+
+    coverage = (
+        Episode.objects.filter(scope.clients("client__"), in_treatment, opened_on__range=(start, end))
+        .alias(has_start=has(TimePoint.START), has_end=has(TimePoint.END), has_follow_up=has(TimePoint.FOLLOW_UP))
+        .aggregate(
+            periods=Count("pk"),
+            start=Count("pk", filter=Q(has_start=True)),
+            end=Count("pk", filter=Q(has_end=True)),
+            follow_up=Count("pk", filter=Q(has_follow_up=True)),
+        )
+    )
+
+    return Dashboard(
+        scope=scope,
+        active_by_group=active_by_group,
+        contacts_by_month=contacts_by_month,
+        referred=referred,
+        sessions_by_month=sessions_by_month,
+        sessions=session_totals,
+        fte=staffing["fte"] or Decimal(0),
+        therapists=staffing["n"],
+        waiting=waiting,
+        lengths={"n": closed["n"], **{key: closed[key] for key, *_rest in LENGTH_BANDS}},
+        end_reasons={reason: closed[f"reason_{reason}"] for reason in [*EndReason.values, ""]},
+        follow_ups=follow_ups,
+        coverage=coverage,
+    )
+
+
+# --- As shown: tables, chart data and CSV cells; the one place small counts are hidden --------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One figure. `basis` is the count it rests on: under 5, a suppressed view hides it."""
+
+    value: int | float | Decimal | str | None
+    kind: str = "count"  # count, share, money, days, number, text
+    basis: int | None = None
+
+    def suppressed(self, suppress: bool) -> bool:
+        basis = self.value if self.kind == "count" else self.basis
+        return suppress and basis is not None and basis < SMALL_COUNT_LIMIT
+
+    def shown(self, *, suppress: bool, plain: bool = False) -> str:
+        """As text: "<5" for a small count when suppressed; a dash for a figure that cannot be given."""
+        if self.suppressed(suppress):
+            return "<5" if self.kind == "count" else ""
+        if self.value is None:
+            return "" if plain else "–"
+        if self.kind == "text":
+            return str(self.value)
+        if self.kind == "share":
+            percent = round(100 * self.value)
+            return str(percent) if plain else f"{formats.number_format(percent)}\xa0%"
+        if self.kind in ("money", "days", "number"):
+            decimals = 0 if self.kind == "money" else 1
+            value = round(float(self.value), decimals)
+            if plain:
+                return f"{value:.{decimals}f}"
+            return formats.number_format(value, decimal_pos=decimals, force_grouping=True)
+        return str(self.value) if plain else formats.number_format(self.value, force_grouping=True)
+
+    @property
+    def shown_plainly(self) -> str:
+        return self.shown(suppress=False)
+
+    @property
+    def shown_suppressed(self) -> str:
+        return self.shown(suppress=True)
+
+    def chart_value(self, *, suppress: bool) -> float | None:
+        if self.suppressed(suppress) or self.value is None or self.kind == "text":
+            return None
+        return float(self.value)
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    cells: list[Cell]
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    row_heading: str
+    columns: list[str]
+    rows: list[Row]
+    chart: str = ""  # "bar", "stacked" or "" (no chart)
+    note: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(cell.value for row in self.rows for cell in row.cells if cell.kind in ("count", "money", "days"))
+
+
+def _count(value: int) -> Cell:
+    return Cell(value)
+
+
+def _share(count: int, of: int) -> Cell:
+    return Cell(count / of if of else None, "share", basis=count)
+
+
+def _month_label(month: datetime.date) -> str:
+    return formats.date_format(month, "YEAR_MONTH_FORMAT")
+
+
+def dashboard_tables(d: Dashboard) -> list[Table]:
+    """Every table of the dashboard, in page order; the charts and the CSV files are drawn from these."""
+    months = d.contacts_by_month
+    group_labels = dict(TargetGroup.choices)
+    source_labels = dict(ReferralSource.choices)
+    kind_labels = dict(SessionKind.choices)
+    s = d.sessions
+    due = d.attendance_due
+    tables = [
+        Table(
+            "active",
+            str(_("Active treatment periods now")),
+            str(_("Clinic") if d.scope.clinic is None and d.scope.therapist is None else _("Therapist")),
+            [str(_("Treatment periods"))],
+            [Row(str(i), label, [_count(n)]) for i, (label, n) in enumerate(d.active_by_group)],
+            chart="bar",
+        ),
+        Table(
+            "contacts_by_group",
+            str(_("New contacts per month, by target group")),
+            str(_("Month")),
+            [str(_("All new contacts")), *[str(group_labels[g]) for g in TargetGroup.values]],
+            [
+                Row(
+                    f"{row['month']:%Y-%m}",
+                    _month_label(row["month"]),
+                    [_count(row["total"]), *[_count(row[f"group_{g}"]) for g in TargetGroup.values]],
+                )
+                for row in months
+            ],
+            chart="bar",
+            note=str(_("A person can belong to more than one target group.")),
+        ),
+        Table(
+            "contacts_by_source",
+            str(_("New contacts per month, by who referred them")),
+            str(_("Month")),
+            [str(source_labels[v]) for v in ReferralSource.values],
+            [
+                Row(
+                    f"{row['month']:%Y-%m}",
+                    _month_label(row["month"]),
+                    [_count(row[f"source_{v}"]) for v in ReferralSource.values],
+                )
+                for row in months
+            ],
+            chart="stacked",
+        ),
+        Table(
+            "referred",
+            str(_("Referred elsewhere, by destination")),
+            str(_("Referred to")),
+            [str(_("Number"))],
+            [Row(str(i), destination, [_count(n)]) for i, (destination, n) in enumerate(d.referred)],
+            chart="bar",
+        ),
+        Table(
+            "sessions_by_kind",
+            str(_("Sessions held per month, by type")),
+            str(_("Month")),
+            [str(_("All held")), *[str(kind_labels[k]) for k in SessionKind.values]],
+            [
+                Row(
+                    f"{row['month']:%Y-%m}",
+                    _month_label(row["month"]),
+                    [_count(row["held"]), *[_count(row[f"kind_{k}"]) for k in SessionKind.values]],
+                )
+                for row in d.sessions_by_month
+            ],
+            chart="stacked",
+        ),
+        Table(
+            "attendance",
+            str(_("Attendance")),
+            str(_("Sessions due in the period")),
+            [str(_("Number")), str(_("Share of sessions due"))],
+            [
+                Row(key, str(label), [_count(s[key]), _share(s[key], due)])
+                for key, label in [
+                    ("held", _("Held")),
+                    ("cancelled_client", _("Cancelled by the client")),
+                    ("cancelled_clinic", _("Cancelled by the clinic")),
+                    ("no_show", _("Did not come, without notice")),
+                ]
+            ],
+            chart="bar",
+            note=str(_("Sessions still booked are not counted as due.")),
+        ),
+        Table(
+            "volume",
+            str(_("Sessions per full-time therapist, and fees")),
+            str(_("Figure")),
+            [str(_("Value"))],
+            [
+                Row("held", str(_("Sessions held")), [_count(s["held"])]),
+                Row("therapists", str(_("Therapists counted")), [_count(d.therapists)]),
+                Row("fte", str(_("Full-time equivalents")), [Cell(d.fte, "number", basis=d.therapists)]),
+                Row(
+                    "held_per_fte",
+                    str(_("Sessions held per full-time therapist")),
+                    [Cell(d.held_per_fte, "number", basis=s["held"])],
+                ),
+                Row("fee_charged", str(_("Fees charged (SEK)")), [Cell(s["fees_charged"], "money", basis=s["held"])]),
+                Row("fee_paid", str(_("Fees paid (SEK)")), [Cell(s["fees_paid"], "money", basis=s["held"])]),
+            ],
+        ),
+        Table(
+            "waiting",
+            str(_("Waiting time from first contact to first session held")),
+            str(_("Figure")),
+            [str(_("Value"))],
+            [
+                Row("n", str(_("Clients whose first session was held in the period")), [_count(d.waiting["n"])]),
+                Row("median", str(_("Median (days)")), [Cell(d.waiting["median"], "days", basis=d.waiting["n"])]),
+                Row("p90", str(_("90th percentile (days)")), [Cell(d.waiting["p90"], "days", basis=d.waiting["n"])]),
+            ],
+        ),
+        Table(
+            "lengths",
+            str(_("Length of treatment periods ended in the period")),
+            str(_("Length")),
+            [str(_("Treatment periods"))],
+            [Row(key, str(label), [_count(d.lengths[key])]) for key, label, *_bounds in LENGTH_BANDS],
+            chart="bar",
+            note=str(_("From the period's opening to its closing, for periods that reached treatment.")),
+        ),
+        Table(
+            "end_reasons",
+            str(_("Treatment periods ended in the period, by reason")),
+            str(_("Reason")),
+            [str(_("Treatment periods"))],
+            [
+                Row(reason or "none", str(label), [_count(d.end_reasons[reason])])
+                for reason, label in [*EndReason.choices, ("", _("No reason recorded"))]
+            ],
+            chart="bar",
+        ),
+        Table(
+            "follow_ups",
+            str(_("Follow-ups due in the period")),
+            str(_("Follow-ups")),
+            [str(_("Number"))],
+            [
+                Row("due", str(_("Due")), [_count(d.follow_ups["due"])]),
+                Row("done", str(_("Done")), [_count(d.follow_ups["done"])]),
+                Row("overdue", str(_("Not yet done, past the due date")), [_count(d.follow_ups["overdue"])]),
+            ],
+            chart="bar",
+        ),
+        Table(
+            "coverage",
+            str(_("Questionnaire coverage")),
+            str(_("Treatment periods opened in the period")),
+            [str(_("Number")), str(_("Share of periods"))],
+            [
+                Row(key, str(label), [_count(d.coverage[key]), _share(d.coverage[key], d.coverage["periods"])])
+                for key, label in [
+                    ("periods", _("Reached treatment")),
+                    ("start", _("With a questionnaire at treatment start")),
+                    ("end", _("With a questionnaire at treatment end")),
+                    ("follow_up", _("With a questionnaire at follow-up")),
+                ]
+            ],
+            chart="bar",
+        ),
+        Table(
+            "relatives",
+            str(_("Relatives and children")),
+            str(_("Figure")),
+            [str(_("Value"))],
+            [
+                Row("couple", str(_("Couple sessions held")), [_count(s[f"kind_{SessionKind.COUPLE}"])]),
+                Row("relative", str(_("Sessions with a relative alone")), [_count(s[f"kind_{SessionKind.RELATIVE}"])]),
+                Row("group", str(_("Group sessions for couples")), [_count(s[f"kind_{SessionKind.GROUP}"])]),
+                Row("children", str(_("Children considered")), [Cell(str(_("Not yet available")), "text")]),
+            ],
+            note=str(
+                _(
+                    "Relatives' own records are not kept in KAST yet, so children considered cannot be counted. "
+                    "Sessions with relatives are counted from the session type."
+                )
+            ),
+        ),
+    ]
+    return tables
+
+
+def chart_data(tables: list[Table], *, suppress: bool) -> dict:
+    """What static/js/dashboard.js draws: per table, labels and one data set per count column."""
+    charts = {}
+    for table in tables:
+        if not table.chart or not table.rows:
+            continue
+        columns = [i for i, cell in enumerate(table.rows[0].cells) if cell.kind == "count"]
+        charts[table.key] = {
+            "type": table.chart,
+            "labels": [row.label for row in table.rows],
+            "datasets": [
+                {
+                    "label": table.columns[i],
+                    "data": [row.cells[i].chart_value(suppress=suppress) for row in table.rows],
+                }
+                for i in columns
+            ],
+        }
+    return charts

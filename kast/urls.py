@@ -13,6 +13,8 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("access-log/", views.access_log, name="access_log"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/<str:table>.csv", views.dashboard_csv, name="dashboard_csv"),
     path("clients/", include("clients.urls")),
     path("", include("sessions.urls")),
     path("", include("assessments.urls")),

@@ -68,6 +68,7 @@ def test_a_change_through_the_admin_records_who_made_it_and_where(client, admin,
             "email": "",
             "role": Role.THERAPIST,
             "clinic": therapist.clinic_id,
+            "fte": "1.00",
             "is_active": "on",
         },
     )

@@ -84,6 +84,10 @@ MATRIX = [
     # tests/assessments/test_reports.py); the research file is the unit manager's alone.
     ("assessments:reports", None, [LOGIN, 200, 200, 200, 200, 403]),
     ("assessments:research_export", None, [LOGIN, 403, 403, 403, 200, 403]),
+    # The dashboard: a therapist sees their own caseload, the manager the clinic; national follow-up in
+    # tests/kast/test_dashboard.py.
+    ("dashboard", None, [LOGIN, 200, 200, 200, 200, 403]),
+    ("dashboard_csv", "dashboard_table", [LOGIN, 200, 200, 200, 200, 403]),
     ("access_log", None, [LOGIN, 403, 403, 403, 200, 200]),
     ("admin:index", None, [LOGIN, 403, 403, 403, 403, 200]),
     ("admin:kast_user_changelist", None, [LOGIN, 403, 403, 403, 403, 200]),
@@ -118,6 +122,7 @@ KWARGS = {
     "session": lambda record: {"session_id": TherapySessionFactory(client=open_first_period(record)).pk},
     "token": lambda record: {"token": calendar_feed_renew(user=record.responsible_therapist)},
     "administration": lambda record: {"administration_id": _administration(record).pk},
+    "dashboard_table": lambda record: {"table": "attendance"},
 }
 
 CASES = [

@@ -1,0 +1,35 @@
+"""The unit manager opens the figures, draws the charts in the browser, and cannot reach any client page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from kast.models import Role
+from tests.factories import NoteFactory, TherapySessionFactory, UserFactory
+from tests.sessions.conftest import case as case  # the fixture: a client in treatment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_manager_sees_figures_and_charts_and_no_client(page, login, live_server, case, check_page):
+    session = TherapySessionFactory(client=case)
+    NoteFactory(session=session, text="SENTINEL-manager-journey")
+    manager = UserFactory(username="karin", first_name="Karin", role=Role.MANAGER, clinic=case.clinic)
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+
+    login(manager)
+    check_page(page, "start")
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Statistik").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.locator("canvas").first).to_be_visible()  # Chart.js drew from the json_script data
+    assert errors == []  # no script refused by the Content-Security-Policy, no script error
+    check_page(page, "dashboard")
+    assert "SENTINEL-manager-journey" not in page.content()
+    assert case.code not in page.content()
+
+    for path in (f"/clients/{case.pk}/", f"/sessions/{session.pk}/", f"/clients/{case.pk}/sessions/"):
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 403, path
+        assert "SENTINEL-manager-journey" not in page.content()
