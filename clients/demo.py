@@ -22,6 +22,7 @@ from django.utils import timezone
 from faker import Faker
 from stdnum import luhn
 
+from assessments import demo as assessments_demo
 from clients.identity import normalize_personnummer
 from clients.models import (
     FINISHED,
@@ -950,11 +951,19 @@ class Written:
     sessions: int = 0
     notes: int = 0
     follow_ups: int = 0
+    questionnaires: int = 0
+    submitted: int = 0
+    answers: int = 0
 
     def add_sessions(self, written: sessions_demo.SessionsWritten) -> None:
         self.sessions += written.sessions
         self.notes += written.notes
         self.follow_ups += written.follow_ups
+
+    def add_answers(self, written: assessments_demo.AnswersWritten) -> None:
+        self.questionnaires += written.questionnaires
+        self.submitted += written.submitted
+        self.answers += written.answers
 
 
 def _write_cases(cases: list[Case], *, batch_size: int = BATCH_SIZE) -> tuple[list[Episode], Written]:
@@ -1031,7 +1040,8 @@ def seed_demo_clients(
     therapists: Sequence[User], *, per_therapist: int = DEMO_CLIENTS_PER_THERAPIST, seed: int = DEMO_SEED
 ) -> Written:
     """A rich caseload for each demo therapist: every status, histories, assessments, interviews, family maps,
-    and the sessions, notes and follow-ups of those histories (sessions.demo).
+    the sessions, notes and follow-ups of those histories (sessions.demo) and the questionnaires filled in
+    at them (assessments.demo).
 
     Skipped (nothing written) when any of the therapists already has a client, so running
     seed_demo again neither duplicates nor changes the demo caseloads.
@@ -1131,6 +1141,9 @@ def seed_demo_clients(
         [FamilyRelationship(client=client, a=members[a], b=members[b], kind=kind) for client, a, b, kind in lines]
     )
     written.add_sessions(sessions_demo.write_sessions(session_plan, cases, episodes))
+    # The questionnaires, in those sessions, from a generator of their own as well.
+    answer_rng = random.Random(f"answers-{seed}")  # noqa: S311  (fake data, not security)
+    written.add_answers(assessments_demo.write_answers(cases, episodes, session_plan, rng=answer_rng, now=faked.now))
     return written
 
 
@@ -1142,8 +1155,8 @@ def seed_bulk_clients(
     """`count` simple clients for load tests, spread evenly over `therapists`.
 
     Each gets the client row, treatment period 1, a valid status history up to a random status,
-    the centre of the family map, and the sessions, notes and follow-ups of that history
-    (sessions.demo); first contacts spread over `span_years` years.
+    the centre of the family map, the sessions, notes and follow-ups of that history
+    (sessions.demo) and its questionnaires (assessments.demo); first contacts spread over `span_years` years.
     """
     if count <= 0 or not therapists:
         return Written()
@@ -1152,6 +1165,7 @@ def seed_bulk_clients(
     taken = _taken_personnummer(list(clinics.values()))
     faked = Faked()
     session_rng = random.Random(faked.rng.getrandbits(64))  # noqa: S311  (fake data, not security)
+    answer_rng = random.Random(faked.rng.getrandbits(64))  # noqa: S311  (fake data, not security)
     total = Written()
     for start in range(0, count, batch_size):
         cases = [
@@ -1162,6 +1176,7 @@ def seed_bulk_clients(
         episodes, written = _write_cases(cases, batch_size=batch_size)
         FamilyMember.objects.bulk_create([_client_node(case.client) for case in cases], batch_size=batch_size)
         total.add_sessions(sessions_demo.write_sessions(session_plan, cases, episodes))
+        total.add_answers(assessments_demo.write_answers(cases, episodes, session_plan, rng=answer_rng, now=faked.now))
         total.clients += written.clients
         total.episodes += written.episodes
         total.status_changes += written.status_changes

@@ -82,6 +82,10 @@ class Command(BaseCommand):
                     f"Demo sessions: {caseloads.sessions} sessions, {caseloads.notes} notes "
                     f"and {caseloads.follow_ups} follow-ups."
                 )
+                self.stdout.write(
+                    f"Demo questionnaires: {caseloads.questionnaires} ({caseloads.submitted} submitted) "
+                    f"with {caseloads.answers} answers."
+                )
             else:
                 self.stdout.write("Demo caseloads already there: left as they were.")
         if options["clients"]:
@@ -94,6 +98,11 @@ class Command(BaseCommand):
                 f"Added {extra.sessions} sessions ({extra.sessions / seconds:.0f} a second overall), "
                 f"{extra.notes} notes and {extra.follow_ups} follow-ups."
             )
+            if options["verbosity"] >= 2:
+                self.stdout.write(
+                    f"Added {extra.questionnaires} questionnaires ({extra.submitted} submitted) "
+                    f"with {extra.answers} answers."
+                )
 
     def _staff(self) -> dict[str, Clinic]:
         clinics = {
