@@ -66,6 +66,8 @@ class Command(BaseCommand):
             ("therapist: questionnaire reports", therapist, lambda: reverse("assessments:reports")),
             ("manager: start page (figures)", manager, lambda: reverse("home")),
             ("manager: questionnaire reports", manager, lambda: reverse("assessments:reports")),
+            ("manager: figures, this year", manager, lambda: reverse("dashboard") + "?period=year"),
+            ("therapist: own figures, this year", therapist, lambda: reverse("dashboard") + "?period=year"),
             ("manager: access log", manager, lambda: reverse("access_log")),
         ]
         self.stdout.write(f"{'page':44} {'median':>8} {'p90':>8} {'max':>8} {'queries':>8}")
