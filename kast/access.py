@@ -33,6 +33,7 @@ THERAPISTS = Rule(frozenset({Role.THERAPIST}))
 LOG_REVIEWERS = Rule(frozenset({Role.MANAGER, Role.ADMIN}))
 REPORT_READERS = Rule(frozenset({Role.THERAPIST, Role.MANAGER, Role.NATIONAL}))
 CLINIC_MANAGERS = Rule(frozenset({Role.MANAGER}))
+REPORT_PRINTERS = Rule(frozenset({Role.MANAGER, Role.NATIONAL}))
 ADMINS = Rule(frozenset({Role.ADMIN}))
 
 #: URL name -> who may use it.            therapist  manager  admin
@@ -91,6 +92,8 @@ URL_RULES: dict[str, Rule] = {
     # (small counts as "<5"); another clinic's figures are refused in the view. CSV files are logged as "exported".
     "dashboard": REPORT_READERS,  #          yes        yes      -    (and national follow-up)
     "dashboard_csv": REPORT_READERS,  #      yes        yes      -    (and national follow-up)
+    # The yearly report PDF leaves the clinic: the manager's (own clinic) and national follow-up's; logged as "printed".
+    "dashboard_year_pdf": REPORT_PRINTERS,  # -          yes      -    (and national follow-up)
     "access_log": LOG_REVIEWERS,  #          -          yes      yes  (own clinic; no content)
     "admin:*": ADMINS,  #                    -          -        yes  (accounts and clinics only)
 }

@@ -15,6 +15,7 @@ urlpatterns = [
     path("access-log/", views.access_log, name="access_log"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/<str:table>.csv", views.dashboard_csv, name="dashboard_csv"),
+    path("dashboard/year/<int:year>.pdf", views.dashboard_year_pdf, name="dashboard_year_pdf"),
     path("clients/", include("clients.urls")),
     path("", include("sessions.urls")),
     path("", include("assessments.urls")),

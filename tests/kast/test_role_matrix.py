@@ -88,6 +88,9 @@ MATRIX = [
     # tests/kast/test_dashboard.py.
     ("dashboard", None, [LOGIN, 200, 200, 200, 200, 403]),
     ("dashboard_csv", "dashboard_table", [LOGIN, 200, 200, 200, 200, 403]),
+    # The yearly report PDF leaves the clinic: the unit manager's (and national follow-up's,
+    # tests/kast/test_year_report.py), never a therapist's.
+    ("dashboard_year_pdf", "year", [LOGIN, 403, 403, 403, 200, 403]),
     ("access_log", None, [LOGIN, 403, 403, 403, 200, 200]),
     ("admin:index", None, [LOGIN, 403, 403, 403, 403, 200]),
     ("admin:kast_user_changelist", None, [LOGIN, 403, 403, 403, 403, 200]),
@@ -123,6 +126,7 @@ KWARGS = {
     "token": lambda record: {"token": calendar_feed_renew(user=record.responsible_therapist)},
     "administration": lambda record: {"administration_id": _administration(record).pk},
     "dashboard_table": lambda record: {"table": "attendance"},
+    "year": lambda record: {"year": 2026},
 }
 
 CASES = [

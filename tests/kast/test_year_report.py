@@ -1,0 +1,329 @@
+"""The yearly report PDF: exact figures with "<5" for small counts, SVG charts, a Swedish summary, no content."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import logging
+import re
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from pypdf import PdfReader
+
+from assessments.models import Administration, Answer, ItemKind, TimePoint
+from assessments.services import version_for
+from clients.models import DeepInterviewSection, EndReason, Episode
+from kast.charts import Series, bar_chart_svg
+from kast.models import AccessLogEntry, Role
+from sessions.models import Attendance
+from tests.factories import ClientFactory, NoteFactory, TherapySessionFactory, UserFactory, open_first_period
+from tests.factories import put_in_treatment as in_treatment
+
+pytestmark = pytest.mark.django_db
+
+SENTINEL = "SENTINEL-year-report-7"
+YEAR = 2025
+#: The running header, in capitals by the print stylesheet, as in tests/clients/test_intake_pdf.py.
+HEADER = "Sekretess enligt OSL 26 kap.".upper()
+
+
+def d(text: str) -> datetime.date:
+    return datetime.date.fromisoformat(text)
+
+
+@pytest.fixture
+def year_caseload(gbg, therapist, colleague, other_clinic_therapist):
+    """Göteborg in 2025: six new clients in January, each seen on 20 January and 17 February (waiting 10 days),
+    one missed session in March, one treatment period ended in March. Noise in Malmö and in 2024.
+
+    Anna and Bertil work full time: 2.0 full-time therapists, 12 sessions held, 6.0 per full-time therapist.
+    """
+    assert therapist.fte == colleague.fte == Decimal("1.00")
+    clients = []
+    for i in range(6):
+        c = ClientFactory(
+            responsible_therapist=therapist if i % 2 else colleague,
+            first_contact_date=d("2025-01-10"),
+            target_groups=["buying_sex"],
+            referral_source="self",
+            alias=f"{SENTINEL}-alias-{i}",
+        )
+        in_treatment(open_first_period(c))
+        held = TherapySessionFactory(client=c, date=d("2025-01-20"))
+        TherapySessionFactory(client=c, date=d("2025-02-17"))
+        clients.append(c)
+    NoteFactory(session=held, text=f"{SENTINEL}-note")
+    TherapySessionFactory(client=clients[0], date=d("2025-03-03"), attendance=Attendance.NO_SHOW)
+    Episode.objects.filter(client=clients[1]).update(closed_on=d("2025-03-31"), end_reason=EndReason.GOAL_REACHED)
+    DeepInterviewSection.objects.create(
+        client=clients[0], section="childhood", text=f"{SENTINEL}-interview", updated_by=colleague
+    )
+    administration = Administration.objects.create(
+        client=clients[0],
+        episode=clients[0].episodes.get(),
+        time_point=TimePoint.START,
+        version=version_for(TimePoint.START),
+        created_by=colleague,
+        submitted_at=timezone.make_aware(datetime.datetime(2025, 1, 20, 11)),
+    )
+    text_item = administration.version.items.filter(kind=ItemKind.TEXT).first()
+    assert text_item is not None, "the start questionnaire has a free-text item"
+    Answer.objects.create(administration=administration, item=text_item, value_text=f"{SENTINEL}-answer")
+    # Noise: another year, another clinic.
+    earlier = in_treatment(
+        open_first_period(ClientFactory(responsible_therapist=therapist, first_contact_date=d("2024-11-01")))
+    )
+    TherapySessionFactory(client=earlier, date=d("2024-12-30"))
+    m1 = in_treatment(
+        open_first_period(
+            ClientFactory(responsible_therapist=other_clinic_therapist, first_contact_date=d("2025-02-01"))
+        )
+    )
+    for day in range(1, 10):
+        TherapySessionFactory(client=m1, date=d(f"2025-05-{day:02d}"))
+    return gbg
+
+
+def year_pdf(http, year: int = YEAR, **params):
+    return http.get(reverse("dashboard_year_pdf", args=[year]), params)
+
+
+def pdf_pages(response) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages]
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def body_text(pages: list[str]) -> str:
+    """The pages' text without the running header and footer (they come last in each page's text)."""
+    return flat(" ".join(page.split(HEADER)[0] for page in pages))
+
+
+def test_the_yearly_report_prints_every_figure(client, manager, year_caseload, caplog):
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    client.force_login(manager)
+
+    response = year_pdf(client)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'inline; filename="kast-year-report-2025-GBG.pdf"'
+    assert response["Cache-Control"] == "no-store"
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+    pages = pdf_pages(response)
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, start=1):
+        assert HEADER in page
+        assert _("Confidential under OSL chapter 26").upper() in page
+        assert f"{number} / {len(pages)}" in page
+        assert "Doris" in page  # printed by
+    text = body_text(pages)
+    assert "Göteborg" in text and "Malmö" not in text
+
+    # The summary, word for word: 12 sessions held, 6,0 per full-time therapist; 6 new contacts; 1 ended period
+    # (under 5: "<5"); median waiting 10 days (six clients, so it may be given).
+    summary = " ".join(
+        [
+            _("In %(year)s the clinic held %(held)s sessions, %(per_fte)s per full-time therapist.")
+            % {"year": 2025, "held": "12", "per_fte": "6,0"},
+            _("%(new)s new contacts were registered and %(ended)s treatment periods ended.")
+            % {"new": "6", "ended": "<5"},
+            _("The median waiting time from first contact to first session was %(days)s days.") % {"days": "10,0"},
+        ]
+    )
+    assert flat(summary) in text
+
+    # The tables, figure by figure: 5 or more as the number, under 5 (zero included) as "<5".
+    for label, shown in [
+        (_("Sessions held"), "12"),
+        (_("Therapists counted"), "<5"),
+        (_("Full-time equivalents"), ""),  # rests on fewer than 5 therapists: not given
+        (_("Sessions held per full-time therapist"), "6,0"),
+        (_("Clients whose first session was held in the period"), "6"),
+        (_("Median (days)"), "10,0"),
+        (_("90th percentile (days)"), "10,0"),
+        (_("Held"), "12 92\xa0%"),
+        (_("Did not come, without notice"), "<5"),
+        (_("Under 3 months"), "<5"),
+        (_("Couple sessions held"), "<5"),
+    ]:
+        assert flat(f"{label} {shown}".strip()) in text, label
+    # The months: 6 held in January and in February, fewer than 5 in March; 6 new contacts in January.
+    january, march = (formats.date_format(d(day), "YEAR_MONTH_FORMAT") for day in ("2025-01-01", "2025-03-01"))
+    assert text.count(f"{january} 6 6 <5") == 2  # new contacts by target group, sessions held by type
+    assert f"{january} 6 <5 <5" in text  # new contacts by who referred them: all came on their own
+    assert f"{march} <5 <5" in text
+    assert text.count("<5") >= 20
+
+    # Charts: their titles are drawn in the SVG too (so each stands twice: chart and heading), with "<5" labels.
+    for title in (
+        _("Sessions held per month, by type"),
+        _("New contacts per month, by target group"),
+        _("Attendance"),
+        _("Length of treatment periods ended in the period"),
+        _("Follow-ups due in the period"),
+    ):
+        assert text.count(title) >= 2, title
+    assert _("No data for this year") in text  # no one was referred elsewhere: that chart says so
+
+
+def test_no_content_ever_reaches_the_pdf(client, manager, year_caseload):
+    client.force_login(manager)
+
+    text = "\n".join(pdf_pages(year_pdf(client)))
+
+    assert "SENTINEL" not in text
+    assert SENTINEL not in flat(text).replace(" ", "")
+    assert "TST-" not in text  # no client code either
+
+
+def test_an_empty_year_says_so(client, manager, year_caseload, caplog):
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    client.force_login(manager)
+
+    response = year_pdf(client, 2019)
+
+    assert response.status_code == 200
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+    pages = pdf_pages(response)
+    text = body_text(pages)
+    assert _("No data for this year") in text
+    assert f"1 / {len(pages)}" in pages[0]
+
+
+def test_a_clinic_with_no_data_prints_an_empty_report(client, mlm):
+    manager = UserFactory(role=Role.MANAGER, clinic=mlm)
+    client.force_login(manager)
+
+    response = year_pdf(client)
+
+    assert response.status_code == 200
+    assert _("No data for this year") in body_text(pdf_pages(response))
+
+
+def test_each_print_is_logged(client, manager, year_caseload):
+    client.force_login(manager)
+
+    year_pdf(client)
+    year_pdf(client, 2024)
+
+    entries = AccessLogEntry.objects.filter(user=manager, action=AccessLogEntry.Action.PRINT).order_by("at")
+    assert [(e.object_type, e.reason) for e in entries] == [
+        ("kast.year_report", "year=2025 clinic=GBG"),
+        ("kast.year_report", "year=2024 clinic=GBG"),
+    ]
+
+
+def test_another_clinic_is_refused_and_logged(client, manager, year_caseload, mlm):
+    client.force_login(manager)
+    url = reverse("dashboard_year_pdf", args=[YEAR])
+
+    response = client.get(url, {"clinic": mlm.pk})
+
+    assert response.status_code == 403
+    entry = AccessLogEntry.objects.get(user=manager, action=AccessLogEntry.Action.DENIED)
+    assert (entry.path, entry.object_type) == (url, "kast.year_report")
+    assert not AccessLogEntry.objects.filter(action=AccessLogEntry.Action.PRINT).exists()
+    # Their own clinic asked for by id is fine.
+    assert year_pdf(client, clinic=year_caseload.pk).status_code == 200
+
+
+def test_a_therapist_cannot_print_it(client, therapist, year_caseload):
+    client.force_login(therapist)
+    assert year_pdf(client).status_code == 403
+
+
+def test_national_follow_up_prints_one_clinic_or_all(client, year_caseload, mlm):
+    national = UserFactory(role=Role.NATIONAL, clinic=None)
+    client.force_login(national)
+
+    one = body_text(pdf_pages(year_pdf(client, clinic=year_caseload.pk)))
+    everything = body_text(pdf_pages(year_pdf(client)))
+
+    assert "Göteborg" in one
+    held = _("In %(year)s the clinics held %(held)s sessions, %(per_fte)s per full-time therapist.") % {
+        "year": 2025,
+        "held": "21",  # Göteborg's 12 and Malmö's 9
+        "per_fte": "7,0",  # three full-time therapists
+    }
+    assert flat(held) in everything
+    assert _("All clinics") in everything
+    reasons = list(
+        AccessLogEntry.objects.filter(user=national, action=AccessLogEntry.Action.PRINT)
+        .order_by("at")
+        .values_list("reason", flat=True)
+    )
+    assert reasons == ["year=2025 clinic=GBG", "year=2025 clinic=all"]
+    assert year_pdf(client, clinic=999999).status_code == 404
+    assert year_pdf(client, clinic="x").status_code == 404
+
+
+def test_a_year_out_of_range_is_404(client, manager, year_caseload):
+    client.force_login(manager)
+    assert year_pdf(client, 1066).status_code == 404
+
+
+def test_the_dashboard_links_to_the_report_for_managers_only(client, manager, therapist, year_caseload):
+    client.force_login(manager)
+    body = client.get(reverse("dashboard"), {"period": "year", "start": "2025-06-01"}).content.decode()
+    assert reverse("dashboard_year_pdf", args=[2025]) in body
+
+    client.force_login(therapist)
+    body = client.get(reverse("dashboard")).content.decode()
+    assert "data-year-report" not in body
+
+
+def test_the_dashboard_link_keeps_national_follow_ups_clinic(client, year_caseload):
+    client.force_login(UserFactory(role=Role.NATIONAL, clinic=None))
+    body = client.get(reverse("dashboard"), {"period": "year", "start": "2025-06-01", "clinic": year_caseload.pk})
+    assert f"{reverse('dashboard_year_pdf', args=[2025])}?clinic={year_caseload.pk}" in body.content.decode()
+
+
+# --- kast/charts.py ------------------------------------------------------------------------------------------
+
+
+def test_chart_labels_and_titles_are_escaped():
+    svg = bar_chart_svg('<script>alert("t")</script>', ["<script>", "a & b"], [Series("<b>x</b>", [3, 5], ["<5", "5"])])
+
+    assert "<script>" not in svg and "<b>" not in svg
+    assert "&lt;script&gt;" in svg and "a &amp; b" in svg
+    assert "&lt;5" in svg
+    root = ET.fromstring(svg)  # well-formed
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.find(f"{ns}title").text == '<script>alert("t")</script>'
+    assert root.get("role") == "img"
+    assert root.find(f"{ns}desc") is not None
+
+
+def test_an_all_zero_chart_says_there_is_no_data():
+    svg = bar_chart_svg("Tomt", ["Jan", "Feb"], [("Sessions", [0, 0])], empty_text="No data for this year")
+
+    assert "No data for this year" in svg
+    assert '<rect x="215"' not in svg  # no bars
+    ET.fromstring(svg)
+
+
+def test_a_chart_without_rows_or_with_hidden_figures_only():
+    assert _("No data") in bar_chart_svg("Tomt", [], [("Sessions", [])])
+    hidden = bar_chart_svg("Små tal", ["Jan", "Feb"], [Series("Sessions", [None, None], ["<5", "<5"])])
+    assert _("No data") not in hidden
+    assert hidden.count("&lt;5") == 2
+    ET.fromstring(hidden)
+
+
+def test_bars_are_in_proportion_and_the_size_is_fixed():
+    svg = bar_chart_svg("T", ["a", "b", "c"], [("n", [10, 5, 0]), ("m", [2, 0, 1])])
+    root = ET.fromstring(svg)
+    assert (root.get("width"), root.get("height")) == ("640", "300")
+    ns = "{http://www.w3.org/2000/svg}"
+    widths = sorted(float(r.get("width")) for r in root.iter(f"{ns}rect") if r.get("x") == "215")
+    assert widths[-1] == pytest.approx(2 * widths[-2])  # 10 against 5
+    with pytest.raises(ValueError):
+        bar_chart_svg("T", ["a"], [("n", [1, 2])])
