@@ -15,18 +15,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import (
-    Case,
     Count,
     Exists,
-    F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
 )
 from django.db.models.functions import Cast, Coalesce, ExtractYear
 from django.http import HttpRequest
@@ -258,53 +254,52 @@ def sign_test(improved: int, worsened: int) -> float | None:
     return min(1.0, 2 * tail / 2**changed)
 
 
-def _pair_counts(selection: Selection, earlier: str, later: str) -> QuerySet:
-    """(earlier, later, item code, change, pairs) of one pair of time points, grouped in SQL.
+def _pair_counts_sql(selection: Selection, earlier: str, later: str) -> tuple[str, list]:
+    """SQL for (earlier, later, item code, change, pairs) of one pair of time points, grouped in SQL.
 
-    The later answer decides whether a pair is in the selection (the pair is complete when it is submitted).
-    An answer pairs with the earlier one of the same period and item code, across versions, if the item is
-    still of the same kind and direction: a yes/no turned into a scale is not the same measure.
+    One pass over the answers of both time points: the inner query keeps one row per treatment
+    period and measure (item code, kind and direction: a yes/no turned into a scale is not the same
+    measure), with the earlier and the later score side by side; the outer one counts the changes.
+    The later answer decides whether a pair is in the selection (the pair is complete when it is
+    submitted); the earlier one only has to be submitted.
     """
-    earlier_score = (
+    later_in_selection = Q(administration__time_point=later) & _submitted_in(selection, "administration__")
+    per_period = (
         Answer.objects.filter(
-            administration__episode=OuterRef("administration__episode"),
-            administration__time_point=earlier,
+            _clients_in(selection, "administration__client__"),
+            administration__time_point__in=[earlier, later],
             administration__submitted_at__isnull=False,
-            item__code=OuterRef("item__code"),
-            item__kind=OuterRef("item__kind"),
-            item__higher_is_better=OuterRef("item__higher_is_better"),
-            declined=False,
-        )
-        .annotate(score=SCORE)
-        .values("score")[:1]
-    )
-    return (
-        Answer.objects.filter(
-            _submitted_in(selection, "administration__"),
-            administration__time_point=later,
             declined=False,
             item__higher_is_better__isnull=False,
         )
-        .annotate(score=SCORE, earlier_score=Subquery(earlier_score))
-        .filter(score__isnull=False, earlier_score__isnull=False)
+        .values("administration__episode_id", "item__code", "item__kind", "item__higher_is_better")
         .annotate(
-            change=Case(
-                When(item__higher_is_better=True, then=F("score") - F("earlier_score")),
-                default=F("earlier_score") - F("score"),
-            )
+            earlier_score=Max(SCORE, filter=Q(administration__time_point=earlier)),
+            later_score=Max(SCORE, filter=later_in_selection),
         )
-        .values("item__code", "change")
-        .annotate(earlier=Value(earlier), later=Value(later), pairs=Count("pk"))
-        .values_list("earlier", "later", "item__code", "change", "pairs")
+        .values("item__code", "item__higher_is_better", "earlier_score", "later_score")
     )
+    inner, params = per_period.query.sql_with_params()
+    sql = f"""
+        SELECT %s, %s, code, CASE WHEN better_high THEN later_score - earlier_score
+                                  ELSE earlier_score - later_score END AS change, COUNT(*)
+        FROM ({inner}) AS per_period (code, better_high, earlier_score, later_score)
+        WHERE earlier_score IS NOT NULL AND later_score IS NOT NULL
+        GROUP BY 3, 4
+    """  # noqa: S608  (the inner query is Django's own, its parameters passed separately)
+    return sql, [earlier, later, *params]
 
 
 def paired_changes(selection: Selection) -> list[PairedChange]:
     """Per pair of time points and item code: how the same people's answers moved. Two queries in all."""
-    first, *rest = [_pair_counts(selection, earlier, later) for earlier, later in PAIRS]
+    parts = [_pair_counts_sql(selection, earlier, later) for earlier, later in PAIRS]
     grouped: dict[tuple[str, str, str], dict[int, int]] = defaultdict(dict)
-    for earlier, later, code, change, pairs in first.union(*rest, all=True):
-        grouped[(earlier, later, code)][change] = pairs
+    with connection.cursor() as cursor:
+        cursor.execute(
+            " UNION ALL ".join(f"({sql})" for sql, _params in parts), [p for _sql, params in parts for p in params]
+        )
+        for earlier, later, code, change, pairs in cursor.fetchall():
+            grouped[(earlier, later, code)][change] = pairs
     labels, order = _item_labels({code for _e, _l, code in grouped})
     pair_order = {pair: index for index, pair in enumerate(PAIRS)}
     return [
