@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assessments.models import Administration, TimePoint
 from assessments.services import version_for
@@ -121,6 +122,14 @@ def test_start_page_query_count(client, therapist, history, size, django_assert_
     )
     assert (len(start.drafts), len(start.undocumented)) == ((0, 0) if size == 1 else (39, 78))
     assert len(start.follow_ups) == (1 if size == 1 else 200)
+    # Long lists are cut at 50 on the page, and the page says so.
+    listed = response.content.decode().count("· " + _("no note yet"))
+    assert listed == min(len(start.undocumented), 50)
+    cut = _(
+        "The 50 oldest of each are listed: %(notes)s sessions without a note and %(drafts)s drafts in all. "
+        "Every session is on its client's timeline."
+    )
+    assert (cut % {"notes": 78, "drafts": 39} in response.content.decode()) is (size == 200)
     assert len(response.context["quick_log_form"].fields["client"].queryset) == size + 1
 
 
