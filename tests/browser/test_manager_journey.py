@@ -1,9 +1,13 @@
-"""The unit manager opens the figures, draws the charts in the browser, and cannot reach any client page."""
+"""The unit manager opens the figures and the yearly report, with charts drawn in the browser, and reaches no client page."""
 
 from __future__ import annotations
 
+import io
+import re
+
 import pytest
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from kast.models import Role
 from tests.factories import NoteFactory, TherapySessionFactory, UserFactory
@@ -28,6 +32,15 @@ def test_the_manager_sees_figures_and_charts_and_no_client(page, login, live_ser
     check_page(page, "dashboard")
     assert "SENTINEL-manager-journey" not in page.content()
     assert case.code not in page.content()
+
+    # The yearly report: the dashboard's link gives a real PDF for the same signed-in browser.
+    link = page.get_by_role("link", name=re.compile(r"Verksamhetsberättelse \d{4} som PDF"))
+    report = page.request.get(f"{live_server.url}{link.get_attribute('href')}")
+    assert report.status == 200
+    assert report.headers["content-type"] == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(report.body())).pages)
+    assert "Verksamhetsberättelse" in text
+    assert "SENTINEL-manager-journey" not in text
 
     for path in (f"/clients/{case.pk}/", f"/sessions/{session.pk}/", f"/clients/{case.pk}/sessions/"):
         response = page.goto(f"{live_server.url}{path}")
