@@ -90,3 +90,15 @@ def check_page(axe, request):
         assert blocking == [], f"accessibility violations on {name}:\n" + "\n".join(blocking)
 
     return check
+
+
+@pytest.fixture(autouse=True)
+def quiet_browser(page):
+    """After each test, wait until the page has no request in flight (an autosave, say) and close it.
+
+    Otherwise a last request can still be running on the live server when pytest-django empties the
+    tables for the next test, and the two deadlock.
+    """
+    yield
+    page.wait_for_load_state("networkidle")
+    page.context.close()

@@ -128,3 +128,4 @@ def test_before_the_idle_sign_out_the_page_warns_and_saves_the_draft(page, login
     assert note_text(session) == "Skrivet strax innan jag gick från datorn."
     dialog.get_by_role("button", name="Fortsätt").click()
     expect(dialog).to_be_hidden()
+    expect(page.locator("#autosave-status")).to_have_text(SAVED)  # the save that kept the sign-in alive
