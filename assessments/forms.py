@@ -10,7 +10,7 @@ from assessments.models import Item, ItemKind, TimePoint
 from assessments.reports import Selection, selection_for
 from assessments.services import DECLINED
 from clients.forms import CLIENT_TARGET_GROUPS, DateInput
-from kast.models import Clinic, Role, User
+from kast.forms import ClinicScopedFilterForm
 
 DECLINED_LABEL = _("Don't want to answer")
 #: Items answered by picking one option: "don't want to answer" is one more option.
@@ -110,7 +110,7 @@ class TabletCodeForm(forms.Form):
     )
 
 
-class ReportFilterForm(forms.Form):
+class ReportFilterForm(ClinicScopedFilterForm):
     """Which questionnaires the reports count. Every field may stay empty: then all of them, in the user's scope."""
 
     start = forms.DateField(
@@ -125,28 +125,10 @@ class ReportFilterForm(forms.Form):
         widget=DateInput(),
         help_text=_("Leave empty to count up to today."),
     )
-    clinic = forms.ModelChoiceField(
-        label=_("Clinic"), queryset=Clinic.objects.none(), required=False, empty_label=_("All clinics")
-    )
     target_group = forms.ChoiceField(
         label=_("Target group"), choices=[("", _("All target groups")), *CLIENT_TARGET_GROUPS], required=False
     )
-
-    def __init__(self, *args, user: User, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        if user.role == Role.NATIONAL:
-            self.fields["clinic"].queryset = Clinic.objects.order_by("name")
-        else:
-            # A clinic's staff see their own clinic's figures; there is nothing to choose.
-            del self.fields["clinic"]
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end and end < start:
-            self.add_error("end", _("The end date cannot be before the start date."))
-        return data
+    field_order = ["start", "end", "clinic", "target_group"]
 
     def selection(self) -> Selection:
         data = self.cleaned_data

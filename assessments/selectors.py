@@ -105,7 +105,7 @@ class TimePointRow:
 
 def client_questionnaires(client: Client) -> tuple[list[TimePointRow], list[Administration]]:
     """The current period's time points with their questionnaire (if any), and earlier periods' ones."""
-    episode = client.episodes.order_by("-number").first()
+    episode = client.current_episode()
     administrations = list(
         Administration.objects.filter(client=client)
         .select_related("episode", "version", "version__instrument")

@@ -23,7 +23,7 @@ from assessments.models import (
     TabletCode,
     TimePoint,
 )
-from clients.models import Client, Episode
+from clients.models import Client
 from kast.models import AccessLogEntry, User
 from kast.services import access_log_record
 
@@ -52,10 +52,6 @@ def version_for(time_point: str) -> InstrumentVersion:
     return version
 
 
-def _current_episode(client: Client) -> Episode:
-    return client.episodes.order_by("-number").first()
-
-
 @transaction.atomic
 def administration_start(
     *, request: HttpRequest, client: Client, time_point: str, filled_by: str = FilledBy.THERAPIST
@@ -63,7 +59,7 @@ def administration_start(
     """Give the client the questionnaire of this time point, in the current treatment period."""
     if time_point not in TimePoint.values:
         raise ValidationError({"time_point": _("Choose a time point.")})
-    episode = _current_episode(client)
+    episode = client.current_episode()
     if Administration.objects.filter(episode=episode, time_point=time_point).exists():
         raise ValidationError(
             {"time_point": _("This treatment period already has a questionnaire for that time point.")}

@@ -219,6 +219,10 @@ class Client(models.Model):
     def allowed_transitions(self) -> tuple[str, ...]:
         return TRANSITIONS[self.status]
 
+    def current_episode(self) -> Episode:
+        """The latest treatment period (open, or the one that finished last)."""
+        return self.episodes.order_by("-number").first()
+
     @property
     def target_group_labels(self) -> list[str]:
         return [TargetGroup(value).label for value in self.target_groups]

@@ -60,10 +60,6 @@ def _next_code(clinic: Clinic, year: int) -> str:
     return f"{prefix}{number:04d}"
 
 
-def _current_episode(client: Client) -> Episode:
-    return client.episodes.order_by("-number").first()
-
-
 @transaction.atomic
 def client_register(*, request: HttpRequest, data: dict[str, Any]) -> Client:
     """Register a new contact: the client, treatment period 1 at 'contact', and the family map's centre."""
@@ -118,7 +114,7 @@ def client_transition(
         )
     if to_status == CaseStatus.REFERRED and not destination.strip():
         raise ValidationError({"destination": _("Say where the client is referred to.")})
-    episode = _current_episode(client)
+    episode = client.current_episode()
     StatusChange.objects.create(
         client=client,
         episode=episode,
@@ -146,7 +142,7 @@ def client_reopen(*, request: HttpRequest, client: Client, reason: str = "") -> 
     client = Client.objects.select_for_update().get(pk=client.pk)
     if client.status not in FINISHED:
         raise ValidationError(_("A new treatment period can only start when the current one has finished."))
-    previous = _current_episode(client)
+    previous = client.current_episode()
     episode = Episode.objects.create(client=client, number=previous.number + 1)
     StatusChange.objects.create(
         client=client, episode=episode, from_status="", to_status=CaseStatus.CONTACT, by=request.user, reason=reason
@@ -167,7 +163,7 @@ def assessment_save(
     treatment, referral or closed, in the same transaction as the text.
     """
     client = Client.objects.select_for_update().get(pk=client.pk)
-    episode = _current_episode(client)
+    episode = client.current_episode()
     conversation = AssessmentConversation.objects.filter(episode=episode).first()
     if conversation is None:
         conversation = AssessmentConversation(episode=episode, updated_by=request.user, **data)

@@ -41,7 +41,31 @@ def period_bounds(period: str, day: datetime.date) -> tuple[datetime.date, datet
     return start, following - datetime.timedelta(days=1)
 
 
-class DashboardFilterForm(forms.Form):
+class ClinicScopedFilterForm(forms.Form):
+    """Filters of figures by dates: national follow-up chooses a clinic (or all); clinic staff have their own."""
+
+    clinic = forms.ModelChoiceField(
+        label=_("Clinic"), queryset=Clinic.objects.none(), required=False, empty_label=_("All clinics")
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.role == Role.NATIONAL:
+            self.fields["clinic"].queryset = Clinic.objects.order_by("name")
+        else:
+            # A clinic's own staff see their own clinic: there is nothing to choose.
+            del self.fields["clinic"]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The end date cannot be before the start date."))
+        return data
+
+
+class DashboardFilterForm(ClinicScopedFilterForm):
     """A month, quarter or year (the one that contains the date given), or any period from one date to another."""
 
     period = forms.ChoiceField(label=_("Period"), choices=Period.CHOICES, required=False, initial=Period.MONTH)
@@ -57,25 +81,13 @@ class DashboardFilterForm(forms.Form):
         widget=DateInput(),
         help_text=_("For a custom period only."),
     )
-    clinic = forms.ModelChoiceField(
-        label=_("Clinic"), queryset=Clinic.objects.none(), required=False, empty_label=_("All clinics")
-    )
-
-    def __init__(self, *args, user: User, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        if user.role == Role.NATIONAL:
-            self.fields["clinic"].queryset = Clinic.objects.order_by("name")
-        else:
-            # A clinic's own staff see their own clinic; another clinic is refused before the form (see the view).
-            del self.fields["clinic"]
+    field_order = ["period", "start", "end", "clinic"]
 
     def clean(self):
         data = super().clean()
         period = data.get("period") or Period.MONTH
         start, end = data.get("start"), data.get("end")
-        if start and end and end < start:
-            self.add_error("end", _("The end date cannot be before the start date."))
+        if self.has_error("end"):
             return data
         if period == Period.CUSTOM:
             if not start:

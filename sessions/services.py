@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.models import CaseStatus, Client, EndReason, Episode
+from clients.models import CaseStatus, Client, EndReason
 from clients.services import client_transition
 from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry, Clinic, Role, User
@@ -35,6 +35,7 @@ from sessions.models import (
     Theme,
     TherapySession,
 )
+from sessions.selectors import note_of
 
 Action = AccessLogEntry.Action
 
@@ -100,10 +101,6 @@ def _check_overlap(session: TherapySession, therapists: list[User], *, allow_ove
         raise SessionOverlap(overlapping)
 
 
-def _current_episode(client: Client) -> Episode:
-    return client.episodes.order_by("-number").first()
-
-
 @transaction.atomic
 def session_create(
     *, request: HttpRequest, client: Client, data: dict[str, Any], allow_overlap: bool = False
@@ -114,7 +111,7 @@ def session_create(
     if data.get("fee_charged") is None:
         data["fee_charged"] = default_fee(client.clinic, data.get("kind", SessionKind.INDIVIDUAL))
     session = TherapySession(
-        clinic_id=client.clinic_id, client=client, episode=_current_episode(client), created_by=request.user, **data
+        clinic_id=client.clinic_id, client=client, episode=client.current_episode(), created_by=request.user, **data
     )
     session.full_clean()
     _check_therapists(client, therapists)
@@ -124,13 +121,6 @@ def session_create(
     _follow_up_done_by(request, session)
     access_log_record(request=request, action=Action.CREATE, obj=session)
     return session
-
-
-def _note_of(session: TherapySession) -> Note | None:
-    try:
-        return session.note
-    except Note.DoesNotExist:
-        return None
 
 
 @transaction.atomic
@@ -169,7 +159,7 @@ def session_update(
 
 
 def _writable_note(request: HttpRequest, session: TherapySession) -> Note | None:
-    note = _note_of(session)
+    note = note_of(session)
     if note is not None and note.author_id != request.user.pk:
         raise PermissionDenied("only the author writes the note")
     if note is not None and note.is_signed:
@@ -342,7 +332,7 @@ def treatment_end(
     if reason not in EndReason.values:
         raise ValidationError({"reason": _("Choose why the treatment ended.")})
     client = client_transition(request=request, client=client, to_status=CaseStatus.ENDED, reason=comment)
-    episode = _current_episode(client)
+    episode = client.current_episode()
     if ended_on < episode.opened_on:
         raise ValidationError({"ended_on": _("The treatment cannot end before the period opened.")})
     episode.closed_on, episode.end_reason = ended_on, reason

@@ -125,6 +125,8 @@ def test_before_the_idle_sign_out_the_page_warns_and_saves_the_draft(page, login
 
     dialog = page.get_by_role("dialog", name="Du loggas snart ut")
     expect(dialog).to_be_visible(timeout=10_000)
+    # The warning and the save start together; the save's answer may come a moment after the dialog.
+    expect(page.locator("#autosave-status")).to_have_text(SAVED)
     assert note_text(session) == "Skrivet strax innan jag gick från datorn."
     dialog.get_by_role("button", name="Fortsätt").click()
     expect(dialog).to_be_hidden()
