@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +60,14 @@ class TargetGroup(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class RecordKind(models.TextChoices):
+    """Whose record it is. A relative or partner who gets support of their own has a record of
+    their own, with its own code, sessions and notes, walled off from the client's (see `relatives`)."""
+
+    CLIENT = "client", _("Client")
+    RELATIVE = "relative", _("Relative or partner")
+
+
 class CaseStatus(models.TextChoices):
     CONTACT = "contact", _("Contact")
     ASSESSMENT = "assessment", _("Assessment")
@@ -95,8 +103,12 @@ class ClientQuerySet(models.QuerySet):
         """
         if not (user.is_authenticated and user.is_active and user.role == Role.THERAPIST):
             return self.none()
-        on_case = Client.co_therapists.through.objects.filter(client=OuterRef("pk"), user=user)
-        return self.filter(clinic_id=user.clinic_id).filter(Q(responsible_therapist=user) | Exists(on_case))
+        # The user's own cases, then the clinic: two small index lookups whose cost follows the
+        # caseload. (An OR of "responsible" and "co-therapist" made PostgreSQL filter every
+        # client of the clinic, in every query built on this gate: `make bench`, docs/performance.md.)
+        responsible = Client.objects.filter(responsible_therapist=user).order_by().values("pk")
+        on_case = Client.co_therapists.through.objects.filter(user=user).values("client_id")
+        return self.filter(clinic_id=user.clinic_id, pk__in=responsible.union(on_case, all=True))
 
 
 @pghistory.track()
@@ -106,6 +118,9 @@ class Client(models.Model):
         "kast.Clinic", verbose_name=_("clinic"), on_delete=models.PROTECT, related_name="clients"
     )
     code = models.CharField(_("client code"), max_length=20, unique=True, editable=False)
+    kind = models.CharField(
+        _("record of"), max_length=10, choices=RecordKind.choices, default=RecordKind.CLIENT, editable=False
+    )
     responsible_therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("responsible therapist"),
@@ -180,6 +195,7 @@ class Client(models.Model):
                 violation_error_message=_("A client with this personnummer is already registered at the clinic."),
             ),
             models.CheckConstraint(condition=Q(status__in=CaseStatus.values), name="client_status_valid"),
+            models.CheckConstraint(condition=Q(kind__in=RecordKind.values), name="client_kind_valid"),
             models.CheckConstraint(
                 condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900), name="client_birth_year_plausible"
             ),
@@ -215,6 +231,10 @@ class Client(models.Model):
     def can_see_identity(self, user) -> bool:
         """Protected identity: only the responsible therapist; otherwise everyone on the case."""
         return not self.protected_identity or self.responsible_therapist_id == user.pk
+
+    @property
+    def is_relative(self) -> bool:
+        return self.kind == RecordKind.RELATIVE
 
     def allowed_transitions(self) -> tuple[str, ...]:
         return TRANSITIONS[self.status]

@@ -43,20 +43,35 @@ def caseload_search(user, query: str) -> QuerySet[Client]:
     return caseload_for(user).filter(Q(code__icontains=query) | by_alias)
 
 
+def records_by_code(clinic_id: int, codes: list[str]) -> dict[str, Client]:
+    """The clinic's records named by code, to refer to them (a link, a joint session), not to read them.
+
+    Deliberately outside the gate: a therapist may name a partner who is on a colleague's caseload.
+    Only the id, code, kind and clinic are loaded, and nothing of them is shown but the code.
+    """
+    if not codes:
+        return {}
+    records = Client.objects.filter(clinic_id=clinic_id, code__in=codes).only("id", "code", "kind", "clinic_id")
+    return {record.code: record for record in records}
+
+
 def get_client_for(
-    request: HttpRequest, client_id: uuid.UUID, *, action: str | None = AccessLogEntry.Action.VIEW
+    request: HttpRequest,
+    client_id: uuid.UUID,
+    *,
+    action: str | None = AccessLogEntry.Action.VIEW,
+    kind: str | None = None,
 ) -> Client:
     """The client, if the user may see it; writes the access-log entry either way.
 
     Not visible and not existing look the same (404), so ids cannot be probed. `action=None`
-    leaves the success entry to the caller (which knows better what is being read).
+    leaves the success entry to the caller (which knows better what is being read). `kind`
+    narrows to clients' or to relatives' records.
     """
-    client = (
-        Client.objects.visible_to(request.user)
-        .filter(pk=client_id)
-        .select_related("clinic", "responsible_therapist")
-        .first()
-    )
+    visible = Client.objects.visible_to(request.user)
+    if kind is not None:
+        visible = visible.filter(kind=kind)
+    client = visible.filter(pk=client_id).select_related("clinic", "responsible_therapist").first()
     if client is None:
         access_log_record(
             request=request, action=AccessLogEntry.Action.DENIED, client_id=client_id, object_type="clients.client"

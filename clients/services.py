@@ -25,6 +25,7 @@ from clients.models import (
     FamilyRelation,
     FamilyRelationship,
     Gender,
+    RecordKind,
     Sex,
     StatusChange,
 )
@@ -61,12 +62,13 @@ def _next_code(clinic: Clinic, year: int) -> str:
 
 
 @transaction.atomic
-def client_register(*, request: HttpRequest, data: dict[str, Any]) -> Client:
-    """Register a new contact: the client, treatment period 1 at 'contact', and the family map's centre."""
+def client_register(*, request: HttpRequest, data: dict[str, Any], kind: str = RecordKind.CLIENT) -> Client:
+    """Register a new contact: the record, treatment period 1 at 'contact', and (for a client) the
+    family map's centre. A relative's record is made the same way, by `relatives.services`."""
     by = request.user
     co_therapists = data.pop("co_therapists", [])
     clinic = Clinic.objects.select_for_update().get(pk=by.clinic_id)
-    client = Client(clinic=clinic, **data)
+    client = Client(clinic=clinic, kind=kind, **data)
     client.responsible_therapist = data.get("responsible_therapist") or by
     client.code = _next_code(clinic, client.first_contact_date.year)
     client.full_clean()
@@ -74,13 +76,14 @@ def client_register(*, request: HttpRequest, data: dict[str, Any]) -> Client:
     client.co_therapists.set(co_therapists)
     episode = Episode.objects.create(client=client, number=1, opened_on=client.first_contact_date)
     StatusChange.objects.create(client=client, episode=episode, from_status="", to_status=CaseStatus.CONTACT, by=by)
-    FamilyMember.objects.create(
-        client=client,
-        relation=FamilyRelation.CLIENT,
-        label=client.code,
-        sex=_SEX_FOR_GENDER.get(client.gender, Sex.OTHER),
-        birth_year=client.birth_year,
-    )
+    if kind == RecordKind.CLIENT:
+        FamilyMember.objects.create(
+            client=client,
+            relation=FamilyRelation.CLIENT,
+            label=client.code,
+            sex=_SEX_FOR_GENDER.get(client.gender, Sex.OTHER),
+            birth_year=client.birth_year,
+        )
     access_log_record(request=request, action=Action.CREATE, obj=client)
     return client
 
@@ -207,7 +210,9 @@ def interview_section_save(
         except IntegrityError:
             raise EditConflict(DeepInterviewSection.objects.get(client=client, section=section)) from None
     else:
-        entry = DeepInterviewSection.objects.get(client=client, section=section)
+        entry = DeepInterviewSection.objects.filter(client=client, section=section).first()
+        if entry is None:  # a version of a section never saved: only a crafted or corrupted form sends that
+            raise ValidationError(_("The page is out of date. Reload it and try again."))
         entry.text, entry.done, entry.updated_by, entry.updated_at = text, done, by, timezone.now()
         entry.full_clean()
         save_versioned(entry, expected_version=version, fields=["text", "done", "updated_by", "updated_at"])

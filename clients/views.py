@@ -24,6 +24,7 @@ from clients.forms import (
     FamilyRelationshipForm,
     IntakePrintForm,
     InterviewSectionForm,
+    ReopenForm,
     TransitionForm,
 )
 from clients.models import FINISHED, UNDECIDED, CaseStatus, Client
@@ -31,6 +32,7 @@ from clients.selectors import get_client_for
 from kast.locking import EditConflict
 from kast.models import AccessLogEntry
 from kast.pdf import pdf_response, render_pdf
+from relatives import selectors as relative_selectors
 
 Action = AccessLogEntry.Action
 
@@ -62,6 +64,8 @@ def client_register(request: HttpRequest) -> HttpResponse:
 
 def client_detail(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = get_client_for(request, client_id)
+    if client.is_relative:  # a relative's record has its own page (app `relatives`)
+        return redirect("relatives:detail", record_id=client.pk)
     return render(request, "clients/client_detail.html", _detail_context(request, client))
 
 
@@ -79,6 +83,8 @@ def _detail_context(request: HttpRequest, client: Client, **extra) -> dict:
         "can_reopen": client.status in FINISHED,
         "can_see_identity": client.can_see_identity(request.user),
         "print_form": IntakePrintForm(),
+        "relative_links": relative_selectors.links_of_client(request.user, client),
+        "child_perspective": relative_selectors.child_perspective(client),
         **extra,
     }
 
@@ -102,6 +108,8 @@ def _identity_protected(request: HttpRequest, client: Client) -> HttpResponse:
 
 def client_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = get_client_for(request, client_id)
+    if client.is_relative:
+        return redirect("relatives:edit", record_id=client.pk)
     return _versioned_client_form(request, client, ClientDetailsForm, "clients/client_edit.html")
 
 
@@ -150,8 +158,12 @@ def client_transition(request: HttpRequest, client_id: uuid.UUID) -> HttpRespons
 @require_POST
 def client_reopen(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = get_client_for(request, client_id, action=Action.UPDATE)
+    form = ReopenForm(request.POST)
+    if not form.is_valid():  # e.g. a NUL byte, which PostgreSQL refuses in text (found by fuzzing)
+        messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
+        return redirect("clients:detail", client_id=client.pk)
     try:
-        episode = services.client_reopen(request=request, client=client, reason=request.POST.get("reason", ""))
+        episode = services.client_reopen(request=request, client=client, reason=form.cleaned_data["reason"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -11,17 +11,23 @@ from kast.services import access_log_record
 
 
 def get_client_owned_or_404(
-    request: HttpRequest, visible: QuerySet, pk: object, *, action: str | None = AccessLogEntry.Action.VIEW
+    request: HttpRequest,
+    visible: QuerySet,
+    pk: object,
+    *,
+    action: str | None = AccessLogEntry.Action.VIEW,
+    owner: str = "client_id",
 ) -> models.Model:
     """The record `pk` from `visible` (a model's gate queryset, already narrowed to the user), logged.
 
     Not visible and not existing look the same (404), so ids cannot be probed; the refusal is
-    logged with the client it concerns, for the log review (never shown to the user).
+    logged with the client it concerns, for the log review (never shown to the user). `owner`
+    names the field that holds that client (a relative's goal: `relative_id`).
     """
     record = visible.filter(pk=pk).first()
     model = visible.model
     if record is None:
-        client_id = model._default_manager.filter(pk=pk).values_list("client_id", flat=True).first()
+        client_id = model._default_manager.filter(pk=pk).values_list(owner, flat=True).first()
         access_log_record(
             request=request,
             action=AccessLogEntry.Action.DENIED,
@@ -31,7 +37,7 @@ def get_client_owned_or_404(
         )
         raise Http404
     if action is not None:
-        access_log_record(request=request, action=action, obj=record)
+        access_log_record(request=request, action=action, obj=record, client_id=getattr(record, owner))
     return record
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 from django import forms
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.forms import DateInput
 from clients.models import Client, EndReason
+from clients.selectors import records_by_code
 from kast.models import Role, User
 from sessions.models import MAX_DURATION_MINUTES, Attendance, SessionKind, Theme, TherapySession
 
@@ -44,6 +46,15 @@ class OverlapMixin:
 
 class SessionForm(OverlapMixin, forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+    participants = forms.CharField(
+        label=_("Other participants"),
+        required=False,
+        max_length=500,
+        help_text=_(
+            "Couple and group sessions only: the codes of the other people present, separated by commas. "
+            "Each must have a record of their own."
+        ),
+    )
 
     class Meta:
         model = TherapySession
@@ -79,7 +90,25 @@ class SessionForm(OverlapMixin, forms.ModelForm):
         self.fields["fee_charged"].required = False
         self.fields["fee_charged"].help_text = _("Leave empty for the clinic's fee for this type of session.")
         self.fields["version"].initial = self.instance.version if self.instance.pk else 0
+        self.clinic = clinic
+        if self.instance.pk:
+            self.fields["participants"].initial = ", ".join(
+                self.instance.participants.order_by("client__code").values_list("client__code", flat=True)
+            )
         self.setup_overlap()
+
+    def clean_participants(self) -> list:
+        codes = list(
+            dict.fromkeys(code.strip().upper() for code in re.split(r"[,\s]+", self.cleaned_data["participants"]))
+        )
+        codes = [code for code in codes if code]
+        found = records_by_code(self.clinic.pk, codes)
+        missing = [code for code in codes if code not in found]
+        if missing:
+            raise forms.ValidationError(
+                _("No record with the code %(codes)s at this clinic.") % {"codes": ", ".join(missing)}
+            )
+        return [found[code] for code in codes]
 
     def service_data(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k not in ("version", "allow_overlap")}

@@ -178,10 +178,19 @@ class SessionFee(models.Model):
 
 class TherapySessionQuerySet(models.QuerySet):
     def visible_to(self, user) -> TherapySessionQuerySet:
-        """The one gate for reading sessions and notes: those of clients the user may see."""
+        """The one gate for reading sessions and notes: those of records the user may see.
+
+        A couple or group session belongs to every participant's record, so each participant's
+        therapists see it; nothing else crosses from one record to another.
+        """
         from clients.models import Client
 
-        return self.filter(client__in=Client.objects.visible_to(user))
+        records = Client.objects.visible_to(user)
+        # One set of ids from the records' own sessions and those they joined, so PostgreSQL walks
+        # the user's records instead of filtering every session in a date range (`make bench`).
+        own = TherapySession.objects.filter(client__in=records).order_by().values("pk")
+        joined = SessionParticipant.objects.filter(client__in=records).order_by().values("session_id")
+        return self.filter(pk__in=own.union(joined, all=True))
 
     def in_record(self) -> TherapySessionQuerySet:
         """Without the entries marked as wrongly recorded; they stay, but out of the normal view."""
@@ -264,6 +273,30 @@ class TherapySession(models.Model):
     def ends_at(self) -> int:
         """Minutes after midnight, for overlap checks."""
         return self.start_time.hour * 60 + self.start_time.minute + self.duration_minutes
+
+
+class SessionParticipant(models.Model):
+    """Another person at a couple or group session, with a record of their own.
+
+    The session is logged on one record (`TherapySession.client`); each other participant is a
+    row here, with the treatment period it counts in. Their therapists see the session and its
+    note from their own record, and nothing else of the other people in the room.
+    """
+
+    session = models.ForeignKey(TherapySession, on_delete=models.CASCADE, related_name="participants")
+    client = models.ForeignKey(
+        "clients.Client", verbose_name=_("participant"), on_delete=models.PROTECT, related_name="joint_sessions"
+    )
+    episode = models.ForeignKey("clients.Episode", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [models.UniqueConstraint(fields=["session", "client"], name="participant_once_per_session")]
+        indexes = [models.Index(fields=["client", "session"], name="participant_client_session")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}: {self.client_id}"
 
 
 class Note(models.Model):

@@ -7,7 +7,19 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import CharField, Count, DateTimeField, ExpressionWrapper, F, Func, Q, QuerySet, Value
+from django.db.models import (
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.utils import timezone
@@ -16,7 +28,17 @@ from assessments.models import Administration
 from clients.models import Client, StatusChange
 from kast.models import AccessLogEntry, User
 from kast.selectors import get_client_owned_or_404
-from sessions.models import Addendum, Attendance, CalendarFeed, FollowUp, Note, Theme, TherapySession
+from sessions.models import (
+    Addendum,
+    Attendance,
+    CalendarFeed,
+    FollowUp,
+    Note,
+    SessionKind,
+    SessionParticipant,
+    Theme,
+    TherapySession,
+)
 
 #: Follow-ups show on the start page this many days before they are due.
 FOLLOW_UP_HORIZON_DAYS = 30
@@ -26,10 +48,37 @@ def get_session_for(
     request: HttpRequest, session_id: uuid.UUID, *, action: str | None = AccessLogEntry.Action.VIEW
 ) -> TherapySession:
     """The session with its note, if the user may see the client; 404 otherwise. Logged either way."""
-    visible = TherapySession.objects.visible_to(request.user).select_related(
-        "clinic", "client", "client__clinic", "episode", "note", "note__author", "created_by", "voided_by"
+    own_record_visible = Client.objects.visible_to(request.user).filter(pk=OuterRef("client_id"))
+    visible = (
+        TherapySession.objects.visible_to(request.user)
+        .select_related(
+            "clinic", "client", "client__clinic", "episode", "note", "note__author", "created_by", "voided_by"
+        )
+        .annotate(own_record_visible=Exists(own_record_visible))
     )
     return get_client_owned_or_404(request, visible, session_id, action=action)
+
+
+def session_record_for(user: User, session: TherapySession) -> Client:
+    """The record a session page is shown in: the session's own, or — for a couple or group
+    session seen from another participant's record — the participant the user works with."""
+    if session.own_record_visible:
+        return session.client
+    return (
+        session.participants.filter(client__in=Client.objects.visible_to(user))
+        .select_related("client", "client__clinic")
+        .order_by("client__code")
+        .first()
+        .client
+    )
+
+
+def participants_of(session: TherapySession) -> list[Client]:
+    """Everyone at a couple or group session, by code (the wall: codes only, no content)."""
+    if session.kind not in (SessionKind.COUPLE, SessionKind.GROUP):
+        return []
+    others = [p.client for p in session.participants.select_related("client").order_by("client__code")]
+    return [session.client, *others]
 
 
 def note_of(session: TherapySession) -> Note | None:
@@ -132,17 +181,23 @@ def client_timeline(client: Client, *, include_voided: bool = False) -> QuerySet
 
     Paginate it, then `timeline_entries` loads one page's records in one query per kind.
     """
-    sessions = TherapySession.objects.filter(client=client)
+    own = TherapySession.objects.filter(client=client)
+    # Couple and group sessions logged on another participant's record.
+    joint = TherapySession.objects.filter(pk__in=SessionParticipant.objects.filter(client=client).values("session_id"))
     if not include_voided:
-        sessions = sessions.in_record()
-    return (
-        sessions.annotate(
+        own, joint = own.in_record(), joint.in_record()
+
+    def session_rows(sessions):
+        return sessions.annotate(
             entry_kind=Value("session"),
             entry_id=Cast("pk", CharField()),
             entry_at=_local_timestamp("date", "start_time"),
-        )
-        .values_list("entry_kind", "entry_id", "entry_at")
+        ).values_list("entry_kind", "entry_id", "entry_at")
+
+    return (
+        session_rows(own)
         .union(
+            session_rows(joint),
             StatusChange.objects.filter(client=client)
             .annotate(entry_kind=Value("status"), entry_id=Cast("pk", CharField()), entry_at=F("at"))
             .values_list("entry_kind", "entry_id", "entry_at"),

@@ -11,6 +11,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from clients.services import client_transition
 from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry, Clinic, Role, User
 from kast.services import access_log_record
+from relatives.models import RelativeLink
 from sessions.models import (
     HELD,
     OCCUPIES_TIME,
@@ -32,6 +34,7 @@ from sessions.models import (
     Note,
     SessionFee,
     SessionKind,
+    SessionParticipant,
     Theme,
     TherapySession,
 )
@@ -87,6 +90,58 @@ def _check_therapists(client: Client, therapists: list[User]) -> None:
         raise ValidationError({"therapists": _("Only therapists of the client's clinic can hold the session.")})
 
 
+#: Sessions with other people in the room than the record's own person.
+JOINT_KINDS = (SessionKind.COUPLE, SessionKind.GROUP)
+
+
+def _check_participants(session: TherapySession, participants: list[Client]) -> None:
+    """Who else is in the room, by their records: the linked partner at a couple session, anyone of the
+    clinic at a group session (couples together, or relatives alone)."""
+    if session.kind not in JOINT_KINDS:
+        if participants:
+            raise ValidationError({"participants": _("Only couple and group sessions have other participants.")})
+        return
+    if any(p.pk == session.client_id for p in participants):
+        raise ValidationError({"participants": _("The record's own person is already at the session.")})
+    if any(p.clinic_id != session.clinic_id for p in participants):
+        raise ValidationError({"participants": _("Every participant must be registered at the session's clinic.")})
+    if session.kind == SessionKind.COUPLE and participants:
+        # A partner without a record of their own may come too; one with a record is named, and must be linked.
+        if len(participants) > 1:
+            raise ValidationError({"participants": _("A couple session has at most one other participant.")})
+        (other,) = participants
+        link = (
+            RelativeLink.objects.active()
+            .filter(Q(relative=other, client_id=session.client_id) | Q(relative_id=session.client_id, client=other))
+            .first()
+        )
+        names = {"a": session.client.code, "b": other.code}
+        if link is None:
+            raise ValidationError(
+                {
+                    "participants": _(
+                        "%(a)s and %(b)s are not linked as client and relative: link them first, with their consent."
+                    )
+                    % names
+                }
+            )
+        if not link.joint_work_agreed:
+            raise ValidationError(
+                {"participants": _("%(a)s and %(b)s have not both consented to joint work yet.") % names}
+            )
+
+
+def _set_participants(session: TherapySession, participants: list[Client]) -> None:
+    wanted = {p.pk: p for p in participants}
+    session.participants.exclude(client_id__in=wanted).delete()
+    present = set(session.participants.values_list("client_id", flat=True))
+    SessionParticipant.objects.bulk_create(
+        SessionParticipant(session=session, client=p, episode=p.current_episode())
+        for pk, p in wanted.items()
+        if pk not in present
+    )
+
+
 def _check_overlap(session: TherapySession, therapists: list[User], *, allow_overlap: bool) -> None:
     if allow_overlap or session.attendance not in OCCUPIES_TIME:
         return
@@ -108,6 +163,7 @@ def session_create(
     """Book a session, or log one that was held. Raises SessionOverlap unless `allow_overlap`."""
     data = dict(data)
     therapists = list(data.pop("therapists", None) or [request.user])
+    participants = list(data.pop("participants", None) or [])
     if data.get("fee_charged") is None:
         data["fee_charged"] = default_fee(client.clinic, data.get("kind", SessionKind.INDIVIDUAL))
     session = TherapySession(
@@ -115,9 +171,11 @@ def session_create(
     )
     session.full_clean()
     _check_therapists(client, therapists)
+    _check_participants(session, participants)
     _check_overlap(session, therapists, allow_overlap=allow_overlap)
     session.save()
     session.therapists.set(therapists)
+    _set_participants(session, participants)
     _follow_up_done_by(request, session)
     access_log_record(request=request, action=Action.CREATE, obj=session)
     return session
@@ -130,6 +188,7 @@ def session_update(
     """Change the session's facts. Once its note is signed only the payment can change."""
     data = dict(data)
     therapists = data.pop("therapists", None)
+    participants = data.pop("participants", None)
     if "fee_charged" in data and data["fee_charged"] is None:
         data["fee_charged"] = default_fee(session.clinic, data.get("kind", session.kind))
     note = Note.objects.filter(session=session).only("signed_at").first()
@@ -139,20 +198,28 @@ def session_update(
         changed = {name for name, value in data.items() if getattr(stored, name) != value}
         if therapists is not None and set(therapists) != set(stored.therapists.all()):
             changed.add("therapists")
+        if participants is not None and {p.pk for p in participants} != set(
+            stored.participants.values_list("client_id", flat=True)
+        ):
+            changed.add("participants")
         if changed - CHANGEABLE_AFTER_SIGNING:
             raise ValidationError(
                 _("The note is signed: the session's date, time and attendance can no longer change.")
             )
-        therapists = None
+        therapists = participants = None
     for name, value in data.items():
         setattr(session, name, value)
     session.full_clean()
     if therapists is not None:
         _check_therapists(session.client, therapists)
+    if participants is not None:
+        _check_participants(session, participants)
     _check_overlap(session, therapists or list(session.therapists.all()), allow_overlap=allow_overlap)
     save_versioned(session, expected_version=version, fields=list(data))
     if therapists is not None:
         session.therapists.set(therapists)
+    if participants is not None:
+        _set_participants(session, participants)
     _follow_up_done_by(request, session)
     access_log_record(request=request, action=Action.UPDATE, obj=session)
     return session
@@ -298,7 +365,7 @@ def session_book_next(
     start_time: datetime.time,
     allow_overlap: bool = False,
 ) -> TherapySession:
-    """Book the next session like this one: same client, type, length and therapists."""
+    """Book the next session like this one: same client, type, length, therapists and other participants."""
     if session.is_voided:
         raise ValidationError(_("This session is marked as wrongly recorded."))
     return session_create(
@@ -311,6 +378,7 @@ def session_book_next(
             "duration_minutes": session.duration_minutes,
             "attendance": Attendance.BOOKED,
             "therapists": list(session.therapists.all()),
+            "participants": [p.client for p in session.participants.select_related("client")],
         },
         allow_overlap=allow_overlap,
     )

@@ -144,7 +144,8 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
             return redirect("sessions:detail", session_id=session.pk)
     context = {
         "session": session,
-        "client": session.client,
+        "client": selectors.session_record_for(request.user, session),
+        "participants": selectors.participants_of(session),
         "note": note,
         "session_form": session_form,
         "note_form": note_form,
@@ -154,6 +155,11 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "autosave_url": reverse("sessions:autosave", args=[session.pk]),
     }
     return render(request, "sessions/session_detail.html", context, status=409 if conflict else 200)
+
+
+def _theme_ids(values: list[str]) -> list[int]:
+    """The ticked themes' ids as sent by the page; anything else is left for the form to refuse (not a 500)."""
+    return [int(value) for value in values if value.isascii() and value.isdigit() and len(value) < 19]
 
 
 def _guide(themes) -> list[tuple[str, list[str]]]:
@@ -166,7 +172,8 @@ def _signed_page(request: HttpRequest, session: TherapySession, note: Note | Non
     is_author = note is not None and note.author_id == request.user.pk
     context = {
         "session": session,
-        "client": session.client,
+        "client": selectors.session_record_for(request.user, session),
+        "participants": selectors.participants_of(session),
         "note": note,
         "themes": list(note.themes.all()) if note else [],
         "therapists": list(session.therapists.all()),
@@ -183,7 +190,7 @@ def _signed_page(request: HttpRequest, session: TherapySession, note: Note | Non
 def note_autosave(request: HttpRequest, session_id: uuid.UUID) -> JsonResponse:
     """The draft saved in the background while the therapist writes; answers JSON for the page script."""
     session = selectors.get_session_for(request, session_id, action=None)  # the save itself is logged
-    themes = selectors.clinic_themes(session.clinic_id, keep=request.POST.getlist("note-themes"))
+    themes = selectors.clinic_themes(session.clinic_id, keep=_theme_ids(request.POST.getlist("note-themes")))
     form = NoteForm(request.POST, themes=themes, prefix="note")
     if not form.is_valid():
         return JsonResponse({"error": _("The draft could not be saved.")}, status=400)

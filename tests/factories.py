@@ -17,15 +17,23 @@ from clients.models import (
     FamilyMember,
     FamilyRelation,
     FamilyRelationship,
+    RecordKind,
     RelationshipKind,
     Sex,
     StatusChange,
+    TargetGroup,
 )
 from kast.models import Clinic, Role, User
+from relatives.models import Relative, RelativeLink
 from sessions.models import Attendance, Note, TherapySession
 from sessions.services import clinic_install_themes
 
 factory.Faker._DEFAULT_LOCALE = "sv_SE"
+
+
+def sentinel_text():
+    """Free text about a client, tagged so that tests (and tests/log_sentinel.py) can search any output for it."""
+    return factory.Sequence(lambda n: f"SENTINEL-text-{n} Pratade om veckan som gått och om skammen efteråt.")
 
 
 class ClinicFactory(DjangoModelFactory):
@@ -123,7 +131,7 @@ class DeepInterviewSectionFactory(DjangoModelFactory):
 
     client = factory.SubFactory(ClientFactory)
     section = "childhood"
-    text = factory.Faker("paragraph")
+    text = sentinel_text()
     updated_by = factory.SelfAttribute("client.responsible_therapist")
 
 
@@ -134,9 +142,9 @@ class AssessmentConversationFactory(DjangoModelFactory):
         model = AssessmentConversation
 
     episode = factory.LazyAttribute(lambda o: o.client.episodes.order_by("-number").first())
-    problem = factory.Faker("paragraph")
-    goals = factory.Faker("paragraph")
-    assessment = factory.Faker("paragraph")
+    problem = sentinel_text()
+    goals = sentinel_text()
+    assessment = sentinel_text()
     updated_by = factory.LazyAttribute(lambda o: o.client.responsible_therapist)
 
     class Params:
@@ -174,5 +182,26 @@ class NoteFactory(DjangoModelFactory):
 
     session = factory.SubFactory(TherapySessionFactory)
     author = factory.SelfAttribute("session.client.responsible_therapist")
-    text = factory.Faker("paragraph")
+    text = sentinel_text()
     signed_at = factory.LazyFunction(timezone.now)
+
+
+def relative_record(therapist: User, *, relation: str = "partner", code: str | None = None) -> Client:
+    """A relative's own record (kind "relative") with its profile and period 1, as relatives.services makes it."""
+    record = ClientFactory(
+        responsible_therapist=therapist, kind=RecordKind.RELATIVE, target_groups=[TargetGroup.RELATIVE], **({"code": code} if code else {})
+    )
+    episode = Episode.objects.create(client=record, number=1, opened_on=record.first_contact_date)
+    StatusChange.objects.create(client=record, episode=episode, from_status="", to_status=CaseStatus.CONTACT, by=therapist)
+    Relative.objects.create(record=record, relation=relation)
+    return record
+
+
+def link(relative: Client, client: Client, *, consent: bool = True) -> RelativeLink:
+    return RelativeLink.objects.create(
+        relative=relative,
+        client=client,
+        client_consents=consent,
+        relative_consents=consent,
+        created_by=relative.responsible_therapist,
+    )

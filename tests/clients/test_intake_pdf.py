@@ -202,7 +202,10 @@ def test_a_demo_client_with_a_complete_intake_prints_without_warnings(client, ca
     call_command("seed_demo", stdout=io.StringIO())
     demo = (
         Client.objects.filter(
-            status="in_treatment", protected_identity=False, responsible_therapist__username="behandlare1"
+            kind="client",
+            status="in_treatment",
+            protected_identity=False,
+            responsible_therapist__username="behandlare1",
         )
         .order_by("code")
         .first()

@@ -1,0 +1,92 @@
+"""Reads of relatives' records and the family around a record. Each goes through its model's gate.
+
+The wall: a relative's page reads only the relative's own record, the links (codes, relation,
+consents) and the support content; a client's page reads only the links. Notes, the deep
+interview and questionnaire answers of one person are never read for the other's page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest
+
+from clients.models import Client, RecordKind
+from clients.selectors import get_client_for
+from kast.models import AccessLogEntry
+from kast.selectors import get_client_owned_or_404
+from relatives.models import ChildPerspective, Goal, ReactionReview, Relative, RelativeLink
+
+Action = AccessLogEntry.Action
+
+
+def get_relative_for(request: HttpRequest, record_id: uuid.UUID, *, action: str | None = Action.VIEW) -> Client:
+    """The relative's record, if the user works with it; 404 (logged) otherwise, also for a client's."""
+    return get_client_for(request, record_id, action=action, kind=RecordKind.RELATIVE)
+
+
+def get_link_for(request: HttpRequest, link_id: int, *, action: str | None = Action.UPDATE) -> RelativeLink:
+    visible = RelativeLink.objects.visible_to(request.user).select_related("relative", "client")
+    return get_client_owned_or_404(request, visible, link_id, action=action)
+
+
+def get_goal_for(request: HttpRequest, goal_id: int) -> Goal:
+    visible = Goal.objects.visible_to(request.user).select_related("relative")
+    return get_client_owned_or_404(request, visible, goal_id, action=Action.UPDATE, owner="relative_id")
+
+
+def relative_profile(record: Client) -> Relative:
+    return Relative.objects.get(record=record)
+
+
+def links_of_relative(user, record: Client) -> QuerySet[RelativeLink]:
+    """The relative's links, newest state first; the client is named by code only."""
+    return (
+        RelativeLink.objects.visible_to(user)
+        .filter(relative=record)
+        .select_related("client", "removed_by")
+        .annotate(client_visible=Exists(Client.objects.visible_to(user).filter(pk=OuterRef("client_id"))))
+        .order_by("removed_at", "-created_at")
+    )
+
+
+def links_of_client(user, record: Client) -> QuerySet[RelativeLink]:
+    """The client's relatives: code, relation and consents; their page only for their own therapists."""
+    return (
+        RelativeLink.objects.visible_to(user)
+        .filter(client=record)
+        .select_related("relative", "relative__relative_profile", "removed_by")
+        .annotate(relative_visible=Exists(Client.objects.visible_to(user).filter(pk=OuterRef("relative_id"))))
+        .order_by("removed_at", "-created_at")
+    )
+
+
+def reaction_reviews(record: Client) -> list[ReactionReview]:
+    return list(ReactionReview.objects.filter(relative=record).order_by("reviewed_on"))
+
+
+def goals(record: Client) -> list[Goal]:
+    return list(Goal.objects.filter(relative=record).order_by("set_on", "id"))
+
+
+def child_perspective(record: Client) -> ChildPerspective | None:
+    return ChildPerspective.objects.filter(record=record).select_related("updated_by").first()
+
+
+@dataclass
+class ReactionChart:
+    """The reviews as rows per reaction, oldest first: how each reaction changed over time."""
+
+    dates: list = field(default_factory=list)
+    rows: list[tuple[str, list[int]]] = field(default_factory=list)
+
+
+def reaction_chart(reviews: list[ReactionReview]) -> ReactionChart:
+    from relatives.models import Reaction
+
+    return ReactionChart(
+        dates=[review.reviewed_on for review in reviews],
+        rows=[(Reaction(name).label, [getattr(review, name) for review in reviews]) for name in Reaction.values],
+    )
