@@ -25,8 +25,18 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Administration, TimePoint
-from clients.models import CaseStatus, Client, EndReason, Episode, ReferralSource, StatusChange, TargetGroup
+from clients.models import (
+    CaseStatus,
+    Client,
+    EndReason,
+    Episode,
+    RecordKind,
+    ReferralSource,
+    StatusChange,
+    TargetGroup,
+)
 from kast.models import Clinic, Role, User
+from relatives.models import ChildAction, ChildPerspective, RelativeLink
 from sessions.models import HELD, Attendance, FollowUp, Note, SessionKind, TherapySession
 
 
@@ -143,8 +153,16 @@ class Scope:
             month = (month + datetime.timedelta(days=32)).replace(day=1)
         return months
 
-    def clients(self, prefix: str = "") -> Q:
-        q = Q()
+    def month_ends(self) -> list[datetime.date]:
+        """The last day of each month of the period (the period's own end for its last month)."""
+        return [
+            min((month + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1), self.end)
+            for month in self.months
+        ]
+
+    def clients(self, prefix: str = "", *, kind: str | None = RecordKind.CLIENT) -> Q:
+        """Records in scope: clients' by default (treatment figures); relatives' or both (kind None) when asked."""
+        q = Q() if kind is None else Q(**{f"{prefix}kind": kind})
         if self.clinic is not None:
             q &= Q(**{f"{prefix}clinic": self.clinic})
         if self.therapist is not None:
@@ -156,6 +174,7 @@ class Scope:
 class Dashboard:
     scope: Scope
     active_by_group: list[tuple[str, int]]  # (therapist or clinic, active treatment periods now)
+    active_by_month: list[tuple[datetime.date, int | None]]  # (month, active at its end; None for the future)
     contacts_by_month: list[dict]  # month, total, one key per target group and per referral source
     referred: list[tuple[str, int]]  # (destination, count)
     sessions_by_month: list[dict]  # month, one key per kind (held), attendance counts, fees
@@ -167,6 +186,8 @@ class Dashboard:
     end_reasons: dict  # one key per EndReason
     follow_ups: dict  # due, done, overdue
     coverage: dict  # periods, start, end, follow_up
+    relatives: dict  # new, new_unlinked (in the period), in_support (now)
+    children: dict  # with_children (now), considered, children, reports (in the period)
 
     @property
     def held(self) -> int:
@@ -198,6 +219,8 @@ class Dashboard:
             or self.lengths["n"]
             or self.follow_ups["due"]
             or self.coverage["periods"]
+            or self.relatives["new"]
+            or self.children["considered"]
         )
 
 
@@ -233,12 +256,13 @@ CONTACT_KEYS = [
 def dashboard(
     clinic: Clinic | None, start: datetime.date, end: datetime.date, *, therapist: User | None = None
 ) -> Dashboard:
-    """The dashboard's figures for a clinic (None: all clinics) and period. Nine queries, whatever the data size.
+    """The dashboard's figures for a clinic (None: all clinics) and period. Twelve queries, whatever the data size.
 
     Counts and sums only, from SQL aggregates: no note, answer, interview text, alias or client code is read.
     With `therapist`, only their own caseload: clients they are responsible for, sessions they held.
     """
     scope = Scope(start=start, end=end, clinic=clinic, therapist=therapist)
+    today = timezone.localdate()
     in_treatment = Exists(StatusChange.objects.filter(episode=OuterRef("pk"), to_status=CaseStatus.IN_TREATMENT))
 
     # 1. Active treatment periods now, per responsible therapist (per clinic when all clinics are counted).
@@ -266,7 +290,8 @@ def dashboard(
     for value in ReferralSource.values:
         contact_counts[f"source_{value}"] = Count("pk", filter=Q(referral_source=value))
     contact_rows = (
-        Client.objects.filter(scope.clients(), first_contact_date__range=(start, end))
+        # Relatives' own records too: they are the target group "relative or partner".
+        Client.objects.filter(scope.clients(kind=None), first_contact_date__range=(start, end))
         .annotate(month=TruncMonth("first_contact_date"))
         .values("month")
         .annotate(**contact_counts)
@@ -354,7 +379,6 @@ def dashboard(
     )
 
     # 8. Follow-ups due in the period: done, and not done although due.
-    today = timezone.localdate()
     follow_ups = FollowUp.objects.filter(scope.clients("client__"), due_on__range=(start, end)).aggregate(
         due=Count("pk"),
         done=Count("pk", filter=Q(done_on__isnull=False)),
@@ -379,9 +403,54 @@ def dashboard(
         )
     )
 
+    # 10. Active treatment periods at the end of each month: in treatment by then, not closed by then.
+    treated_from = (
+        StatusChange.objects.filter(episode=OuterRef("pk"), to_status=CaseStatus.IN_TREATMENT)
+        .order_by("at")
+        .values("at")[:1]
+    )
+    month_ends = [day for day in scope.month_ends() if day <= today]
+    at_month_end = {
+        f"m{i}": Count(
+            "pk",
+            filter=Q(treated_from__lt=_midnight(day + datetime.timedelta(days=1)))
+            & (Q(closed_on__isnull=True) | Q(closed_on__gt=day)),
+        )
+        for i, day in enumerate(month_ends)
+    }
+    active_rows = (
+        Episode.objects.filter(scope.clients("client__"))
+        .alias(treated_from=Subquery(treated_from))
+        .aggregate(**at_month_end)
+        if month_ends
+        else {}
+    )
+    active_by_month = [(month, active_rows.get(f"m{i}")) for i, month in enumerate(scope.months)]
+
+    # 11. Relatives' own records: new in the period (and of them, without a registered client), in support now.
+    relatives = (
+        Client.objects.filter(scope.clients(kind=RecordKind.RELATIVE))
+        .alias(linked=Exists(RelativeLink.objects.filter(relative=OuterRef("pk"))))
+        .aggregate(
+            new=Count("pk", filter=Q(first_contact_date__range=(start, end))),
+            new_unlinked=Count("pk", filter=Q(first_contact_date__range=(start, end), linked=False)),
+            in_support=Count("pk", filter=Q(status=CaseStatus.IN_TREATMENT)),
+        )
+    )
+
+    # 12. The child perspective, on clients' and relatives' records alike.
+    considered = Q(considered_on__range=(start, end))
+    children = ChildPerspective.objects.filter(scope.clients("record__", kind=None)).aggregate(
+        with_children=Count("pk", filter=Q(children_in_household__gt=0)),
+        considered=Count("pk", filter=considered),
+        children=Sum("children_in_household", filter=considered, default=0),
+        reports=Count("pk", filter=considered & Q(actions__contains=[ChildAction.REPORT_OF_CONCERN])),
+    )
+
     return Dashboard(
         scope=scope,
         active_by_group=active_by_group,
+        active_by_month=active_by_month,
         contacts_by_month=contacts_by_month,
         referred=referred,
         sessions_by_month=sessions_by_month,
@@ -393,6 +462,8 @@ def dashboard(
         end_reasons={reason: closed[f"reason_{reason}"] for reason in [*EndReason.values, ""]},
         follow_ups=follow_ups,
         coverage=coverage,
+        relatives=relatives,
+        children=children,
     )
 
 
@@ -494,6 +565,18 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             [str(_("Treatment periods"))],
             [Row(str(i), label, [_count(n)]) for i, (label, n) in enumerate(d.active_by_group)],
             chart="bar",
+        ),
+        Table(
+            "active_over_time",
+            str(_("Active treatment periods over time")),
+            str(_("Month")),
+            [str(_("Active at the end of the month"))],
+            [
+                Row(f"{month:%Y-%m}", _month_label(month), [Cell(n) if n is not None else Cell(None, "count")])
+                for month, n in d.active_by_month
+            ],
+            chart="bar",
+            note=str(_("Periods that had reached treatment and were not closed on the month's last day.")),
         ),
         Table(
             "contacts_by_group",
@@ -649,15 +732,33 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             str(_("Figure")),
             [str(_("Value"))],
             [
-                Row("couple", str(_("Couple sessions held")), [_count(s[f"kind_{SessionKind.COUPLE}"])]),
+                Row("relatives_new", str(_("New relatives with a record of their own")), [_count(d.relatives["new"])]),
+                Row(
+                    "relatives_unlinked",
+                    str(_("… of them without a registered client")),
+                    [_count(d.relatives["new_unlinked"])],
+                ),
+                Row("relatives_in_support", str(_("Relatives in support now")), [_count(d.relatives["in_support"])]),
                 Row("relative", str(_("Sessions with a relative alone")), [_count(s[f"kind_{SessionKind.RELATIVE}"])]),
-                Row("group", str(_("Group sessions for couples")), [_count(s[f"kind_{SessionKind.GROUP}"])]),
-                Row("children", str(_("Children considered")), [Cell(str(_("Not yet available")), "text")]),
+                Row("couple", str(_("Couple sessions held")), [_count(s[f"kind_{SessionKind.COUPLE}"])]),
+                Row("group", str(_("Group sessions held")), [_count(s[f"kind_{SessionKind.GROUP}"])]),
+                Row(
+                    "households",
+                    str(_("Records with children in the household, now")),
+                    [_count(d.children["with_children"])],
+                ),
+                Row(
+                    "children_considered",
+                    str(_("Children's need of support considered (records)")),
+                    [_count(d.children["considered"])],
+                ),
+                Row("children", str(_("Children in those households")), [_count(d.children["children"])]),
+                Row("reports", str(_("Reports of concern to social services")), [_count(d.children["reports"])]),
             ],
             note=str(
                 _(
-                    "Relatives' own records are not kept in KAST yet, so children considered cannot be counted. "
-                    "Sessions with relatives are counted from the session type."
+                    "Relatives have records of their own: what they say is never counted with the client's. "
+                    "The child perspective is counted on clients' and relatives' records alike."
                 )
             ),
         ),

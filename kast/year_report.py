@@ -18,6 +18,7 @@ from kast.models import Clinic
 #: where a table has one), so that every chart stays readable on paper.
 CHARTS = [
     "sessions_by_kind",
+    "active_over_time",
     "contacts_by_group",
     "attendance",
     "lengths",
@@ -57,7 +58,14 @@ def summary(figures: statistics.Dashboard, year: int, *, all_clinics: bool) -> l
         third = _("The median waiting time from first contact to first session was %(days)s days.") % {
             "days": shown(median)
         }
-    return [first % values, second, third]
+    fourth = _(
+        "%(relatives)s relatives came for support of their own, and the children's need of support was considered "
+        "on %(considered)s records."
+    ) % {
+        "relatives": shown(statistics.Cell(figures.relatives["new"])),
+        "considered": shown(statistics.Cell(figures.children["considered"])),
+    }
+    return [first % values, second, third, fourth]
 
 
 def charts(tables: list[statistics.Table]) -> dict[str, SafeString]:
