@@ -420,3 +420,87 @@ def _child_perspectives(rng: random.Random, therapists: Sequence[User], today: d
         )
     ChildPerspective.objects.bulk_create(rows)
     return len(rows)
+
+
+def seed_bulk_relatives(clinics, *, share: float = PARTNER_SHARE / 2, seed: int = DEMO_SEED) -> int:
+    """Partners for load tests: a record each for a share of the load-test clients living in a relationship,
+    linked with consent, at the first contact, with the reactions recorded there. Bulk-inserted."""
+    rng = random.Random(f"bulk-relatives-{seed}")  # noqa: S311  (fake data, not security)
+    clients = list(
+        Client.objects.filter(
+            clinic__in=clinics,
+            kind=RecordKind.CLIENT,
+            in_relationship=True,
+            responsible_therapist__username__startswith="last-",
+        )
+        .exclude(relative_links__isnull=False)
+        .select_related("clinic", "responsible_therapist")
+        .order_by("code")
+    )
+    chosen = [client for client in clients if rng.random() < share]
+    if not chosen:
+        return 0
+    codes = CodeSequence(_lock_clinics(list(clinics)))
+    now = timezone.now()
+    records = []
+    for client in chosen:
+        first = client.first_contact_date + datetime.timedelta(days=rng.randint(0, 30))
+        first = min(first, timezone.localdate())
+        records.append(
+            Client(
+                clinic=client.clinic,
+                kind=RecordKind.RELATIVE,
+                code=codes.next(client.clinic, first.year),
+                responsible_therapist=client.responsible_therapist,
+                first_contact_date=first,
+                target_groups=[TargetGroup.RELATIVE],
+                gender=Gender.WOMAN if client.gender == Gender.MAN else Gender.MAN,
+                in_relationship=True,
+                has_children=client.has_children,
+                children_ages=list(client.children_ages),
+                created_at=min(now, _moment(rng, first)),
+            )
+        )
+    Client.objects.bulk_create(records, batch_size=2000)
+    episodes = Episode.objects.bulk_create(
+        [Episode(client=r, number=1, opened_on=r.first_contact_date) for r in records], batch_size=2000
+    )
+    StatusChange.objects.bulk_create(
+        [
+            StatusChange(
+                client=r, episode=e, from_status="", to_status=S.CONTACT, by=r.responsible_therapist, at=r.created_at
+            )
+            for r, e in zip(records, episodes, strict=True)
+        ],
+        batch_size=2000,
+    )
+    Relative.objects.bulk_create(
+        [Relative(record=r, relation=rng.choice([Relation.PARTNER, Relation.SPOUSE])) for r in records], batch_size=2000
+    )
+    RelativeLink.objects.bulk_create(
+        [
+            RelativeLink(
+                relative=r,
+                client=c,
+                client_consents=True,
+                relative_consents=True,
+                created_by=r.responsible_therapist,
+                created_at=r.created_at,
+            )
+            for r, c in zip(records, chosen, strict=True)
+        ],
+        batch_size=2000,
+    )
+    ReactionReview.objects.bulk_create(
+        [
+            ReactionReview(
+                relative=r,
+                reviewed_on=r.first_contact_date,
+                recorded_by=r.responsible_therapist,
+                **{name: rng.randint(1, 4) for name in ("loss_of_control", "guilt", "shame", "displaced_anger")},
+            )
+            for r in records
+        ],
+        batch_size=2000,
+    )
+    return len(records)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -92,3 +93,18 @@ def test_the_child_perspective_is_recorded_for_records_with_children(seeded):
     assert perspectives.filter(record__kind=RecordKind.RELATIVE).exists()
     assert perspectives.filter(considered_on__isnull=False).count() > perspectives.count() / 2
     assert all(p.record.has_children for p in perspectives)
+
+
+def test_load_test_clients_get_partners_too(db):
+    out = io.StringIO()
+    with override_settings(DEBUG=True):
+        call_command("seed_demo", "--clients", "200", stdout=out)
+    match = re.search(r"^Added (\d+) partners with records of their own", out.getvalue(), re.M)
+    assert match, out.getvalue()
+    bulk = Client.objects.filter(kind=RecordKind.RELATIVE, responsible_therapist__username__startswith="last-")
+    assert bulk.count() == int(match.group(1)) > 0
+    for record in bulk.select_related("relative_profile"):
+        (link,) = record.client_links.all()
+        assert link.client.responsible_therapist_id == record.responsible_therapist_id
+        assert link.client.in_relationship and record.episodes.count() == 1
+        assert record.relative_profile.relation in ("partner", "spouse")
