@@ -308,9 +308,30 @@ class ClientSearchForm(forms.Form):
     q = forms.CharField(label=_("Search by code or alias"), max_length=60)
 
 
+class ReopenForm(forms.Form):
+    """Why a former client returns: optional, as long as the page's field allows."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
 class IntakePrintForm(forms.Form):
     include_name = forms.BooleanField(
         label=_("Include the name on the printout"),
         required=False,
         help_text=_("Without it, the printout identifies the client by code only."),
     )
+
+
+class EmergencyAccessForm(forms.Form):
+    """Break the glass: the record's code and why it must be opened now."""
+
+    code = forms.CharField(label=_("The record's code"), max_length=20, help_text=_("For example GBG-2026-0042."))
+    reason = forms.CharField(
+        label=_("Why you must open the record"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: the client called in crisis and their therapist is away. Do not write names."),
+    )
+
+    def clean_code(self) -> str:
+        return self.cleaned_data["code"].strip().upper()

@@ -108,7 +108,9 @@ class ClientQuerySet(models.QuerySet):
         # client of the clinic, in every query built on this gate: `make bench`, docs/performance.md.)
         responsible = Client.objects.filter(responsible_therapist=user).order_by().values("pk")
         on_case = Client.co_therapists.through.objects.filter(user=user).values("client_id")
-        return self.filter(clinic_id=user.clinic_id, pk__in=responsible.union(on_case, all=True))
+        # Break-the-glass: a record opened with a stated reason, until the access expires (logged, reviewed).
+        emergency = EmergencyAccess.objects.filter(user=user, expires_at__gt=timezone.now()).values("client_id")
+        return self.filter(clinic_id=user.clinic_id, pk__in=responsible.union(on_case, emergency, all=True))
 
 
 @pghistory.track()
@@ -526,3 +528,27 @@ class FamilyRelationship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.a_id}-{self.b_id} {self.kind}"
+
+
+class EmergencyAccess(models.Model):
+    """Break-the-glass ("nödåtkomst"): a therapist of the clinic opens a record outside their caseload
+    after stating why. The access lasts a few hours, every read in it is logged as usual, and the
+    opening itself waits in the log review queue until a manager has looked at it."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="emergency_accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses")
+    reason = models.TextField(_("why the record must be opened"))
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    expires_at = models.DateTimeField(_("open until"))
+
+    class Meta:
+        verbose_name = _("emergency access")
+        verbose_name_plural = _("emergency accesses")
+        indexes = [models.Index(fields=["user", "expires_at"], name="emergency_user_expires")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="emergency_has_reason"),
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("opened_at")), name="emergency_expires_later"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.client_id} {self.opened_at:%Y-%m-%d %H:%M}"

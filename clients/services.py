@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -20,6 +21,7 @@ from clients.models import (
     CaseStatus,
     Client,
     DeepInterviewSection,
+    EmergencyAccess,
     Episode,
     FamilyMember,
     FamilyRelation,
@@ -34,6 +36,8 @@ from kast.models import AccessLogEntry, Clinic
 from kast.services import access_log_record
 
 Action = AccessLogEntry.Action
+#: The access-log reason of a break-the-glass opening: the review queue looks for it.
+EMERGENCY_REASON_PREFIX = "emergency:"
 
 #: The decision of the assessment conversation moves the case on (from assessment).
 DECISION_STATUS = {
@@ -259,3 +263,27 @@ def family_relationship_add(*, request: HttpRequest, client: Client, data: dict[
 def family_relationship_delete(*, request: HttpRequest, relationship: FamilyRelationship) -> None:
     access_log_record(request=request, action=Action.UPDATE, obj=relationship)
     relationship.delete()
+
+
+#: How long a break-the-glass access lasts: the rest of a working session, not for good.
+EMERGENCY_ACCESS_HOURS = 4
+
+
+@transaction.atomic
+def emergency_access_open(*, request: HttpRequest, client: Client, reason: str) -> EmergencyAccess:
+    """Open a record outside the user's caseload, with a stated reason: logged and queued for review."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why you must open the record.")})
+    if client.clinic_id != request.user.clinic_id:
+        raise ValidationError({"code": _("Only records of your own clinic can be opened.")})
+    now = timezone.now()
+    access = EmergencyAccess.objects.create(
+        client=client,
+        user=request.user,
+        reason=reason.strip(),
+        opened_at=now,
+        expires_at=now + datetime.timedelta(hours=EMERGENCY_ACCESS_HOURS),
+    )
+    # The reason stays in its own row (it is free text); the log names the access, for the review queue.
+    access_log_record(request=request, action=Action.VIEW, obj=client, reason=f"{EMERGENCY_REASON_PREFIX}{access.pk}")
+    return access

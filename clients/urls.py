@@ -7,6 +7,7 @@ app_name = "clients"
 urlpatterns = [
     path("", views.client_list, name="list"),
     path("new/", views.client_register, name="register"),
+    path("emergency-access/", views.emergency_access, name="emergency"),
     path("<uuid:client_id>/", views.client_detail, name="detail"),
     path("<uuid:client_id>/edit/", views.client_edit, name="edit"),
     path("<uuid:client_id>/identity/", views.client_identity_edit, name="identity_edit"),

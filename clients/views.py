@@ -20,6 +20,7 @@ from clients.forms import (
     ClientIdentityForm,
     ClientRegisterForm,
     ClientSearchForm,
+    EmergencyAccessForm,
     FamilyMemberForm,
     FamilyRelationshipForm,
     IntakePrintForm,
@@ -318,3 +319,28 @@ def intake_pdf(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     context = selectors.intake_summary(client, include_name=include_name)
     pdf = render_pdf("clients/intake_pdf.html", {**context, "printed_by": request.user}, request=request)
     return pdf_response(pdf, filename=f"{client.code}-intake.pdf")
+
+
+def emergency_access(request: HttpRequest) -> HttpResponse:
+    """Break the glass: open a record of the clinic outside one's caseload, after saying why."""
+    form = EmergencyAccessForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        client = selectors.records_by_code(request.user.clinic_id, [code]).get(code)
+        if client is None:
+            form.add_error("code", _("No record has the code %(code)s at your clinic.") % {"code": code})
+        elif Client.objects.visible_to(request.user).filter(pk=client.pk).exists():
+            return redirect("clients:detail", client_id=client.pk)  # already on their caseload
+        else:
+            try:
+                services.emergency_access_open(request=request, client=client, reason=form.cleaned_data["reason"])
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.warning(
+                    request,
+                    _("The record is open to you for %(hours)s hours. The opening is logged and will be reviewed.")
+                    % {"hours": services.EMERGENCY_ACCESS_HOURS},
+                )
+                return redirect("clients:detail", client_id=client.pk)
+    return render(request, "clients/emergency_access.html", {"form": form, "hours": services.EMERGENCY_ACCESS_HOURS})

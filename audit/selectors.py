@@ -1,0 +1,96 @@
+"""Reads of the log review: the access log filtered, and the queue of accesses that need a look."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Case, CharField, Count, Min, Q, QuerySet, Value, When
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from audit.models import ReviewKind
+from clients.models import Client, EmergencyAccess
+from clients.services import EMERGENCY_REASON_PREFIX
+from kast.models import AccessLogEntry
+from kast.selectors import access_log_visible_to
+
+Action = AccessLogEntry.Action
+#: One user opening this many different records within one clock hour is unusual enough to look at.
+VOLUME_LIMIT = 20
+
+
+def filtered_log(
+    user,
+    *,
+    code: str = "",
+    staff=None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> QuerySet[AccessLogEntry]:
+    """The reviewer's log, narrowed to one record (by code), one user and a period."""
+    entries = access_log_visible_to(user)
+    if code:
+        entries = entries.filter(client_id__in=Client.objects.filter(code=code).values("pk"))
+    if staff is not None:
+        entries = entries.filter(user=staff)
+    if start is not None:
+        entries = entries.filter(at__gte=_midnight(start))
+    if end is not None:
+        entries = entries.filter(at__lt=_midnight(end + datetime.timedelta(days=1)))
+    return entries
+
+
+def _midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def review_queue(user) -> QuerySet[AccessLogEntry]:
+    """Entries waiting for review, oldest first: break-the-glass openings, refused attempts to open a record,
+    bursts of many records within one hour (the burst's first entry), prints and exports."""
+    entries = access_log_visible_to(user)
+    views = AccessLogEntry.objects.filter(action=Action.VIEW, client_id__isnull=False)
+    if user.clinic_id is not None:
+        views = views.filter(clinic_id=user.clinic_id)
+    bursts = (
+        views.annotate(hour=TruncHour("at"))
+        .values("user_id", "hour")
+        .annotate(records=Count("client_id", distinct=True), first=Min("pk"))
+        .filter(records__gte=VOLUME_LIMIT)
+        .values("first")
+    )
+    emergency = Q(reason__startswith=EMERGENCY_REASON_PREFIX)
+    return (
+        entries.filter(
+            emergency
+            | Q(action__in=[Action.PRINT, Action.EXPORT])
+            | Q(action=Action.DENIED, client_id__isnull=False)
+            | Q(pk__in=bursts),
+            review__isnull=True,
+        )
+        .annotate(
+            kind=Case(
+                When(emergency, then=Value(ReviewKind.EMERGENCY)),
+                When(action=Action.DENIED, then=Value(ReviewKind.DENIED)),
+                When(action=Action.PRINT, then=Value(ReviewKind.PRINT)),
+                When(action=Action.EXPORT, then=Value(ReviewKind.EXPORT)),
+                default=Value(ReviewKind.VOLUME),
+                output_field=CharField(),
+            )
+        )
+        .order_by("at", "pk")
+    )
+
+
+def emergency_reasons(entries) -> dict[int, str]:
+    """The stated reasons of the break-the-glass openings among `entries` (one query), by entry id."""
+    ids = {
+        entry.pk: int(entry.reason.removeprefix(EMERGENCY_REASON_PREFIX))
+        for entry in entries
+        if entry.reason.startswith(EMERGENCY_REASON_PREFIX)
+    }
+    reasons = dict(EmergencyAccess.objects.filter(pk__in=ids.values()).values_list("pk", "reason"))
+    return {entry_id: reasons.get(access_id, "") for entry_id, access_id in ids.items()}
+
+
+def queued_entry(user, entry_id: int) -> AccessLogEntry | None:
+    return review_queue(user).filter(pk=entry_id).first()

@@ -1,0 +1,24 @@
+"""Writes of the log review: a reviewer's decision on one flagged access."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from audit.models import LogReview
+from kast.models import AccessLogEntry
+
+
+@transaction.atomic
+def review_record(*, request: HttpRequest, entry: AccessLogEntry, outcome: str, comment: str = "") -> LogReview:
+    """Who reviewed the flagged access, when, and the outcome. Final once written."""
+    review = LogReview(entry=entry, kind=entry.kind, outcome=outcome, comment=comment.strip(), reviewed_by=request.user)
+    review.full_clean(exclude=["entry"])
+    try:
+        with transaction.atomic():
+            review.save()
+    except IntegrityError as error:  # reviewed meanwhile, in another tab or by a colleague
+        raise ValidationError(_("Someone has already reviewed this entry.")) from error
+    return review
