@@ -160,3 +160,19 @@ def test_the_log_filters_by_record_user_and_period(client, therapist, colleague,
     assert shown(start="2026-09-01", end="2026-09-05") == [("anna", other.code), ("anna", client_record.code)]
     bad = client.get(reverse("access_log"), {"start": "2026-09-05", "end": "2026-09-01"})
     assert bad.status_code == 400 and "end" in bad.context["form"].errors
+
+
+@pytest.mark.parametrize("size", [1, 20])
+def test_the_queue_keeps_its_query_count(client, therapist, colleague, manager, gbg, size, django_assert_num_queries):
+    records = ClientFactory.create_batch(size, responsible_therapist=therapist)
+    for record in records:
+        open_glass(client, colleague, record)
+    AccessLogEntry.objects.bulk_create(
+        AccessLogEntry(user=therapist, role="therapist", clinic=gbg, action="print", client_id=r.pk) for r in records
+    )
+    client.force_login(manager)
+    # 1 session, 2 user and clinic, 3 the second factor's device, 4 count of the queue, 5 its page (with user
+    # and client code), 6 the stated reasons of the openings on the page
+    with django_assert_num_queries(6):
+        response = client.get(reverse("audit:queue"))
+    assert len(response.context["page"].object_list) == min(2 * size, 25)
