@@ -33,7 +33,7 @@ from sessions.forms import (
     SessionForm,
     VoidForm,
 )
-from sessions.models import GUIDE_QUESTIONS, Attendance, Note, TherapySession
+from sessions.models import GUIDE_QUESTIONS, Attendance, Note, SessionKind, TherapySession
 
 Action = AccessLogEntry.Action
 TIMELINE_PAGE_SIZE = 25
@@ -56,7 +56,10 @@ def session_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         request.POST or None,
         clinic=client.clinic,
         instance=TherapySession(client=client, clinic=client.clinic),
-        initial={"therapists": [request.user.pk]},
+        initial={
+            "therapists": [request.user.pk],
+            "kind": SessionKind.RELATIVE if client.is_relative else SessionKind.INDIVIDUAL,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -339,6 +342,9 @@ def end_treatment(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 f"{f.get_kind_display().lower()} {formats.date_format(f.due_on, 'SHORT_DATE_FORMAT')}"
                 for f in follow_ups
             )
+            if client.is_relative:  # the questionnaires are the clients' (the start and end forms)
+                messages.success(request, _("The support is ended. Planned: %(due)s.") % {"due": due})
+                return redirect("relatives:detail", record_id=client.pk)
             messages.success(
                 request,
                 _("The treatment is ended. Planned: %(due)s. Now give the end questionnaire.") % {"due": due},

@@ -305,3 +305,18 @@ def test_relative_pages_keep_their_query_count(
     with django_assert_num_queries(queries):
         response = client.get(reverse(page, args=[partner.pk]))
     assert response.status_code == 200
+
+
+def test_a_relatives_session_is_of_the_type_relative_alone_and_ending_the_support_asks_no_questionnaire(
+    client, therapist, partner
+):
+    client.force_login(therapist)
+    page = client.get(reverse("sessions:new", args=[partner.pk]))
+    assert page.context["form"]["kind"].value() == SessionKind.RELATIVE
+    Client.objects.filter(pk=partner.pk).update(status="in_treatment")
+    response = client.post(
+        reverse("sessions:end_treatment", args=[partner.pk]),
+        {"ended_on": timezone.localdate().isoformat(), "reason": "goal_reached"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("relatives:detail", args=[partner.pk])
