@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench install system db db-stop migrate messages catalogues lint format lock clean
+.PHONY: help run test bench install system db db-stop migrate backup restore-drill messages catalogues lint format lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,6 +20,8 @@ run: migrate ## Set up everything, load demo data and serve on http://127.0.0.1:
 	@echo "  KAST is starting on http://127.0.0.1:$(PORT)/"
 	@echo "  Demo logins: behandlare1, behandlare2 (Göteborg), behandlare3 (Malmö), enhetschef, admin"
 	@echo "  Password for all of them: kast-demo-2026"
+	@echo "  Second factor: a code from an authenticator app with the key KASTDEMOKASTDEMOKASTDEMOKASTDEMO,"
+	@echo "  or a backup code kastdemo1 ... kastdemo10 (each once; see README)"
 	@echo ""
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
@@ -27,16 +29,15 @@ test: db catalogues ## Set up everything, then run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 BENCH_CLIENTS ?= 20000
-BENCH_ENV := EMBEDDED_DB_NAME=kast_bench DEBUG=1
-bench: install catalogues ## Time the main pages on 20 000 demo clients (a separate database, seeded once)
+bench: install catalogues ## Load-test the main pages (gunicorn, wrk) at 20 000 demo clients and a tenth (own databases, seeded once)
 ifdef DATABASE_URL
-	$(error make bench seeds its own embedded database; unset DATABASE_URL)
+	$(error make bench seeds its own embedded databases; unset DATABASE_URL)
 endif
-	$(BENCH_ENV) $(BIN)/python -m kast.embedded_db start
-	$(BENCH_ENV) $(MANAGE) migrate --noinput -v0
-	test -f var/bench-seeded-$(BENCH_CLIENTS) || ( $(BENCH_ENV) $(MANAGE) seed_demo --clients $(BENCH_CLIENTS) -v2 \
-		&& touch var/bench-seeded-$(BENCH_CLIENTS) )
-	$(BENCH_ENV) $(MANAGE) bench
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && echo "Installing wrk" \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; } \
+		|| { echo "make bench needs the load generator wrk (as root: apt-get install wrk)" >&2; exit 1; }
+	$(BIN)/python -m kast.embedded_db start
+	$(MANAGE) bench --clients $(BENCH_CLIENTS) $(BENCH_ARGS)
 
 $(STAMP): requirements/base.txt requirements/dev.txt requirements/constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +57,12 @@ endif
 
 db-stop: install ## Stop the embedded PostgreSQL
 	$(BIN)/python -m kast.embedded_db stop
+
+backup: db ## Dump the database to var/backups/ (pg_dump custom format, .sha256, manifest of row counts)
+	$(MANAGE) backup
+
+restore-drill: db ## Restore the newest backup into a fresh database, check migrations, row counts, canary; drop it
+	$(MANAGE) restore_drill
 
 catalogues: install ## Compile the sv and en translation catalogues (.po -> .mo, no gettext needed)
 	$(MANAGE) compile_catalogues

@@ -10,7 +10,7 @@ from assessments.models import Item, ItemKind, TimePoint
 from assessments.reports import Selection, selection_for
 from assessments.services import DECLINED
 from clients.forms import CLIENT_TARGET_GROUPS, DateInput
-from kast.forms import ClinicScopedFilterForm
+from kast.forms import FIGURE_DATES, ClinicScopedFilterForm
 
 DECLINED_LABEL = _("Don't want to answer")
 #: Items answered by picking one option: "don't want to answer" is one more option.
@@ -117,12 +117,14 @@ class ReportFilterForm(ClinicScopedFilterForm):
         label=_("Submitted from"),
         required=False,
         widget=DateInput(),
+        validators=FIGURE_DATES,
         help_text=_("Leave empty to count from the first."),
     )
     end = forms.DateField(
         label=_("Submitted up to and including"),
         required=False,
         widget=DateInput(),
+        validators=FIGURE_DATES,
         help_text=_("Leave empty to count up to today."),
     )
     target_group = forms.ChoiceField(

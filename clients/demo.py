@@ -45,7 +45,7 @@ from clients.models import (
     StatusChange,
     TargetGroup,
 )
-from kast.models import Clinic, User
+from kast.models import Clinic, Role, User
 from sessions import demo as sessions_demo
 
 LOCALE = "sv_SE"
@@ -114,6 +114,16 @@ GAP_DAYS = {
     (S.IN_TREATMENT, S.ENDED): (60, 420),
     (S.ENDED, S.FOLLOWED_UP): (175, 200),  # the follow-up conversation, six months after the end
 }
+#: Load tests: a treatment runs three to eighteen months, about 35 sessions on average (the demo's
+#: shorter ones keep its diaries light). With the returning clients below, a load-test client has
+#: some 25 sessions: 20 000 clients make the half million sessions of a national data set.
+BULK_GAP_DAYS = {**GAP_DAYS, (S.IN_TREATMENT, S.ENDED): (90, 540)}
+#: Share of load-test clients who had an earlier treatment period and came back.
+BULK_RETURNING = 0.2
+#: A load-test therapist's share of `seed_demo --clients N`: a national data set has many
+#: therapists, and some 60 clients over the years give about a dozen in treatment at a time, the
+#: weekly load of a full-time therapist (509 sessions a year in the evaluation).
+BULK_CLIENTS_PER_THERAPIST = 60
 
 #: How long ago a case reached its current status (days, min and max; None: the whole span).
 #: Open cases move on within weeks; an ended case is followed up after six months.
@@ -533,11 +543,18 @@ def status_path(status: str, *, via_assessment: bool = True) -> list[str]:
     }[status]
 
 
-def make_period(rng: random.Random, path: Sequence[str], *, last_day: datetime.date, now: datetime.datetime) -> Period:
+def make_period(
+    rng: random.Random,
+    path: Sequence[str],
+    *,
+    last_day: datetime.date,
+    now: datetime.datetime,
+    gaps: dict[tuple[str, str], tuple[int, int]] = GAP_DAYS,
+) -> Period:
     """Steps along `path`, the last on `last_day`, in office hours and strictly in order, none in the future."""
     days = [last_day]
     for source, target in reversed(list(pairwise(path))):
-        days.insert(0, days[0] - datetime.timedelta(days=rng.randint(*GAP_DAYS[(source, target)])))
+        days.insert(0, days[0] - datetime.timedelta(days=rng.randint(*gaps[(source, target)])))
     # Sorted: two steps on the same day keep their order (the days already are in order).
     moments = sorted(_office_time(rng, _weekday_on_or_before(day)) for day in days)
     moments[-1] = min(moments[-1], now - datetime.timedelta(minutes=5))
@@ -704,17 +721,19 @@ class Faked:
         via_assessment: bool = True,
         returning: bool = False,
         recency: tuple[int, int] | None = None,
+        gaps: dict[tuple[str, str], tuple[int, int]] = GAP_DAYS,
     ) -> list[Period]:
         """The treatment periods behind `status`; a returning client first has a finished one."""
         rng = self.rng
         recency = recency or RECENCY_DAYS[status] or (0, span_days)
         last_day = self.today - datetime.timedelta(days=rng.randint(*recency))
-        current = make_period(rng, status_path(status, via_assessment=via_assessment), last_day=last_day, now=self.now)
+        path = status_path(status, via_assessment=via_assessment)
+        current = make_period(rng, path, last_day=last_day, now=self.now, gaps=gaps)
         if not returning:
             return [current]
         earlier_end = current.opened_on - datetime.timedelta(days=rng.randint(240, 1400))
         earlier_status = rng.choice((S.FOLLOWED_UP, S.ENDED, S.CLOSED))
-        earlier = make_period(rng, status_path(earlier_status), last_day=earlier_end, now=self.now)
+        earlier = make_period(rng, status_path(earlier_status), last_day=earlier_end, now=self.now, gaps=gaps)
         current.steps[0].reason = RETURNING_REASON
         return [earlier, current]
 
@@ -730,6 +749,7 @@ class Faked:
         via_assessment: bool = True,
         returning: bool = False,
         recency: tuple[int, int] | None = None,
+        gaps: dict[tuple[str, str], tuple[int, int]] = GAP_DAYS,
     ) -> Case:
         client = self.client(
             therapist=therapist,
@@ -739,7 +759,7 @@ class Faked:
             protected=protected,
         )
         periods = self.periods(
-            status, span_days=span_days, via_assessment=via_assessment, returning=returning, recency=recency
+            status, span_days=span_days, via_assessment=via_assessment, returning=returning, recency=recency, gaps=gaps
         )
         client.first_contact_date = periods[0].opened_on
         client.created_at = periods[0].steps[0].at
@@ -944,6 +964,7 @@ class Faked:
 
 @dataclass
 class Written:
+    therapists: int = 0
     clients: int = 0
     episodes: int = 0
     status_changes: int = 0
@@ -1003,9 +1024,48 @@ def _write_cases(cases: list[Case], *, batch_size: int = BATCH_SIZE) -> tuple[li
     return episodes, written
 
 
-def _lock_clinics(therapists: Sequence[User]) -> list[Clinic]:
+def _lock_clinics(owners: Sequence[User] | Sequence[Clinic]) -> list[Clinic]:
+    """The clinics of `owners` (therapists, or the clinics themselves), locked, in a fixed order."""
     # The same lock client_register takes, so a registration cannot take a code we are about to use.
-    return list(Clinic.objects.select_for_update().filter(pk__in={t.clinic_id for t in therapists}).order_by("pk"))
+    pks = {owner.clinic_id if isinstance(owner, User) else owner.pk for owner in owners}
+    return list(Clinic.objects.select_for_update().filter(pk__in=pks).order_by("pk"))
+
+
+def load_test_therapist_prefix(clinic: Clinic) -> str:
+    return f"last-{clinic.code.lower()}-"
+
+
+def load_test_therapists(faked: Faked, clinics: Sequence[Clinic], count: int) -> list[User]:
+    """`count` new therapists for a load test, the clinics in turn: last-gbg-001, last-mlm-001, last-gbg-002, ...
+
+    Numbers continue after a clinic's existing load-test therapists, so a second `--clients` run
+    gives its clients to new colleagues instead of doubling caseloads. The accounts cannot sign in
+    (unusable password); `make bench` opens their sessions server-side.
+    """
+    if not clinics:
+        return []
+    numbers = {}
+    for clinic in clinics:
+        prefix = load_test_therapist_prefix(clinic)
+        names = User.objects.filter(username__startswith=prefix).values_list("username", flat=True)
+        numbers[clinic.pk] = max(
+            (int(name.removeprefix(prefix)) for name in names if name.removeprefix(prefix).isdigit()), default=0
+        )
+    users = []
+    for i in range(count):
+        clinic = clinics[i % len(clinics)]
+        numbers[clinic.pk] += 1
+        sex = faked.rng.choice((Sex.FEMALE, Sex.FEMALE, Sex.MALE))
+        user = User(
+            username=f"{load_test_therapist_prefix(clinic)}{numbers[clinic.pk]:03d}",
+            first_name=faked.first_name(sex),
+            last_name=faked.fake.last_name(),
+            role=Role.THERAPIST,
+            clinic=clinic,
+        )
+        user.set_unusable_password()
+        users.append(user)
+    return User.objects.bulk_create(users)
 
 
 def _taken_personnummer(clinics: Sequence[Clinic]) -> dict[int, set[str]]:
@@ -1150,29 +1210,40 @@ def seed_demo_clients(
 @transaction.atomic
 @_foreign_keys_checked_per_statement()
 def seed_bulk_clients(
-    therapists: Sequence[User], count: int, *, batch_size: int = BATCH_SIZE, span_years: int = 8
+    clinics: Sequence[Clinic],
+    count: int,
+    *,
+    per_therapist: int = BULK_CLIENTS_PER_THERAPIST,
+    batch_size: int = BATCH_SIZE,
+    span_years: int = 8,
 ) -> Written:
-    """`count` simple clients for load tests, spread evenly over `therapists`.
+    """`count` simple clients for load tests, spread evenly over new load-test therapists of `clinics`.
 
-    Each gets the client row, treatment period 1, a valid status history up to a random status,
-    the centre of the family map, the sessions, notes and follow-ups of that history
-    (sessions.demo) and its questionnaires (assessments.demo); first contacts spread over `span_years` years.
+    One therapist per `per_therapist` clients, the clinics in turn (see load_test_therapists).
+    Each client gets the client row, its treatment periods (a fifth came back after an earlier
+    one), a valid status history up to a random status, the centre of the family map, the
+    sessions, notes and follow-ups of that history (sessions.demo) and its questionnaires
+    (assessments.demo); first contacts spread over `span_years` years.
     """
-    if count <= 0 or not therapists:
+    if count <= 0 or not clinics:
         return Written()
-    clinics = {clinic.pk: clinic for clinic in _lock_clinics(therapists)}
-    codes = CodeSequence(clinics.values())
-    taken = _taken_personnummer(list(clinics.values()))
+    locked = _lock_clinics(clinics)
     faked = Faked()
+    therapists = load_test_therapists(faked, locked, -(-count // per_therapist))
+    clinics_by_pk = {clinic.pk: clinic for clinic in locked}
+    codes = CodeSequence(locked)
+    taken = _taken_personnummer(locked)
     session_rng = random.Random(faked.rng.getrandbits(64))  # noqa: S311  (fake data, not security)
     answer_rng = random.Random(faked.rng.getrandbits(64))  # noqa: S311  (fake data, not security)
-    total = Written()
+    total = Written(therapists=len(therapists))
     for start in range(0, count, batch_size):
         cases = [
-            _bulk_case(faked, therapists[i % len(therapists)], clinics, codes, taken, span_years)
+            _bulk_case(faked, therapists[i % len(therapists)], clinics_by_pk, codes, taken, span_years)
             for i in range(start, min(count, start + batch_size))
         ]
-        session_plan = sessions_demo.plan_sessions(cases, clinics, rng=session_rng, today=faked.today, now=faked.now)
+        session_plan = sessions_demo.plan_sessions(
+            cases, clinics_by_pk, rng=session_rng, today=faked.today, now=faked.now
+        )
         episodes, written = _write_cases(cases, batch_size=batch_size)
         FamilyMember.objects.bulk_create([_client_node(case.client) for case in cases], batch_size=batch_size)
         total.add_sessions(sessions_demo.write_sessions(session_plan, cases, episodes))
@@ -1195,6 +1266,7 @@ def _bulk_case(
     rng = faked.rng
     clinic = clinics[therapist.clinic_id]
     status = _weighted(rng, BULK_STATUS_WEIGHTS)
+    returning = rng.random() < BULK_RETURNING
     for _attempt in range(10):
         case = faked.case(
             therapist=therapist,
@@ -1203,6 +1275,8 @@ def _bulk_case(
             identified=rng.random() < 0.15,
             span_days=365 * span_years,
             via_assessment=rng.random() < 0.8,
+            returning=returning,
+            gaps=BULK_GAP_DAYS,
         )
         year = case.client.first_contact_date.year
         if codes.has_room(clinic, year):

@@ -20,6 +20,9 @@ from kast.models import Role
 class Rule:
     roles: frozenset[str] = frozenset()
     public: bool = False
+    #: Open to a session that has passed the password but not yet the second factor. Every other
+    #: non-public page sends such a session to the code or to the authenticator's setup.
+    before_second_factor: bool = False
 
     def allows(self, user) -> bool:
         if self.public:
@@ -29,6 +32,7 @@ class Rule:
 
 PUBLIC = Rule(public=True)
 ANY_STAFF = Rule(frozenset(Role.values))
+SIGNING_IN = Rule(frozenset(Role.values), before_second_factor=True)
 THERAPISTS = Rule(frozenset({Role.THERAPIST}))
 LOG_REVIEWERS = Rule(frozenset({Role.MANAGER, Role.ADMIN}))
 REPORT_READERS = Rule(frozenset({Role.THERAPIST, Role.MANAGER, Role.NATIONAL}))
@@ -42,12 +46,18 @@ URL_RULES: dict[str, Rule] = {
     "healthz": PUBLIC,  #                    -          -        -    (anyone)
     "set_language": PUBLIC,  #               -          -        -    (anyone, also on the login page)
     "home": ANY_STAFF,  #                    yes        yes      yes
-    "logout": ANY_STAFF,  #                  yes        yes      yes
+    "logout": SIGNING_IN,  #                 yes        yes      yes  (also before the second factor)
+    # Two factors: a password-only session reaches setting up the authenticator (with its QR code), nothing else.
+    "two_factor:setup": SIGNING_IN,  #       yes        yes      yes  (also before the second factor)
+    "two_factor:qr": SIGNING_IN,  #          yes        yes      yes  (also before the second factor)
+    "two_factor:setup_complete": ANY_STAFF,  # yes      yes      yes
+    "two_factor:backup_tokens": ANY_STAFF,  # yes       yes      yes  (their own backup codes)
     "password_change": ANY_STAFF,  #         yes        yes      yes
     "password_change_done": ANY_STAFF,  #    yes        yes      yes
     # Client records: which records is the gate's job (Client.objects.visible_to).
     "clients:list": THERAPISTS,  #           yes        -        -
     "clients:register": THERAPISTS,  #       yes        -        -
+    "clients:emergency": THERAPISTS,  #      yes        -        -    (break the glass: a reason, logged, reviewed)
     "clients:detail": THERAPISTS,  #         yes        -        -
     "clients:edit": THERAPISTS,  #           yes        -        -
     "clients:identity_edit": THERAPISTS,  #  yes        -        -    (logged as "showed identity")
@@ -76,6 +86,22 @@ URL_RULES: dict[str, Rule] = {
     "sessions:book_next": THERAPISTS,  #     yes        -        -
     "sessions:calendar": THERAPISTS,  #      yes        -        -    (their own feed address)
     "sessions:calendar_feed": PUBLIC,  #     -          -        -    (the secret address is the key)
+    # Relatives' records: a Client row of kind "relative", so the same gate (Client.objects.visible_to);
+    # links, reactions, goals and child perspectives are read through their own gates.
+    "relatives:register": THERAPISTS,  #     yes        -        -
+    "relatives:register_for": THERAPISTS,  # yes        -        -    (linked to a client of theirs)
+    "relatives:detail": THERAPISTS,  #       yes        -        -
+    "relatives:edit": THERAPISTS,  #         yes        -        -
+    "relatives:link": THERAPISTS,  #         yes        -        -
+    "relatives:reactions": THERAPISTS,  #    yes        -        -
+    "relatives:goal_add": THERAPISTS,  #     yes        -        -
+    "relatives:goal_status": THERAPISTS,  #  yes        -        -
+    "relatives:summary_pdf": THERAPISTS,  #  yes        -        -    (logged as "printed")
+    "relatives:consents": THERAPISTS,  #     yes        -        -    (from either side of the link)
+    "relatives:unlink": THERAPISTS,  #       yes        -        -    (from either side; both records kept)
+    "relatives:children": THERAPISTS,  #     yes        -        -    (on a client's or a relative's record)
+    # The right of access: the whole record as PDF for the person it is about (POST; logged as "printed").
+    "archive:right_of_access": THERAPISTS,  # yes       -        -    (on a client's or a relative's record)
     # Questionnaires: which ones is the gate's job (Administration.objects.visible_to).
     "assessments:client": THERAPISTS,  #     yes        -        -
     "assessments:start": THERAPISTS,  #      yes        -        -
@@ -95,6 +121,8 @@ URL_RULES: dict[str, Rule] = {
     # The yearly report PDF leaves the clinic: the manager's (own clinic) and national follow-up's; logged as "printed".
     "dashboard_year_pdf": REPORT_PRINTERS,  # -          yes      -    (and national follow-up)
     "access_log": LOG_REVIEWERS,  #          -          yes      yes  (own clinic; no content)
+    "audit:queue": LOG_REVIEWERS,  #         -          yes      yes  (flagged accesses to review; no content)
+    "audit:review": LOG_REVIEWERS,  #        -          yes      yes  (records who reviewed, when, the outcome)
     "admin:*": ADMINS,  #                    -          -        yes  (accounts and clinics only)
 }
 

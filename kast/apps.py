@@ -7,10 +7,12 @@ class KastConfig(AppConfig):
     verbose_name = _("KAST: clinics, staff and access log")
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_in
+        # Axes' receivers connect on this import; ours come after them, so a failed login's row can say whether
+        # it locked the account (receivers run in the order they were connected).
+        import axes.signals  # noqa: F401
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
 
-        from kast import checks  # noqa: F401  (registers the URL-rule check)
-        from kast.middleware import mark_seen
+        from kast import checks, receivers  # noqa: F401  (checks registers the URL-rule check)
 
-        # The idle clock starts at login, so the first request after it need not write the session.
-        user_logged_in.connect(lambda sender, request, user, **kwargs: mark_seen(request.session), weak=False)
+        user_logged_in.connect(receivers.logged_in, dispatch_uid="kast.logged_in")
+        user_login_failed.connect(receivers.login_failed, dispatch_uid="kast.login_failed")

@@ -20,6 +20,7 @@ NAVIGATION = [
 def navigation(request):
     user = getattr(request, "user", None)
     items = []
-    if user is not None and user.is_authenticated:
+    # Before the second factor every page but its setup would send the user back: offer none.
+    if user is not None and user.is_authenticated and getattr(user, "is_verified", lambda: False)():
         items = [(name, label) for name, label in NAVIGATION if rule_for_name(name).allows(user)]
     return {"nav_items": items, "product_name": settings.SITE_NAME}

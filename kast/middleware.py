@@ -1,4 +1,5 @@
-"""Request middleware: idle sign-out, deny-by-default access (kast.access.URL_RULES), the UI language."""
+"""Request middleware: idle and absolute sign-out, deny-by-default access with two factors (kast.access.URL_RULES),
+the UI language, no caching."""
 
 from __future__ import annotations
 
@@ -8,13 +9,17 @@ import time
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import redirect
 from django.utils import translation
+from django.utils.cache import patch_cache_control
+from two_factor.utils import default_device
 
 from kast.access import rule_for
-from kast.models import AccessLogEntry
-from kast.services import access_log_record
+from kast.models import AccessLogEntry, LoginEvent
+from kast.services import access_log_record, login_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -23,14 +28,21 @@ logger = logging.getLogger(__name__)
 LAST_SEEN = "kast_last_seen"
 #: The stamp is renewed at most this often, so an ordinary request does not write the session.
 LAST_SEEN_RESOLUTION = 60
+#: Session key of the login's time (seconds since the epoch), for the absolute limit.
+LOGGED_IN_AT = "kast_logged_in_at"
 
 
 def mark_seen(session) -> None:
     session[LAST_SEEN] = int(time.time())
 
 
+def mark_logged_in(session) -> None:
+    session[LOGGED_IN_AT] = session[LAST_SEEN] = int(time.time())
+
+
 class IdleTimeoutMiddleware:
-    """Sign out after SESSION_IDLE_MINUTES without a request (a screen left open in a clinic room)."""
+    """Sign out after SESSION_IDLE_MINUTES without a request (a screen left open in a clinic room), and
+    SESSION_ABSOLUTE_HOURS after the login however busy (a session taken over is not kept alive for ever)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -40,10 +52,19 @@ class IdleTimeoutMiddleware:
             now = int(time.time())
             last_seen = request.session.get(LAST_SEEN, now)
             if now - last_seen > settings.SESSION_IDLE_SECONDS:
-                logout(request)
-            elif now - last_seen >= LAST_SEEN_RESOLUTION or LAST_SEEN not in request.session:
+                self.sign_out(request, reason="idle")
+            elif now - request.session.get(LOGGED_IN_AT, now) > settings.SESSION_ABSOLUTE_SECONDS:
+                self.sign_out(request, reason="absolute")
+            elif now - last_seen >= LAST_SEEN_RESOLUTION or LOGGED_IN_AT not in request.session:
+                # A session from before the absolute limit existed starts its clock now.
+                request.session.setdefault(LOGGED_IN_AT, now)
                 mark_seen(request.session)
         return self.get_response(request)
+
+    @staticmethod
+    def sign_out(request, *, reason: str) -> None:
+        login_event_record(request=request, event=LoginEvent.Event.TIMEOUT, user=request.user, reason=reason)
+        logout(request)
 
 
 class AccessPolicyMiddleware(LoginRequiredMiddleware):
@@ -59,6 +80,8 @@ class AccessPolicyMiddleware(LoginRequiredMiddleware):
             return None
         if not request.user.is_authenticated:
             return self.handle_no_permission(request, view_func)
+        if not request.user.is_verified() and not rule.before_second_factor:
+            return self.second_factor_required(request)
         if not rule.allows(request.user):
             access_log_record(
                 request=request,
@@ -73,6 +96,14 @@ class AccessPolicyMiddleware(LoginRequiredMiddleware):
         # One login page for everything, also for the admin site (whose views name their own).
         return settings.LOGIN_URL
 
+    @staticmethod
+    def second_factor_required(request):
+        """A session that has passed the password only: to the setup of an authenticator if the user has
+        none yet, otherwise back to the login, which asks for the code (and then returns to this page)."""
+        if default_device(request.user) is None:
+            return redirect("two_factor:setup")
+        return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+
 
 class SwedishFirstLocaleMiddleware(LocaleMiddleware):
     """Swedish unless the user has chosen English in the footer (a cookie); the browser's
@@ -83,3 +114,17 @@ class SwedishFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every response the app itself makes (WhiteNoise answers for static files
+    before this runs). Nearly every page shows client data or sits behind the login, and a shared clinic PC,
+    its browser history or a proxy must keep no copy; one rule without exceptions is the one that holds."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        patch_cache_control(response, no_store=True)
+        return response

@@ -1,4 +1,4 @@
-"""Cross-cutting records: clinics, staff with their role, and the append-only access log."""
+"""Cross-cutting records: clinics, staff with their role, their login sessions, and the append-only logs."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from decimal import Decimal
 import pghistory
 import pgtrigger
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.sessions.models import Session
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -179,3 +180,66 @@ class AccessLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.object_type}"
+
+
+class LoginEvent(models.Model):
+    """One login, failed login, lockout, logout or timeout: who (or which username was tried), from where,
+    when, and the outcome. Never a password or a code. PostgreSQL refuses UPDATE and DELETE.
+
+    Not an AccessLogEntry: a failed login often has no user to point at, and these are no reads of client data.
+    """
+
+    class Event(models.TextChoices):
+        LOGIN = "login", _("Logged in")
+        PASSWORD_ONLY = "password_only", _("Password accepted, second factor to be set up")
+        FAILED = "failed", _("Login failed")
+        CODE_FAILED = "code_failed", _("Wrong code")
+        LOCKED_OUT = "locked_out", _("Locked out")
+        SECOND_FACTOR_SET_UP = "second_factor_set_up", _("Second factor set up")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        LOGOUT = "logout", _("Logged out")
+        TIMEOUT = "timeout", _("Signed out for inactivity or time")
+        SESSIONS_ENDED = "sessions_ended", _("Sessions ended by an administrator")
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    event = models.CharField(_("event"), max_length=30, choices=Event.choices)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.PROTECT, null=True, blank=True, related_name="login_events"
+    )
+    # As typed at the login form, so failed attempts on unknown or mistyped names are visible too.
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("login event")
+        verbose_name_plural = _("login log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["username", "-at"], name="loginevent_username_at")]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.event}"
+
+
+class StaffSession(models.Model):
+    """A signed-in browser of a member of staff, so that logout, a password change or an administrator can
+    end all of a user's sessions. One row per Django session; it goes when the session goes."""
+
+    session = models.OneToOneField(
+        Session, verbose_name=_("login session"), on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="staff_sessions")
+    started_at = models.DateTimeField(_("signed in"), default=timezone.now)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("login session")
+        verbose_name_plural = _("login sessions")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.started_at:%Y-%m-%d %H:%M}"

@@ -1,18 +1,39 @@
-"""Writes of the cross-cutting part: the access log."""
+"""Writes of the cross-cutting part: the access log, the login log and the staff's login sessions."""
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
+import logging
 import uuid
+from importlib import import_module
 
-from django.db import models
+from django.conf import settings
+from django.db import models, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
-from kast.models import AccessLogEntry
+from kast.models import AccessLogEntry, LoginEvent, StaffSession, User
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: the reverse proxy must set it (e.g. gunicorn --forwarded-allow-ips);
-    # X-Forwarded-For from the client would let anyone write any address into the log.
+    """The address a request came from, for the access log, the login log and the lockout.
+
+    Behind TRUSTED_PROXY_COUNT reverse proxies, each of which appends the address it was connected from to
+    X-Forwarded-For, the client is the N-th entry from the right; entries further left were written by the
+    client and would let anyone put any address in the log (or lock out someone else's). With 0 proxies the
+    header is ignored.
+    """
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        try:
+            return str(ipaddress.ip_address(chain[-proxies]))
+        except (IndexError, ValueError):
+            # Not through all the proxies (or a malformed header): the socket's address is all we know.
+            logger.warning("X-Forwarded-For does not match TRUSTED_PROXY_COUNT=%d; using REMOTE_ADDR.", proxies)
     return request.META.get("REMOTE_ADDR") or None
 
 
@@ -55,3 +76,56 @@ def access_log_record(
         ip=client_ip(request),
         reason=reason,
     )
+
+
+def login_event_record(
+    *,
+    request: HttpRequest | None,
+    event: str,
+    user: User | None = None,
+    username: str = "",
+    reason: str = "",
+) -> LoginEvent:
+    """Write one row of the login log: the user (or the username tried), the address, the outcome."""
+    if user is not None and not username:
+        username = user.get_username()
+    elif user is None and username:
+        user = User.objects.filter(username=username).first()  # a failed attempt on a real account
+    return LoginEvent.objects.create(
+        event=event,
+        user=user,
+        username=(username or "")[:150],
+        ip=client_ip(request) if request is not None else None,
+        reason=reason[:200],
+    )
+
+
+def staff_session_record(*, request: HttpRequest, user: User, started_at: datetime.datetime | None = None) -> None:
+    """Remember that this session belongs to `user`, so it can be ended from elsewhere (database sessions)."""
+    if request.session.session_key is None:
+        return
+    StaffSession.objects.update_or_create(
+        session_id=request.session.session_key,
+        defaults={
+            "user": user,
+            "started_at": started_at or timezone.now(),
+            "ip": client_ip(request),
+            "user_agent": request.META.get("HTTP_USER_AGENT", "")[:200],
+        },
+    )
+
+
+@transaction.atomic
+def staff_sessions_end(*, user: User, keep_session_key: str | None = None) -> int:
+    """End every login session of `user` (but `keep_session_key`, the one asking, if given); returns how many.
+
+    Through the session engine, so a cached session goes as well as its row; the StaffSession rows go with
+    their sessions.
+    """
+    keys = list(
+        StaffSession.objects.filter(user=user).exclude(session_id=keep_session_key).values_list("session_id", flat=True)
+    )
+    engine = import_module(settings.SESSION_ENGINE)
+    for key in keys:
+        engine.SessionStore(session_key=key).delete()
+    return len(keys)

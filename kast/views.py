@@ -1,20 +1,25 @@
 from __future__ import annotations
 
 import csv
+import datetime
 
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django_otp.forms import OTPAuthenticationFormMixin
+from two_factor import views as two_factor_views
 
 from kast import statistics, year_report
 from kast.forms import DashboardFilterForm
-from kast.models import AccessLogEntry, Clinic
+from kast.middleware import LOGGED_IN_AT
+from kast.models import AccessLogEntry, Clinic, LoginEvent
 from kast.pdf import pdf_response, render_pdf
-from kast.selectors import access_log_visible_to
-from kast.services import access_log_record
+from kast.services import access_log_record, login_event_record, staff_session_record, staff_sessions_end
 from kast.statistics import clinic_session_counts
 from sessions.forms import QuickLogForm
 from sessions.selectors import start_page_for
@@ -39,11 +44,6 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
-
-
-def access_log(request: HttpRequest) -> HttpResponse:
-    page = Paginator(access_log_visible_to(request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "kast/access_log.html", {"page": page})
 
 
 def _refuse_another_clinic(request: HttpRequest, *, object_type: str) -> str:
@@ -137,3 +137,129 @@ def dashboard_year_pdf(request: HttpRequest, year: int) -> HttpResponse:
     )
     pdf = render_pdf("kast/year_report_pdf.html", {**report, "printed_by": user}, request=request)
     return pdf_response(pdf, filename=f"kast-year-report-{year}-{clinic.code if clinic else 'all'}.pdf")
+
+
+# Login: password, then the code from an authenticator app (django-two-factor-auth's wizards, in our layout).
+
+CODE_LABEL = _("Code from the authenticator app")
+#: django-otp ships no Swedish; its messages are replaced by ours.
+CODE_ERRORS = {
+    **OTPAuthenticationFormMixin.otp_error_messages,
+    "token_required": _("Enter the code."),
+    "invalid_token": _("The code is not valid. Try the app's next code, or a backup code."),
+    "n_failed_attempts": _("Too many wrong codes: wait a minute and try again."),
+    "verification_not_allowed": _("Too many wrong codes: wait a minute and try again."),
+}
+
+
+class PathOnlyRedirectMixin:
+    """`next` must be a path on this site. django-two-factor-auth hands it to redirect(), which reads a bare
+    word as a URL name and fails with a server error on any other (found by tests/kast/test_fuzzing.py)."""
+
+    def get_redirect_url(self):
+        url = super().get_redirect_url()
+        return url if url.startswith("/") else ""
+
+
+class LoginView(PathOnlyRedirectMixin, two_factor_views.LoginView):
+    """Step one the password (axes counts the failures), step two the code or a backup code. Every outcome
+    goes to the login log; a user without an authenticator is sent on to set one up."""
+
+    template_name = "registration/login.html"
+
+    def post(self, *args, **kwargs):
+        # The library jumps to the code step for any posted `challenge_device`, even before the password
+        # step or for a user without an authenticator (a server error, found by fuzzing): start over instead.
+        if "challenge_device" in self.request.POST and not (self.get_user() and self.has_token_step()):
+            return self.render_goto_step(self.FIRST_STEP)
+        return super().post(*args, **kwargs)
+
+    def dispatch(self, request, *args, **kwargs):
+        # Signed in with both factors: on to the page asked for. With the password only: log in again here.
+        if request.user.is_authenticated and request.user.is_verified():
+            target = self.get_success_url()
+            return redirect(resolve_url(settings.LOGIN_REDIRECT_URL) if target == request.path else target)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form(self, step=None, **kwargs):
+        form = super().get_form(step=step, **kwargs)
+        if "otp_token" in form.fields:
+            backup = (step or self.steps.current) == self.BACKUP_STEP
+            form.fields["otp_token"].label = _("Backup code") if backup else CODE_LABEL
+            form.otp_error_messages = CODE_ERRORS
+        return form
+
+    def render(self, form=None, **kwargs):
+        if form is not None and form.is_bound and form.errors and self.steps.current != self.AUTH_STEP:
+            login_event_record(
+                request=self.request,
+                event=LoginEvent.Event.CODE_FAILED,
+                user=self.get_user() or None,
+                reason=self.steps.current,
+            )
+        return super().render(form, **kwargs)
+
+    def done(self, form_list, **kwargs):
+        response = super().done(form_list, **kwargs)
+        user = self.get_user()
+        if getattr(user, "otp_device", None) is not None:
+            login_event_record(request=self.request, event=LoginEvent.Event.LOGIN, user=user)
+            return response
+        login_event_record(request=self.request, event=LoginEvent.Event.PASSWORD_ONLY, user=user)
+        return redirect("two_factor:setup")
+
+
+class SetupView(PathOnlyRedirectMixin, two_factor_views.SetupView):
+    """Setting up the authenticator app: scan the QR code (or type the key), then confirm with a code."""
+
+    def get_form(self, step=None, **kwargs):
+        form = super().get_form(step=step, **kwargs)
+        if "token" in form.fields:
+            form.fields["token"].label = CODE_LABEL
+            form.error_messages = {"invalid_token": CODE_ERRORS["invalid_token"]}
+        return form
+
+    def done(self, form_list, **kwargs):
+        response = super().done(form_list, **kwargs)
+        login_event_record(request=self.request, event=LoginEvent.Event.SECOND_FACTOR_SET_UP, user=self.request.user)
+        return response
+
+
+class QRCodeView(two_factor_views.QRGeneratorView):
+    """The QR code of the key being set up, as SVG from our own server (no CDN, nothing inline)."""
+
+    def get_issuer(self):
+        return settings.SITE_NAME
+
+
+class LogoutView(auth_views.LogoutView):
+    """Logging out ends every session of the user, on every computer (one left open in a clinic room too)."""
+
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            login_event_record(request=request, event=LoginEvent.Event.LOGOUT, user=request.user)
+            staff_sessions_end(user=request.user)
+        return super().post(request, *args, **kwargs)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """A new password ends the user's other sessions everywhere; this one goes on."""
+
+    def form_valid(self, form):
+        logged_in_at = self.request.session.get(LOGGED_IN_AT)
+        response = super().form_valid(form)  # also gives this session a new key
+        user = form.user
+        staff_sessions_end(user=user, keep_session_key=self.request.session.session_key)
+        staff_session_record(
+            request=self.request,
+            user=user,
+            started_at=datetime.datetime.fromtimestamp(logged_in_at, tz=datetime.UTC) if logged_in_at else None,
+        )
+        login_event_record(request=self.request, event=LoginEvent.Event.PASSWORD_CHANGED, user=user)
+        return response
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """The answer to a login attempt while locked out (django-axes' AXES_LOCKOUT_CALLABLE)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from clients.forms import TransitionForm
 from clients.models import FINISHED, CaseStatus, Client, RecordKind
-from clients.selectors import get_client_for, records_by_code
+from clients.selectors import get_client_for, records_by_code, status_history
 from kast.locking import EditConflict
 from kast.models import AccessLogEntry
 from kast.pdf import pdf_response, render_pdf
@@ -72,6 +72,7 @@ def _detail_context(request: HttpRequest, record: Client, **forms) -> dict:
         "client": record,
         "profile": selectors.relative_profile(record),
         "co_therapists": list(record.co_therapists.all()),
+        "history": status_history(record),
         "links": links,
         "reviews": reviews,
         "chart": selectors.reaction_chart(reviews),

@@ -10,9 +10,37 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client as TestClient
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from kast.models import Role
 from tests.factories import ClientFactory, ClinicFactory, UserFactory
+from tests.otp import authenticator_for
+
+# Fails any test whose application log lines hold client data (sentinels, personnummer).
+pytest_plugins = ["tests.log_sentinel"]
+
+_password_only_login = TestClient.force_login
+
+
+def _two_factor_login(self, user, backend=None):
+    """Client.force_login, and the second factor passed with the user's authenticator, as a real login ends."""
+    _password_only_login(self, user, backend)
+    session = self.session
+    session[DEVICE_ID_SESSION_KEY] = authenticator_for(user).persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def two_factor_force_login(monkeypatch):
+    """Every page but the login's own needs both factors: `client.force_login(user)` gives a session with both."""
+    monkeypatch.setattr(TestClient, "force_login", _two_factor_login)
+
+
+@pytest.fixture
+def password_only_login():
+    """`password_only_login(client, user)`: a session that has passed the password but not the second factor."""
+    return _password_only_login
 
 
 @pytest.fixture

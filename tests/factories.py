@@ -189,10 +189,15 @@ class NoteFactory(DjangoModelFactory):
 def relative_record(therapist: User, *, relation: str = "partner", code: str | None = None) -> Client:
     """A relative's own record (kind "relative") with its profile and period 1, as relatives.services makes it."""
     record = ClientFactory(
-        responsible_therapist=therapist, kind=RecordKind.RELATIVE, target_groups=[TargetGroup.RELATIVE], **({"code": code} if code else {})
+        responsible_therapist=therapist,
+        kind=RecordKind.RELATIVE,
+        target_groups=[TargetGroup.RELATIVE],
+        **({"code": code} if code else {}),
     )
     episode = Episode.objects.create(client=record, number=1, opened_on=record.first_contact_date)
-    StatusChange.objects.create(client=record, episode=episode, from_status="", to_status=CaseStatus.CONTACT, by=therapist)
+    StatusChange.objects.create(
+        client=record, episode=episode, from_status="", to_status=CaseStatus.CONTACT, by=therapist
+    )
     Relative.objects.create(record=record, relation=relation)
     return record
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -48,6 +49,8 @@ INSTALLED_APPS = [
     "sessions.apps.TherapySessionsConfig",
     "assessments",
     "relatives",
+    "archive",
+    "audit",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -62,16 +65,26 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "csp",
+    # Login: TOTP devices and backup codes (django-otp), the login and setup wizards (two_factor), lockout (axes).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "two_factor",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside everything below, so redirects, refusals and error pages get it too (static files do not).
+    "kast.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kast.middleware.SwedishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session passed the second factor (AccessPolicyMiddleware asks).
+    "django_otp.middleware.OTPMiddleware",
     "kast.middleware.IdleTimeoutMiddleware",
     # Deny by default: login required everywhere, then the role table in kast/access.py.
     "kast.middleware.AccessPolicyMiddleware",
@@ -80,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "pghistory.middleware.HistoryMiddleware",
+    # Last, as axes requires: turns a locked-out login attempt into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kast.urls"
@@ -103,7 +118,8 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "kast.User"
-AUTHENTICATION_BACKENDS = ["kast.auth.StaffBackend"]
+# Axes first: it refuses a locked-out username or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "kast.auth.StaffBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -113,6 +129,46 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2 for new and changed passwords; older PBKDF2 hashes still verify and are upgraded at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+
+# Two factors for every account: password, then a TOTP code from an authenticator app (or a one-time
+# backup code). No SMS or phone method is installed. kast.middleware.AccessPolicyMiddleware sends a
+# session that has only passed the password to the second factor (or to its setup) from every other page.
+TWO_FACTOR_PATCH_ADMIN = False  # the admin site is behind the same middleware; no monkeypatching
+TWO_FACTOR_REMEMBER_COOKIE_AGE = None  # never skip the second factor on a "remembered" computer
+TWO_FACTOR_LOGIN_TIMEOUT = 600  # seconds between the password and the code
+OTP_TOTP_ISSUER = env.str("SITE_NAME", default="KAST")
+# An administrator can remove a lost authenticator (the user sets up a new one at the next login),
+# but never read its key.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Lockout (django-axes): after LOGIN_FAILURE_LIMIT failed passwords, per username and, separately, per
+# address, for LOGIN_LOCKOUT_MINUTES; an administrator can unlock sooner (Staff: "Unlock login").
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kast.views.locked_out"
+# The address comes from kast.services.client_ip, the same as in the access log (TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "kast.services.client_ip"
+# Successful logins and logouts go to kast.LoginEvent, which is append-only; axes keeps only the counters.
+AXES_DISABLE_ACCESS_LOG = True
+# The login wizard prefixes its fields with the step ("auth-password"): name it, or axes would store the
+# password of a failed attempt in clear text with the attempt's POST data.
+AXES_PASSWORD_FORM_FIELD = "auth-password"  # noqa: S105  (a field name, not a password)
+AXES_SENSITIVE_PARAMETERS = ["username", "auth-username", "token-otp_token", "backup-otp_token"]
+
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: the header is ignored, the
+# address is REMOTE_ADDR). With N, the client is the N-th address from the right; anything further left
+# was written by the client. Used by the access log, the login log and the lockout alike.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
@@ -158,10 +214,16 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Idle sign-out (kast.middleware.IdleTimeoutMiddleware); the note page warns two minutes before
-# and saves the draft. The login itself lasts at most SESSION_COOKIE_AGE.
+# and saves the draft. The same middleware ends a login SESSION_ABSOLUTE_HOURS after it began, however
+# busy: Django's SESSION_COOKIE_AGE alone slides forward whenever the session is saved.
 SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_MINUTES", default=20) * 60
-SESSION_COOKIE_AGE = 10 * 60 * 60
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_HOURS", default=10) * 60 * 60
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 CSRF_COOKIE_SAMESITE = "Lax"
+# No script reads a cookie: the CSRF token comes from the form (static/js/note-autosave.js too).
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # Client data must never reach an error report: every POST value and query string is masked.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "kast.logging.ConfidentialExceptionReporterFilter"
@@ -184,6 +246,8 @@ LOGGING = {
         # WeasyPrint narrates every layout step at INFO; only its warnings matter.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Axes narrates every login at INFO; its warnings (failures, lockouts) stay.
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.otp import authenticator_for, current_code
 
 # Playwright's sync API keeps an event loop running in the main thread from the first browser
 # test to the end of the run; the ORM calls of the tests (these and any that run after them) are
@@ -56,13 +59,19 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def login(page, live_server):
-    """Sign in through the real login form; returns the page on the start page."""
+    """Sign in through the real login form, both factors: the password, then the code the user's authenticator
+    app shows now (computed from the device's key, as the phone does); returns the page on the start page."""
 
     def sign_in(user, *, target=page):
+        device = authenticator_for(user)
+        # A code is good once per 30 seconds; a second login of the same user in a test may come sooner.
+        TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)
         target.goto(f"{live_server.url}/login/")
-        target.fill("#id_username", user.username)
-        target.fill("#id_password", PASSWORD)
-        target.click("button[type=submit]")
+        target.fill("#id_auth-username", user.username)
+        target.fill("#id_auth-password", PASSWORD)
+        target.locator("main form button[type=submit]").first.click()
+        target.fill("#id_token-otp_token", current_code(device))
+        target.locator("main form button[type=submit]").first.click()
         target.wait_for_url(f"{live_server.url}/")
         return target
 

@@ -164,43 +164,45 @@ def sized(client_record, therapist):
 
 
 #: (url name, extra kwargs, expected queries, what they are). Every page starts with 1 session, 2 user and clinic,
-#: then the gate: 3 the client with clinic and responsible therapist, 4 insert the access-log entry.
+#: 3 the second factor's device, then the gate: 4 the client with clinic and responsible therapist, 5 insert the
+#: access-log entry.
 PAGES = [
     (
         "detail",
         {},
-        8,
-        "5 the interview sections with their authors, 6 the co-therapists, 7 the current assessment with its period "
-        "and author, 8 the status history with period and author",
+        11,
+        "6 the interview sections with their authors, 7 the co-therapists, 8 the current assessment with its period "
+        "and author, 9 the child perspective, 10 the linked relatives with their relation, 11 the status history "
+        "with period and author",
     ),
-    ("interview", {}, 5, "5 the sections with their authors"),
-    ("interview_section", {"section": "childhood"}, 5, "5 the section with its author"),
+    ("interview", {}, 6, "6 the sections with their authors"),
+    ("interview_section", {"section": "childhood"}, 6, "6 the section with its author"),
     (
         "assessment",
         {},
-        5,
-        "5 the current assessment with its period and author",
+        6,
+        "6 the current assessment with its period and author",
     ),
     (
         "family_member",
         {"member_id": "last"},
-        7,
-        "5 the person, 6 their parents (the form's initial), 7 the other people for the parents checkboxes",
+        8,
+        "6 the person, 7 their parents (the form's initial), 8 the other people for the parents checkboxes",
     ),
     (
         "intake_pdf",
         {},
-        11,
-        "5 the family members, 6 their parents (prefetch), 7 the relationships with both people, 8 the status "
-        "history with period and author, 9 the current assessment, 10 the interview sections with their authors, "
-        "11 the submitted start questionnaire (none here)",
+        12,
+        "6 the family members, 7 their parents (prefetch), 8 the relationships with both people, 9 the status "
+        "history with period and author, 10 the current assessment, 11 the interview sections with their authors, "
+        "12 the submitted start questionnaire (none here)",
     ),
     (
         "edit",
         {},
-        7,
-        "5 the co-therapists (the form's initial), 6 the clinic's therapists for the responsible-therapist choice, "
-        "7 the same for the co-therapist checkboxes",
+        8,
+        "6 the co-therapists (the form's initial), 7 the clinic's therapists for the responsible-therapist choice, "
+        "8 the same for the co-therapist checkboxes",
     ),
 ]
 
@@ -227,8 +229,9 @@ def test_client_list_query_count(client, therapist, sized, size, django_assert_n
     sized(size)
     client.force_login(therapist)
 
-    # 1 session, 2 user and clinic, 3 count for the paginator, 4 the page of clients with their responsible therapist
-    with django_assert_num_queries(4):
+    # 1 session, 2 user and clinic, 3 the second factor's device, 4 count for the paginator, 5 the page of clients
+    # with their responsible therapist
+    with django_assert_num_queries(5):
         response = client.get(reverse("clients:list"))
 
     assert len(listed_codes(response)) == size
@@ -239,8 +242,9 @@ def test_client_search_query_count(client, therapist, sized, size, django_assert
     sized(size)
     client.force_login(therapist)
 
-    # 1 session, 2 user and clinic, 3 count for the paginator, 4 the page of matching clients with their therapist
-    with django_assert_num_queries(4):
+    # 1 session, 2 user and clinic, 3 the second factor's device, 4 count for the paginator, 5 the page of matching
+    # clients with their therapist
+    with django_assert_num_queries(5):
         response = client.post(reverse("clients:list"), {"q": "-20"})
 
     assert len(listed_codes(response)) == size  # every code has "-20" in its year
@@ -252,10 +256,10 @@ def test_family_map_query_count(client, therapist, client_record, size, django_a
     grow_family(client_record, size)
     client.force_login(therapist)
 
-    # 1 session, 2 user and clinic, 3 the client, 4 insert the access-log entry, 5 the members, 6 their parents
-    # (prefetch), 7 the relationships with both people, 8 the people for the "parents" checkboxes of the add form,
-    # 9 and 10 the people for the relationship form's two choices
-    with django_assert_num_queries(10):
+    # 1 session, 2 user and clinic, 3 the second factor's device, 4 the client, 5 insert the access-log entry, 6 the
+    # members, 7 their parents (prefetch), 8 the relationships with both people, 9 the people for the "parents"
+    # checkboxes of the add form, 10 and 11 the people for the relationship form's two choices
+    with django_assert_num_queries(11):
         response = client.get(reverse("clients:family", args=[client_record.pk]))
 
     assert response.status_code == 200

@@ -90,8 +90,9 @@ def test_client_list_query_count_and_content(client, therapist, caseload, size, 
     mine = caseload(size)
     client.force_login(therapist)
 
-    # 1 session, 2 user + clinic, 3 count for the paginator, 4 the page of clients with their responsible therapist
-    with django_assert_num_queries(4):
+    # 1 session, 2 user + clinic, 3 the second factor's device, 4 count for the paginator, 5 the page of clients with
+    # their responsible therapist
+    with django_assert_num_queries(5):
         response = client.get(reverse("clients:list"))
 
     assert response.status_code == 200
@@ -103,9 +104,10 @@ def test_client_detail_query_count(client, therapist, client_record, size, djang
     ClientFactory.create_batch(size, responsible_therapist=therapist)
     client.force_login(therapist)
 
-    # 1 session, 2 user + clinic, 3 the client with clinic and responsible therapist, 4 insert the access-log entry,
-    # 5 co-therapists, 6 deep-interview sections, 7 current assessment conversation, 8 status history
-    with django_assert_num_queries(8):
+    # 1 session, 2 user + clinic, 3 the second factor's device, 4 the client with clinic and responsible therapist,
+    # 5 insert the access-log entry, 6 co-therapists, 7 deep-interview sections, 8 current assessment conversation,
+    # 9 the child perspective, 10 the linked relatives, 11 status history
+    with django_assert_num_queries(11):
         response = client.get(reverse("clients:detail", args=[client_record.pk]))
 
     assert response.status_code == 200
@@ -127,8 +129,9 @@ def test_access_log_query_count(client, manager, therapist, colleague, client_re
     )
     client.force_login(manager)
 
-    # 1 session, 2 user + clinic, 3 count for the paginator, 4 the page of entries with user, clinic and client code
-    with django_assert_num_queries(4):
+    # 1 session, 2 user + clinic, 3 the second factor's device, 4 count for the paginator, 5 the page of entries with
+    # user, clinic and client code, 6 the clinic's staff for the filter
+    with django_assert_num_queries(6):
         response = client.get(reverse("access_log"))
 
     assert response.status_code == 200

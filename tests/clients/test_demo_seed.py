@@ -30,6 +30,7 @@ from clients.models import (
     FamilyRelation,
     FamilyRelationship,
     InterviewSection,
+    RecordKind,
     StatusChange,
 )
 from kast.models import Clinic, User
@@ -44,6 +45,11 @@ DECISION = {
     CaseStatus.CLOSED: AssessmentDecision.NOT_NOW,
     CaseStatus.ASSESSMENT: "",
 }
+
+
+def clients():
+    """The demo clients' records (the demo relatives have their own tests: tests/relatives)."""
+    return Client.objects.filter(kind=RecordKind.CLIENT)
 
 
 def seed(*args: str) -> str:
@@ -70,14 +76,14 @@ def seeded(db):
 
 def test_every_status_for_every_demo_therapist(seeded):
     per_therapist = defaultdict(set)
-    for username, status in Client.objects.values_list("responsible_therapist__username", "status"):
+    for username, status in clients().values_list("responsible_therapist__username", "status"):
         per_therapist[username].add(status)
 
     assert dict(per_therapist) == {
         name: set(CaseStatus.values) for name in ("behandlare1", "behandlare2", "behandlare3")
     }
-    assert Client.objects.count() == 3 * len(DEMO_CASELOAD) == 69  # twenty-three each
-    assert set(Client.objects.filter(clinic__code="GBG").values_list("status", flat=True)) == set(CaseStatus.values)
+    assert clients().count() == 3 * len(DEMO_CASELOAD) == 69  # twenty-three each
+    assert set(clients().filter(clinic__code="GBG").values_list("status", flat=True)) == set(CaseStatus.values)
 
 
 def test_status_histories_follow_the_workflow(seeded):
@@ -85,7 +91,7 @@ def test_status_histories_follow_the_workflow(seeded):
     for change in StatusChange.objects.select_related("episode").order_by("at", "id"):
         changes[change.client_id].append(change)
 
-    for client in Client.objects.all():
+    for client in clients().all():
         chain = changes[client.pk]
         episodes = list(client.episodes.order_by("number"))
         assert [e.number for e in episodes] == list(range(1, len(episodes) + 1))
@@ -113,12 +119,12 @@ def test_status_histories_follow_the_workflow(seeded):
 
 
 def test_episodes_closed_exactly_when_the_case_is_finished(seeded):
-    for client in Client.objects.prefetch_related("episodes"):
+    for client in clients().prefetch_related("episodes"):
         current = max(client.episodes.all(), key=lambda e: e.number)
         assert (current.closed_on is not None) == (client.status in FINISHED), client.code
         assert (client.next_contact_date is not None) == (client.status not in FINISHED), client.code
 
-    returning = Client.objects.annotate(n=Count("episodes")).filter(n=2)
+    returning = clients().annotate(n=Count("episodes")).filter(n=2)
     assert returning.count() == 3  # one per demo therapist
     for client in returning:
         first, second = client.episodes.order_by("number")
@@ -127,7 +133,7 @@ def test_episodes_closed_exactly_when_the_case_is_finished(seeded):
 
 
 def test_assessment_decision_matches_the_status(seeded):
-    for client in Client.objects.all():
+    for client in clients().all():
         current = client.episodes.order_by("-number").first()
         conversation = AssessmentConversation.objects.filter(episode=current).first()
         if client.status == CaseStatus.CONTACT:
@@ -138,7 +144,7 @@ def test_assessment_decision_matches_the_status(seeded):
 
 
 def test_clients_in_treatment_have_interview_and_three_generation_family_map(seeded):
-    treated = Client.objects.filter(status__in=TREATED)
+    treated = clients().filter(status__in=TREATED)
     assert treated.count() == 3 * 17  # a therapist's twenty-three: 12 in treatment, 3 ended, 2 followed up
 
     for client in treated:
@@ -174,12 +180,12 @@ def test_clients_in_treatment_have_interview_and_three_generation_family_map(see
 def test_every_record_has_one_client_node_in_its_family_map(seeded):
     seed("--clients", "50")
 
-    nodes = Client.objects.annotate(n=Count("family_members", filter=Q(family_members__relation="client")))
+    nodes = clients().annotate(n=Count("family_members", filter=Q(family_members__relation="client")))
     assert list(nodes.values_list("n", flat=True)) == [1] * (69 + 50)
 
 
 def test_codes_unique_and_well_formed(seeded):
-    codes = list(Client.objects.values_list("code", "clinic__code", "first_contact_date"))
+    codes = list(clients().values_list("code", "clinic__code", "first_contact_date"))
 
     assert len({code for code, _, _ in codes}) == len(codes)
     for code, clinic_code, first_contact in codes:
@@ -188,16 +194,16 @@ def test_codes_unique_and_well_formed(seeded):
 
 
 def test_identities_and_details_are_plausible(seeded):
-    clients = list(Client.objects.all())
-    identified = [c for c in clients if c.personnummer]
+    records = list(clients().all())
+    identified = [c for c in records if c.personnummer]
 
     assert identified
-    assert 1 <= sum(c.protected_identity for c in clients) <= 2
+    assert 1 <= sum(c.protected_identity for c in records) <= 2
     for client in identified:
         assert normalize_personnummer(client.personnummer) == client.personnummer
         assert int(client.personnummer[:4]) == client.birth_year
         assert client.full_name.startswith(client.alias)
-    for client in clients:
+    for client in records:
         client.full_clean()  # every choice and length as a form would check it
         assert client.alias
         assert 1950 <= client.birth_year <= 2000
@@ -206,10 +212,10 @@ def test_identities_and_details_are_plausible(seeded):
         assert client.has_children == bool(client.children_ages)
         youngest_parent_age = timezone.localdate().year - client.birth_year - 15
         assert all(0 <= age <= youngest_parent_age for age in client.children_ages), client.code
-    assert sum(c.gender == "man" for c in clients) > len(clients) / 2
+    assert sum(c.gender == "man" for c in records) > len(records) / 2
     assert Client.co_therapists.through.objects.exists()
     # The protected identity a colleague works on: shows that the co-therapist sees the case, not the person.
-    assert Client.objects.filter(protected_identity=True, co_therapists__isnull=False).count() == 1
+    assert clients().filter(protected_identity=True, co_therapists__isnull=False).count() == 1
     assert all(
         co.user.clinic_id == co.client.clinic_id and co.user_id != co.client.responsible_therapist_id
         for co in Client.co_therapists.through.objects.select_related("user", "client")
@@ -233,22 +239,34 @@ def test_running_twice_keeps_counts(seeded):
 
 
 def test_extra_clients_are_added_with_unique_codes(seeded):
-    before = Client.objects.count()
+    before = clients().count()
 
     out = seed("--clients", "200")
 
-    assert Client.objects.count() == before + 200
-    assert Episode.objects.count() == Episode.objects.values("client").distinct().count() + 3  # 3 returning
-    codes = list(Client.objects.values_list("code", flat=True))
+    assert clients().count() == before + 200
+    # The demo's 3 returning clients, and about a fifth of the load test's: an earlier treatment period each.
+    episodes = Episode.objects.filter(client__kind=RecordKind.CLIENT)
+    returning = episodes.count() - episodes.values("client").distinct().count()
+    assert 3 + 15 <= returning <= 3 + 70
+    codes = list(clients().values_list("code", flat=True))
     assert len(set(codes)) == len(codes)
     assert all(CODE.match(code) for code in codes)
-    assert re.search(r"^Added 200 clients \(GBG 1\d\d, MLM \d+\) with 200 treatment periods", out, re.M)
+    periods = 200 + returning - 3
+    assert re.search(rf"^Added 200 clients \(GBG 100, MLM 100\) with {periods} treatment periods", out, re.M)
+    assert re.search(r"for 4 load-test therapists\.$", out, re.M)
 
     seed("--clients", "200")
 
-    assert Client.objects.count() == before + 400
-    codes = list(Client.objects.values_list("code", flat=True))
+    assert clients().count() == before + 400
+    codes = list(clients().values_list("code", flat=True))
     assert len(set(codes)) == len(codes)
+    # The second load test's clients go to new colleagues, numbered on.
+    load_testers = User.objects.filter(username__startswith="last-")
+    assert sorted(load_testers.values_list("username", flat=True)) == [
+        *(f"last-gbg-00{n}" for n in range(1, 5)),
+        *(f"last-mlm-00{n}" for n in range(1, 5)),
+    ]
+    assert not any(user.has_usable_password() for user in load_testers)
 
 
 def test_extra_clients_have_valid_histories(seeded):
@@ -262,30 +280,36 @@ def test_extra_clients_have_valid_histories(seeded):
         for (_, reached), (source, target) in pairwise(chain):
             assert source == reached and target in TRANSITIONS[source]
     current = {}
-    for episode in Episode.objects.order_by("number"):
+    for episode in Episode.objects.filter(client__kind=RecordKind.CLIENT).order_by("number"):
         current[episode.client_id] = chains[episode.pk][-1][1]
-    assert dict(Client.objects.values_list("pk", "status")) == current
-    assert Client.objects.count() == 69 + 300
-    # Spread evenly over the three therapists of the two clinics.
-    assert sorted(Client.objects.values_list("responsible_therapist__username").annotate(n=Count("id"))) == [
-        ("behandlare1", 23 + 100),
-        ("behandlare2", 23 + 100),
-        ("behandlare3", 23 + 100),
+    assert dict(clients().values_list("pk", "status")) == current
+    assert clients().count() == 69 + 300
+    # Given to load-test therapists, 60 each, the two clinics in turn; the demo caseloads stay as they were.
+    assert sorted(clients().values_list("responsible_therapist__username").annotate(n=Count("id"))) == [
+        ("behandlare1", 23),
+        ("behandlare2", 23),
+        ("behandlare3", 23),
+        ("last-gbg-001", 60),
+        ("last-gbg-002", 60),
+        ("last-gbg-003", 60),
+        ("last-mlm-001", 60),
+        ("last-mlm-002", 60),
     ]
+    assert set(User.objects.filter(username__startswith="last-gbg-").values_list("clinic__code", flat=True)) == {"GBG"}
 
 
 def test_extra_codes_continue_after_the_highest_number(seeded):
     year = timezone.localdate().year
     therapist = User.objects.get(username="behandlare1")
-    template = Client.objects.filter(responsible_therapist=therapist).first()
+    template = clients().filter(responsible_therapist=therapist).first()
     for code in (f"GBG-{year}-0500", f"GBG-{year - 1}-0500"):
         template.pk, template.code, template.personnummer = uuid.uuid4(), code, ""
         template.save(force_insert=True)
-    before = set(Client.objects.values_list("code", flat=True))
+    before = set(clients().values_list("code", flat=True))
 
     seed("--clients", "200")
 
-    new = [code for code in Client.objects.values_list("code", flat=True) if code not in before]
+    new = [code for code in clients().values_list("code", flat=True) if code not in before]
     assert len(new) == 200
     recent = [code for code in new if code.startswith((f"GBG-{year}-", f"GBG-{year - 1}-"))]
     assert recent
@@ -301,11 +325,11 @@ def test_a_failure_leaves_nothing_half_seeded(db, monkeypatch):
     with pytest.raises(CommandError, match="used up"):
         seed("--clients", "10")
 
-    assert not (Clinic.objects.exists() or User.objects.exists() or Client.objects.exists())
+    assert not (Clinic.objects.exists() or User.objects.exists() or clients().exists())
 
 
 def test_refuses_with_debug_off(db):
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo", "--clients", "10")
 
-    assert not Client.objects.exists()
+    assert not clients().exists()

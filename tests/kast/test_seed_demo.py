@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client as DjangoClient
 from django.test import override_settings
 from django.urls import reverse
+from django_otp.oath import totp
 
 from clients.models import Client
-from kast.management.commands.seed_demo import DEMO_PASSWORD
+from kast.management.commands.seed_demo import DEMO_BACKUP_CODES, DEMO_PASSWORD, DEMO_TOTP_KEY
 from kast.models import Clinic, Role, User
 
 # username, first name, role, clinic code: the table in README.md
@@ -62,15 +65,52 @@ def test_running_twice_changes_nothing(db):
     assert set(User.objects.values_list("username", "first_name", "role", "clinic__code")) == DEMO_STAFF
 
 
+def password_step(client, username: str):
+    return client.post(
+        reverse("login"),
+        {"login_view-current_step": "auth", "auth-username": username, "auth-password": DEMO_PASSWORD},
+    )
+
+
 @pytest.mark.parametrize(("username", "first_name"), sorted((u, f) for u, f, _, _ in DEMO_STAFF))
 def test_demo_user_logs_in_through_the_login_form(client, db, username, first_name):
+    """With the password and the code an authenticator app computes from the README's demo key."""
     seed()
 
-    response = client.post(reverse("login"), {"username": username, "password": DEMO_PASSWORD})
+    asks_for_code = password_step(client, username)
+    code = f"{totp(base64.b32decode(DEMO_TOTP_KEY)):06d}"
+    response = client.post(reverse("login"), {"login_view-current_step": "token", "token-otp_token": code})
 
+    assert asks_for_code.status_code == 200
+    assert asks_for_code.context["wizard"]["steps"].current == "token"
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
     start = client.get(response["Location"])
     assert start.status_code == 200
     assert start.context["user"].username == username
     assert f"Välkommen, {first_name}" in start.content.decode()
+
+
+def test_a_demo_backup_code_works_once_and_a_new_run_restores_it(db):
+    seed()
+    first, second = DjangoClient(), DjangoClient()
+
+    for browser in (first, second):
+        password_step(browser, "behandlare1")
+        browser.post(reverse("login"), {"wizard_goto_step": "backup"})
+    used = first.post(reverse("login"), {"login_view-current_step": "backup", "backup-otp_token": DEMO_BACKUP_CODES[0]})
+    again = second.post(
+        reverse("login"), {"login_view-current_step": "backup", "backup-otp_token": DEMO_BACKUP_CODES[0]}
+    )
+    seed()
+    third = DjangoClient()
+    password_step(third, "behandlare1")
+    third.post(reverse("login"), {"wizard_goto_step": "backup"})
+    restored = third.post(
+        reverse("login"), {"login_view-current_step": "backup", "backup-otp_token": DEMO_BACKUP_CODES[0]}
+    )
+
+    assert (used.status_code, used["Location"]) == (302, reverse("home"))
+    assert again.status_code == 200  # the form again, with an error
+    assert again.context["wizard"]["form"].errors
+    assert (restored.status_code, restored["Location"]) == (302, reverse("home"))

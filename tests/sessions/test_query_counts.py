@@ -107,9 +107,10 @@ def test_start_page_query_count(client, therapist, history, size, django_assert_
     grow_follow_ups(therapist, size)
     client.force_login(therapist)
 
-    # 1 session, 2 user and clinic, 3 the week's sessions with client and note, 4 the drafts with session and
-    # client, 5 the sessions without a note, 6 the follow-ups due with their client, 7 the quick-log form's clients
-    with django_assert_num_queries(7):
+    # 1 session, 2 user and clinic, 3 the second factor's device, 4 the week's sessions with client and note, 5 the
+    # drafts with session and client, 6 the sessions without a note, 7 the follow-ups due with their client, 8 the
+    # quick-log form's clients
+    with django_assert_num_queries(8):
         response = client.get(reverse("home"))
 
     assert response.status_code == 200
@@ -146,11 +147,11 @@ def test_timeline_query_count(client, therapist, case, history, size, django_ass
     )
     client.force_login(therapist)
 
-    # 1 session, 2 user and clinic, 3 the client with clinic and responsible therapist, 4 insert the access-log
-    # entry, 5 count for the paginator (the UNION), 6 the page of (kind, id, time), 7 that page's sessions with
-    # note, author, marker and addendum count, 8 its status changes with author and period, 9 its questionnaires
-    # with their instrument, 10 the voided count
-    with django_assert_num_queries(10):
+    # 1 session, 2 user and clinic, 3 the second factor's device, 4 the client with clinic and responsible
+    # therapist, 5 insert the access-log entry, 6 count for the paginator (the UNION), 7 the page of (kind, id,
+    # time), 8 that page's sessions with note, author, marker and addendum count, 9 its status changes with author
+    # and period, 10 its questionnaires with their instrument, 11 the voided count
+    with django_assert_num_queries(11):
         response = client.get(reverse("sessions:timeline", args=[case.pk]))
 
     assert response.status_code == 200
@@ -166,11 +167,12 @@ def test_note_page_query_count_for_a_draft(client, therapist, case, history, siz
     draft.themes.set(Theme.objects.filter(clinic=case.clinic)[:2])
     client.force_login(therapist)
 
-    # 1 session, 2 user and clinic, 3 the session with its clinic, client, client's clinic, period, note and author,
-    # 4 insert the access-log entry, 5 the note's themes (kept even if out of use; also the form's initial), 6 the
-    # session's therapists (the form's initial), 7 the clinic's themes for the guide, 8 the clinic's therapists for
-    # the checkboxes, 9 the clinic's themes for the checkboxes
-    with django_assert_num_queries(9):
+    # 1 session, 2 user and clinic, 3 the second factor's device, 4 the session with its clinic, client, client's
+    # clinic, period, note and author, 5 insert the access-log entry, 6 the note's themes (kept even if out of use;
+    # also the form's initial), 7 the session's therapists (the form's initial), 8 the clinic's themes for the guide,
+    # 9 the other participants' codes (the form's initial), 10 the clinic's therapists for the checkboxes,
+    # 11 the clinic's themes for the checkboxes
+    with django_assert_num_queries(11):
         response = client.get(reverse("sessions:detail", args=[draft.session.pk]))
 
     assert response.status_code == 200
@@ -189,9 +191,10 @@ def test_note_page_query_count_for_a_signed_note_with_addenda(
     Addendum.objects.bulk_create(Addendum(note=note, author=therapist, text=f"Tillägg {n}.") for n in range(size))
     client.force_login(therapist)
 
-    # 1 session, 2 user and clinic, 3 the session with client, clinic, period, note and author, 4 insert the
-    # access-log entry, 5 the note's themes, 6 the session's therapists, 7 the addenda with their authors
-    with django_assert_num_queries(7):
+    # 1 session, 2 user and clinic, 3 the second factor's device, 4 the session with client, clinic, period, note
+    # and author, 5 insert the access-log entry, 6 the note's themes, 7 the session's therapists, 8 the addenda with
+    # their authors
+    with django_assert_num_queries(8):
         response = client.get(reverse("sessions:detail", args=[session.pk]))
 
     assert response.status_code == 200

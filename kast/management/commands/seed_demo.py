@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kast.models import Clinic, Role, User
 from sessions.services import clinic_install_themes
 
 DEMO_PASSWORD = "kast-demo-2026"  # noqa: S105  (published in README; seed_demo refuses without DEBUG)
+#: The second factor of every demo account, published in README like the password: the key to add to an
+#: authenticator app (base32, as apps take it), and backup codes, each good for one login (a new run
+#: restores them).
+DEMO_TOTP_KEY = "KASTDEMOKASTDEMOKASTDEMOKASTDEMO"
+DEMO_BACKUP_CODES = [f"kastdemo{n}" for n in range(1, 11)]
 
 CLINICS = [("Göteborg", "GBG"), ("Malmö", "MLM")]
 
@@ -28,7 +36,7 @@ STAFF = [
 class Command(BaseCommand):
     help = (
         "Create the demo clinics, staff accounts and the demo therapists' fake caseloads (idempotent); "
-        "--clients N adds N simple fake clients for load tests. Development only."
+        "--clients N adds N simple fake clients for load tests, with therapists of their own. Development only."
     )
 
     def add_arguments(self, parser):
@@ -37,7 +45,10 @@ class Command(BaseCommand):
             type=int,
             default=0,
             metavar="N",
-            help="Also add N simple fake clients, spread over the demo clinics' therapists.",
+            help=(
+                "Also add N simple fake clients for load tests, given to new load-test therapists of the demo "
+                "clinics (last-gbg-001, ...; about 60 clients each, no login)."
+            ),
         )
 
     def handle(self, *args, **options):
@@ -47,6 +58,7 @@ class Command(BaseCommand):
             raise CommandError("--clients must be zero or more.")
         # Faker is a development dependency: imported only once we know this is a development machine.
         from clients import demo
+        from relatives import demo as relatives_demo
         from sessions import demo as sessions_demo
 
         started = time.perf_counter()
@@ -58,14 +70,9 @@ class Command(BaseCommand):
                     User.objects.filter(username__in=[s[0] for s in STAFF], role=Role.THERAPIST).order_by("username")
                 )
                 caseloads = demo.seed_demo_clients(therapists)
-                extra = demo.seed_bulk_clients(
-                    list(
-                        User.objects.filter(role=Role.THERAPIST, is_active=True, clinic__in=clinics.values()).order_by(
-                            "username"
-                        )
-                    ),
-                    options["clients"],
-                )
+                relatives = relatives_demo.seed_demo_relatives(therapists)
+                extra = demo.seed_bulk_clients(list(clinics.values()), options["clients"])
+                bulk_relatives = relatives_demo.seed_bulk_relatives(list(clinics.values())) if options["clients"] else 0
                 # Fresh planner statistics for the rows just written: until autovacuum gets to them
                 # PostgreSQL plans as if the tables were empty (nested loops over thousands of rows).
                 with connection.cursor() as cursor:
@@ -86,18 +93,25 @@ class Command(BaseCommand):
                     f"Demo questionnaires: {caseloads.questionnaires} ({caseloads.submitted} submitted) "
                     f"with {caseloads.answers} answers."
                 )
+                self.stdout.write(
+                    f"Demo relatives: {relatives.partners} partners of clients, {relatives.unlinked} without a "
+                    f"registered client, {relatives.sessions} sessions (of them {relatives.group_sessions} of a "
+                    f"couples group) with {relatives.notes} notes, {relatives.child_perspectives} child perspectives."
+                )
             else:
                 self.stdout.write("Demo caseloads already there: left as they were.")
         if options["clients"]:
             clinics_part = ", ".join(f"{code} {n}" for code, n in sorted(extra.per_clinic.items()))
             self.stdout.write(
                 f"Added {extra.clients} clients ({clinics_part}) with {extra.episodes} treatment periods "
-                f"and {extra.status_changes} status changes in {seconds:.1f} s."
+                f"and {extra.status_changes} status changes in {seconds:.1f} s, "
+                f"for {extra.therapists} load-test therapists."
             )
             self.stdout.write(
                 f"Added {extra.sessions} sessions ({extra.sessions / seconds:.0f} a second overall), "
                 f"{extra.notes} notes and {extra.follow_ups} follow-ups."
             )
+            self.stdout.write(f"Added {bulk_relatives} partners with records of their own, linked to their clients.")
             if options["verbosity"] >= 2:
                 self.stdout.write(
                     f"Added {extra.questionnaires} questionnaires ({extra.submitted} submitted) "
@@ -126,4 +140,17 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.full_clean()
             user.save()
+            self._second_factor(user)
         return clinics
+
+    def _second_factor(self, user: User) -> None:
+        # A new run gives back a usable second factor: the key, every backup code, no throttling.
+        fresh = {"confirmed": True, "throttling_failure_count": 0, "throttling_failure_timestamp": None}
+        TOTPDevice.objects.update_or_create(
+            user=user,
+            name="default",
+            defaults={"key": base64.b32decode(DEMO_TOTP_KEY).hex(), "last_t": -1, **fresh},
+        )
+        backup, _ = StaticDevice.objects.update_or_create(user=user, name="backup", defaults=fresh)
+        backup.token_set.all().delete()
+        backup.token_set.bulk_create([backup.token_set.model(device=backup, token=code) for code in DEMO_BACKUP_CODES])

@@ -1,0 +1,58 @@
+"""`make bench` signs the staff in by sessions made server-side, and reports each page against the issue's aims."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from django_otp import devices_for_user
+
+from kast.management.commands import bench
+
+
+def test_a_bench_session_opens_the_pages_as_a_login_would(client, therapist, manager):
+    for user, url in ((therapist, reverse("clients:list")), (manager, reverse("dashboard"))):
+        client.cookies[settings.SESSION_COOKIE_NAME] = bench._signed_in(user)
+
+        response = client.get(url)
+
+        assert response.status_code == 200, (user.username, response.status_code)
+        assert response.wsgi_request.user == user
+        assert response.wsgi_request.user.is_verified()  # both factors, as after a real login
+
+
+def test_a_second_bench_session_reuses_the_second_factor_device(therapist):
+    bench._signed_in(therapist)
+    devices = list(devices_for_user(therapist, confirmed=True))
+
+    bench._signed_in(therapist)
+
+    assert list(devices_for_user(therapist, confirmed=True)) == devices
+    assert len(devices) == 1
+
+
+def page(key: str, p95: float) -> dict:
+    return {
+        "key": key,
+        "label": key,
+        "single_ms": p95 / 3,
+        "p50_ms": p95 / 2,
+        "p95_ms": p95,
+        "rps": 10.0,
+        "errors": 0,
+        "queries": 3,
+    }
+
+
+def test_table_gives_ratios_to_the_floor_and_to_a_tenth_of_the_data_and_marks_missed_aims():
+    results = {
+        "full": {"pages": [page("floor", 4), page("caseload", 20), page("pdf", 100)]},
+        "tenth": {"pages": [page("floor", 4), page("caseload", 10), page("pdf", 90)]},
+    }
+
+    rows = {row["key"]: row for row in bench._table(results)}
+
+    assert (rows["caseload"]["floor_ratio"], rows["caseload"]["misses_floor"]) == (5.0, False)  # 5x is the aim
+    assert (rows["caseload"]["growth"], rows["caseload"]["misses_growth"]) == (2.0, True)
+    assert (rows["pdf"]["floor_ratio"], rows["pdf"]["misses_floor"]) == (25.0, True)  # the PDF may take 20x
+    assert (rows["pdf"]["growth"], rows["pdf"]["misses_growth"]) == (1.11, False)
+    assert (rows["floor"]["floor_ratio"], rows["floor"]["growth"]) == (1.0, 1.0)
