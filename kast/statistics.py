@@ -351,8 +351,13 @@ def dashboard(
         .order_by("date")
         .values("date")[:1]
     )
+    # Only clients with a session held in the period can have had their first one in it: a semi-join
+    # on the period's sessions, so the first-session lookup runs for those few, not for every client.
+    held_in_period = TherapySession.objects.in_record().filter(
+        client=OuterRef("pk"), attendance__in=HELD, date__range=(start, end)
+    )
     waiting = (
-        Client.objects.filter(scope.clients())
+        Client.objects.filter(scope.clients(), Exists(held_in_period))
         .annotate(first_held=Subquery(first_held, output_field=DateField()))
         .filter(first_held__range=(start, end))
         .aggregate(
@@ -418,8 +423,9 @@ def dashboard(
         )
         for i, day in enumerate(month_ends)
     }
+    # Only periods still open, or closed after the period began, can be active at one of its month ends.
     active_rows = (
-        Episode.objects.filter(scope.clients("client__"))
+        Episode.objects.filter(scope.clients("client__"), Q(closed_on__isnull=True) | Q(closed_on__gte=start))
         .alias(treated_from=Subquery(treated_from))
         .aggregate(**at_month_end)
         if month_ends
