@@ -19,8 +19,21 @@ from django.urls import reverse
 from kast import embedded_db
 
 LOCALES = ["sv", "en"]
-# What makemessages needs from the project; .venv, var and tests stay behind.
-SOURCE_PARTS = ["kast", "clients", "sessions", "assessments", "relatives", "templates", "manage.py", "locale"]
+# What makemessages needs from the project: our own apps (every INSTALLED_APPS entry that is a folder of the
+# project, so a new app is never left out), the shared templates, manage.py and the catalogues.
+# .venv, var and tests stay behind.
+SOURCE_PARTS = [
+    *sorted(
+        {
+            entry.split(".")[0]
+            for entry in settings.INSTALLED_APPS
+            if (Path(settings.BASE_DIR) / entry.split(".")[0]).is_dir()
+        }
+    ),
+    "templates",
+    "manage.py",
+    "locale",
+]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 
 

@@ -285,7 +285,7 @@ def grow(partner, case, therapist, size: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("page", "queries"),
+    ("url_name", "queries"),
     [
         # 1 session, 2 user and clinic, 3 the second factor's device, 4 the record (gate), 5 the access-log entry,
         # 6 reactions, 7 links with the client's visibility, 8 relation, 9 co-therapists, 10 goals,
@@ -298,12 +298,12 @@ def grow(partner, case, therapist, size: int) -> None:
 )
 @pytest.mark.parametrize("size", [1, 50])
 def test_relative_pages_keep_their_query_count(
-    client, therapist, case, partner, page, queries, size, django_assert_num_queries
+    client, therapist, case, partner, url_name, queries, size, django_assert_num_queries
 ):
     grow(partner, case, therapist, size)
     client.force_login(therapist)
     with django_assert_num_queries(queries):
-        response = client.get(reverse(page, args=[partner.pk]))
+        response = client.get(reverse(url_name, args=[partner.pk]))
     assert response.status_code == 200
 
 
