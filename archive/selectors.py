@@ -41,6 +41,7 @@ from clients.models import (
 )
 from clients.selectors import SectionRow, interview_sections
 from kast.models import AccessLogEntry, Role
+from relatives import selectors as relative_selectors
 from relatives.models import ChildPerspective, Goal, ReactionReview, Relative, RelativeLink
 from sessions.models import Addendum, FollowUp, SessionParticipant, TherapySession
 
@@ -231,11 +232,11 @@ def right_of_access_extract(client: Client) -> Extract:
     if client.is_relative:
         extract.profile = Relative.objects.filter(record=client).first()
         extract.links = list(links.filter(relative=client))
-        extract.reviews = list(ReactionReview.objects.filter(relative=client).order_by("reviewed_on"))
-        extract.goals = list(Goal.objects.filter(relative=client).order_by("set_on", "id"))
+        extract.reviews = relative_selectors.reaction_reviews(client)
+        extract.goals = relative_selectors.goals(client)
     else:
         extract.links = list(links.filter(client=client))
-    extract.child_perspective = ChildPerspective.objects.filter(record=client).select_related("updated_by").first()
+    extract.child_perspective = relative_selectors.child_perspective(client)
     extract.access_log = access_log_lines(client)
     return extract
 

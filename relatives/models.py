@@ -37,10 +37,20 @@ def _visible_records(user):
     return Client.objects.visible_to(user)
 
 
-class RelativeQuerySet(models.QuerySet):
-    def visible_to(self, user) -> RelativeQuerySet:
-        """The gate: the relative's own record must be on the user's caseload (clients' gate)."""
-        return self.filter(record__in=_visible_records(user))
+class RecordOwnedQuerySet(models.QuerySet):
+    """The gate of a model that hangs on one record: that record must pass the clients' gate.
+
+    `record_field` names the foreign key to the record (a relative's or any client's).
+    """
+
+    record_field = "record"
+
+    def visible_to(self, user) -> RecordOwnedQuerySet:
+        return self.filter(**{f"{self.record_field}__in": _visible_records(user)})
+
+
+class RelativeQuerySet(RecordOwnedQuerySet):
+    """The relative's own record must be on the user's caseload."""
 
 
 @pghistory.track()
@@ -145,9 +155,10 @@ class Level(models.IntegerChoices):
     VERY_MUCH = 4, _("Very much")
 
 
-class SupportQuerySet(models.QuerySet):
-    def visible_to(self, user) -> SupportQuerySet:
-        return self.filter(relative__in=_visible_records(user))
+class SupportQuerySet(RecordOwnedQuerySet):
+    """Reactions and goals: the relative's record must be on the user's caseload."""
+
+    record_field = "relative"
 
 
 class ReactionReview(models.Model):
@@ -233,9 +244,8 @@ class ChildAction(models.TextChoices):
 MAX_CHILDREN = 20
 
 
-class ChildPerspectiveQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ChildPerspectiveQuerySet:
-        return self.filter(record__in=_visible_records(user))
+class ChildPerspectiveQuerySet(RecordOwnedQuerySet):
+    """The child perspective of a client's or a relative's record on the user's caseload."""
 
 
 @pghistory.track()

@@ -17,7 +17,7 @@ from clients.models import Client, RecordKind
 from clients.selectors import get_client_for
 from kast.models import AccessLogEntry
 from kast.selectors import get_client_owned_or_404
-from relatives.models import ChildPerspective, Goal, ReactionReview, Relative, RelativeLink
+from relatives.models import ChildPerspective, Goal, Reaction, ReactionReview, Relative, RelativeLink
 
 Action = AccessLogEntry.Action
 
@@ -84,8 +84,6 @@ class ReactionChart:
 
 
 def reaction_chart(reviews: list[ReactionReview]) -> ReactionChart:
-    from relatives.models import Reaction
-
     return ReactionChart(
         dates=[review.reviewed_on for review in reviews],
         rows=[(Reaction(name).label, [getattr(review, name) for review in reviews]) for name in Reaction.values],

@@ -39,6 +39,9 @@ class Attendance(models.TextChoices):
     NO_SHOW = "no_show", _("Did not come, without notice")
 
 
+#: Sessions with other people in the room than the record's own person (SessionParticipant).
+JOINT_KINDS = (SessionKind.COUPLE, SessionKind.GROUP)
+
 #: Counted as a session held (fees, figures, follow-up done).
 HELD = (Attendance.ATTENDED,)
 #: Occupies the therapist's time, so another session at the same time is an overlap.

@@ -29,12 +29,12 @@ from clients.models import Client, StatusChange
 from kast.models import AccessLogEntry, User
 from kast.selectors import get_client_owned_or_404
 from sessions.models import (
+    JOINT_KINDS,
     Addendum,
     Attendance,
     CalendarFeed,
     FollowUp,
     Note,
-    SessionKind,
     SessionParticipant,
     Theme,
     TherapySession,
@@ -75,7 +75,7 @@ def session_record_for(user: User, session: TherapySession) -> Client:
 
 def participants_of(session: TherapySession) -> list[Client]:
     """Everyone at a couple or group session, by code (the wall: codes only, no content)."""
-    if session.kind not in (SessionKind.COUPLE, SessionKind.GROUP):
+    if session.kind not in JOINT_KINDS:
         return []
     others = [p.client for p in session.participants.select_related("client").order_by("client__code")]
     return [session.client, *others]

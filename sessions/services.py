@@ -24,6 +24,7 @@ from kast.services import access_log_record
 from relatives.models import RelativeLink
 from sessions.models import (
     HELD,
+    JOINT_KINDS,
     OCCUPIES_TIME,
     Addendum,
     Attendance,
@@ -88,10 +89,6 @@ def _check_therapists(client: Client, therapists: list[User]) -> None:
         raise ValidationError({"therapists": _("Choose at least one therapist.")})
     if any(t.clinic_id != client.clinic_id or t.role != Role.THERAPIST for t in therapists):
         raise ValidationError({"therapists": _("Only therapists of the client's clinic can hold the session.")})
-
-
-#: Sessions with other people in the room than the record's own person.
-JOINT_KINDS = (SessionKind.COUPLE, SessionKind.GROUP)
 
 
 def _check_participants(session: TherapySession, participants: list[Client]) -> None:

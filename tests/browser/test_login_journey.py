@@ -35,7 +35,8 @@ def test_first_login_sets_up_the_authenticator_and_the_next_login_asks_for_its_c
     page.locator("main form button[type=submit]").first.click()
     qr_code = page.locator("main img")
     expect(qr_code).to_be_visible()
-    assert page.evaluate("img => img.naturalWidth", qr_code.element_handle()) > 0  # the SVG loaded under the CSP
+    # The SVG loaded under the CSP (waited for: the element is visible before its image has arrived).
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr_code.element_handle())
     check_page(page, "setup-qr-code")
     key = page.locator("#setup-key").inner_text().strip()
     page.fill("#id_generator-token", f"{totp(base64.b32decode(key)):06d}")
