@@ -29,14 +29,13 @@ test: db catalogues ## Set up everything, then run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 BENCH_CLIENTS ?= 20000
-bench: install catalogues ## Load-test the main pages (gunicorn, wrk) at 20 000 demo clients and a tenth (own databases, seeded once)
+bench: db catalogues ## Load-test the main pages (gunicorn, wrk) at 20 000 demo clients and a tenth (own databases, seeded once)
 ifdef DATABASE_URL
 	$(error make bench seeds its own embedded databases; unset DATABASE_URL)
 endif
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && echo "Installing wrk" \
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; } \
 		|| { echo "make bench needs the load generator wrk (as root: apt-get install wrk)" >&2; exit 1; }
-	$(BIN)/python -m kast.embedded_db start
 	$(MANAGE) bench --clients $(BENCH_CLIENTS) $(BENCH_ARGS)
 
 $(STAMP): requirements/base.txt requirements/dev.txt requirements/constraints.txt
