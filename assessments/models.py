@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import TargetGroup
+from kast.triggers import FiguresChanged
 
 
 class TimePoint(models.TextChoices):
@@ -118,6 +119,7 @@ class InstrumentVersion(models.Model):
                 operation=pgtrigger.Update | pgtrigger.Delete,
                 condition=pgtrigger.Q(old__published_at__isnull=False),
             ),
+            FiguresChanged(name="figures_changed"),
         ]
 
     def __str__(self) -> str:
@@ -262,6 +264,7 @@ class Administration(models.Model):
             ),
             models.CheckConstraint(condition=Q(time_point__in=TimePoint.values), name="administration_point_valid"),
         ]
+        triggers = [FiguresChanged(name="figures_changed", client="client_id")]
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.time_point}"

@@ -20,6 +20,7 @@ from assessments import reports as figures
 from assessments import selectors, services
 from assessments.forms import QuestionnaireForm, ReportFilterForm, StartForm, TabletCodeForm
 from clients.selectors import get_client_for
+from kast import cached_figures
 from kast.models import AccessLogEntry
 
 Action = AccessLogEntry.Action
@@ -151,7 +152,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "assessments/reports.html", {"form": form}, status=400)
     national = request.user.is_national
-    report = figures.report_for(form.selection(), by_clinic=national)
+    report = cached_figures.questionnaire_report(form.selection(), by_clinic=national)
     context = {
         "form": form,
         "report": figures.shown_report(report, suppress=national),

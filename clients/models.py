@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kast.models import Role
+from kast.triggers import FiguresChanged
 
 
 class Gender(models.TextChoices):
@@ -206,6 +207,7 @@ class Client(models.Model):
                 name="client_personnummer_normalised",
             ),
         ]
+        triggers = [FiguresChanged(name="figures_changed", clinic="clinic_id")]
 
     def __str__(self) -> str:
         return self.code
@@ -285,6 +287,7 @@ class Episode(models.Model):
                 name="episode_end_reason_when_closed",
             ),
         ]
+        triggers = [FiguresChanged(name="figures_changed", client="client_id")]
 
     def __str__(self) -> str:
         return f"{self.client_id} #{self.number}"
@@ -321,6 +324,7 @@ class StatusChange(models.Model):
                 name="statuschange_referral_has_destination",
             ),
         ]
+        triggers = [FiguresChanged(name="figures_changed", client="client_id")]
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status}"

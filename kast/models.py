@@ -13,6 +13,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kast.triggers import FiguresChanged
+
 
 @pghistory.track()
 class Clinic(models.Model):
@@ -51,6 +53,8 @@ class Clinic(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(code__regex=r"^[A-Z]{2,5}$"), name="clinic_code_format"),
         ]
+        # The national figures group by clinic name.
+        triggers = [FiguresChanged(name="figures_changed", clinic="id")]
 
     def __str__(self) -> str:
         return self.name
@@ -116,6 +120,16 @@ class User(AbstractUser):
                 condition=models.Q(role=Role.ADMIN) | models.Q(is_staff=False, is_superuser=False),
                 name="user_only_admins_are_staff",
             ),
+        ]
+        # Figures name therapists and count their working time; a login (last_login) changes no figure.
+        triggers = [
+            FiguresChanged(
+                name="figures_changed",
+                clinic="clinic_id",
+                operation=pgtrigger.Insert
+                | pgtrigger.Delete
+                | pgtrigger.UpdateOf("first_name", "last_name", "username", "role", "clinic_id", "fte", "is_active"),
+            )
         ]
 
     def __str__(self) -> str:
@@ -243,3 +257,19 @@ class StaffSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class FiguresStamp(models.Model):
+    """The last transaction that changed the data a clinic's figures are counted from.
+
+    Written only by PostgreSQL, through the `FiguresChanged` triggers on every table the dashboard and the
+    questionnaire reports read; the managers' figures are cached under these stamps (kast.cached_figures).
+    Clinic 0 stamps what all clinics share. A plain integer, not a foreign key: a stamp outliving its
+    clinic is harmless, and the triggers must never fail a write.
+    """
+
+    clinic_id = models.IntegerField(primary_key=True)
+    txid = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.clinic_id}: {self.txid}"

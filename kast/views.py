@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django_otp.forms import OTPAuthenticationFormMixin
 from two_factor import views as two_factor_views
 
-from kast import statistics, year_report
+from kast import cached_figures, statistics, year_report
 from kast.forms import DashboardFilterForm
 from kast.middleware import LOGGED_IN_AT
 from kast.models import AccessLogEntry, Clinic, LoginEvent
@@ -65,7 +65,7 @@ def _dashboard_figures(request: HttpRequest, form: DashboardFilterForm) -> stati
     start, end = form.bounds
     # A therapist sees the small version: their own caseload only.
     therapist = request.user if request.user.is_therapist else None
-    return statistics.dashboard(form.counted_clinic, start, end, therapist=therapist)
+    return cached_figures.dashboard(form.counted_clinic, start, end, therapist=therapist)
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:

@@ -10,8 +10,8 @@ import datetime
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from kast import cached_figures, statistics
 from kast import charts as charts_module
-from kast import statistics
 from kast.models import Clinic
 
 #: The dashboard tables drawn as charts in the report, each with its first count column only (the total
@@ -100,7 +100,7 @@ def charts(tables: list[statistics.Table]) -> dict[str, SafeString]:
 
 def year_report(clinic: Clinic | None, year: int) -> dict:
     """Everything the report shows for one clinic (None: all clinics) and year."""
-    figures = statistics.dashboard(clinic, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
+    figures = cached_figures.dashboard(clinic, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
     tables = statistics.dashboard_tables(figures)
     drawn = {} if figures.is_empty else charts(tables)
     return {

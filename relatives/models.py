@@ -21,6 +21,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kast.triggers import FiguresChanged
+
 
 class Relation(models.TextChoices):
     PARTNER = "partner", _("Partner")
@@ -129,6 +131,7 @@ class RelativeLink(models.Model):
                 name="relative_link_removal_recorded",
             ),
         ]
+        triggers = [FiguresChanged(name="figures_changed", client="relative_id")]
 
     def __str__(self) -> str:
         return f"{self.relative_id} – {self.client_id}"
@@ -290,6 +293,7 @@ class ChildPerspective(models.Model):
                 condition=Q(considered_on__isnull=False) | Q(actions=[]), name="child_perspective_actions_considered"
             ),
         ]
+        triggers = [FiguresChanged(name="figures_changed", client="record_id")]
 
     def __str__(self) -> str:
         return f"{self.record_id}"

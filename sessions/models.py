@@ -19,6 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kast.triggers import FiguresChanged
+
 MAX_DURATION_MINUTES = 480
 
 
@@ -174,6 +176,7 @@ class SessionFee(models.Model):
             models.UniqueConstraint(fields=["clinic", "kind"], name="fee_once_per_kind"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="fee_not_negative"),
         ]
+        triggers = [FiguresChanged(name="figures_changed", clinic="clinic_id")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.amount}"
@@ -260,6 +263,7 @@ class TherapySession(models.Model):
                 name="session_void_has_reason",
             ),
         ]
+        triggers = [FiguresChanged(name="figures_changed", clinic="clinic_id")]
 
     def __str__(self) -> str:
         return f"{self.date} {self.start_time:%H:%M}"
@@ -411,6 +415,7 @@ class FollowUp(models.Model):
             models.UniqueConstraint(fields=["episode", "kind"], name="followup_once_per_period"),
             models.CheckConstraint(condition=Q(kind__in=FollowUpKind.values), name="followup_kind_valid"),
         ]
+        triggers = [FiguresChanged(name="figures_changed", client="client_id")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.due_on}"

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.test import Client as TestClient
 from django_otp import DEVICE_ID_SESSION_KEY
 
@@ -35,6 +36,12 @@ def _two_factor_login(self, user, backend=None):
 def two_factor_force_login(monkeypatch):
     """Every page but the login's own needs both factors: `client.force_login(user)` gives a session with both."""
     monkeypatch.setattr(TestClient, "force_login", _two_factor_login)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with nothing cached (the managers' figures: kast.cached_figures), as a new worker does."""
+    cache.clear()
 
 
 @pytest.fixture

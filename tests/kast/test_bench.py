@@ -40,6 +40,7 @@ def page(key: str, p95: float) -> dict:
         "rps": 10.0,
         "errors": 0,
         "queries": 3,
+        "queries_cached": 3,
     }
 
 

@@ -1,0 +1,88 @@
+"""The managers' figures, computed once per state of the data they are counted from.
+
+The dashboard and the questionnaire reports aggregate a clinic's whole history, so their cost grows with it.
+They are kept in the cache under the clinic's stamp (kast.FiguresStamp), which PostgreSQL's triggers move in
+the same transaction as any write to the data counted (kast.triggers.FiguresChanged): a stamp that has not
+moved means the figures have not changed, and a write is in the next request's figures. The cache holds
+counts only (no client's data), per process (the default local-memory cache), and each worker fills its own.
+
+Reading the stamp before computing keeps a cached figure from ever being older than its key says: a write
+committed while the figures are computed may be in them already, and its new stamp then computes them again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from assessments import reports
+from kast import statistics
+from kast.models import Clinic, User
+from kast.triggers import SHARED
+
+T = TypeVar("T")
+
+#: The stamps decide what is current; the timeout only lets unused figures go.
+TIMEOUT_SECONDS = 60 * 60
+
+
+def stamps(clinic: Clinic | None) -> str | None:
+    """The stamps a clinic's figures depend on (its own and the shared one; every stamp for all clinics).
+
+    None when this transaction has written: its own writes do not move the stamps again, so figures it
+    reads must be computed (a request commits on its own, so this is a script's or a test's case). One query.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT txid_current_if_assigned() IS NOT NULL,
+                   coalesce(string_agg(clinic_id || ':' || txid, ',' ORDER BY clinic_id), '')
+            FROM kast_figuresstamp WHERE %(all)s OR clinic_id IN (%(shared)s, %(clinic)s)
+            """,
+            {"all": clinic is None, "shared": SHARED, "clinic": clinic.pk if clinic is not None else SHARED},
+        )
+        writing, state = cursor.fetchone()
+    return None if writing else state
+
+
+def _cached(name: str, clinic: Clinic | None, parts: tuple, compute: Callable[[], T]) -> T:
+    state = stamps(clinic)
+    if state is None:
+        return compute()
+    # The language, since labels are translated as the figures are made; the date, since "now" moves at midnight.
+    described = repr((name, clinic.pk if clinic else None, parts, get_language(), timezone.localdate(), state))
+    key = "figures:" + hashlib.sha256(described.encode()).hexdigest()
+    figures = cache.get(key)
+    if figures is None:
+        figures = compute()
+        cache.set(key, figures, TIMEOUT_SECONDS)
+    return figures
+
+
+def dashboard(
+    clinic: Clinic | None, start: datetime.date, end: datetime.date, *, therapist: User | None = None
+) -> statistics.Dashboard:
+    """statistics.dashboard, computed once per state of the clinic's data."""
+    return _cached(
+        "dashboard",
+        clinic,
+        (start, end, therapist.pk if therapist else None),
+        lambda: statistics.dashboard(clinic, start, end, therapist=therapist),
+    )
+
+
+def questionnaire_report(selection: reports.Selection, *, by_clinic: bool = False) -> reports.Report:
+    """reports.report_for, computed once per state of the clinic's data."""
+    return _cached(
+        "questionnaire_report",
+        selection.clinic,
+        (selection.start, selection.end, selection.target_group, by_clinic),
+        lambda: reports.report_for(selection, by_clinic=by_clinic),
+    )

@@ -1,0 +1,230 @@
+"""The managers' figures are cached under stamps that PostgreSQL moves on every write to the data they count.
+
+Three things must hold for a cached figure never to be stale: every table the figures read is watched (or is
+written only together with one that is), every write to a watched table stamps the right clinic and no other,
+and a request after a committed write computes the figures again. The first two run in the usual test
+transaction; the last needs real commits, as between two requests.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments import reports
+from assessments.models import Administration, InstrumentVersion, TimePoint
+from assessments.services import version_for
+from clients.models import Episode
+from kast import cached_figures, statistics, year_report
+from kast.models import FiguresStamp, Role
+from kast.triggers import SHARED
+from relatives.models import ChildPerspective
+from sessions.models import Attendance, FollowUp, FollowUpKind, SessionFee, SessionKind
+from tests.factories import (
+    ClientFactory,
+    ClinicFactory,
+    TherapySessionFactory,
+    UserFactory,
+    link,
+    open_first_period,
+    put_in_treatment,
+    relative_record,
+)
+
+#: Tables the figures read without a trigger of their own, and why no write to them can go unstamped.
+UNWATCHED = {
+    # Answers are written in the transaction that submits their administration (assessments.services), which
+    # stamps; a submitted questionnaire's answers never change.
+    "assessments_answer",
+    # The items of a published version are final (a trigger refuses changes); publishing stamps the shared stamp.
+    "assessments_item",
+    "assessments_instrument",
+}
+
+
+def stamped() -> set[int]:
+    return set(FiguresStamp.objects.values_list("clinic_id", flat=True))
+
+
+@pytest.fixture
+def world(gbg, mlm, therapist, other_clinic_therapist):
+    record = put_in_treatment(open_first_period(ClientFactory(responsible_therapist=therapist)))
+    elsewhere = ClientFactory(responsible_therapist=other_clinic_therapist)
+    FiguresStamp.objects.all().delete()
+    return {"gbg": gbg, "mlm": mlm, "therapist": therapist, "record": record, "elsewhere": elsewhere}
+
+
+WRITES = {
+    "new client": lambda w: ClientFactory(responsible_therapist=w["therapist"]),
+    "client changed": lambda w: w["record"].save(),
+    "client removed": lambda w: ClientFactory(responsible_therapist=w["therapist"]).delete(),
+    "treatment period": lambda w: Episode.objects.filter(client=w["record"]).update(closed_on=timezone.localdate()),
+    "status change": lambda w: put_in_treatment(open_first_period(ClientFactory(responsible_therapist=w["therapist"]))),
+    "session": lambda w: TherapySessionFactory(client=w["record"]),
+    "session changed": lambda w: TherapySessionFactory(client=w["record"]).save(),
+    "session removed": lambda w: TherapySessionFactory(client=w["record"]).delete(),
+    "follow-up": lambda w: FollowUp.objects.create(
+        client=w["record"],
+        episode=w["record"].episodes.get(),
+        kind=FollowUpKind.FOLLOW_UP,
+        due_on=timezone.localdate(),
+    ),
+    "fee": lambda w: SessionFee.objects.create(clinic=w["gbg"], kind=SessionKind.INDIVIDUAL, amount=100),
+    "questionnaire": lambda w: Administration.objects.create(
+        client=w["record"],
+        episode=w["record"].episodes.get(),
+        time_point=TimePoint.START,
+        version=version_for(TimePoint.START),
+        created_by=w["therapist"],
+    ),
+    "relative linked": lambda w: link(relative_record(w["therapist"]), w["record"]),
+    "child perspective": lambda w: ChildPerspective.objects.create(
+        record=w["record"], children_in_household=1, updated_by=w["therapist"]
+    ),
+    "therapist renamed": lambda w: UserFactory(role=Role.THERAPIST, clinic=w["gbg"]).save(),
+    "clinic renamed": lambda w: w["gbg"].save(),
+}
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_every_write_to_the_counted_data_stamps_its_clinic_and_no_other(world, write):
+    WRITES[write](world)
+    assert stamped() == {world["gbg"].pk}
+
+
+def test_a_write_in_another_clinic_stamps_only_that_clinic(world):
+    TherapySessionFactory(client=world["elsewhere"])
+    assert stamped() == {world["mlm"].pk}
+
+
+def test_a_login_changes_no_figure(world):
+    world["therapist"].last_login = timezone.now()
+    world["therapist"].save(update_fields=["last_login"])
+    assert stamped() == set()
+
+
+def test_a_new_questionnaire_version_stamps_what_every_clinic_shares(world):
+    current = version_for(TimePoint.START)
+    InstrumentVersion.objects.create(
+        instrument=current.instrument, number=current.number + 1, time_points=current.time_points
+    )
+    assert stamped() == {SHARED}
+
+
+def _tables_read(run) -> set[str]:
+    with CaptureQueriesContext(connection) as queries:
+        run()
+    return {
+        table for query in queries.captured_queries for table in re.findall(r'(?:FROM|JOIN)\s+"(\w+)"', query["sql"])
+    }
+
+
+def _watched_tables() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE '%figures_changed%'")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_the_figures_read_only_watched_tables(world, manager):
+    """A figure that starts to read a new table fails here until the table is watched (or its writes are)."""
+    today = timezone.localdate()
+    selection = reports.selection_for(manager)
+    read = (
+        _tables_read(lambda: statistics.dashboard(world["gbg"], today.replace(month=1, day=1), today))
+        | _tables_read(lambda: statistics.dashboard(None, today.replace(month=1, day=1), today))
+        | _tables_read(lambda: reports.report_for(selection))
+        | _tables_read(lambda: reports.report_for(reports.Selection(), by_clinic=True))
+        | _tables_read(lambda: year_report.year_report(world["gbg"], today.year))
+    )
+    assert "therapy_sessions_therapysession" in read and "assessments_answer" in read  # the capture works
+    assert read - _watched_tables() - {"kast_figuresstamp"} <= UNWATCHED
+
+
+def test_figures_read_in_a_transaction_that_has_written_are_computed(world, manager):
+    """Its own writes do not move the stamps again, so a cached figure could miss them."""
+    start = timezone.localdate().replace(month=1, day=1)
+    before = cached_figures.dashboard(world["gbg"], start, timezone.localdate())
+    TherapySessionFactory(client=world["record"], date=timezone.localdate(), attendance=Attendance.ATTENDED)
+    after = cached_figures.dashboard(world["gbg"], start, timezone.localdate())
+    assert after.held == before.held + 1
+
+
+# --- Between requests: real commits ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def committed(transactional_db):
+    gbg = ClinicFactory(name="Göteborg", code="GBG")
+    mlm = ClinicFactory(name="Malmö", code="MLM")
+    therapist = UserFactory(role=Role.THERAPIST, clinic=gbg)
+    manager = UserFactory(role=Role.MANAGER, clinic=gbg)
+    record = put_in_treatment(open_first_period(ClientFactory(responsible_therapist=therapist)))
+    elsewhere = ClientFactory(responsible_therapist=UserFactory(role=Role.THERAPIST, clinic=mlm))
+    return {"therapist": therapist, "manager": manager, "record": record, "elsewhere": elsewhere}
+
+
+def _held_today(record) -> None:
+    TherapySessionFactory(client=record, date=timezone.localdate(), attendance=Attendance.ATTENDED)
+
+
+def _get(client, url, params=None):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return response, len(queries)
+
+
+#: A cached page's queries: the login session, the user with their clinic, the second factor's device, the stamps.
+CACHED_QUERIES = 4
+
+
+def test_the_dashboard_is_counted_once_per_state_of_the_clinics_data(client, committed):
+    client.force_login(committed["manager"])
+    url, year = reverse("dashboard"), {"period": "year"}
+    _held_today(committed["record"])
+
+    first, computed = _get(client, url, year)
+    again, cached = _get(client, url, year)
+    assert first.context["figures"].held == again.context["figures"].held == 1
+    assert (computed, cached) == (CACHED_QUERIES + 12, CACHED_QUERIES)
+
+    _held_today(committed["elsewhere"])  # another clinic's session: these figures stand
+    assert _get(client, url, year)[1] == CACHED_QUERIES
+
+    _held_today(committed["record"])  # committed, as a colleague's request would
+    after, queries = _get(client, url, year)
+    assert after.context["figures"].held == 2
+    assert queries == CACHED_QUERIES + 12
+
+
+def test_the_questionnaire_reports_are_counted_once_per_state_of_the_clinics_data(client, committed):
+    client.force_login(committed["manager"])
+    url = reverse("assessments:reports")
+
+    # Tables 1 and 2, paired change, coverage (nobody has answered twice, so no wording is looked up).
+    figure_queries = 4
+    first, computed = _get(client, url)
+    again, cached = _get(client, url)
+    assert (computed, cached) == (CACHED_QUERIES + figure_queries, CACHED_QUERIES)
+    assert [row.cells[0] for row in first.context["report"].coverage] == ["1"]
+    assert again.context["report"].coverage == first.context["report"].coverage
+
+    put_in_treatment(open_first_period(ClientFactory(responsible_therapist=committed["therapist"])))
+    after, queries = _get(client, url)
+    assert queries == CACHED_QUERIES + figure_queries
+    periods = [row.cells[0] for row in after.context["report"].coverage]  # one row: the therapist, this year
+    assert periods == ["2"]
+
+
+def test_the_stamp_moves_with_each_committed_write(committed):
+    clinic = committed["record"].clinic
+    first = cached_figures.stamps(clinic)
+    _held_today(committed["record"])
+    second = cached_figures.stamps(clinic)
+    _held_today(committed["record"])
+    assert len({first, second, cached_figures.stamps(clinic)}) == 3
