@@ -151,11 +151,9 @@ def reports(request: HttpRequest) -> HttpResponse:
     form = ReportFilterForm(request.GET, user=request.user)
     if not form.is_valid():
         return render(request, "assessments/reports.html", {"form": form}, status=400)
-    national = request.user.is_national
-    report = cached_figures.questionnaire_report(form.selection(), by_clinic=national)
     context = {
         "form": form,
-        "report": figures.shown_report(report, suppress=national),
+        "report": cached_figures.questionnaire_report(form.selection(), national=request.user.is_national),
         "query": request.GET.urlencode(),
     }
     return render(request, "assessments/reports.html", context)

@@ -78,11 +78,16 @@ def dashboard(
     )
 
 
-def questionnaire_report(selection: reports.Selection, *, by_clinic: bool = False) -> reports.Report:
-    """reports.report_for, computed once per state of the clinic's data."""
+def questionnaire_report(selection: reports.Selection, *, national: bool = False) -> reports.ShownReport:
+    """The reports page's figures as shown (national follow-up: by clinic, small counts hidden), once per state
+    of the data. As shown, not as counted: the sign tests and the number formatting cost as much as the queries."""
+
+    def compute() -> reports.ShownReport:
+        return reports.shown_report(reports.report_for(selection, by_clinic=national), suppress=national)
+
     return _cached(
         "questionnaire_report",
         selection.clinic,
-        (selection.start, selection.end, selection.target_group, by_clinic),
-        lambda: reports.report_for(selection, by_clinic=by_clinic),
+        (selection.start, selection.end, selection.target_group, national),
+        compute,
     )

@@ -290,6 +290,22 @@ def test_coverage_per_therapist_and_year(caseload, gbg, therapist, colleague):
     ]
 
 
+def test_coverage_is_shown_per_year_and_per_therapist(caseload, gbg, therapist, colleague):
+    """Two short tables instead of one row per therapist and year (4 000 rows at national scale)."""
+    report = reports.report_for(reports.Selection(clinic=gbg))
+
+    def counts(rows):
+        return [(r.group, r.year, r.periods, r.start, r.end, r.follow_up, r.start_and_end, r.all_three) for r in rows]
+
+    assert counts(report.coverage_by_year) == [("", 2024, 1, 0, 0, 0, 0, 0), ("", 2025, 3, 3, 2, 1, 2, 1)]
+    assert counts(report.coverage_by_group) == [
+        (therapist.get_full_name(), 0, 3, 2, 2, 1, 2, 1),
+        (colleague.get_full_name(), 0, 1, 1, 0, 0, 0, 0),
+    ]
+    shown = reports.shown_report(report, suppress=False)
+    assert [(row.label, row.cells[0]) for row in shown.coverage_by_year] == [("2024", "1"), ("2025", "3")]
+
+
 def test_coverage_by_clinic_for_national_follow_up(caseload):
     rows = reports.coverage(reports.Selection(), by="clinic")
 
@@ -489,7 +505,7 @@ def test_other_clinic_sees_its_own_figures(client, caseload, other_clinic_therap
     shown = get_report(client, other_clinic_therapist).context["report"]
 
     assert (shown.table_1.n, shown.table_2.n) == (1, 1)
-    assert [row.label.split(",")[0] for row in shown.coverage] == [other_clinic_therapist.get_full_name()]
+    assert [row.label for row in shown.coverage_by_group] == [other_clinic_therapist.get_full_name()]
 
 
 @pytest.fixture
@@ -523,10 +539,14 @@ def test_national_sees_all_clinics_with_small_counts_hidden(client, more_in_malm
         for row in rows
     )
     # By clinic, not by therapist; Malmö's 6 periods of 2025 shown, everything else under 5.
-    assert [(row.label, row.cells) for row in shown.coverage] == [
-        ("Göteborg, 2024", ["<5"] * 6),
-        ("Göteborg, 2025", ["<5"] * 6),
-        ("Malmö, 2025", ["6", "6", "<5", "<5", "<5", "<5"]),
+    assert [(row.label, row.cells) for row in shown.coverage_by_group] == [
+        ("Göteborg", ["<5"] * 6),
+        ("Malmö", ["6", "6", "<5", "<5", "<5", "<5"]),
+    ]
+    # By year, all clinics: 2024 Göteborg's 1; 2025 Göteborg's 3 and Malmö's 6 (start 3 + 6, end 2 + 1).
+    assert [(row.label, row.cells) for row in shown.coverage_by_year] == [
+        ("2024", ["<5"] * 6),
+        ("2025", ["9", "9", "<5", "<5", "<5", "<5"]),
     ]
     body = response.content.decode()
     assert "%" not in body.split("<main")[1]

@@ -211,14 +211,13 @@ def test_the_questionnaire_reports_are_counted_once_per_state_of_the_clinics_dat
     first, computed = _get(client, url)
     again, cached = _get(client, url)
     assert (computed, cached) == (CACHED_QUERIES + figure_queries, CACHED_QUERIES)
-    assert [row.cells[0] for row in first.context["report"].coverage] == ["1"]
-    assert again.context["report"].coverage == first.context["report"].coverage
+    assert [row.cells[0] for row in first.context["report"].coverage_by_group] == ["1"]
+    assert again.context["report"] == first.context["report"]
 
     put_in_treatment(open_first_period(ClientFactory(responsible_therapist=committed["therapist"])))
     after, queries = _get(client, url)
     assert queries == CACHED_QUERIES + figure_queries
-    periods = [row.cells[0] for row in after.context["report"].coverage]  # one row: the therapist, this year
-    assert periods == ["2"]
+    assert [row.cells[0] for row in after.context["report"].coverage_by_group] == ["2"]  # the therapist
 
 
 def test_the_stamp_moves_with_each_committed_write(committed):
