@@ -151,9 +151,11 @@ def reports(request: HttpRequest) -> HttpResponse:
     form = ReportFilterForm(request.GET, user=request.user)
     if not form.is_valid():
         return render(request, "assessments/reports.html", {"form": form}, status=400)
+    cached = cached_figures.questionnaire_report(form.selection(), national=request.user.is_national)
     context = {
         "form": form,
-        "report": cached_figures.questionnaire_report(form.selection(), national=request.user.is_national),
+        "report": cached.value,
+        "cached": cached,
         "query": request.GET.urlencode(),
     }
     return render(request, "assessments/reports.html", context)

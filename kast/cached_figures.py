@@ -15,7 +15,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from django.core.cache import cache
 from django.db import connection
@@ -52,10 +53,25 @@ def stamps(clinic: Clinic | None) -> str | None:
     return None if writing else state
 
 
-def _cached(name: str, clinic: Clinic | None, parts: tuple, compute: Callable[[], T]) -> T:
+@dataclass(frozen=True)
+class Cached(Generic[T]):
+    """Figures and the key they are cached under, for the page to cache what it renders of them too (the
+    tables of a clinic with many therapists cost more to render than to read). No key: computed for a
+    transaction that has written, so neither they nor their rendering may be kept."""
+
+    value: T
+    key: str | None
+
+    @property
+    def timeout(self) -> int:
+        """For the template's {% cache %}: 0 keeps nothing."""
+        return TIMEOUT_SECONDS if self.key else 0
+
+
+def _cached(name: str, clinic: Clinic | None, parts: tuple, compute: Callable[[], T]) -> Cached[T]:
     state = stamps(clinic)
     if state is None:
-        return compute()
+        return Cached(compute(), None)
     # The language, since labels are translated as the figures are made; the date, since "now" moves at midnight.
     described = repr((name, clinic.pk if clinic else None, parts, get_language(), timezone.localdate(), state))
     key = "figures:" + hashlib.sha256(described.encode()).hexdigest()
@@ -63,12 +79,12 @@ def _cached(name: str, clinic: Clinic | None, parts: tuple, compute: Callable[[]
     if figures is None:
         figures = compute()
         cache.set(key, figures, TIMEOUT_SECONDS)
-    return figures
+    return Cached(figures, key)
 
 
 def dashboard(
     clinic: Clinic | None, start: datetime.date, end: datetime.date, *, therapist: User | None = None
-) -> statistics.Dashboard:
+) -> Cached[statistics.Dashboard]:
     """statistics.dashboard, computed once per state of the clinic's data."""
     return _cached(
         "dashboard",
@@ -78,7 +94,7 @@ def dashboard(
     )
 
 
-def questionnaire_report(selection: reports.Selection, *, national: bool = False) -> reports.ShownReport:
+def questionnaire_report(selection: reports.Selection, *, national: bool = False) -> Cached[reports.ShownReport]:
     """The reports page's figures as shown (national follow-up: by clinic, small counts hidden), once per state
     of the data. As shown, not as counted: the sign tests and the number formatting cost as much as the queries."""
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -61,7 +62,7 @@ def _dashboard_form(request: HttpRequest) -> DashboardFilterForm:
     return DashboardFilterForm(request.GET, user=request.user)
 
 
-def _dashboard_figures(request: HttpRequest, form: DashboardFilterForm) -> statistics.Dashboard:
+def _dashboard_figures(request: HttpRequest, form: DashboardFilterForm) -> cached_figures.Cached[statistics.Dashboard]:
     start, end = form.bounds
     # A therapist sees the small version: their own caseload only.
     therapist = request.user if request.user.is_therapist else None
@@ -73,15 +74,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form = _dashboard_form(request)
     if not form.is_valid():
         return render(request, "kast/dashboard.html", {"form": form}, status=400)
-    figures = _dashboard_figures(request, form)
+    cached = _dashboard_figures(request, form)
     suppress = request.user.is_national
-    tables = statistics.dashboard_tables(figures)
+    # Callables, which the template calls only when its cached rendering of them has to be made again.
+    tables = functools.cache(lambda: statistics.dashboard_tables(cached.value))
     context = {
         "form": form,
-        "figures": figures,
+        "figures": cached.value,
+        "cached": cached,
         "tables": tables,
         "suppress": suppress,
-        "chart_data": statistics.chart_data(tables, suppress=suppress),
+        "chart_data": lambda: statistics.chart_data(tables(), suppress=suppress),
         "query": request.GET.urlencode(),
     }
     return render(request, "kast/dashboard.html", context)
@@ -92,7 +95,7 @@ def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
     form = _dashboard_form(request)
     if not form.is_valid():
         return render(request, "kast/dashboard.html", {"form": form}, status=400)
-    tables = {t.key: t for t in statistics.dashboard_tables(_dashboard_figures(request, form))}
+    tables = {t.key: t for t in statistics.dashboard_tables(_dashboard_figures(request, form).value)}
     if table not in tables:
         raise Http404
     chosen = tables[table]

@@ -100,7 +100,7 @@ def charts(tables: list[statistics.Table]) -> dict[str, SafeString]:
 
 def year_report(clinic: Clinic | None, year: int) -> dict:
     """Everything the report shows for one clinic (None: all clinics) and year."""
-    figures = cached_figures.dashboard(clinic, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
+    figures = cached_figures.dashboard(clinic, datetime.date(year, 1, 1), datetime.date(year, 12, 31)).value
     tables = statistics.dashboard_tables(figures)
     drawn = {} if figures.is_empty else charts(tables)
     return {

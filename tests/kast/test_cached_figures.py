@@ -8,6 +8,7 @@ transaction; the last needs real commits, as between two requests.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -151,7 +152,8 @@ def test_figures_read_in_a_transaction_that_has_written_are_computed(world, mana
     before = cached_figures.dashboard(world["gbg"], start, timezone.localdate())
     TherapySessionFactory(client=world["record"], date=timezone.localdate(), attendance=Attendance.ATTENDED)
     after = cached_figures.dashboard(world["gbg"], start, timezone.localdate())
-    assert after.held == before.held + 1
+    assert after.value.held == before.value.held + 1
+    assert (before.key, after.timeout) == (None, 0)  # nor is their rendering kept
 
 
 # --- Between requests: real commits ---------------------------------------------------------------------------
@@ -183,6 +185,13 @@ def _get(client, url, params=None):
 CACHED_QUERIES = 4
 
 
+def _held_this_month_charted(response) -> int:
+    """This month's sessions held, as the page's chart draws them: rendered HTML, which is cached too."""
+    data = re.search(r'<script id="dashboard-data" type="application/json">(.*?)</script>', response.content.decode())
+    all_held = json.loads(data.group(1))["sessions_by_kind"]["datasets"][0]["data"]
+    return all_held[timezone.localdate().month - 1]
+
+
 def test_the_dashboard_is_counted_once_per_state_of_the_clinics_data(client, committed):
     client.force_login(committed["manager"])
     url, year = reverse("dashboard"), {"period": "year"}
@@ -192,6 +201,7 @@ def test_the_dashboard_is_counted_once_per_state_of_the_clinics_data(client, com
     again, cached = _get(client, url, year)
     assert first.context["figures"].held == again.context["figures"].held == 1
     assert (computed, cached) == (CACHED_QUERIES + 12, CACHED_QUERIES)
+    assert _held_this_month_charted(first) == _held_this_month_charted(again) == 1
 
     _held_today(committed["elsewhere"])  # another clinic's session: these figures stand
     assert _get(client, url, year)[1] == CACHED_QUERIES
@@ -200,6 +210,7 @@ def test_the_dashboard_is_counted_once_per_state_of_the_clinics_data(client, com
     after, queries = _get(client, url, year)
     assert after.context["figures"].held == 2
     assert queries == CACHED_QUERIES + 12
+    assert _held_this_month_charted(after) == 2
 
 
 def test_the_questionnaire_reports_are_counted_once_per_state_of_the_clinics_data(client, committed):
@@ -218,6 +229,7 @@ def test_the_questionnaire_reports_are_counted_once_per_state_of_the_clinics_dat
     after, queries = _get(client, url)
     assert queries == CACHED_QUERIES + figure_queries
     assert [row.cells[0] for row in after.context["report"].coverage_by_group] == ["2"]  # the therapist
+    assert '<td class="text-end">2</td>' in after.content.decode()  # the rendered tables are made again
 
 
 def test_the_stamp_moves_with_each_committed_write(committed):
