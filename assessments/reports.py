@@ -451,23 +451,18 @@ class Report:
     changes: list[PairedChange]
     coverage: list[CoverageRow]  # per group and year
     coverage_by: str
-    coverage_by_year: list[CoverageRow]  # coverage_totals of the rows
-    coverage_by_group: list[CoverageRow]
 
 
 def report_for(selection: Selection, *, by_clinic: bool = False) -> Report:
     """Everything the reports page shows: five queries (four when nobody has answered twice), whatever the data size."""
     by: Literal["therapist", "clinic"] = "clinic" if by_clinic else "therapist"
-    rows = coverage(selection, by=by)
     return Report(
         selection=selection,
         table_1=table_1(selection),
         table_2=table_2(selection),
         changes=paired_changes(selection),
-        coverage=rows,
+        coverage=coverage(selection, by=by),
         coverage_by=by,
-        coverage_by_year=coverage_totals(rows, per="year"),
-        coverage_by_group=coverage_totals(rows, per="group"),
     )
 
 
@@ -631,8 +626,8 @@ def shown_report(report: Report, *, suppress: bool) -> ShownReport:
             for earlier, later in PAIRS
             if by_pair[(earlier, later)]
         ],
-        coverage_by_year=[coverage_row(str(row.year), row) for row in report.coverage_by_year],
-        coverage_by_group=[coverage_row(row.group, row) for row in report.coverage_by_group],
+        coverage_by_year=[coverage_row(str(row.year), row) for row in coverage_totals(report.coverage, per="year")],
+        coverage_by_group=[coverage_row(row.group, row) for row in coverage_totals(report.coverage, per="group")],
         coverage_by=report.coverage_by,
     )
 

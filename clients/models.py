@@ -103,21 +103,25 @@ class ClientQuerySet(models.QuerySet):
 
         Managers and administrators see no client record at all (they get figures, not files).
         """
-        if not (user.is_authenticated and user.is_active and user.role == Role.THERAPIST):
+        rule = visible_record_ids_sql(user)
+        if rule is None:
             return self.none()
-        return self.filter(pk__in=RawSQL(*visible_record_ids_sql(user)))  # noqa: S611  (parameters bound)
+        return self.filter(pk__in=RawSQL(*rule))  # noqa: S611  (parameters bound)
 
 
-def visible_record_ids_sql(user) -> tuple[str, list]:
+def visible_record_ids_sql(user) -> tuple[str, list] | None:
     """The ids of the records a therapist may see, as SQL and its parameters: the rule of both gates.
+    None for everyone else: managers and administrators see no record at all.
 
     In their clinic: the records they are responsible for, those they are co-therapist on, and those opened
     by break-the-glass until the access expires (logged, reviewed). A UNION of the user's own rows, so
     PostgreSQL walks the caseload (an OR of the three made it filter every client of the clinic, in every
     query built on the gate). Written as SQL because Django compiled the same three querysets again into
-    every query built on the gate, about 2 ms each, several times a page (`make bench`, docs/performance.md).
+    every query built on the gate, about 5 ms each, several times a page (`make bench`, docs/performance.md).
     The table names are the models' own; only the parameters vary.
     """
+    if not (user.is_authenticated and user.is_active and user.role == Role.THERAPIST):
+        return None
     sql = f"""
         SELECT id FROM {Client._meta.db_table} WHERE clinic_id = %s AND id IN (
             SELECT id FROM {Client._meta.db_table} WHERE responsible_therapist_id = %s

@@ -20,7 +20,6 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kast.models import Role
 from kast.triggers import FiguresChanged
 
 MAX_DURATION_MINUTES = 480
@@ -193,9 +192,10 @@ class TherapySessionQuerySet(models.QuerySet):
         """
         from clients.models import visible_record_ids_sql
 
-        if not (user.is_authenticated and user.is_active and user.role == Role.THERAPIST):
+        rule = visible_record_ids_sql(user)
+        if rule is None:
             return self.none()
-        records, params = visible_record_ids_sql(user)
+        records, params = rule
         # One set of ids from the records' own sessions and those they joined, so PostgreSQL walks
         # the user's records instead of filtering every session in a date range (`make bench`).
         sql = f"""

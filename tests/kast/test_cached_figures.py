@@ -56,19 +56,30 @@ def stamped() -> set[int]:
 def world(gbg, mlm, therapist, other_clinic_therapist):
     record = put_in_treatment(open_first_period(ClientFactory(responsible_therapist=therapist)))
     elsewhere = ClientFactory(responsible_therapist=other_clinic_therapist)
+    # Rows to change or remove: made before the stamps are cleared, so only the change itself can stamp.
+    session = TherapySessionFactory(client=record)
+    spare = ClientFactory(responsible_therapist=therapist)
     FiguresStamp.objects.all().delete()
-    return {"gbg": gbg, "mlm": mlm, "therapist": therapist, "record": record, "elsewhere": elsewhere}
+    return {
+        "gbg": gbg,
+        "mlm": mlm,
+        "therapist": therapist,
+        "record": record,
+        "elsewhere": elsewhere,
+        "session": session,
+        "spare": spare,
+    }
 
 
 WRITES = {
     "new client": lambda w: ClientFactory(responsible_therapist=w["therapist"]),
     "client changed": lambda w: w["record"].save(),
-    "client removed": lambda w: ClientFactory(responsible_therapist=w["therapist"]).delete(),
+    "client removed": lambda w: w["spare"].delete(),
     "treatment period": lambda w: Episode.objects.filter(client=w["record"]).update(closed_on=timezone.localdate()),
     "status change": lambda w: put_in_treatment(open_first_period(ClientFactory(responsible_therapist=w["therapist"]))),
     "session": lambda w: TherapySessionFactory(client=w["record"]),
-    "session changed": lambda w: TherapySessionFactory(client=w["record"]).save(),
-    "session removed": lambda w: TherapySessionFactory(client=w["record"]).delete(),
+    "session changed": lambda w: w["session"].save(),
+    "session removed": lambda w: w["session"].delete(),
     "follow-up": lambda w: FollowUp.objects.create(
         client=w["record"],
         episode=w["record"].episodes.get(),
@@ -87,7 +98,8 @@ WRITES = {
     "child perspective": lambda w: ChildPerspective.objects.create(
         record=w["record"], children_in_household=1, updated_by=w["therapist"]
     ),
-    "therapist renamed": lambda w: UserFactory(role=Role.THERAPIST, clinic=w["gbg"]).save(),
+    "new therapist": lambda w: UserFactory(role=Role.THERAPIST, clinic=w["gbg"]),
+    "therapist renamed": lambda w: type(w["therapist"]).objects.filter(pk=w["therapist"].pk).update(first_name="Ny"),
     "clinic renamed": lambda w: w["gbg"].save(),
 }
 
