@@ -215,7 +215,7 @@ def right_of_access_extract(client: Client) -> Extract:
     extract.co_therapists = list(client.co_therapists.all())
     extract.hold = RetentionHold.objects.filter(client=client).first()
     extract.episodes = list(client.episodes.order_by("number"))
-    extract.history = list(client.status_changes.select_related("by", "episode").order_by("at", "id"))
+    extract.history = list(client.status_changes.select_related("by", "episode", "referred_to").order_by("at", "id"))
     extract.assessments = list(
         AssessmentConversation.objects.filter(episode__client=client)
         .select_related("episode", "updated_by")
@@ -228,14 +228,19 @@ def right_of_access_extract(client: Client) -> Extract:
     extract.voided = TherapySession.objects.filter(client=client, voided_at__isnull=False).count()
     extract.follow_ups = list(client.follow_ups.select_related("episode").order_by("due_on"))
     extract.questionnaires = _questionnaires(client)
-    links = RelativeLink.objects.select_related("relative__relative_profile", "removed_by").order_by("created_at")
+    related = ("relative__relative_profile", "removed_by")
     if client.is_relative:
         extract.profile = Relative.objects.filter(record=client).first()
-        extract.links = list(links.filter(relative=client))
+        extract.links = list(
+            RelativeLink.objects.filter(relative=client).select_related(*related).order_by("created_at")
+        )
         extract.reviews = relative_selectors.reaction_reviews(client)
         extract.goals = relative_selectors.goals(client)
     else:
-        extract.links = list(links.filter(client=client))
+        # The wall: a link the relative has not consented to is not the client's to read.
+        extract.links = list(
+            relative_selectors.client_side_links(client).select_related(*related).order_by("created_at")
+        )
     extract.child_perspective = relative_selectors.child_perspective(client)
     extract.access_log = access_log_lines(client)
     return extract

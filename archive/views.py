@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from archive import selectors
 from clients.selectors import get_client_for
 from kast.models import AccessLogEntry
-from kast.pdf import pdf_response, render_pdf
+from kast.pdf import print_response
 from kast.services import access_log_record
 
 Action = AccessLogEntry.Action
@@ -23,7 +23,8 @@ Action = AccessLogEntry.Action
 def right_of_access(request: HttpRequest, record_id: uuid.UUID) -> HttpResponse:
     """The complete record, identity and access log included, as a PDF to hand to the person (GDPR art. 15).
 
-    Logged as a print marked as this extract, before the log is read, so the extract shows its own printing.
+    Logged as a print marked as this extract, before the log is read, so the extract shows its own printing;
+    the entry is rolled back if the PDF cannot be made in time (kast.pdf.print_response).
     """
     record = get_client_for(request, record_id, action=None)
     if not record.can_see_identity(request.user):
@@ -33,11 +34,16 @@ def right_of_access(request: HttpRequest, record_id: uuid.UUID) -> HttpResponse:
             request, _("This record has a protected identity; only the responsible therapist can print the extract.")
         )
         return redirect("clients:detail", client_id=record.pk)
-    access_log_record(request=request, action=Action.PRINT, obj=record, reason=selectors.RIGHT_OF_ACCESS)
-    extract = selectors.right_of_access_extract(record)
-    pdf = render_pdf(
-        "archive/right_of_access_pdf.html",
-        {"extract": extract, "client": record, "printed_by": request.user},
-        request=request,
+    return print_response(
+        request,
+        template="archive/right_of_access_pdf.html",
+        context=lambda: {
+            "extract": selectors.right_of_access_extract(record),
+            "client": record,
+            "printed_by": request.user,
+        },
+        filename=f"{record.code}-extract.pdf",
+        log_print=lambda: access_log_record(
+            request=request, action=Action.PRINT, obj=record, reason=selectors.RIGHT_OF_ACCESS
+        ),
     )
-    return pdf_response(pdf, filename=f"{record.code}-extract.pdf")

@@ -319,6 +319,9 @@ class TabletCode(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # The first device to open the code holds it: a second device (a client's own phone, a passer-by who
+    # read the code) gets "already in use" and never sees the answers typed on the first.
+    opened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("tablet code")
@@ -333,3 +336,23 @@ class TabletCode(models.Model):
 
     def is_valid(self, now=None) -> bool:
         return self.used_at is None and (now or timezone.now()) < self.expires_at
+
+
+class WrongTabletCode(models.Model):
+    """One wrong code typed on the tablet page: counted per address and in all, over a short window.
+
+    In the database, not in a per-process cache, so every worker of every server counts the same tries.
+    Holds no code (not even a hash: a near miss must not be kept) and no client; rows older than the
+    window are deleted as new ones come.
+    """
+
+    address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("wrong tablet code")
+        verbose_name_plural = _("wrong tablet codes")
+        indexes = [models.Index(fields=["address", "at"], name="wrong_tablet_code_address_at")]
+
+    def __str__(self) -> str:
+        return f"{self.address} {self.at:%Y-%m-%d %H:%M}"

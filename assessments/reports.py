@@ -1,4 +1,4 @@
-"""Figures from the questionnaires: the evaluation's Tables 1 and 2, change on the same people, coverage, research file.
+"""Figures from the questionnaires: the evaluation's Tables 1 and 2, change on the same people, coverage.
 
 Counts only, from SQL aggregates: no free-text answer, client code or name is ever read here, so none can
 reach a page. The evaluation (FoU i Väst 2021) could report only counts from different people; pairing the
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import math
-import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,18 +25,15 @@ from django.db.models import (
     Q,
 )
 from django.db.models.functions import Cast, Coalesce, ExtractYear
-from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments.models import Administration, Answer, Item, ItemKind, TimePoint
 from clients.models import CaseStatus, Episode, StatusChange
-from kast.models import AccessLogEntry, Clinic, Role, User
-from kast.services import access_log_record
+from kast import suppression
+from kast.models import Clinic, Role, User
 
-#: National follow-up sees counts below this as "<5", so nobody can be picked out of a small clinic's figures.
-SMALL_COUNT_LIMIT = 5
 #: A scale item counts as agreeing from this step up ("agree partly", "good").
 SCALE_AGREES_FROM = 4
 
@@ -451,10 +447,23 @@ class Report:
     changes: list[PairedChange]
     coverage: list[CoverageRow]  # per group and year
     coverage_by: str
+    people: int = 0  # clients with a submitted questionnaire in the selection
+
+    @property
+    def refused(self) -> bool:
+        """Fewer than 5 people answered in the selection (but some did): their answers are not shown at all."""
+        return suppression.is_small(self.people)
+
+
+def people_in(selection: Selection) -> int:
+    """How many clients submitted a questionnaire in the selection. One query."""
+    return Administration.objects.filter(_submitted_in(selection)).aggregate(people=Count("client", distinct=True))[
+        "people"
+    ]
 
 
 def report_for(selection: Selection, *, by_clinic: bool = False) -> Report:
-    """Everything the reports page shows: five queries (four when nobody has answered twice), whatever the data size."""
+    """Everything the reports page shows: six queries (five when nobody has answered twice), whatever the data size."""
     by: Literal["therapist", "clinic"] = "clinic" if by_clinic else "therapist"
     return Report(
         selection=selection,
@@ -463,30 +472,78 @@ def report_for(selection: Selection, *, by_clinic: bool = False) -> Report:
         changes=paired_changes(selection),
         coverage=coverage(selection, by=by),
         coverage_by=by,
+        people=people_in(selection),
     )
 
 
-# --- As shown: the one place small counts are hidden ----------------------------------------------------------
+# --- As shown: every count protected by kast.suppression -------------------------------------------------------
+
+TABLES = (("table_1", "t1"), ("table_2", "t2"))
+CHANGE_COUNTS = ("n", "improved", "unchanged", "worsened")
 
 
-def shown_count(count: int, *, suppress: bool) -> str:
-    """A count as shown. For national follow-up every count under 5 (zero too) is "<5", so nobody can be singled out.
+def _change_key(change: PairedChange, name: str) -> tuple:
+    return ("change", change.earlier, change.later, change.code, name)
 
-    Every figure of the page goes through here (tables, change, coverage and the sentences), so no path shows
-    a small count by mistake.
+
+def report_figures(report: Report) -> suppression.Figures:
+    """The report's counts, keyed, and the sums that tie them (kast.suppression).
+
+    An answer row is private: those who did not agree are what is left of those who answered, so a small
+    number of them is protected as a shown count is. A table resting on fewer than 5 people shows no rows.
+    Coverage per year and per group are two sums of the same totals (not shown, but bounded by both).
+    A refused report (fewer than 5 people) shows nothing: all its counts are unknown to a reader.
     """
-    if suppress and count < SMALL_COUNT_LIMIT:
-        return "<5"
-    return formats.number_format(count, force_grouping=True)
+    figures = suppression.Figures()
+    for attribute, t in TABLES:
+        table = getattr(report, attribute)
+        figures.add((t, "n"), table.n)
+        rows_shown = not suppression.is_small(table.n)
+        for row in table.rows:
+            yes, answered = (t, row.code, "yes"), (t, row.code, "answered")
+            figures.add(yes, row.count, shown=rows_shown)
+            figures.add(answered, row.answered, shown=rows_shown)
+            if not rows_shown:
+                figures.unknown |= {yes, answered}
+            figures.relate(answered, [yes], rest=True, private=True, total_first=True)
+            figures.relate((t, "n"), [answered], rest=True)
+    for change in report.changes:
+        for name in CHANGE_COUNTS:
+            figures.add(_change_key(change, name), getattr(change, name))
+        figures.relate(
+            _change_key(change, "n"),
+            [_change_key(change, name) for name in CHANGE_COUNTS[1:]],
+            private=True,
+        )
+    for per in ("year", "group"):
+        for row in coverage_totals(report.coverage, per=per):
+            for name in COVERAGE_COUNTS:
+                figures.add(("coverage", per, row.year if per == "year" else row.group, name), getattr(row, name))
+    for name in COVERAGE_COUNTS:
+        total = ("coverage", "total", name)
+        figures.add(total, sum(getattr(row, name) for row in report.coverage), shown=False)
+        figures.unknown.add(total)  # not on the page: as much as the rows tell
+        for per in ("year", "group"):
+            figures.relate(total, [key for key in figures.values if key[:2] == ("coverage", per) and key[3] == name])
+    if report.refused:
+        figures.unknown |= set(figures.values)
+        figures.shown.clear()
+    return figures
 
 
-def shown_share(count: int, of: int, *, suppress: bool) -> str:
-    """A percentage, or a dash when nobody answered; hidden for national follow-up (it would reveal small counts)."""
-    if suppress:
-        return ""
-    if of == 0:
-        return "–"
-    return f"{formats.number_format(round(100 * count / of))}\xa0%"
+def marks_across(whole: Report, clinics: dict[int, Report], names: dict[int, str]) -> tuple[dict, dict[int, dict]]:
+    """National follow-up's marks for all clinics and for each clinic (by id), protected together: all clinics'
+    figure minus the other clinics' never gives a clinic's hidden one, nor a refused clinic's answers."""
+    parts = {pk: report_figures(report) for pk, report in clinics.items()}
+    whole_figures = report_figures(whole)
+    links: dict[tuple, list[tuple[int, tuple]]] = {}
+    for key in whole_figures.values:
+        if key[:2] == ("coverage", "group"):
+            # All clinics' coverage row of a clinic is that clinic's own total.
+            links[key] = [(pk, ("coverage", "total", key[3])) for pk in parts if names[pk] == key[2]]
+        else:
+            links[key] = [(pk, key) for pk in parts]
+    return suppression.protect_across(whole_figures, parts, links=links)
 
 
 def shown_change(value: float | None) -> str:
@@ -514,20 +571,24 @@ def _p_phrase(p: float) -> str:
     return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
 
 
-def change_sentence(change: PairedChange, *, suppress: bool) -> str:
-    """What the figures mean, in plain words, without judging anyone."""
-    if suppress and change.n < SMALL_COUNT_LIMIT:
+def change_sentence(change: PairedChange, *, marks: dict[str, str] | None = None) -> str:
+    """What the figures mean, in plain words, without judging anyone. `marks`: the hidden counts' marks, by
+    name (CHANGE_COUNTS); with any of them hidden, the difference is not tested in words either."""
+    marks = {name: suppression.SMALL for name in CHANGE_COUNTS if suppression.is_small(getattr(change, name))} | (
+        marks or {}
+    )
+    if marks.get("n") == suppression.SMALL:
         return _("Fewer than 5 answered both times, so the change is not described.")
     counts = _(
         "Of %(n)s who answered both times, %(better)s were doing better, %(same)s the same and %(worse)s worse."
     ) % {
-        "n": shown_count(change.n, suppress=suppress),
-        "better": shown_count(change.improved, suppress=suppress),
-        "same": shown_count(change.unchanged, suppress=suppress),
-        "worse": shown_count(change.worsened, suppress=suppress),
+        key: suppression.shown_count(getattr(change, name), marks.get(name))
+        for key, name in zip(("n", "better", "same", "worse"), CHANGE_COUNTS, strict=True)
     }
     p = change.p_value
-    if p is None:
+    if marks:
+        chance = _("Some of these counts are hidden so that no one can be recognised, so the difference is not tested.")
+    elif p is None:
         chance = _("Nobody answered differently the second time, so there is no difference to test.")
     elif p < 0.05:
         chance = _("A difference this large seldom arises by chance (%(p)s).") % {"p": _p_phrase(p)}
@@ -551,73 +612,85 @@ class ShownTable:
     n_shown: str
     rows: list[ShownRow] = field(default_factory=list)
 
+    @property
+    def too_few(self) -> bool:
+        """Fewer than 5 filled it in: its answers are not shown."""
+        return suppression.is_small(self.n)
+
 
 @dataclass(frozen=True)
 class ShownReport:
-    suppress: bool
     table_1: ShownTable
     table_2: ShownTable
     changes: list[tuple[str, list[ShownRow]]]  # (pair label, rows)
     coverage_by_year: list[ShownRow]
     coverage_by_group: list[ShownRow]  # per responsible therapist, or per clinic (coverage_by)
     coverage_by: str
+    people: int = 0
+    refused: bool = False  # fewer than 5 people: the page shows the form's message, none of these figures
 
     @property
     def tables(self) -> list[ShownTable]:
         return [self.table_1, self.table_2]
 
 
-def shown_report(report: Report, *, suppress: bool) -> ShownReport:
-    """The report as text cells for the template, every count passed through shown_count."""
+def shown_report(report: Report, hidden: dict | None = None) -> ShownReport:
+    """The report as text cells for the template, every count protected (kast.suppression). `hidden`: national
+    follow-up's marks (marks_across); without it, the report is protected on its own, as a clinic's staff see it."""
+    figures = report_figures(report)
+    if hidden is None:
+        hidden = figures.protected()
 
-    def coverage_row(label: str, row: CoverageRow) -> ShownRow:
-        return ShownRow(label, [shown_count(getattr(row, name), suppress=suppress) for name in COVERAGE_COUNTS])
+    def count(key: tuple) -> str:
+        return suppression.shown_count(figures.values[key], hidden.get(key))
 
-    def table(source: CountTable, caption: str, n_label: str) -> ShownTable:
-        return ShownTable(
-            caption=caption,
-            n_label=n_label,
-            n=source.n,
-            n_shown=shown_count(source.n, suppress=suppress),
-            rows=[
-                ShownRow(
-                    row.label,
-                    [
-                        shown_count(row.count, suppress=suppress),
-                        shown_count(row.answered, suppress=suppress),
-                        shown_share(row.count, row.answered, suppress=suppress),
-                    ],
+    def coverage_row(per: str, label: str, row: CoverageRow) -> ShownRow:
+        group = row.year if per == "year" else row.group
+        return ShownRow(label, [count(("coverage", per, group, name)) for name in COVERAGE_COUNTS])
+
+    def table(source: CountTable, t: str, caption: str, n_label: str) -> ShownTable:
+        rows = []
+        if not suppression.is_small(source.n):
+            for row in source.rows:
+                yes, answered = (t, row.code, "yes"), (t, row.code, "answered")
+                share_hidden = suppression.rests_on_hidden([yes, answered], figures.values, hidden)
+                rows.append(
+                    ShownRow(
+                        row.label,
+                        [
+                            count(yes),
+                            count(answered),
+                            suppression.shown_share(row.count, row.answered, hidden=share_hidden),
+                        ],
+                    )
                 )
-                for row in source.rows
-            ],
-        )
+        return ShownTable(caption=caption, n_label=n_label, n=source.n, n_shown=count((t, "n")), rows=rows)
 
     by_pair: dict[tuple[str, str], list[ShownRow]] = defaultdict(list)
     for change in report.changes:
-        few = suppress and change.n < SMALL_COUNT_LIMIT
+        marks = {name: hidden[key] for name in CHANGE_COUNTS if (key := _change_key(change, name)) in hidden}
+        left_out = bool(marks)
         by_pair[(change.earlier, change.later)].append(
             ShownRow(
                 change.label,
                 [
-                    shown_count(change.n, suppress=suppress),
-                    shown_count(change.improved, suppress=suppress),
-                    shown_count(change.unchanged, suppress=suppress),
-                    shown_count(change.worsened, suppress=suppress),
-                    "" if few else shown_change(change.median),
-                    "" if few or change.p_value is None else shown_p(change.p_value),
+                    *(count(_change_key(change, name)) for name in CHANGE_COUNTS),
+                    "" if left_out else shown_change(change.median),
+                    "" if left_out or change.p_value is None else shown_p(change.p_value),
                 ],
-                change_sentence(change, suppress=suppress),
+                change_sentence(change, marks=marks),
             )
         )
     return ShownReport(
-        suppress=suppress,
         table_1=table(
             report.table_1,
+            "t1",
             _("Table 1. Answers at treatment start"),
             _("Filled in the questionnaire at treatment start"),
         ),
         table_2=table(
             report.table_2,
+            "t2",
             _("Table 2. Answers at treatment end"),
             _("Filled in the questionnaire at treatment end"),
         ),
@@ -626,150 +699,13 @@ def shown_report(report: Report, *, suppress: bool) -> ShownReport:
             for earlier, later in PAIRS
             if by_pair[(earlier, later)]
         ],
-        coverage_by_year=[coverage_row(str(row.year), row) for row in coverage_totals(report.coverage, per="year")],
-        coverage_by_group=[coverage_row(row.group, row) for row in coverage_totals(report.coverage, per="group")],
+        coverage_by_year=[
+            coverage_row("year", str(row.year), row) for row in coverage_totals(report.coverage, per="year")
+        ],
+        coverage_by_group=[
+            coverage_row("group", row.group, row) for row in coverage_totals(report.coverage, per="group")
+        ],
         coverage_by=report.coverage_by,
+        people=report.people,
+        refused=report.refused,
     )
-
-
-# --- The research file ------------------------------------------------------------------------------------------
-
-#: Columns before the items. No client code, name, id or free text: a subject is a key made for one file.
-EXPORT_COLUMNS = [
-    "subject",
-    "birth_years",
-    "gender",
-    "target_groups",
-    "clinic",
-    "time_point",
-    "instrument",
-    "version",
-    "submitted_month",
-]
-
-
-@dataclass(frozen=True)
-class ResearchExport:
-    header: list[str]
-    rows: list[list[str]]
-
-
-def _birth_years(year: int | None) -> str:
-    """Five-year bands ("1975-1979"): enough for research, too coarse to recognise a person by."""
-    if year is None:
-        return ""
-    first = year - year % 5
-    return f"{first}-{first + 4}"
-
-
-def _export_value(answer: dict) -> str:
-    if answer["declined"]:
-        return "declined"
-    kind = answer["item__kind"]
-    if kind == ItemKind.YES_NO:
-        return "" if answer["value_bool"] is None else str(int(answer["value_bool"]))
-    if kind == ItemKind.LAST_OCCURRENCE:
-        # The month is enough to measure time since; an exact date adds to recognisability.
-        return answer["value_date"].strftime("%Y-%m") if answer["value_date"] else ""
-    if kind in (ItemKind.SINGLE, ItemKind.MULTIPLE):
-        return "|".join(answer["value_choices"])
-    return "" if answer["value_int"] is None else str(answer["value_int"])
-
-
-def _subject_keys() -> defaultdict[object, str]:
-    """A fresh random key per client, the same for the same client within this one file only."""
-    used: set[str] = set()
-
-    def new_key() -> str:
-        key = secrets.token_hex(4)
-        while key in used:
-            key = secrets.token_hex(4)
-        used.add(key)
-        return key
-
-    return defaultdict(new_key)
-
-
-def research_export(*, request: HttpRequest, selection: Selection) -> ResearchExport:
-    """One row per submitted questionnaire in the selection, pseudonymised; four queries whatever the size.
-
-    The one write here is the access-log entry ("exported", with the row count): no research file leaves the
-    system unrecorded. Free-text items are left out altogether, whatever their code.
-    """
-    if selection.clinic is None:
-        raise PermissionDenied  # a research file is one clinic's, by its manager
-    administrations = list(
-        Administration.objects.filter(_submitted_in(selection)).values(
-            "pk",
-            "client_id",
-            "client__birth_year",
-            "client__gender",
-            "client__target_groups",
-            "client__clinic__code",
-            "time_point",
-            "version__instrument__code",
-            "version__number",
-            "submitted_at",
-        )
-    )
-    codes = list(
-        dict.fromkeys(
-            Item.objects.filter(version__published_at__isnull=False)
-            .exclude(kind=ItemKind.TEXT)
-            .order_by("version__published_at", "version__instrument_id", "version__number", "position")
-            .values_list("code", flat=True)
-        )
-    )
-    answers: dict[int, dict[str, str]] = defaultdict(dict)
-    for answer in (
-        Answer.objects.filter(administration__in=[a["pk"] for a in administrations])
-        .exclude(item__kind=ItemKind.TEXT)
-        .values(
-            "administration_id",
-            "item__code",
-            "item__kind",
-            "declined",
-            "value_bool",
-            "value_int",
-            "value_date",
-            "value_choices",
-        )
-    ):
-        answers[answer["administration_id"]][answer["item__code"]] = _export_value(answer)
-    subjects = _subject_keys()
-    point_order = {point: index for index, point in enumerate(TimePoint.values)}
-    rows = [
-        [
-            subjects[a["client_id"]],
-            _birth_years(a["client__birth_year"]),
-            a["client__gender"],
-            "|".join(a["client__target_groups"]),
-            a["client__clinic__code"],
-            a["time_point"],
-            a["version__instrument__code"],
-            str(a["version__number"]),
-            timezone.localtime(a["submitted_at"]).strftime("%Y-%m"),
-            *(answers[a["pk"]].get(code, "") for code in codes),
-        ]
-        for a in administrations
-    ]
-    # Sorted by the random key, so the order of rows tells nothing about when a client was registered.
-    rows.sort(key=lambda row: (row[0], point_order[row[5]], row[8]))
-    access_log_record(
-        request=request,
-        action=AccessLogEntry.Action.EXPORT,
-        object_type="assessments.research_export",
-        reason=_export_reason(selection, len(rows)),
-    )
-    return ResearchExport(header=[*EXPORT_COLUMNS, *codes], rows=rows)
-
-
-def _export_reason(selection: Selection, count: int) -> str:
-    parts = [f"rows={count}"]
-    if selection.start:
-        parts.append(f"from={selection.start:%Y-%m-%d}")
-    if selection.end:
-        parts.append(f"to={selection.end:%Y-%m-%d}")
-    if selection.target_group:
-        parts.append(f"target_group={selection.target_group}")
-    return " ".join(parts)

@@ -22,10 +22,11 @@ from assessments.models import (
     ItemKind,
     TabletCode,
     TimePoint,
+    WrongTabletCode,
 )
 from clients.models import Client
 from kast.models import AccessLogEntry, User
-from kast.services import access_log_record
+from kast.services import access_log_record, client_ip
 
 Action = AccessLogEntry.Action
 
@@ -203,10 +204,38 @@ def tablet_code_create(*, request: HttpRequest, administration: Administration) 
     return code
 
 
+#: Wrong tablet codes one address may try in TABLET_GUESS_WINDOW before it must wait: a code has 8
+#: characters of 31, so guessing needs millions of tries, and this keeps it at a handful an hour.
+TABLET_GUESS_LIMIT = 10
+#: Wrong codes from all addresses together in the window: a guesser with many addresses is held up
+#: too, at the price of every clinic's tablets waiting a quarter of an hour (the codes stay valid).
+TABLET_GUESS_LIMIT_ALL = 100
+TABLET_GUESS_WINDOW = datetime.timedelta(minutes=15)
+
+
+def tablet_guesses_exhausted(request: HttpRequest) -> bool:
+    """Whether this address, or all addresses together, typed too many wrong codes lately."""
+    recent = WrongTabletCode.objects.filter(at__gte=timezone.now() - TABLET_GUESS_WINDOW)
+    if recent.filter(address=client_ip(request)).count() >= TABLET_GUESS_LIMIT:
+        return True
+    return recent.count() >= TABLET_GUESS_LIMIT_ALL
+
+
+def tablet_wrong_code(request: HttpRequest) -> None:
+    now = timezone.now()
+    # Old tries are of no use to the limit and say where someone stood: they go as new ones come.
+    WrongTabletCode.objects.filter(at__lt=now - TABLET_GUESS_WINDOW).delete()
+    WrongTabletCode.objects.create(address=client_ip(request), at=now)
+
+
 def tablet_open(*, request: HttpRequest, code: str) -> TabletCode | None:
-    """Open a code on this device: whoever was signed in here is signed out, so it shows nothing else."""
+    """Open a code on this device: whoever was signed in here is signed out, so it shows nothing else.
+
+    Raises ValidationError when another device has opened the code already.
+    """
     tablet = TabletCode.objects.filter(code_hash=TabletCode.hash(code)).select_related("administration").first()
     if tablet is None:
+        tablet_wrong_code(request)
         return None
     if not tablet.is_valid() or tablet.administration.is_submitted:
         access_log_record(
@@ -219,6 +248,18 @@ def tablet_open(*, request: HttpRequest, code: str) -> TabletCode | None:
             user=tablet.created_by,
         )
         return None
+    same_device = request.session.get(TABLET_SESSION_KEY) == tablet.pk
+    # One statement claims the code, so two devices typing it at the same instant cannot both get it.
+    claimed = TabletCode.objects.filter(pk=tablet.pk, opened_at__isnull=True).update(opened_at=timezone.now())
+    if not claimed and not same_device:
+        access_log_record(
+            request=request,
+            action=Action.DENIED,
+            obj=tablet.administration,
+            reason="tablet_code_in_use",
+            user=tablet.created_by,
+        )
+        raise ValidationError(_("This code is already in use on another device. Ask your therapist for a new one."))
     logout(request)
     request.session[TABLET_SESSION_KEY] = tablet.pk
     access_log_record(

@@ -13,5 +13,5 @@ urlpatterns = [
     path("tablet/questionnaire/", views.tablet_form, name="tablet_form"),
     path("tablet/thank-you/", views.tablet_done, name="tablet_done"),
     path("questionnaires/reports/", views.reports, name="reports"),
-    path("questionnaires/reports/research-file.csv", views.research_export, name="research_export"),
+    path("questionnaires/research-file/", views.research_export, name="research_export"),
 ]

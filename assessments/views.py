@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 import uuid
 
@@ -10,17 +9,17 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from assessments import reports as figures
-from assessments import selectors, services
-from assessments.forms import QuestionnaireForm, ReportFilterForm, StartForm, TabletCodeForm
+from assessments import research, selectors, services
+from assessments.forms import QuestionnaireForm, ReportFilterForm, ResearchExportForm, StartForm, TabletCodeForm
 from clients.selectors import get_client_for
-from kast import cached_figures
+from kast import cached_figures, suppression
+from kast.csv_export import csv_response
 from kast.models import AccessLogEntry
 
 Action = AccessLogEntry.Action
@@ -108,14 +107,28 @@ def tablet_code(request: HttpRequest, administration_id: int) -> HttpResponse:
 @never_cache
 def tablet_start(request: HttpRequest) -> HttpResponse:
     """The tablet's only way in: type the code the therapist gives."""
-    form = TabletCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if services.tablet_open(request=request, code=form.cleaned_data["code"]) is not None:
-            return redirect("assessments:tablet_form")
-        # No content in the log line: a code is a key, the IP shows who is guessing.
-        security_log.warning("Refused tablet code from %s", request.META.get("REMOTE_ADDR"))
-        form.add_error("code", _("The code is not valid. It may have been used or expired; ask your therapist."))
-    return render(request, "assessments/tablet_start.html", {"form": form}, status=400 if form.errors else 200)
+    # Bound on every POST, even an empty one: the throttle below adds its error to a bound form.
+    form = TabletCodeForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and services.tablet_guesses_exhausted(request):
+        form.is_valid()  # the typed code is not looked at: a guesser must not learn which one was right
+        form.add_error(None, _("Too many wrong codes were typed on this network. Wait a quarter of an hour."))
+        security_log.warning("Tablet codes throttled for %s", request.META.get("REMOTE_ADDR"))
+        status = 429
+    elif request.method == "POST" and form.is_valid():
+        try:
+            opened = services.tablet_open(request=request, code=form.cleaned_data["code"])
+        except ValidationError as error:
+            form.add_error("code", error)
+        else:
+            if opened is not None:
+                return redirect("assessments:tablet_form")
+            # No content in the log line: a code is a key, the IP shows who is guessing.
+            security_log.warning("Refused tablet code from %s", request.META.get("REMOTE_ADDR"))
+            form.add_error("code", _("The code is not valid. It may have been used or expired; ask your therapist."))
+    if form.errors and status == 200:
+        status = 400
+    return render(request, "assessments/tablet_start.html", {"form": form}, status=status)
 
 
 @never_cache
@@ -146,12 +159,23 @@ def tablet_done(request: HttpRequest) -> HttpResponse:
     return render(request, "assessments/tablet_done.html")
 
 
+#: Why a selection with answers from fewer than 5 people shows nothing.
+REFUSED = gettext_lazy(
+    "Fewer than 5 people filled in a questionnaire in this selection, so nothing is shown: it could tell whose "
+    "answers they are. Choose a longer period or more target groups."
+)
+
+
 def reports(request: HttpRequest) -> HttpResponse:
     """Tables 1 and 2 of the evaluation, change on the same people, coverage: counts only."""
     form = ReportFilterForm(request.GET, user=request.user)
     if not form.is_valid():
         return render(request, "assessments/reports.html", {"form": form}, status=400)
     cached = cached_figures.questionnaire_report(form.selection(), national=request.user.is_national)
+    if cached.value.refused:
+        # A short period or a narrow group could show one person's answers: none of it is shown (kast.suppression).
+        form.add_error(None, REFUSED)
+        return render(request, "assessments/reports.html", {"form": form}, status=400)
     context = {
         "form": form,
         "report": cached.value,
@@ -162,15 +186,16 @@ def reports(request: HttpRequest) -> HttpResponse:
 
 
 def research_export(request: HttpRequest) -> HttpResponse:
-    """The clinic's answers as a pseudonymised CSV for research, for its manager; logged as an export."""
-    form = ReportFilterForm(request.GET, user=request.user)
-    if not form.is_valid():
-        # The reports page shows what is wrong with the filters.
-        return redirect(f"{reverse('assessments:reports')}?{request.GET.urlencode()}")
-    export = figures.research_export(request=request, selection=form.selection())
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="kast-research-{timezone.localdate():%Y-%m-%d}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(export.header)
-    writer.writerows(export.rows)
-    return response
+    """The pseudonymised, k-anonymous research file, for the researcher role: the purpose and decision first
+    (a POST, recorded with the export in the access log), then the CSV."""
+    form = ResearchExportForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        export = research.research_file(
+            request=request,
+            selection=form.selection(),
+            purpose=form.cleaned_data["purpose"],
+            decision=form.cleaned_data["decision"],
+        )
+        return csv_response(f"kast-research-{timezone.localdate():%Y-%m-%d}.csv", export.header, export.rows)
+    context = {"form": form, "limit": suppression.LIMIT, "withheld": research.WITHHELD}
+    return render(request, "assessments/research_export.html", context, status=400 if form.errors else 200)

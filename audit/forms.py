@@ -7,14 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.models import Outcome
 from clients.forms import DateInput
+from kast.forms import FIGURE_DATES
 from kast.models import User
 
 
 class LogFilterForm(forms.Form):
     code = forms.CharField(label=_("Record code"), max_length=20, required=False)
     staff = forms.ModelChoiceField(label=_("User"), queryset=User.objects.none(), required=False)
-    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
-    end = forms.DateField(label=_("To"), required=False, widget=DateInput())
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput(), validators=FIGURE_DATES)
+    end = forms.DateField(label=_("To"), required=False, widget=DateInput(), validators=FIGURE_DATES)
 
     def __init__(self, *args, reviewer, **kwargs):
         super().__init__(*args, **kwargs)

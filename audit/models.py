@@ -20,6 +20,7 @@ class ReviewKind(models.TextChoices):
     VOLUME = "volume", _("Many records opened within one hour")
     PRINT = "print", _("Printed")
     EXPORT = "export", _("Exported")
+    ACCOUNT = "account", _("Change to a staff account (password reset, second factor, role or clinic)")
 
 
 class Outcome(models.TextChoices):

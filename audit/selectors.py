@@ -11,7 +11,7 @@ from django.utils import timezone
 from audit.models import ReviewKind
 from clients.models import Client, EmergencyAccess
 from clients.services import EMERGENCY_REASON_PREFIX
-from kast.models import AccessLogEntry
+from kast.models import CALENDAR_FEED, AccessLogEntry
 from kast.selectors import access_log_visible_to
 
 Action = AccessLogEntry.Action
@@ -46,7 +46,8 @@ def _midnight(day: datetime.date) -> datetime.datetime:
 
 def review_queue(user) -> QuerySet[AccessLogEntry]:
     """Entries waiting for review, oldest first: break-the-glass openings, refused attempts to open a record,
-    bursts of many records within one hour (the burst's first entry), prints and exports."""
+    bursts of many records within one hour (the burst's first entry), prints and exports, and changes to staff
+    accounts (a password reset started or completed, a second factor removed, a new role or clinic)."""
     entries = access_log_visible_to(user)
     views = AccessLogEntry.objects.filter(action=Action.VIEW, client_id__isnull=False)
     if user.clinic_id is not None:
@@ -62,8 +63,10 @@ def review_queue(user) -> QuerySet[AccessLogEntry]:
     return (
         entries.filter(
             emergency
-            | Q(action__in=[Action.PRINT, Action.EXPORT])
+            # A calendar app fetching the therapist's feed every few minutes is routine, not an export to review.
+            | (Q(action__in=[Action.PRINT, Action.EXPORT]) & ~Q(object_type=CALENDAR_FEED))
             | Q(action=Action.DENIED, client_id__isnull=False)
+            | Q(action=Action.ACCOUNT)
             | Q(pk__in=bursts),
             review__isnull=True,
         )
@@ -73,6 +76,7 @@ def review_queue(user) -> QuerySet[AccessLogEntry]:
                 When(action=Action.DENIED, then=Value(ReviewKind.DENIED)),
                 When(action=Action.PRINT, then=Value(ReviewKind.PRINT)),
                 When(action=Action.EXPORT, then=Value(ReviewKind.EXPORT)),
+                When(action=Action.ACCOUNT, then=Value(ReviewKind.ACCOUNT)),
                 default=Value(ReviewKind.VOLUME),
                 output_field=CharField(),
             )

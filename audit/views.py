@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from audit import selectors, services
 from audit.forms import LogFilterForm, ReviewForm
+from audit.models import ReviewKind
 
 
 def access_log(request: HttpRequest) -> HttpResponse:
@@ -29,6 +30,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     reasons = selectors.emergency_reasons(page.object_list)
     for entry in page.object_list:
         entry.emergency_reason = reasons.get(entry.pk, "")
+        entry.kind_label = ReviewKind(entry.kind).label  # `kind` is the queue's annotation, not a field
     return render(request, "audit/review_queue.html", {"page": page, "form": ReviewForm()})
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import random
 import re
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ from clients.models import (
     FamilyRelationship,
     Gender,
     InterviewSection,
+    ReferralDestination,
     ReferralSource,
     RelationshipKind,
     Sex,
@@ -197,6 +199,13 @@ DESTINATIONS = (
     "Beroendemottagningen",
     "Vårdcentralen",
 )
+#: The entry of the clinic's list (clients.models.DEFAULT_REFERRAL_DESTINATIONS) each demo destination is.
+DESTINATION_LIST_NAME = {
+    "Sexualmedicinskt Centrum": "Sexualmedicinsk mottagning",
+    "Psykiatrisk öppenvård": "Psykiatrin",
+    "Beroendemottagningen": "Beroendevården",
+    "Vårdcentralen": "Primärvården",
+}
 
 REASON_BEHAVIOUR = {
     TargetGroup.BUYING_SEX: (
@@ -579,10 +588,11 @@ class Case:
 class Faked:
     """Generates fake people and cases from one seeded Faker and its random generator."""
 
-    def __init__(self, *, seed: int | None = None, today: datetime.date | None = None):
+    def __init__(self, *, seed: int | str, today: datetime.date | None = None):
         self.fake = Faker(LOCALE)
-        if seed is not None:
-            self.fake.seed_instance(seed)
+        # Always seeded: a generator without a seed made different data on each run, and a test
+        # asserting on shares of that data failed now and then (the same command must make the same data).
+        self.fake.seed_instance(seed)
         self.rng: random.Random = self.fake.random
         self.now = timezone.now()
         self.today = today or timezone.localdate(self.now)
@@ -997,6 +1007,12 @@ def _write_cases(cases: list[Case], *, batch_size: int = BATCH_SIZE) -> tuple[li
                 Episode(client=case.client, number=number, opened_on=period.opened_on, closed_on=period.closed_on)
             )
     Episode.objects.bulk_create(episodes, batch_size=batch_size)
+    listed = {
+        (clinic_id, name): pk
+        for clinic_id, name, pk in ReferralDestination.objects.filter(
+            clinic_id__in={case.client.clinic_id for case in cases}
+        ).values_list("clinic_id", "name", "pk")
+    }
     changes = []
     episode_iter = iter(episodes)
     for case in cases:
@@ -1014,6 +1030,9 @@ def _write_cases(cases: list[Case], *, batch_size: int = BATCH_SIZE) -> tuple[li
                         at=step.at,
                         by=by,
                         reason=step.reason,
+                        referred_to_id=listed[case.client.clinic_id, DESTINATION_LIST_NAME[step.destination]]
+                        if step.destination
+                        else None,
                         destination=step.destination,
                     )
                 )
@@ -1092,6 +1111,39 @@ def _foreign_keys_checked_per_statement() -> Iterator[None]:
     yield
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # every deferrable constraint here is initially deferred
+
+
+@contextmanager
+def seeded_ids(seed: int | str) -> Iterator[None]:
+    """New records and sessions get ids from a generator seeded with `seed` while this lasts.
+
+    Their primary keys are random UUIDs (uuid4, so they cannot be guessed); for the demo, the
+    same seed must give the same rows, ids included, so a demo client keeps its address from one
+    `make run` to the next. Swapping the field's default reaches every place that makes one
+    (bulk_create, objects.create, the services) without threading an id through each of them.
+    The rows already there are part of the seed: a second run on the same database (a load test
+    on top of the demo) must not draw the ids of the first again.
+    """
+    from sessions.models import TherapySession
+
+    there = f"{Client.objects.count()}-{TherapySession.objects.count()}"
+    rng = random.Random(f"ids-{seed}-{there}")  # noqa: S311  (fake data's ids, not security)
+    fields = [Client._meta.pk, TherapySession._meta.pk]
+    saved = [f.default for f in fields]
+
+    def next_id() -> uuid.UUID:
+        return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+    def use(defaults: Sequence[object]) -> None:
+        for f, default in zip(fields, defaults, strict=True):
+            f.default = default
+            f.__dict__.pop("_get_default", None)  # Field caches its default getter
+
+    use([next_id] * len(fields))
+    try:
+        yield
+    finally:
+        use(saved)
 
 
 @transaction.atomic
@@ -1216,6 +1268,7 @@ def seed_bulk_clients(
     per_therapist: int = BULK_CLIENTS_PER_THERAPIST,
     batch_size: int = BATCH_SIZE,
     span_years: int = 8,
+    seed: int = DEMO_SEED,
 ) -> Written:
     """`count` simple clients for load tests, spread evenly over new load-test therapists of `clinics`.
 
@@ -1223,12 +1276,15 @@ def seed_bulk_clients(
     Each client gets the client row, its treatment periods (a fifth came back after an earlier
     one), a valid status history up to a random status, the centre of the family map, the
     sessions, notes and follow-ups of that history (sessions.demo) and its questionnaires
-    (assessments.demo); first contacts spread over `span_years` years.
+    (assessments.demo); first contacts spread over `span_years` years. The same `seed` on the same
+    database makes the same clients.
     """
     if count <= 0 or not clinics:
         return Written()
     locked = _lock_clinics(clinics)
-    faked = Faked()
+    # A second --clients run on the same database gets other people, still the same on every such run.
+    earlier = Client.objects.filter(clinic__in=locked).count()
+    faked = Faked(seed=f"bulk-{seed}-{earlier}")
     therapists = load_test_therapists(faked, locked, -(-count // per_therapist))
     clinics_by_pk = {clinic.pk: clinic for clinic in locked}
     codes = CodeSequence(locked)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.contrib.postgres.forms import SimpleArrayField
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.identity import normalize_personnummer
 from clients.models import (
+    INTERVIEW_SECTION_MAX_LENGTH,
     TRANSITIONS,
     AssessmentConversation,
     AssessmentDecision,
@@ -18,6 +20,7 @@ from clients.models import (
     FamilyMember,
     FamilyRelation,
     FamilyRelationship,
+    ReferralDestination,
     TargetGroup,
 )
 from kast.models import Role, User
@@ -79,7 +82,7 @@ class ClientFormMixin:
                 required=True,
             )
         if "children_ages" in self.fields:
-            self.fields["children_ages"] = SimpleArrayField(
+            self.fields["children_ages"] = AgesField(
                 forms.IntegerField(min_value=0, max_value=90),
                 label=_("Children's ages"),
                 required=False,
@@ -144,19 +147,31 @@ class ClientIdentityForm(ClientFormMixin, forms.ModelForm):
         self.fields["version"].initial = self.instance.version
 
 
+def referral_destinations(clinic_id: int):
+    """The clinic's list in use: a referral is to one of these, never to typed text (figures group by it)."""
+    return ReferralDestination.objects.filter(clinic_id=clinic_id, active=True)
+
+
 class TransitionForm(forms.Form):
     to_status = forms.ChoiceField(label=_("New status"))
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    destination = forms.CharField(
+    referred_to = forms.ModelChoiceField(
         label=_("Referred to"),
+        queryset=ReferralDestination.objects.none(),
+        required=False,
+        empty_label=_("Only for a referral: choose where"),
+    )
+    destination = forms.CharField(
+        label=_("Details of the referral"),
         required=False,
         max_length=150,
-        help_text=_("Only for a referral, e.g. Sexualmedicinskt Centrum."),
+        help_text=_("For the record only, e.g. the unit; never shown in figures."),
     )
 
     def __init__(self, *args, client: Client, **kwargs):
         super().__init__(*args, **kwargs)
         self.client = client
+        self.fields["referred_to"].queryset = referral_destinations(client.clinic_id)
         # Any status is accepted as input, so an impossible step gets the workflow's own message
         # (clean_to_status) instead of "not one of the available choices"; only allowed steps are offered.
         self.fields["to_status"].choices = CaseStatus.choices
@@ -188,13 +203,14 @@ class TransitionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("to_status") == CaseStatus.REFERRED and not data.get("destination", "").strip():
-            self.add_error("destination", _("Say where the client is referred to."))
+        if data.get("to_status") == CaseStatus.REFERRED and not data.get("referred_to"):
+            self.add_error("referred_to", _("Say where the client is referred to."))
         return data
 
 
 class AssessmentForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+    referred_to = TransitionForm.base_fields["referred_to"]
     destination = TransitionForm.base_fields["destination"]
 
     class Meta:
@@ -207,30 +223,38 @@ class AssessmentForm(forms.ModelForm):
             "assessment": forms.Textarea(attrs={"rows": 4}),
         }
 
-    def __init__(self, *args, decided: bool = False, **kwargs):
+    def __init__(self, *args, clinic_id: int, decided: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version if self.instance.pk else 0
+        self.fields["referred_to"].queryset = referral_destinations(clinic_id)
         self.fields["decision"].help_text = _("A decision moves the case on: to treatment, a referral, or closed.")
         if decided:
             # The case has moved on; its status history, not this field, changes from now on.
             self.fields["decision"].disabled = True
             self.fields["decision"].help_text = _("The case has moved on from the assessment; the decision stays.")
+            del self.fields["referred_to"]
             del self.fields["destination"]
 
     def clean(self):
         data = super().clean()
         if (
-            "destination" in self.fields
+            "referred_to" in self.fields
             and data.get("decision") == AssessmentDecision.REFERRED
-            and not data.get("destination", "").strip()
+            and not data.get("referred_to")
         ):
-            self.add_error("destination", _("Say where the client is referred to."))
+            self.add_error("referred_to", _("Say where the client is referred to."))
         return data
 
 
 class InterviewSectionForm(VersionedForm):
     # strip=False: the text is stored exactly as written (leading spaces, blank lines and all).
-    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 16}), required=False, strip=False)
+    text = forms.CharField(
+        label=_("Text"),
+        widget=forms.Textarea(attrs={"rows": 16}),
+        required=False,
+        strip=False,
+        max_length=INTERVIEW_SECTION_MAX_LENGTH,
+    )
     done = forms.BooleanField(label=_("This section is done"), required=False)
 
 
@@ -302,10 +326,20 @@ class CaseloadFilter(django_filters.FilterSet):
         return queryset.filter(target_groups__contains=[value])
 
 
+class AgesField(SimpleArrayField):
+    """Ages separated by commas, with one plain message instead of Django's "Item 2 in the array did not validate"."""
+
+    def clean(self, value):
+        try:
+            return super().clean(value)
+        except ValidationError as error:
+            raise ValidationError(_("Give the ages as whole numbers, e.g. 4, 9"), code="invalid") from error
+
+
 class ClientSearchForm(forms.Form):
     """Sent by POST, so a searched alias never lands in a URL, a browser history or a log."""
 
-    q = forms.CharField(label=_("Search by code or alias"), max_length=60)
+    q = forms.CharField(label=_("Search by code or alias"), max_length=60, required=False)
 
 
 class ReopenForm(forms.Form):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kast.models import Role
 from kast.triggers import FiguresChanged
+from kast.validators import BOOKABLE_DATE, PAST_DATE
 
 
 class Gender(models.TextChoices):
@@ -177,14 +178,14 @@ class Client(models.Model):
     education = models.CharField(_("education"), max_length=12, choices=Education.choices, default=Education.NOT_STATED)
 
     # Contact and referral
-    first_contact_date = models.DateField(_("date of first contact"), default=timezone.localdate)
+    first_contact_date = models.DateField(_("date of first contact"), default=timezone.localdate, validators=PAST_DATE)
     contact_method = models.CharField(
         _("contact made by"), max_length=10, choices=ContactMethod.choices, default=ContactMethod.PHONE
     )
     referral_source = models.CharField(
         _("referred by"), max_length=20, choices=ReferralSource.choices, default=ReferralSource.SELF
     )
-    reason = models.TextField(_("reason for contact, in the person's own words"), blank=True)
+    reason = models.TextField(_("reason for contact, in the person's own words"), blank=True, max_length=5000)
     target_groups = ArrayField(
         models.CharField(max_length=12, choices=TargetGroup.choices),
         verbose_name=_("target groups"),
@@ -193,7 +194,7 @@ class Client(models.Model):
     )
 
     status = models.CharField(_("status"), max_length=12, choices=CaseStatus.choices, default=CaseStatus.CONTACT)
-    next_contact_date = models.DateField(_("next planned contact"), null=True, blank=True)
+    next_contact_date = models.DateField(_("next planned contact"), null=True, blank=True, validators=BOOKABLE_DATE)
     # Optimistic locking: a save carries the version it was read at (see services).
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
@@ -319,6 +320,56 @@ def _allowed_transition_pairs() -> Q:
     return pairs
 
 
+#: A new clinic's referral destinations, in Swedish as the clinic's own data (the administrator renames,
+#: adds and retires them). The names are the clinic's list, never text typed into a record, so figures
+#: may show them; "other" is counted but its details stay in the record.
+DEFAULT_REFERRAL_DESTINATIONS = [
+    "Psykiatrin",
+    "Beroendevården",
+    "Socialtjänsten",
+    "Primärvården",
+    "Sexualmedicinsk mottagning",
+    "Annan KAST-mottagning",
+    "Privat terapeut",
+]
+#: The name of the "other" entry of a new clinic's list.
+OTHER_REFERRAL_DESTINATION = "Annat"
+
+
+#: A section of the deep interview holds a part of a life story written over several meetings: twice a note's room.
+INTERVIEW_SECTION_MAX_LENGTH = 100_000
+
+
+class ReferralDestination(models.Model):
+    """Where a clinic refers clients: a fixed list per clinic, so figures group by it and never by free text."""
+
+    clinic = models.ForeignKey(
+        "kast.Clinic", verbose_name=_("clinic"), on_delete=models.CASCADE, related_name="referral_destinations"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    is_other = models.BooleanField(
+        _("other"), default=False, help_text=_("Counted in figures as “other”; the record's details are never shown.")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("referral destination")
+        verbose_name_plural = _("referral destinations")
+        ordering = ["clinic", "is_other", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="referraldestination_name_once"),
+            models.UniqueConstraint(
+                fields=["clinic"], condition=Q(is_other=True), name="referraldestination_one_other"
+            ),
+        ]
+        # The figures show these names: a renamed destination must not be served from the cache.
+        triggers = [FiguresChanged(name="figures_changed", clinic="clinic_id")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class StatusChange(models.Model):
     """One step of the case workflow: who, when and why. Append-only by convention and by service."""
 
@@ -328,8 +379,12 @@ class StatusChange(models.Model):
     to_status = models.CharField(_("to"), max_length=12, choices=CaseStatus.choices)
     at = models.DateTimeField(_("time"), default=timezone.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(_("reason"), blank=True)
-    destination = models.CharField(_("referred to"), max_length=150, blank=True)
+    reason = models.TextField(_("reason"), blank=True, max_length=5000)
+    referred_to = models.ForeignKey(
+        ReferralDestination, verbose_name=_("referred to"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    # Details for the record only (a unit, a name): never grouped or shown in figures.
+    destination = models.CharField(_("details of the referral"), max_length=150, blank=True)
 
     class Meta:
         verbose_name = _("status change")
@@ -338,7 +393,7 @@ class StatusChange(models.Model):
         constraints = [
             models.CheckConstraint(condition=_allowed_transition_pairs(), name="statuschange_allowed_transition"),
             models.CheckConstraint(
-                condition=~Q(to_status=CaseStatus.REFERRED) | ~Q(destination=""),
+                condition=~Q(to_status=CaseStatus.REFERRED) | Q(referred_to__isnull=False),
                 name="statuschange_referral_has_destination",
             ),
         ]
@@ -359,10 +414,10 @@ class AssessmentConversation(models.Model):
     """The assessment conversation (bedömningssamtal) of one treatment period."""
 
     episode = models.OneToOneField(Episode, on_delete=models.CASCADE, related_name="assessment")
-    held_on = models.DateField(_("held on"), default=timezone.localdate)
-    problem = models.TextField(_("the problem, as the client puts it"), blank=True)
-    goals = models.TextField(_("the client's goals for treatment"), blank=True)
-    assessment = models.TextField(_("the therapist's assessment"), blank=True)
+    held_on = models.DateField(_("held on"), default=timezone.localdate, validators=PAST_DATE)
+    problem = models.TextField(_("the problem, as the client puts it"), blank=True, max_length=20000)
+    goals = models.TextField(_("the client's goals for treatment"), blank=True, max_length=20000)
+    assessment = models.TextField(_("the therapist's assessment"), blank=True, max_length=20000)
     decision = models.CharField(_("decision"), max_length=10, choices=AssessmentDecision.choices, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -411,7 +466,7 @@ class DeepInterviewSection(models.Model):
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="interview_sections")
     section = models.CharField(_("section"), max_length=20, choices=InterviewSection.choices)
-    text = models.TextField(_("text"), blank=True)
+    text = models.TextField(_("text"), blank=True, max_length=INTERVIEW_SECTION_MAX_LENGTH)
     done = models.BooleanField(_("done"), default=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -490,7 +545,7 @@ class FamilyMember(models.Model):
     parents = models.ManyToManyField(
         "self", symmetrical=False, related_name="children", blank=True, verbose_name=_("parents in the map")
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=2000)
 
     class Meta:
         verbose_name = _("family member")
@@ -559,7 +614,7 @@ class EmergencyAccess(models.Model):
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="emergency_accesses")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses")
-    reason = models.TextField(_("why the record must be opened"))
+    reason = models.TextField(_("why the record must be opened"), max_length=2000)
     opened_at = models.DateTimeField(_("opened"), default=timezone.now)
     expires_at = models.DateTimeField(_("open until"))
 

@@ -102,7 +102,7 @@ def get_client_identity_for(request: HttpRequest, client_id: uuid.UUID) -> Clien
 
 
 def status_history(client: Client) -> QuerySet[StatusChange]:
-    return client.status_changes.select_related("by", "episode").order_by("at", "id")
+    return client.status_changes.select_related("by", "episode", "referred_to").order_by("at", "id")
 
 
 def current_assessment(client: Client) -> AssessmentConversation | None:

@@ -14,7 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import (
+    DEFAULT_REFERRAL_DESTINATIONS,
     FINISHED,
+    OTHER_REFERRAL_DESTINATION,
     TRANSITIONS,
     AssessmentConversation,
     AssessmentDecision,
@@ -28,6 +30,7 @@ from clients.models import (
     FamilyRelationship,
     Gender,
     RecordKind,
+    ReferralDestination,
     Sex,
     StatusChange,
 )
@@ -49,6 +52,27 @@ DECISION_STATUS = {
 CLOSES_EPISODE = (CaseStatus.ENDED, CaseStatus.REFERRED, CaseStatus.CLOSED)
 
 _SEX_FOR_GENDER = {Gender.MAN: Sex.MALE, Gender.WOMAN: Sex.FEMALE}
+
+
+def clinic_install_referral_destinations(clinic: Clinic) -> None:
+    """A new clinic's list of referral destinations, with its "other" last (the administrator edits it)."""
+    names = [*DEFAULT_REFERRAL_DESTINATIONS, OTHER_REFERRAL_DESTINATION]
+    ReferralDestination.objects.bulk_create(
+        [
+            ReferralDestination(clinic=clinic, name=name, position=n, is_other=name == OTHER_REFERRAL_DESTINATION)
+            for n, name in enumerate(names, start=1)
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def constraint_violated(error: IntegrityError) -> str:
+    """The name of the constraint a unique or check violation broke ("" if unknown).
+
+    Checks before a save cannot see a concurrent transaction's uncommitted row: the constraint
+    decides, and the service turns its violation into a form error instead of a 500."""
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) or ""
 
 
 def _next_code(clinic: Clinic, year: int) -> str:
@@ -99,7 +123,16 @@ def client_update(*, request: HttpRequest, client: Client, version: int, data: d
     for name, value in data.items():
         setattr(client, name, value)
     client.full_clean()
-    save_versioned(client, expected_version=version, fields=list(data))
+    try:
+        # A savepoint, so that the transaction survives a concurrent edit to the same personnummer.
+        with transaction.atomic():
+            save_versioned(client, expected_version=version, fields=list(data))
+    except IntegrityError as error:
+        if constraint_violated(error) != "client_personnummer_unique_per_clinic":
+            raise
+        raise ValidationError(
+            {"personnummer": _("A client with this personnummer is already registered at the clinic.")}
+        ) from error
     if co_therapists is not None:
         client.co_therapists.set(co_therapists)
     access_log_record(request=request, action=Action.UPDATE, obj=client)
@@ -108,9 +141,16 @@ def client_update(*, request: HttpRequest, client: Client, version: int, data: d
 
 @transaction.atomic
 def client_transition(
-    *, request: HttpRequest, client: Client, to_status: str, reason: str = "", destination: str = ""
+    *,
+    request: HttpRequest,
+    client: Client,
+    to_status: str,
+    reason: str = "",
+    referred_to: ReferralDestination | None = None,
+    destination: str = "",
 ) -> Client:
-    """Move the case one step along TRANSITIONS, recording who, when and why."""
+    """Move the case one step along TRANSITIONS, recording who, when and why (and where to, for a referral:
+    a destination of the clinic's list, with details for the record only)."""
     client = Client.objects.select_for_update().get(pk=client.pk)
     if to_status not in TRANSITIONS[client.status]:
         raise ValidationError(
@@ -119,8 +159,14 @@ def client_transition(
                 % {"from": client.get_status_display(), "to": CaseStatus(to_status).label}
             }
         )
-    if to_status == CaseStatus.REFERRED and not destination.strip():
-        raise ValidationError({"destination": _("Say where the client is referred to.")})
+    if to_status == CaseStatus.REFERRED:
+        if referred_to is None:
+            raise ValidationError({"referred_to": _("Say where the client is referred to.")})
+        # The form offers only the clinic's active list; a service is called from elsewhere too.
+        if referred_to.clinic_id != client.clinic_id or not referred_to.active:
+            raise ValidationError({"referred_to": _("Choose a destination of the clinic's list.")})
+    else:
+        referred_to, destination = None, ""
     episode = client.current_episode()
     StatusChange.objects.create(
         client=client,
@@ -129,6 +175,7 @@ def client_transition(
         to_status=to_status,
         by=request.user,
         reason=reason,
+        referred_to=referred_to,
         destination=destination.strip(),
     )
     if to_status in CLOSES_EPISODE:
@@ -162,7 +209,13 @@ def client_reopen(*, request: HttpRequest, client: Client, reason: str = "") -> 
 
 @transaction.atomic
 def assessment_save(
-    *, request: HttpRequest, client: Client, version: int | None, data: dict[str, Any], destination: str = ""
+    *,
+    request: HttpRequest,
+    client: Client,
+    version: int | None,
+    data: dict[str, Any],
+    referred_to: ReferralDestination | None = None,
+    destination: str = "",
 ) -> AssessmentConversation:
     """Save the assessment conversation of the current period; its decision moves the case on.
 
@@ -192,6 +245,7 @@ def assessment_save(
             client=client,
             to_status=decided,
             reason=_("Decision of the assessment conversation"),
+            referred_to=referred_to,
             destination=destination,
         )
     access_log_record(request=request, action=Action.UPDATE, obj=conversation, client_id=client.pk)
@@ -254,7 +308,13 @@ def family_relationship_add(*, request: HttpRequest, client: Client, data: dict[
     if relationship.a.client_id != client.pk or relationship.b.client_id != client.pk:
         raise ValidationError(_("Both people must be in this client's family map."))
     relationship.full_clean()
-    relationship.save()
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent identical add must not end the transaction
+            relationship.save()
+    except IntegrityError as error:
+        if constraint_violated(error) != "relationship_unique":
+            raise
+        raise ValidationError(_("This relationship is already in the family map.")) from error
     access_log_record(request=request, action=Action.UPDATE, obj=relationship)
     return relationship
 

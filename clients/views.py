@@ -32,7 +32,8 @@ from clients.models import FINISHED, UNDECIDED, CaseStatus, Client
 from clients.selectors import get_client_for
 from kast.locking import EditConflict
 from kast.models import AccessLogEntry
-from kast.pdf import pdf_response, render_pdf
+from kast.pdf import print_response
+from kast.services import access_log_record
 from relatives import selectors as relative_selectors
 
 Action = AccessLogEntry.Action
@@ -40,7 +41,8 @@ Action = AccessLogEntry.Action
 
 def client_list(request: HttpRequest) -> HttpResponse:
     search = ClientSearchForm(request.POST or None)
-    if request.method == "POST" and search.is_valid():
+    # An empty search is the whole caseload again, not an error: the field is not required.
+    if request.method == "POST" and search.is_valid() and search.cleaned_data["q"]:
         clients = selectors.caseload_search(request.user, search.cleaned_data["q"])
         caseload = CaseloadFilter(None, queryset=clients)
     else:
@@ -177,15 +179,18 @@ def assessment_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     conversation = selectors.current_assessment(client)
     if conversation is not None and conversation.episode.closed_on is not None and client.status not in FINISHED:
         conversation = None  # a new treatment period gets a new assessment conversation
-    form = AssessmentForm(request.POST or None, instance=conversation, decided=client.status not in UNDECIDED)
+    form = AssessmentForm(
+        request.POST or None, instance=conversation, clinic_id=client.clinic_id, decided=client.status not in UNDECIDED
+    )
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k not in ("version", "destination")}
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("version", "referred_to", "destination")}
         try:
             services.assessment_save(
                 request=request,
                 client=client,
                 version=form.cleaned_data["version"],
                 data=data,
+                referred_to=form.cleaned_data.get("referred_to"),
                 destination=form.cleaned_data.get("destination", ""),
             )
         except EditConflict:
@@ -296,9 +301,13 @@ def relationship_add(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse
     client = get_client_for(request, client_id)
     form = FamilyRelationshipForm(request.POST, client=client)
     if form.is_valid():
-        services.family_relationship_add(request=request, client=client, data=form.cleaned_data)
-        messages.success(request, _("The relationship is added."))
-        return redirect("clients:family", client_id=client.pk)
+        try:
+            services.family_relationship_add(request=request, client=client, data=form.cleaned_data)
+        except ValidationError as error:  # e.g. the same relationship added in another tab meanwhile
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The relationship is added."))
+            return redirect("clients:family", client_id=client.pk)
     return _family_page(request, client, relationship_form=form, status=400)
 
 
@@ -311,14 +320,23 @@ def relationship_delete(request: HttpRequest, client_id: uuid.UUID, relationship
     return redirect("clients:family", client_id=client.pk)
 
 
+@require_POST
 def intake_pdf(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
-    """The intake summary for the paper file or supervision; the name only when asked for."""
-    client = get_client_for(request, client_id, action=Action.PRINT)
-    form = IntakePrintForm(request.POST or None)
+    """The intake summary for the paper file or supervision; the name only when asked for. Logged as a print
+    once the PDF is made."""
+    client = get_client_for(request, client_id, action=None)
+    form = IntakePrintForm(request.POST)
     include_name = form.is_valid() and form.cleaned_data["include_name"] and client.can_see_identity(request.user)
-    context = selectors.intake_summary(client, include_name=include_name)
-    pdf = render_pdf("clients/intake_pdf.html", {**context, "printed_by": request.user}, request=request)
-    return pdf_response(pdf, filename=f"{client.code}-intake.pdf")
+    return print_response(
+        request,
+        template="clients/intake_pdf.html",
+        context=lambda: {
+            **selectors.intake_summary(client, include_name=include_name),
+            "printed_by": request.user,
+        },
+        filename=f"{client.code}-intake.pdf",
+        log_print=lambda: access_log_record(request=request, action=Action.PRINT, obj=client),
+    )
 
 
 def emergency_access(request: HttpRequest) -> HttpResponse:

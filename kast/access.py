@@ -36,9 +36,9 @@ SIGNING_IN = Rule(frozenset(Role.values), before_second_factor=True)
 THERAPISTS = Rule(frozenset({Role.THERAPIST}))
 LOG_REVIEWERS = Rule(frozenset({Role.MANAGER, Role.ADMIN}))
 REPORT_READERS = Rule(frozenset({Role.THERAPIST, Role.MANAGER, Role.NATIONAL}))
-CLINIC_MANAGERS = Rule(frozenset({Role.MANAGER}))
 REPORT_PRINTERS = Rule(frozenset({Role.MANAGER, Role.NATIONAL}))
 ADMINS = Rule(frozenset({Role.ADMIN}))
+RESEARCHERS = Rule(frozenset({Role.RESEARCHER}))
 
 #: URL name -> who may use it.            therapist  manager  admin
 URL_RULES: dict[str, Rule] = {
@@ -54,6 +54,9 @@ URL_RULES: dict[str, Rule] = {
     "two_factor:backup_tokens": ANY_STAFF,  # yes       yes      yes  (their own backup codes)
     "password_change": ANY_STAFF,  #         yes        yes      yes
     "password_change_done": ANY_STAFF,  #    yes        yes      yes
+    # A password reset an administrator started: the one-time link is the key (kast.auth.account_reset_tokens).
+    "password_reset_confirm": PUBLIC,  #     -          -        -    (the link's holder; refused when signed in)
+    "password_reset_complete": PUBLIC,  #    -          -        -    (a page of text, no data)
     # Client records: which records is the gate's job (Client.objects.visible_to).
     "clients:list": THERAPISTS,  #           yes        -        -
     "clients:register": THERAPISTS,  #       yes        -        -
@@ -113,7 +116,9 @@ URL_RULES: dict[str, Rule] = {
     "assessments:tablet_done": PUBLIC,  #    -          -        -    (a thank-you page, no data)
     # Questionnaire figures: counts only; own clinic, all clinics for national follow-up (small counts as "<5").
     "assessments:reports": REPORT_READERS,  # yes       yes      -    (and national follow-up)
-    "assessments:research_export": CLINIC_MANAGERS,  # - yes    -    (own clinic, pseudonymised, logged as "exported")
+    # The research file is still personal data: only the researcher role makes it, for a stated purpose and decision
+    # recorded with each export (logged as "exported"), with rare combinations coarsened or left out (k = 5).
+    "assessments:research_export": RESEARCHERS,  # -    -        -    (the researcher role only)
     # Clinic figures: a manager their clinic, a therapist their own caseload, national follow-up every clinic
     # (small counts as "<5"); another clinic's figures are refused in the view. CSV files are logged as "exported".
     "dashboard": REPORT_READERS,  #          yes        yes      -    (and national follow-up)

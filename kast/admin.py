@@ -1,18 +1,41 @@
 """The administrators' tool: staff accounts, their logins, and clinics. No client content is registered here."""
 
 from axes.utils import reset as axes_reset
+from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.urls import reverse_lazy
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.encoding import force_bytes
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kast.models import Clinic, LoginEvent, Role, StaffSession, User
-from kast.services import login_event_record, staff_sessions_end
+from clients.models import ReferralDestination
+from clients.services import clinic_install_referral_destinations
+from kast.models import AccessLogEntry, Clinic, LoginEvent, Role, StaffSession, User
+from kast.services import (
+    access_log_record,
+    account_reset_start,
+    client_ip,
+    login_event_record,
+    second_factor_remove,
+    staff_changes_record,
+    staff_sessions_end,
+)
 from kast.views import LogoutView, PasswordChangeView
 from sessions.models import SessionFee, Theme
 from sessions.services import clinic_install_themes
@@ -26,6 +49,13 @@ class ThemeInline(admin.TabularInline):
     extra = 0
     fields = ["position", "topic", "name", "questions", "active"]
     can_delete = False  # themes used in notes are taken out of use, never deleted
+
+
+class ReferralDestinationInline(admin.TabularInline):
+    model = ReferralDestination
+    extra = 0
+    fields = ["position", "name", "is_other", "active"]
+    can_delete = False  # destinations already referred to are taken out of use, never deleted
 
 
 class SessionFeeInline(admin.TabularInline):
@@ -44,30 +74,97 @@ class ClinicAdmin(admin.ModelAdmin):
             {"fields": ["follow_up_months", "long_term_follow_up_months", "draft_reminder_days"]},
         ),
     ]
-    inlines = [SessionFeeInline, ThemeInline]
+    inlines = [SessionFeeInline, ThemeInline, ReferralDestinationInline]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change:
             clinic_install_themes(obj)  # a new clinic starts with the conversation guide's topics
+            clinic_install_referral_destinations(obj)
+
+
+class StaffChangeForm(UserChangeForm):
+    password = None  # Django's read-only hash, with its link to set another user's password: not here
+
+
+class StaffCreationForm(forms.ModelForm):
+    """A new account has no password: its user sets one with a reset link (StaffAdmin.reset_view), as after
+    any reset, so no administrator ever knows a user's password."""
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name", "role", "clinic"]
+
+    def save(self, commit=True):
+        self.instance.set_unusable_password()
+        return super().save(commit=commit)
 
 
 @admin.register(User)
 class StaffAdmin(UserAdmin):
+    """Staff accounts. An administrator never sets or sees another user's password and cannot sign in as
+    anyone else: a forgotten password or a lost phone gets a reset the user completes herself (a one-time link,
+    then a new second factor of her own). Resets, removed second factors and changes of role or clinic go to the
+    login log and the log review (kast.services.account_change_record)."""
+
     list_display = ["username", "first_name", "last_name", "role", "clinic", "is_active", "second_factor"]
     list_filter = ["role", "clinic", "is_active"]
     fieldsets = [
-        (None, {"fields": ["username", "password"]}),
+        (None, {"fields": ["username", "password_reset"]}),
         (_("Personal info"), {"fields": ["first_name", "last_name", "email"]}),
         (_("Role and clinic"), {"fields": ["role", "clinic", "fte", "is_active"]}),
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
         (_("Login sessions"), {"fields": ["login_sessions"]}),
     ]
+    form = StaffChangeForm
+    add_form = StaffCreationForm
+    add_form_template = "admin/change_form.html"  # not Django's, whose script is for the password fields
     add_fieldsets = [
-        (None, {"classes": ["wide"], "fields": ["username", "role", "clinic", "password1", "password2"]}),
+        (None, {"classes": ["wide"], "fields": ["username", "first_name", "last_name", "role", "clinic"]}),
     ]
-    readonly_fields = ["last_login", "date_joined", "login_sessions"]
-    actions = ["end_sessions", "unlock_login"]
+    readonly_fields = ["last_login", "date_joined", "login_sessions", "password_reset"]
+    actions = ["end_sessions", "unlock_login", "remove_second_factor"]
+
+    def get_urls(self):
+        reset = path("<path:object_id>/reset/", self.admin_site.admin_view(self.reset_view), name="kast_user_reset")
+        return [reset, *super().get_urls()]
+
+    @admin.display(description=_("Password"))
+    def password_reset(self, obj) -> str:
+        return format_html(
+            '{} <a class="button" href="{}">{}</a>',
+            _("Only the user knows it. A forgotten password or a lost phone: start a reset."),
+            reverse("admin:kast_user_reset", args=[obj.pk]),
+            _("Start a password reset"),
+        )
+
+    def reset_view(self, request, object_id):
+        """Start a reset (POST) and show its one-time link, once: it is never stored, sent or logged."""
+        user = self.get_object(request, unquote(object_id))
+        if user is None:
+            raise Http404
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": user,
+            "title": _("Password reset"),
+        }
+        if request.method == "POST" and user.is_active:
+            token = account_reset_start(user=user, by=request.user, ip=client_ip(request), path=request.path)
+            uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+            link = reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
+            context.update(link=request.build_absolute_uri(link), minutes=settings.PASSWORD_RESET_TIMEOUT // 60)
+        return TemplateResponse(request, "admin/kast/user/reset.html", context)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's "set this user's password" page: an administrator's own password is changed as everyone's
+        # is (the old one asked); anyone else's, never (a reset instead).
+        if str(request.user.pk) == unquote(id):
+            return redirect("password_change")
+        access_log_record(request=request, action=AccessLogEntry.Action.DENIED, object_type="kast.user_password")
+        raise PermissionDenied
 
     def get_queryset(self, request):
         authenticator = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
@@ -105,22 +202,74 @@ class StaffAdmin(UserAdmin):
             )
         self.message_user(request, _("Their sessions are ended: they must log in again."))
 
+    @admin.action(description=_("Remove the authenticator and backup codes of the selected staff (a lost phone)"))
+    def remove_second_factor(self, request, queryset):
+        for user in queryset:
+            second_factor_remove(user=user, by=request.user, ip=client_ip(request), path=request.path)
+        self.message_user(
+            request,
+            _("Removed. They set up a new authenticator at their next login, with their own password."),
+        )
+
     @admin.action(description=_("Unlock the login of the selected staff (clear failed attempts)"))
     def unlock_login(self, request, queryset):
         for user in queryset:
             axes_reset(username=user.get_username())
         self.message_user(
             request,
-            _("Unlocked. A locked address is unlocked under Axes: Access attempts."),
+            _("Unlocked. Their failed attempts from every address are cleared."),
         )
 
     def save_model(self, request, obj, form, change):
         # Django's admin flags follow the role; the database refuses any other combination.
         obj.is_staff = obj.is_superuser = obj.role == Role.ADMIN
+        before = User.objects.filter(pk=obj.pk).values("role", "clinic_id").first() if change else None
         super().save_model(request, obj, form, change)
+        if before is not None:
+            staff_changes_record(
+                user=obj,
+                by=request.user,
+                ip=client_ip(request),
+                path=request.path,
+                role_before=before["role"],
+                clinic_before_id=before["clinic_id"],
+            )
         if change and "is_active" in form.changed_data and not obj.is_active:
             # Refused at the next request anyway (StaffBackend.get_user); this clears the session list too.
             staff_sessions_end(user=obj)
+
+
+class SecondFactorDeviceAdmin:
+    """django-otp's device pages, to see who has what and to remove a device: never to add or change one (an
+    administrator who sets up a device for someone knows its secret). A removal is a change to the account,
+    logged and reviewed like one."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        second_factor_remove(user=obj.user, by=request.user, ip=client_ip(request), path=request.path, devices=[obj])
+
+    def delete_queryset(self, request, queryset):
+        for device in queryset.select_related("user"):
+            self.delete_model(request, device)
+
+
+class StaffTOTPDeviceAdmin(SecondFactorDeviceAdmin, TOTPDeviceAdmin):
+    pass
+
+
+class StaffStaticDeviceAdmin(SecondFactorDeviceAdmin, StaticDeviceAdmin):
+    pass
+
+
+for _model, _model_admin in ((TOTPDevice, StaffTOTPDeviceAdmin), (StaticDevice, StaffStaticDeviceAdmin)):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _model_admin)
 
 
 @admin.register(LoginEvent)

@@ -360,10 +360,12 @@ def restore_drill(dump: Path, *, using: str = "default", keep: bool = False) -> 
             what="pg_restore",
             capture_output=True,
         )
-        # The restored schema must be exactly what this code's migrations describe (--plan names any missing).
+        # The restored schema must be exactly what this code's migrations describe (--plan names any missing),
+        # read by the role that restored it (its owner) through both connections.
+        restored_url = database_url(db, name)
         _run(
             [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "migrate", "--check", "--plan", "--noinput"],
-            env={**env, "DATABASE_URL": database_url(db, name)},
+            env={**env, "DATABASE_URL": restored_url, "DATABASE_OWNER_URL": restored_url},
             what="manage.py migrate --check on the restored database",
             capture_output=True,
             text=True,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from django.core.cache import cache
@@ -94,16 +94,49 @@ def dashboard(
     )
 
 
+def dashboard_marks(clinic: Clinic | None, start: datetime.date, end: datetime.date) -> Cached[dict]:
+    """National follow-up's marks (kast.suppression) for the dashboard of one clinic or all, protected together
+    with every other clinic's: it sees all of them, so all clinics' figure less the others' must hide what each
+    clinic's own figures hide. Cached under every clinic's stamp; each clinic's figures under its own."""
+
+    def compute() -> dict:
+        clinics = {c.pk: dashboard(c, start, end).value for c in Clinic.objects.order_by("pk")}
+        whole, by_clinic = statistics.dashboard_marks_across(dashboard(None, start, end).value, clinics)
+        return {None: whole, **by_clinic}
+
+    marks = _cached("dashboard_marks", None, (start, end), compute)
+    return Cached(marks.value[clinic.pk if clinic is not None else None], marks.key)
+
+
 def questionnaire_report(selection: reports.Selection, *, national: bool = False) -> Cached[reports.ShownReport]:
-    """The reports page's figures as shown (national follow-up: by clinic, small counts hidden), once per state
-    of the data. As shown, not as counted: the sign tests and the number formatting cost as much as the queries."""
+    """The reports page's figures as shown, once per state of the data. As shown, not as counted: the sign tests
+    and the number formatting cost as much as the queries.
+
+    A clinic's staff see their clinic's figures protected on their own (kast.suppression). National follow-up
+    sees coverage by clinic, and every clinic's figures protected together with all clinics' (a clinic refused
+    for having fewer than 5 people cannot be worked out from all clinics less the others).
+    """
 
     def compute() -> reports.ShownReport:
-        return reports.shown_report(reports.report_for(selection, by_clinic=national), suppress=national)
+        if not national:
+            return reports.shown_report(reports.report_for(selection))
+        clinics = list(Clinic.objects.order_by("pk"))
+        whole = reports.report_for(replace(selection, clinic=None), by_clinic=True)
+        parts = {c.pk: reports.report_for(replace(selection, clinic=c), by_clinic=True) for c in clinics}
+        whole_marks, by_clinic = reports.marks_across(whole, parts, {c.pk: c.name for c in clinics})
+        if selection.clinic is None:
+            return reports.shown_report(whole, whole_marks)
+        return reports.shown_report(parts[selection.clinic.pk], by_clinic[selection.clinic.pk])
 
     return _cached(
         "questionnaire_report",
-        selection.clinic,
-        (selection.start, selection.end, selection.target_group, national),
+        None if national else selection.clinic,
+        (
+            selection.start,
+            selection.end,
+            selection.target_group,
+            selection.clinic.pk if selection.clinic else None,
+            national,
+        ),
         compute,
     )

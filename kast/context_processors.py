@@ -12,6 +12,7 @@ NAVIGATION = [
     ("clients:list", _("My clients")),
     ("dashboard", _("Figures")),
     ("assessments:reports", _("Questionnaire reports")),
+    ("assessments:research_export", _("Research file")),
     ("access_log", _("Access log")),
     ("admin:index", _("Administration")),
 ]

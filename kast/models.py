@@ -64,9 +64,12 @@ class Role(models.TextChoices):
     THERAPIST = "therapist", _("Therapist")
     MANAGER = "manager", _("Unit manager")
     ADMIN = "admin", _("System administrator")
-    #: Follows up KAST across all clinics (e.g. a national coordinator or researcher): figures only,
+    #: Follows up KAST across all clinics (e.g. a national coordinator): figures only,
     #: with small counts suppressed; never a client record.
     NATIONAL = "national", _("National follow-up")
+    #: Produces the pseudonymised research file (assessments.research), for a stated purpose recorded with
+    #: each export; nothing else. Without a clinic, for all clinics.
+    RESEARCHER = "researcher", _("Researcher")
 
 
 class StaffManager(UserManager):
@@ -89,7 +92,8 @@ class User(AbstractUser):
         null=True,
         blank=True,
         help_text=_(
-            "Required for therapists and unit managers. Administrators and national follow-up serve all clinics."
+            "Required for therapists and unit managers. Administrators and national follow-up serve all clinics; "
+            "a researcher without a clinic exports from all clinics."
         ),
     )
 
@@ -111,7 +115,8 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(condition=models.Q(role__in=Role.values), name="user_role_valid"),
             models.CheckConstraint(
-                condition=models.Q(role__in=[Role.ADMIN, Role.NATIONAL]) | models.Q(clinic__isnull=False),
+                condition=models.Q(role__in=[Role.ADMIN, Role.NATIONAL, Role.RESEARCHER])
+                | models.Q(clinic__isnull=False),
                 name="user_clinic_required_unless_admin",
             ),
             models.CheckConstraint(condition=models.Q(fte__gte=0, fte__lte=1), name="user_fte_range"),
@@ -151,6 +156,18 @@ class User(AbstractUser):
     def is_national(self) -> bool:
         return self.role == Role.NATIONAL
 
+    @property
+    def is_researcher(self) -> bool:
+        return self.role == Role.RESEARCHER
+
+
+#: The longest text a note or an addendum may hold (about 25 pages):
+#: room for any real text, and a bound on what one request can make the database and the PDF carry.
+TEXT_MAX_LENGTH = 50_000
+
+#: The object type the calendar feed's fetches are logged under: routine, so not an export for the review queue.
+CALENDAR_FEED = "therapy_sessions.calendarfeed"
+
 
 class AccessLogEntry(models.Model):
     """One read or write of client data ("loggkontroll"). PostgreSQL refuses UPDATE and DELETE.
@@ -167,6 +184,9 @@ class AccessLogEntry(models.Model):
         EXPORT = "export", _("Exported")
         DENIED = "denied", _("Denied")
         REVEAL = "reveal", _("Showed identity")
+        #: A change to a staff account (a password reset, a second factor removed, a new role or clinic): the
+        #: login log holds what; this row puts it before the log reviewers (audit.selectors.review_queue).
+        ACCOUNT = "account", _("Changed a staff account")
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="access_log")
@@ -195,6 +215,23 @@ class AccessLogEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.object_type}"
 
+    #: Entries whose time of day is shown as the day only: a questionnaire's submission at a known minute
+    #: could be matched against a report of a short period to tell whose answers it shows.
+    DAY_ONLY_TYPES = frozenset({"assessments.administration", "assessments.answer"})
+
+    @property
+    def day_only(self) -> bool:
+        return self.object_type in self.DAY_ONLY_TYPES
+
+    @property
+    def account_change(self) -> str:
+        """An ACCOUNT entry in words, e.g. "Role changed: anna (therapist → manager)". Its reason holds the
+        login-log event, the account's username and any detail (kast.services.account_change_record)."""
+        event, _space, rest = self.reason.partition(" ")
+        username, _space, detail = rest.partition(" ")
+        label = LoginEvent.Event(event).label if event in LoginEvent.Event.values else event
+        return f"{label}: {username} ({detail})" if detail else f"{label}: {username}"
+
 
 class LoginEvent(models.Model):
     """One login, failed login, lockout, logout or timeout: who (or which username was tried), from where,
@@ -214,6 +251,14 @@ class LoginEvent(models.Model):
         LOGOUT = "logout", _("Logged out")
         TIMEOUT = "timeout", _("Signed out for inactivity or time")
         SESSIONS_ENDED = "sessions_ended", _("Sessions ended by an administrator")
+        THROTTLED = "throttled", _("Made to wait: too many failed logins from the address")
+        # Changes to the account (ACCOUNT_CHANGES): also in the access log for the log review, and told to the
+        # user at her next login.
+        RESET_STARTED = "reset_started", _("Password reset started by an administrator")
+        RESET_COMPLETED = "reset_completed", _("New password set with a reset link")
+        SECOND_FACTOR_REMOVED = "second_factor_removed", _("Authenticator and backup codes removed")
+        ROLE_CHANGED = "role_changed", _("Role changed")
+        CLINIC_CHANGED = "clinic_changed", _("Clinic changed")
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     event = models.CharField(_("event"), max_length=30, choices=Event.choices)
@@ -236,6 +281,15 @@ class LoginEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.event}"
+
+    #: What was done to an account rather than by it: reviewed, and told to its user at the next login.
+    ACCOUNT_CHANGES = (
+        Event.RESET_STARTED,
+        Event.RESET_COMPLETED,
+        Event.SECOND_FACTOR_REMOVED,
+        Event.ROLE_CHANGED,
+        Event.CLINIC_CHANGED,
+    )
 
 
 class StaffSession(models.Model):

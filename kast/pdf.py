@@ -1,16 +1,41 @@
-"""PDF printing with WeasyPrint: HTML from a Django template plus one print stylesheet.
+"""PDF printing with WeasyPrint: HTML from a Django template plus one print stylesheet, made within a bounded time.
 
 WeasyPrint costs ~0.6 s to import and ~0.5 s to parse a large stylesheet, so both happen once
 per process, on first use; Bootstrap is never fed to it (static/css/print.css is standalone).
+
+The layout runs in a child process forked from the worker (so it starts warm, with WeasyPrint and the
+stylesheet already loaded), which is stopped after `PDF_RENDER_TIMEOUT` seconds: a record too long to lay
+out in time gets a page that says so, never a worker killed by the server's own timeout. The child never
+touches the database: the HTML is made from the template here, before the fork, and only bytes go back.
+
+A print is logged only when its PDF is made (`print_response`): the entry is written in the same
+transaction as the rendering and rolled back if the PDF is not made.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import multiprocessing
+from collections.abc import Callable
+from multiprocessing.connection import Connection
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+
+class PdfUnavailable(Exception):
+    """The PDF could not be made: it took longer than PDF_RENDER_TIMEOUT, or WeasyPrint failed. Nothing was printed."""
+
+    def __init__(self, cause: str, *, timed_out: bool = False) -> None:
+        super().__init__(cause)
+        self.timed_out = timed_out
 
 
 @functools.cache
@@ -20,11 +45,81 @@ def _print_stylesheet():
     return CSS(filename=finders.find("css/print.css"))
 
 
-def render_pdf(template: str, context: dict, *, request: HttpRequest) -> bytes:
-    from weasyprint import HTML
+def _portable(record: logging.LogRecord) -> logging.LogRecord:
+    """The record with its message formatted, so it pickles whatever its arguments were."""
+    record.msg, record.args = record.getMessage(), None
+    record.exc_info = record.exc_text = record.stack_info = None
+    return record
 
+
+def _lay_out(html: str, base_url: str, sender: Connection) -> None:
+    """In the child: lay the HTML out and send back ((kind, PDF bytes or error name), WeasyPrint's log records).
+
+    WeasyPrint's warnings are collected and sent back with the PDF, so they reach the worker's own log
+    handlers (and the tests that assert there are none) as if the layout had run there.
+    """
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(_portable(record))
+
+    weasyprint_logger = logging.getLogger("weasyprint")
+    weasyprint_logger.handlers = [Collect()]
+    weasyprint_logger.propagate = False
+    try:
+        from weasyprint import HTML
+
+        result = ("pdf", HTML(string=html, base_url=base_url).write_pdf(stylesheets=[_print_stylesheet()]))
+    except Exception as error:  # reported to the worker by its name only: a message may quote the record
+        result = ("error", type(error).__name__)
+    sender.send((result, records))
+    sender.close()
+
+
+def write_pdf(html: str, *, base_url: str) -> bytes:
+    """The PDF of `html`, laid out in a child process that is stopped after PDF_RENDER_TIMEOUT seconds.
+
+    Raises PdfUnavailable when it takes longer, or when the layout fails.
+    """
+    import weasyprint  # noqa: F401  (imported and the stylesheet parsed here once, so every child starts warm)
+
+    _print_stylesheet()
+    timeout = settings.PDF_RENDER_TIMEOUT
+    fork = multiprocessing.get_context("fork")
+    receiver, sender = fork.Pipe(duplex=False)
+    child = fork.Process(target=_lay_out, args=(html, base_url, sender), name="kast-pdf")
+    child.start()
+    sender.close()  # the child's copy remains: when it ends without sending, the receiver sees the end
+    try:
+        if not receiver.poll(timeout):
+            child.kill()
+            logger.warning("A PDF was not laid out within %s seconds: stopped, nothing printed.", timeout)
+            raise PdfUnavailable("timeout", timed_out=True)
+        try:
+            (kind, value), records = receiver.recv()
+        except EOFError:
+            child.join(timeout=5)
+            logger.error("The PDF process ended without a PDF (exit code %s): nothing printed.", child.exitcode)
+            raise PdfUnavailable("no result") from None
+    finally:
+        receiver.close()
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
+            child.join()
+    for record in records:
+        logging.getLogger(record.name).handle(record)
+    if kind != "pdf":
+        logger.error("WeasyPrint failed with %s: nothing printed.", value)
+        raise PdfUnavailable(value)
+    return value
+
+
+def render_pdf(template: str, context: dict, *, request: HttpRequest) -> bytes:
+    """The template as PDF with the print stylesheet; raises PdfUnavailable when it cannot be made in time."""
     html = render_to_string(template, context, request=request)
-    return HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf(stylesheets=[_print_stylesheet()])
+    return write_pdf(html, base_url=request.build_absolute_uri("/"))
 
 
 def pdf_response(pdf: bytes, *, filename: str) -> HttpResponse:
@@ -33,3 +128,34 @@ def pdf_response(pdf: bytes, *, filename: str) -> HttpResponse:
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+def pdf_unavailable(request: HttpRequest, error: PdfUnavailable) -> HttpResponse:
+    """The page instead of a PDF that could not be made: says so plainly; nothing was printed or logged."""
+    response = render(request, "kast/pdf_unavailable.html", {"timed_out": error.timed_out}, status=503)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def print_response(
+    request: HttpRequest,
+    *,
+    template: str,
+    context: Callable[[], dict],
+    filename: str,
+    log_print: Callable[[], object],
+) -> HttpResponse:
+    """The PDF of `template`, logged as a print only if it is made; else the page that says it could not be.
+
+    Views call this on a deliberate request only (a POST with its CSRF token), so a link from another site
+    can neither make a PDF nor write a print under the user's name. `log_print` writes the print entry first,
+    in one transaction with the rendering, so a document that lists its own printing (the right-of-access
+    extract) shows it; `context` is built after it. A PDF not made in time rolls the entry back.
+    """
+    try:
+        with transaction.atomic():
+            log_print()
+            pdf = render_pdf(template, context(), request=request)
+    except PdfUnavailable as error:
+        return pdf_unavailable(request, error)
+    return pdf_response(pdf, filename=filename)

@@ -1,12 +1,16 @@
-"""Reads of the cross-cutting part: the access log as a reviewer may see it, and the gates' common step."""
+"""Reads of the cross-cutting part: the access log as a reviewer may see it, the gates' common step, and the
+changes to an account its user is told about."""
 
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
-from kast.models import AccessLogEntry, Role
+from kast.models import AccessLogEntry, LoginEvent, Role, User
 from kast.services import access_log_record
 
 
@@ -49,6 +53,41 @@ def access_log_visible_to(user) -> QuerySet[AccessLogEntry]:
     if user.role not in (Role.MANAGER, Role.ADMIN):
         return entries.none()
     if user.clinic_id is not None:
-        entries = entries.filter(clinic_id=user.clinic_id)
+        # The clinic's own staff's entries, and anyone's refused attempt on one of the clinic's records:
+        # a user of another clinic probing this clinic's records concerns this clinic's reviewer.
+        tried_here = Q(
+            action=AccessLogEntry.Action.DENIED,
+            client_id__in=Client.objects.filter(clinic_id=user.clinic_id).values("pk"),
+        )
+        # And changes to the accounts of the clinic's staff, whoever made them (an administrator has no clinic).
+        staff_changed = Q(
+            action=AccessLogEntry.Action.ACCOUNT,
+            object_type=User._meta.label_lower,
+            object_id__in=User.objects.filter(clinic_id=user.clinic_id).values(pk_text=Cast("pk", CharField())),
+        )
+        entries = entries.filter(Q(clinic_id=user.clinic_id) | tried_here | staff_changed)
     # The client's code, not a foreign key: log rows outlive the records they name.
     return entries.annotate(client_code=Subquery(Client.objects.filter(pk=OuterRef("client_id")).values("code")[:1]))
+
+
+def account_changes_untold(user: User) -> list[LoginEvent]:
+    """Changes made to `user`'s account since she last signed in with both factors, oldest first. Asked once per
+    login, before that login is written to the log, so each change is told once."""
+    signed_in = [LoginEvent.Event.LOGIN, LoginEvent.Event.SECOND_FACTOR_SET_UP]
+    last = LoginEvent.objects.filter(user=user, event__in=signed_in).order_by("-at", "-id").values("at")[:1]
+    changes = LoginEvent.objects.filter(user=user, event__in=LoginEvent.ACCOUNT_CHANGES)
+    if last.exists():
+        changes = changes.filter(at__gt=Subquery(last))
+    return list(changes.order_by("at", "id"))
+
+
+def account_changes_notice(changes: list[LoginEvent]) -> str:
+    """The message that tells a user what was changed on her account, and when."""
+    listed = "; ".join(
+        f"{formats.date_format(timezone.localtime(change.at), 'SHORT_DATETIME_FORMAT')} {change.get_event_display()}"
+        for change in changes
+    )
+    return _(
+        "Changes to your account since your last login: %(changes)s. If a change is unexpected, contact your unit "
+        "manager or the system administrator."
+    ) % {"changes": listed}

@@ -13,7 +13,7 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from kast.models import AccessLogEntry, LoginEvent, StaffSession, User
+from kast.models import AccessLogEntry, Clinic, LoginEvent, StaffSession, User
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,8 @@ def access_log_record(
         client_id=client_id,
         object_type=object_type,
         object_id=str(obj.pk) if obj is not None else "",
-        path=(request.path if path is None else path)[:300],
+        # PostgreSQL text cannot hold NUL: a path with %00 in it must be logged, not turned into a 500.
+        path=(request.path if path is None else path).replace("\x00", "\ufffd")[:300],
         ip=client_ip(request),
         reason=reason,
     )
@@ -129,3 +130,113 @@ def staff_sessions_end(*, user: User, keep_session_key: str | None = None) -> in
     for key in keys:
         engine.SessionStore(session_key=key).delete()
     return len(keys)
+
+
+# Changes to staff accounts. An administrator manages accounts but never becomes their user: no password of
+# another user is ever set by someone else (kast.admin), only a reset started that the user completes herself,
+# with a new second factor of her own. Each change goes to the login log (on the account) and to the access log
+# (on whoever made it), where the log review queues it; the user is told at her next login.
+
+
+def account_change_record(
+    *, event: str, user: User, by: User, ip: str | None, path: str = "", detail: str = ""
+) -> LoginEvent:
+    """One change to `user`'s account made by `by` (the user herself for a reset she completes)."""
+    by_whom = "" if by.pk == user.pk else f"by {by.get_username()}"
+    AccessLogEntry.objects.create(
+        user=by,
+        role=by.role,
+        clinic_id=by.clinic_id,
+        action=AccessLogEntry.Action.ACCOUNT,
+        object_type=user._meta.label_lower,
+        object_id=str(user.pk),
+        path=path.replace("\x00", "\ufffd")[:300],
+        ip=ip,
+        reason=f"{event} {user.get_username()} {detail}".strip()[:300],
+    )
+    return LoginEvent.objects.create(
+        event=event,
+        user=user,
+        username=user.get_username()[:150],
+        ip=ip,
+        reason=": ".join(part for part in (by_whom, detail) if part)[:200],
+    )
+
+
+def _second_factor_delete(user: User) -> int:
+    """Remove every second-factor device of `user` (authenticator and backup codes); returns how many."""
+    from django_otp import devices_for_user
+
+    devices = list(devices_for_user(user, confirmed=None))
+    for device in devices:
+        device.delete()
+    return len(devices)
+
+
+@transaction.atomic
+def account_reset_start(*, user: User, by: User, ip: str | None, path: str = "") -> str:
+    """Start a password reset of `user`: the token of a one-time link (kast.auth.account_reset_tokens) for the
+    administrator to hand over. Nothing changes on the account until the user opens the link and sets a password;
+    starting another reset ends this link."""
+    from kast.auth import account_reset_tokens
+
+    account_change_record(event=LoginEvent.Event.RESET_STARTED, user=user, by=by, ip=ip, path=path)
+    return account_reset_tokens.make_token(user)  # after the event: the token names the latest reset
+
+
+@transaction.atomic
+def account_reset_complete(*, user: User, password: str, ip: str | None, path: str = "") -> None:
+    """The user sets her new password with the link: her second factor goes with the old password (she sets up a
+    new authenticator at her next login, so whoever held the link alone cannot sign in as her), and every
+    session of hers ends."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    removed = _second_factor_delete(user)
+    staff_sessions_end(user=user)
+    account_change_record(event=LoginEvent.Event.RESET_COMPLETED, user=user, by=user, ip=ip, path=path)
+    if removed:
+        account_change_record(
+            event=LoginEvent.Event.SECOND_FACTOR_REMOVED, user=user, by=user, ip=ip, path=path, detail="reset"
+        )
+
+
+@transaction.atomic
+def second_factor_remove(*, user: User, by: User, ip: str | None, path: str = "", devices: list | None = None) -> int:
+    """Remove a user's authenticator and backup codes (a lost phone), or only `devices` of hers: she sets up new
+    ones at her next login, with her own password. Returns how many devices went."""
+    if devices is None:
+        removed, detail = _second_factor_delete(user), ""
+    else:
+        detail = ", ".join(f"{device._meta.model_name} {device.name}" for device in devices)
+        for device in devices:
+            device.delete()
+        removed = len(devices)
+    account_change_record(
+        event=LoginEvent.Event.SECOND_FACTOR_REMOVED, user=user, by=by, ip=ip, path=path, detail=detail
+    )
+    return removed
+
+
+def staff_changes_record(
+    *, user: User, by: User, ip: str | None, path: str = "", role_before: str, clinic_before_id: int | None
+) -> None:
+    """Record what changed in `user`'s role and clinic (already saved) against the values before."""
+    if user.role != role_before:
+        account_change_record(
+            event=LoginEvent.Event.ROLE_CHANGED,
+            user=user,
+            by=by,
+            ip=ip,
+            path=path,
+            detail=f"{role_before} → {user.role}",
+        )
+    if user.clinic_id != clinic_before_id:
+        codes = dict(Clinic.objects.filter(pk__in=[user.clinic_id, clinic_before_id]).values_list("pk", "code"))
+        account_change_record(
+            event=LoginEvent.Event.CLINIC_CHANGED,
+            user=user,
+            by=by,
+            ip=ip,
+            path=path,
+            detail=f"{codes.get(clinic_before_id, '-')} → {codes.get(user.clinic_id, '-')}",
+        )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db.models import (
@@ -35,6 +36,7 @@ from clients.models import (
     StatusChange,
     TargetGroup,
 )
+from kast import suppression
 from kast.models import Clinic, Role, User
 from relatives.models import ChildAction, ChildPerspective, RelativeLink
 from sessions.models import HELD, Attendance, FollowUp, Note, SessionKind, TherapySession
@@ -50,6 +52,22 @@ class ClinicSessionCounts:
     unsigned_notes_waiting_long: int
     follow_ups_overdue: int
     follow_ups_due_30_days: int
+
+    @property
+    def shown(self) -> dict[str, str]:
+        """Each count as the page shows it: under 5 as "<5" (kast.suppression), as every figure of the app."""
+        return {
+            name: suppression.shown_count(getattr(self, name))
+            for name in (
+                "held_this_month",
+                "no_shows_this_month",
+                "booked_next_7_days",
+                "unsigned_notes",
+                "unsigned_notes_waiting_long",
+                "follow_ups_overdue",
+                "follow_ups_due_30_days",
+            )
+        }
 
 
 def clinic_session_counts(clinic: Clinic, *, today: datetime.date | None = None) -> ClinicSessionCounts:
@@ -89,9 +107,6 @@ def clinic_session_counts(clinic: Clinic, *, today: datetime.date | None = None)
 
 
 # --- The dashboard ----------------------------------------------------------------------------------------------
-
-#: Counts under this are shown as "<5" wherever figures leave the clinic (national follow-up, every export).
-SMALL_COUNT_LIMIT = 5
 
 #: Closed treatment periods by length, in whole months from opening: (key, label, from months, below months).
 LENGTH_BANDS = [
@@ -299,19 +314,22 @@ def dashboard(
     )
     contacts_by_month = _by_month(contact_rows, scope.months, CONTACT_KEYS)
 
-    # 3. Referred elsewhere in the period, by destination.
-    referred = [
-        (row["destination"], row["n"])
-        for row in StatusChange.objects.filter(
+    # 3. Referred elsewhere in the period, by the clinics' list of destinations: never by the details typed
+    # in the record, and "other" only as a count (its details could name a person).
+    referred_counts: Counter[str] = Counter()
+    for row in (
+        StatusChange.objects.filter(
             scope.clients("client__"),
             to_status=CaseStatus.REFERRED,
             at__gte=_midnight(start),
             at__lt=_midnight(end + datetime.timedelta(days=1)),
         )
-        .values("destination")
+        .values("referred_to__name", "referred_to__is_other")
         .annotate(n=Count("pk"))
-        .order_by("-n", "destination")
-    ]
+    ):
+        label = str(_("Other")) if row["referred_to__is_other"] else row["referred_to__name"]
+        referred_counts[label] += row["n"]
+    referred = sorted(referred_counts.items(), key=lambda item: (-item[1], item[0]))
 
     # 4. Sessions per month: held by type, attendance, fees.
     sessions = TherapySession.objects.in_record().filter(date__range=(start, end))
@@ -473,25 +491,31 @@ def dashboard(
     )
 
 
-# --- As shown: tables, chart data and CSV cells; the one place small counts are hidden --------------------------
+# --- As shown: tables, chart data and CSV cells, every count protected by kast.suppression ----------------------
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One figure. `basis` is the count it rests on: under 5, a suppressed view hides it."""
+    """One figure of a table. A count carries the `key` of its figure (the same key wherever the same figure
+    stands); a figure made from counts (a share, a median, fees) names the counts it `rests_on`. `mark` is
+    set when the tables are protected: SMALL or WITHHELD for a count, "" for a figure left out."""
 
     value: int | float | Decimal | str | None
     kind: str = "count"  # count, share, money, days, number, text
-    basis: int | None = None
+    key: str | None = None
+    rests_on: tuple[str, ...] = ()
+    mark: str | None = None
 
-    def suppressed(self, suppress: bool) -> bool:
-        basis = self.value if self.kind == "count" else self.basis
-        return suppress and basis is not None and basis < SMALL_COUNT_LIMIT
+    @property
+    def hidden(self) -> bool:
+        return self.mark is not None or (self.kind == "count" and suppression.is_small(self.value))
 
-    def shown(self, *, suppress: bool, plain: bool = False) -> str:
-        """As text: "<5" for a small count when suppressed; a dash for a figure that cannot be given."""
-        if self.suppressed(suppress):
-            return "<5" if self.kind == "count" else ""
+    def shown(self, *, plain: bool = False) -> str:
+        """As text: "<5" or ".." for a hidden count, nothing for a figure left out, a dash for one not to be had."""
+        if self.kind == "count":
+            return suppression.shown_count(self.value, self.mark, plain=plain)
+        if self.mark is not None:
+            return ""
         if self.value is None:
             return "" if plain else "–"
         if self.kind == "text":
@@ -499,24 +523,25 @@ class Cell:
         if self.kind == "share":
             percent = round(100 * self.value)
             return str(percent) if plain else f"{formats.number_format(percent)}\xa0%"
-        if self.kind in ("money", "days", "number"):
-            decimals = 0 if self.kind == "money" else 1
-            value = round(float(self.value), decimals)
-            if plain:
-                return f"{value:.{decimals}f}"
-            return formats.number_format(value, decimal_pos=decimals, force_grouping=True)
-        return str(self.value) if plain else formats.number_format(self.value, force_grouping=True)
+        decimals = 0 if self.kind == "money" else 1
+        value = round(float(self.value), decimals)
+        if plain:
+            return f"{value:.{decimals}f}"
+        return formats.number_format(value, decimal_pos=decimals, force_grouping=True)
 
     @property
-    def shown_plainly(self) -> str:
-        return self.shown(suppress=False)
+    def text(self) -> str:
+        return self.shown()
 
     @property
-    def shown_suppressed(self) -> str:
-        return self.shown(suppress=True)
+    def plain(self) -> str:
+        """For a CSV file: no thousands separator, no per cent sign."""
+        return self.shown(plain=True)
 
-    def chart_value(self, *, suppress: bool) -> float | None:
-        if self.suppressed(suppress) or self.value is None or self.kind == "text":
+    @property
+    def chart_value(self) -> float | None:
+        """What a chart may draw: nothing for a hidden figure."""
+        if self.hidden or self.value is None or self.kind == "text":
             return None
         return float(self.value)
 
@@ -543,20 +568,38 @@ class Table:
         return not any(cell.value for row in self.rows for cell in row.cells if cell.kind in ("count", "money", "days"))
 
 
-def _count(value: int) -> Cell:
-    return Cell(value)
-
-
-def _share(count: int, of: int) -> Cell:
-    return Cell(count / of if of else None, "share", basis=count)
+def _share(count_key: str, count: int, of_key: str, of: int) -> Cell:
+    return Cell(count / of if of else None, "share", rests_on=(count_key, of_key))
 
 
 def _month_label(month: datetime.date) -> str:
     return formats.date_format(month, "YEAR_MONTH_FORMAT")
 
 
-def dashboard_tables(d: Dashboard) -> list[Table]:
-    """Every table of the dashboard, in page order; the charts and the CSV files are drawn from these."""
+def _month(month: datetime.date) -> str:
+    return f"{month:%Y-%m}"
+
+
+#: The dashboard's counts that stand for the same figure in several tables, or that its sums are made of.
+HELD_KEY = "sessions.held"
+DUE_KEY = "sessions.due"  # shown only through the attendance shares
+
+
+def _kind_key(kind: str) -> str:
+    return f"sessions.kind_{kind}"
+
+
+def _active_key(d: Dashboard, index: int, label: str) -> str:
+    """All clinics' rows by clinic name (a clinic's own total on its page); a clinic's by therapist, in order."""
+    if d.scope.clinic is None and d.scope.therapist is None:
+        return f"active.clinic.{label}"
+    return f"active.therapist.{index}"
+
+
+def dashboard_tables(d: Dashboard, hidden: dict | None = None) -> list[Table]:
+    """Every table of the dashboard, in page order, its counts protected (kast.suppression); the charts and the
+    CSV files are drawn from these. `hidden`: national follow-up's marks (dashboard_marks_across); without it,
+    the figures are protected on their own, as a clinic's staff see them."""
     months = d.contacts_by_month
     group_labels = dict(TargetGroup.choices)
     source_labels = dict(ReferralSource.choices)
@@ -569,7 +612,10 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             str(_("Active treatment periods now")),
             str(_("Clinic") if d.scope.clinic is None and d.scope.therapist is None else _("Therapist")),
             [str(_("Treatment periods"))],
-            [Row(str(i), label, [_count(n)]) for i, (label, n) in enumerate(d.active_by_group)],
+            [
+                Row(str(i), label, [Cell(n, key=_active_key(d, i, label))])
+                for i, (label, n) in enumerate(d.active_by_group)
+            ],
             chart="bar",
         ),
         Table(
@@ -578,7 +624,7 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             str(_("Month")),
             [str(_("Active at the end of the month"))],
             [
-                Row(f"{month:%Y-%m}", _month_label(month), [Cell(n) if n is not None else Cell(None, "count")])
+                Row(_month(month), _month_label(month), [Cell(n, key=f"active_over_time.{_month(month)}")])
                 for month, n in d.active_by_month
             ],
             chart="bar",
@@ -591,9 +637,12 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             [str(_("All new contacts")), *[str(group_labels[g]) for g in TargetGroup.values]],
             [
                 Row(
-                    f"{row['month']:%Y-%m}",
+                    _month(row["month"]),
                     _month_label(row["month"]),
-                    [_count(row["total"]), *[_count(row[f"group_{g}"]) for g in TargetGroup.values]],
+                    [
+                        Cell(row[key], key=f"contacts.{_month(row['month'])}.{key}")
+                        for key in ["total", *[f"group_{g}" for g in TargetGroup.values]]
+                    ],
                 )
                 for row in months
             ],
@@ -607,9 +656,12 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             [str(source_labels[v]) for v in ReferralSource.values],
             [
                 Row(
-                    f"{row['month']:%Y-%m}",
+                    _month(row["month"]),
                     _month_label(row["month"]),
-                    [_count(row[f"source_{v}"]) for v in ReferralSource.values],
+                    [
+                        Cell(row[f"source_{v}"], key=f"contacts.{_month(row['month'])}.source_{v}")
+                        for v in ReferralSource.values
+                    ],
                 )
                 for row in months
             ],
@@ -620,7 +672,10 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             str(_("Referred elsewhere, by destination")),
             str(_("Referred to")),
             [str(_("Number"))],
-            [Row(str(i), destination, [_count(n)]) for i, (destination, n) in enumerate(d.referred)],
+            [
+                Row(str(i), destination, [Cell(n, key=f"referred.{destination}")])
+                for i, (destination, n) in enumerate(d.referred)
+            ],
             chart="bar",
         ),
         Table(
@@ -630,9 +685,15 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             [str(_("All held")), *[str(kind_labels[k]) for k in SessionKind.values]],
             [
                 Row(
-                    f"{row['month']:%Y-%m}",
+                    _month(row["month"]),
                     _month_label(row["month"]),
-                    [_count(row["held"]), *[_count(row[f"kind_{k}"]) for k in SessionKind.values]],
+                    [
+                        Cell(row["held"], key=f"sessions.{_month(row['month'])}.held"),
+                        *[
+                            Cell(row[f"kind_{k}"], key=f"sessions.{_month(row['month'])}.kind_{k}")
+                            for k in SessionKind.values
+                        ],
+                    ],
                 )
                 for row in d.sessions_by_month
             ],
@@ -644,7 +705,11 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             str(_("Sessions due in the period")),
             [str(_("Number")), str(_("Share of sessions due"))],
             [
-                Row(key, str(label), [_count(s[key]), _share(s[key], due)])
+                Row(
+                    key,
+                    str(label),
+                    [Cell(s[key], key=f"sessions.{key}"), _share(f"sessions.{key}", s[key], DUE_KEY, due)],
+                )
                 for key, label in [
                     ("held", _("Held")),
                     ("cancelled_client", _("Cancelled by the client")),
@@ -661,16 +726,21 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             str(_("Figure")),
             [str(_("Value"))],
             [
-                Row("held", str(_("Sessions held")), [_count(s["held"])]),
-                Row("therapists", str(_("Therapists counted")), [_count(d.therapists)]),
-                Row("fte", str(_("Full-time equivalents")), [Cell(d.fte, "number", basis=d.therapists)]),
+                Row("held", str(_("Sessions held")), [Cell(s["held"], key=HELD_KEY)]),
+                Row("therapists", str(_("Therapists counted")), [Cell(d.therapists, key="volume.therapists")]),
+                Row("fte", str(_("Full-time equivalents")), [Cell(d.fte, "number", rests_on=("volume.therapists",))]),
                 Row(
                     "held_per_fte",
                     str(_("Sessions held per full-time therapist")),
-                    [Cell(d.held_per_fte, "number", basis=s["held"])],
+                    # With the sessions held, it gives the full-time equivalents: it rests on the therapists too.
+                    [Cell(d.held_per_fte, "number", rests_on=(HELD_KEY, "volume.therapists"))],
                 ),
-                Row("fee_charged", str(_("Fees charged (SEK)")), [Cell(s["fees_charged"], "money", basis=s["held"])]),
-                Row("fee_paid", str(_("Fees paid (SEK)")), [Cell(s["fees_paid"], "money", basis=s["held"])]),
+                Row(
+                    "fee_charged",
+                    str(_("Fees charged (SEK)")),
+                    [Cell(s["fees_charged"], "money", rests_on=(HELD_KEY,))],
+                ),
+                Row("fee_paid", str(_("Fees paid (SEK)")), [Cell(s["fees_paid"], "money", rests_on=(HELD_KEY,))]),
             ],
         ),
         Table(
@@ -679,9 +749,13 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             str(_("Figure")),
             [str(_("Value"))],
             [
-                Row("n", str(_("Clients whose first session was held in the period")), [_count(d.waiting["n"])]),
-                Row("median", str(_("Median (days)")), [Cell(d.waiting["median"], "days", basis=d.waiting["n"])]),
-                Row("p90", str(_("90th percentile (days)")), [Cell(d.waiting["p90"], "days", basis=d.waiting["n"])]),
+                Row(
+                    "n",
+                    str(_("Clients whose first session was held in the period")),
+                    [Cell(d.waiting["n"], key="waiting.n")],
+                ),
+                Row("median", str(_("Median (days)")), [Cell(d.waiting["median"], "days", rests_on=("waiting.n",))]),
+                Row("p90", str(_("90th percentile (days)")), [Cell(d.waiting["p90"], "days", rests_on=("waiting.n",))]),
             ],
         ),
         Table(
@@ -689,7 +763,10 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             str(_("Length of treatment periods ended in the period")),
             str(_("Length")),
             [str(_("Treatment periods"))],
-            [Row(key, str(label), [_count(d.lengths[key])]) for key, label, *_bounds in LENGTH_BANDS],
+            [
+                Row(key, str(label), [Cell(d.lengths[key], key=f"lengths.{key}")])
+                for key, label, *_bounds in LENGTH_BANDS
+            ],
             chart="bar",
             note=str(_("From the period's opening to its closing, for periods that reached treatment.")),
         ),
@@ -699,7 +776,7 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             str(_("Reason")),
             [str(_("Treatment periods"))],
             [
-                Row(reason or "none", str(label), [_count(d.end_reasons[reason])])
+                Row(reason or "none", str(label), [Cell(d.end_reasons[reason], key=f"end_reasons.{reason or 'none'}")])
                 for reason, label in [*EndReason.choices, ("", _("No reason recorded"))]
             ],
             chart="bar",
@@ -710,9 +787,12 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             str(_("Follow-ups")),
             [str(_("Number"))],
             [
-                Row("due", str(_("Due")), [_count(d.follow_ups["due"])]),
-                Row("done", str(_("Done")), [_count(d.follow_ups["done"])]),
-                Row("overdue", str(_("Not yet done, past the due date")), [_count(d.follow_ups["overdue"])]),
+                Row(key, str(label), [Cell(d.follow_ups[key], key=f"follow_ups.{key}")])
+                for key, label in [
+                    ("due", _("Due")),
+                    ("done", _("Done")),
+                    ("overdue", _("Not yet done, past the due date")),
+                ]
             ],
             chart="bar",
         ),
@@ -722,7 +802,14 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             str(_("Treatment periods opened in the period")),
             [str(_("Number")), str(_("Share of periods"))],
             [
-                Row(key, str(label), [_count(d.coverage[key]), _share(d.coverage[key], d.coverage["periods"])])
+                Row(
+                    key,
+                    str(label),
+                    [
+                        Cell(d.coverage[key], key=f"coverage.{key}"),
+                        _share(f"coverage.{key}", d.coverage[key], "coverage.periods", d.coverage["periods"]),
+                    ],
+                )
                 for key, label in [
                     ("periods", _("Reached treatment")),
                     ("start", _("With a questionnaire at treatment start")),
@@ -738,28 +825,56 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             str(_("Figure")),
             [str(_("Value"))],
             [
-                Row("relatives_new", str(_("New relatives with a record of their own")), [_count(d.relatives["new"])]),
+                Row(
+                    "relatives_new",
+                    str(_("New relatives with a record of their own")),
+                    [Cell(d.relatives["new"], key="relatives.new")],
+                ),
                 Row(
                     "relatives_unlinked",
                     str(_("… of them without a registered client")),
-                    [_count(d.relatives["new_unlinked"])],
+                    [Cell(d.relatives["new_unlinked"], key="relatives.new_unlinked")],
                 ),
-                Row("relatives_in_support", str(_("Relatives in support now")), [_count(d.relatives["in_support"])]),
-                Row("relative", str(_("Sessions with a relative alone")), [_count(s[f"kind_{SessionKind.RELATIVE}"])]),
-                Row("couple", str(_("Couple sessions held")), [_count(s[f"kind_{SessionKind.COUPLE}"])]),
-                Row("group", str(_("Group sessions held")), [_count(s[f"kind_{SessionKind.GROUP}"])]),
+                Row(
+                    "relatives_in_support",
+                    str(_("Relatives in support now")),
+                    [Cell(d.relatives["in_support"], key="relatives.in_support")],
+                ),
+                Row(
+                    "relative",
+                    str(_("Sessions with a relative alone")),
+                    [Cell(s[f"kind_{SessionKind.RELATIVE}"], key=_kind_key(SessionKind.RELATIVE))],
+                ),
+                Row(
+                    "couple",
+                    str(_("Couple sessions held")),
+                    [Cell(s[f"kind_{SessionKind.COUPLE}"], key=_kind_key(SessionKind.COUPLE))],
+                ),
+                Row(
+                    "group",
+                    str(_("Group sessions held")),
+                    [Cell(s[f"kind_{SessionKind.GROUP}"], key=_kind_key(SessionKind.GROUP))],
+                ),
                 Row(
                     "households",
                     str(_("Records with children in the household, now")),
-                    [_count(d.children["with_children"])],
+                    [Cell(d.children["with_children"], key="children.with_children")],
                 ),
                 Row(
                     "children_considered",
                     str(_("Children's need of support considered (records)")),
-                    [_count(d.children["considered"])],
+                    [Cell(d.children["considered"], key="children.considered")],
                 ),
-                Row("children", str(_("Children in those households")), [_count(d.children["children"])]),
-                Row("reports", str(_("Reports of concern to social services")), [_count(d.children["reports"])]),
+                Row(
+                    "children",
+                    str(_("Children in those households")),
+                    [Cell(d.children["children"], key="children.children")],
+                ),
+                Row(
+                    "reports",
+                    str(_("Reports of concern to social services")),
+                    [Cell(d.children["reports"], key="children.reports")],
+                ),
             ],
             note=str(
                 _(
@@ -769,11 +884,110 @@ def dashboard_tables(d: Dashboard) -> list[Table]:
             ),
         ),
     ]
-    return tables
+    figures = _figures_of(d, tables)
+    return _marked(tables, figures, figures.protected() if hidden is None else hidden)
 
 
-def chart_data(tables: list[Table], *, suppress: bool) -> dict:
-    """What static/js/dashboard.js draws: per table, labels and one data set per count column."""
+def dashboard_figures(d: Dashboard) -> suppression.Figures:
+    """The dashboard's counts, keyed as its cells are, and the sums that tie them (kast.suppression)."""
+    return _figures_of(d, dashboard_tables(d, hidden={}))
+
+
+def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
+    """Every count the tables show, and the sums between them (kast.suppression).
+
+    The yearly report's summary also gives the period's new contacts and ended periods: they count as shown
+    here too, so that the dashboard of a year and its yearly report hide the same. Sums whose total the page
+    does not give (a source's contacts over the period, the active periods of all therapists) still bound
+    their parts; such a total is protected like a shown count when it is small, since it can be worked out.
+    Target groups overlap, so a month's groups are no sum; its sources and its session types are.
+    """
+    figures = suppression.Figures()
+    for table in tables:
+        for row in table.rows:
+            for cell in row.cells:
+                if cell.kind == "count" and cell.key is not None:
+                    figures.add(cell.key, cell.value)
+    figures.add(DUE_KEY, d.attendance_due)  # shown through the shares: withholding it leaves them out
+    figures.add("contacts.period.total", sum(row["total"] for row in d.contacts_by_month))
+    figures.add("lengths.n", d.lengths["n"])
+    not_given = {
+        "active.total": sum(n for _label, n in d.active_by_group),
+        "referred.total": sum(n for _label, n in d.referred),
+        **{f"contacts.period.{key}": sum(row[key] for row in d.contacts_by_month) for key in CONTACT_KEYS},
+        **{_kind_key(kind): d.sessions[f"kind_{kind}"] for kind in SessionKind.values},
+    }
+    for key, value in not_given.items():
+        if key not in figures.values:
+            figures.add(key, value, shown=False)
+            figures.unknown.add(key)
+
+    figures.relate("active.total", [_active_key(d, i, label) for i, (label, _n) in enumerate(d.active_by_group)])
+    figures.relate("referred.total", [f"referred.{label}" for label, _n in d.referred])
+    figures.relate(DUE_KEY, [f"sessions.{key}" for key in ATTENDANCE_KEYS], total_first=True)
+    figures.relate("lengths.n", [f"lengths.{key}" for key, *_rest in LENGTH_BANDS])
+    figures.relate("lengths.n", [f"end_reasons.{reason or 'none'}" for reason in [*EndReason.values, ""]])
+    # Subsets: no sum of their own, but a reader knows a part is never more than its whole.
+    for whole, part in [
+        ("relatives.new", "relatives.new_unlinked"),
+        ("children.considered", "children.reports"),
+        *[("coverage.periods", f"coverage.{key}") for key in ("start", "end", "follow_up")],
+    ]:
+        figures.relate(whole, [part], rest=True)
+    figures.relate("follow_ups.due", ["follow_ups.done", "follow_ups.overdue"], rest=True)
+    months = [_month(row["month"]) for row in d.contacts_by_month]
+    for month in months:
+        figures.relate(f"contacts.{month}.total", [f"contacts.{month}.source_{v}" for v in ReferralSource.values])
+        for group in TargetGroup.values:
+            figures.relate(f"contacts.{month}.total", [f"contacts.{month}.group_{group}"], rest=True)
+        figures.relate(f"sessions.{month}.held", [f"sessions.{month}.kind_{k}" for k in SessionKind.values])
+    for key in CONTACT_KEYS:
+        figures.relate(f"contacts.period.{key}", [f"contacts.{month}.{key}" for month in months])
+    figures.relate(HELD_KEY, [f"sessions.{month}.held" for month in months])
+    for kind in SessionKind.values:
+        figures.relate(_kind_key(kind), [f"sessions.{month}.kind_{kind}" for month in months])
+    return figures
+
+
+#: The parts of the sessions due, as the attendance table shows them.
+ATTENDANCE_KEYS = ["held", "cancelled_client", "cancelled_clinic", "no_show"]
+
+
+def _marked(tables: list[Table], figures: suppression.Figures, hidden: dict) -> list[Table]:
+    """The tables with each cell marked: a hidden count's mark, "" for a figure resting on a hidden count."""
+
+    def mark(cell: Cell) -> Cell:
+        if cell.kind == "count":
+            return replace(cell, mark=hidden.get(cell.key))
+        if cell.rests_on and suppression.rests_on_hidden(cell.rests_on, figures.values, hidden):
+            return replace(cell, mark="")
+        return cell
+
+    return [
+        replace(table, rows=[replace(row, cells=[mark(cell) for cell in row.cells]) for row in table.rows])
+        for table in tables
+    ]
+
+
+def dashboard_marks_across(whole: Dashboard, clinics: dict[int, Dashboard]) -> tuple[dict, dict[int, dict]]:
+    """National follow-up's marks for all clinics and for each clinic (by id), protected together: all clinics'
+    figure minus the other clinics' never gives a clinic's hidden one."""
+    parts = {pk: dashboard_figures(figures) for pk, figures in clinics.items()}
+    names = {pk: figures.scope.clinic.name for pk, figures in clinics.items()}
+    whole_figures = dashboard_figures(whole)
+    links: dict[str, list[tuple[int, str]]] = {}
+    for key in whole_figures.values:
+        if key.startswith("active.clinic."):
+            # All clinics' row for a clinic is that clinic's own total over its therapists.
+            name = key.removeprefix("active.clinic.")
+            links[key] = [(pk, "active.total") for pk in parts if names[pk] == name]
+        else:
+            links[key] = [(pk, key) for pk in parts]
+    return suppression.protect_across(whole_figures, parts, links=links)
+
+
+def chart_data(tables: list[Table]) -> dict:
+    """What static/js/dashboard.js draws: per table, labels and one data set per count column (hidden: null)."""
     charts = {}
     for table in tables:
         if not table.chart or not table.rows:
@@ -785,7 +999,7 @@ def chart_data(tables: list[Table], *, suppress: bool) -> dict:
             "datasets": [
                 {
                     "label": table.columns[i],
-                    "data": [row.cells[i].chart_value(suppress=suppress) for row in table.rows],
+                    "data": [row.cells[i].chart_value for row in table.rows],
                 }
                 for i in columns
             ],

@@ -1,6 +1,7 @@
 """The yearly report ("verksamhetsberättelse"): the year's figures, charts and a short summary in words.
 
-It leaves the clinic, so every count under 5 is "<5", in the tables, the charts and the summary alike.
+Every count is protected as on the dashboard (kast.suppression): under 5 it is "<5", in the tables, the charts
+and the summary alike, and a count that would give one away by subtraction is "..".
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import datetime
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from kast import cached_figures, statistics
+from kast import cached_figures, statistics, suppression
 from kast import charts as charts_module
 from kast.models import Clinic
 
@@ -28,16 +29,18 @@ CHARTS = [
 ]
 
 
-def summary(figures: statistics.Dashboard, year: int, *, all_clinics: bool) -> list[str]:
-    """A few plain sentences on the year, every figure as the report shows it (counts under 5 as "<5")."""
+def summary(figures: statistics.Dashboard, year: int, *, all_clinics: bool, hidden: dict) -> list[str]:
+    """A few plain sentences on the year, every figure as the tables show it (kast.suppression)."""
+    values = statistics.dashboard_figures(figures).values
 
-    def shown(cell: statistics.Cell) -> str:
-        return cell.shown(suppress=True)
+    def count(key: str) -> str:
+        return suppression.shown_count(values[key], hidden.get(key))
 
-    held = statistics.Cell(figures.held)
-    per_fte = statistics.Cell(figures.held_per_fte, "number", basis=figures.held)
-    values = {"year": year, "held": shown(held), "per_fte": shown(per_fte)}
-    if per_fte.suppressed(True) or figures.held_per_fte is None:
+    def left_out(*keys: str) -> bool:
+        return suppression.rests_on_hidden(keys, values, hidden)
+
+    held = count(statistics.HELD_KEY)
+    if left_out(statistics.HELD_KEY, "volume.therapists") or figures.held_per_fte is None:
         if all_clinics:
             first = _("In %(year)s the clinics held %(held)s sessions.")
         else:
@@ -46,26 +49,24 @@ def summary(figures: statistics.Dashboard, year: int, *, all_clinics: bool) -> l
         first = _("In %(year)s the clinics held %(held)s sessions, %(per_fte)s per full-time therapist.")
     else:
         first = _("In %(year)s the clinic held %(held)s sessions, %(per_fte)s per full-time therapist.")
-    new = sum(row["total"] for row in figures.contacts_by_month)
+    per_fte = statistics.Cell(figures.held_per_fte, "number").shown()
     second = _("%(new)s new contacts were registered and %(ended)s treatment periods ended.") % {
-        "new": shown(statistics.Cell(new)),
-        "ended": shown(statistics.Cell(figures.lengths["n"])),
+        "new": count("contacts.period.total"),
+        "ended": count("lengths.n"),
     }
-    median = statistics.Cell(figures.waiting["median"], "days", basis=figures.waiting["n"])
-    if median.suppressed(True) or median.value is None:
+    if suppression.is_small(figures.waiting["n"]) or figures.waiting["median"] is None:
         third = _("Too few clients had their first session this year for a waiting time to be given.")
+    elif left_out("waiting.n"):
+        third = _("The waiting time is not given this year, so that no one can be recognised from the other figures.")
     else:
         third = _("The median waiting time from first contact to first session was %(days)s days.") % {
-            "days": shown(median)
+            "days": statistics.Cell(figures.waiting["median"], "days").shown()
         }
     fourth = _(
         "%(relatives)s relatives came for support of their own, and the children's need of support was considered "
         "on %(considered)s records."
-    ) % {
-        "relatives": shown(statistics.Cell(figures.relatives["new"])),
-        "considered": shown(statistics.Cell(figures.children["considered"])),
-    }
-    return [first % values, second, third, fourth]
+    ) % {"relatives": count("relatives.new"), "considered": count("children.considered")}
+    return [first % {"year": year, "held": held, "per_fte": per_fte}, second, third, fourth]
 
 
 def charts(tables: list[statistics.Table]) -> dict[str, SafeString]:
@@ -78,8 +79,8 @@ def charts(tables: list[statistics.Table]) -> dict[str, SafeString]:
         cells = [row.cells[0] for row in table.rows]
         series = charts_module.Series(
             table.columns[0],
-            [cell.chart_value(suppress=True) for cell in cells],
-            [cell.shown(suppress=True) for cell in cells],
+            [cell.chart_value for cell in cells],
+            [cell.text for cell in cells],
         )
         description = _("%(title)s: %(column)s, per row of the table below.") % {
             "title": table.title,
@@ -98,15 +99,21 @@ def charts(tables: list[statistics.Table]) -> dict[str, SafeString]:
     return charts
 
 
-def year_report(clinic: Clinic | None, year: int) -> dict:
-    """Everything the report shows for one clinic (None: all clinics) and year."""
-    figures = cached_figures.dashboard(clinic, datetime.date(year, 1, 1), datetime.date(year, 12, 31)).value
-    tables = statistics.dashboard_tables(figures)
+def year_report(clinic: Clinic | None, year: int, *, national: bool = False) -> dict:
+    """Everything the report shows for one clinic (None: all clinics) and year. `national`: printed by national
+    follow-up, who sees every clinic, so the figures are protected together with every clinic's."""
+    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    figures = cached_figures.dashboard(clinic, start, end).value
+    if national:
+        hidden = cached_figures.dashboard_marks(clinic, start, end).value
+    else:
+        hidden = statistics.dashboard_figures(figures).protected()
+    tables = statistics.dashboard_tables(figures, hidden)
     drawn = {} if figures.is_empty else charts(tables)
     return {
         "year": year,
         "clinic": clinic,
         "figures": figures,
         "sections": [(table, drawn.get(table.key)) for table in tables],
-        "summary": summary(figures, year, all_clinics=clinic is None),
+        "summary": summary(figures, year, all_clinics=clinic is None, hidden=hidden),
     }

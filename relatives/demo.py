@@ -1,6 +1,6 @@
 """Fake relatives for the demo: partners of a share of the demo clients, relatives who came without a
-registered client, and one couples group (the 2018 pilot: two sessions with the couples together,
-three with the relatives alone).
+registered client, and one couples group (the 2018 pilot: two evenings with the couples together,
+noted per couple, and three with the relatives alone).
 
 Development only, like clients.demo: rows are written directly, keeping by construction what the
 services keep (a valid status chain, one treatment period, links only within a clinic).
@@ -371,26 +371,31 @@ def _couple_sessions(
 def _couples_group(
     rng: random.Random, calendar: Calendar, couples: list[tuple[Client, Client]], today: datetime.date
 ) -> int:
-    """Two sessions with the couples together, then three with the relatives alone, two weeks apart."""
-    first_client, first_relative = couples[0]
+    """Two evenings with the couples together, then three with the relatives alone, two weeks apart.
+
+    The wall holds in the demo as in the app: a note that names people of two couples would carry one
+    couple into the other's record, so an evening of couples is written per couple, on the client's
+    record with the partner as participant; the relatives' evenings have one note for all of them.
+    """
+    first_relative = couples[0][1]
     everyone = [person for pair in couples for person in pair]
     relatives = [relative for _, relative in couples]
-    leaders = [first_client.responsible_therapist, first_relative.responsible_therapist]
+    leaders = [couples[0][0].responsible_therapist, first_relative.responsible_therapist]
     day = max(
         today - datetime.timedelta(days=75), *(p.episodes.order_by("-number").first().opened_on for p in everyone)
     )
     made = 0
     for n, text in enumerate(GROUP_NOTES):
-        if n < 2:
-            record, others = first_client, [p for p in everyone if p != first_client]
-        else:
-            record, others = first_relative, relatives[1:]
         if day >= today:
             break
-        made += (
-            _session(rng, calendar, record, SessionKind.GROUP, day, leaders, minutes=90, text=text, participants=others)
-            is not None
-        )
+        rooms = [(client, [relative]) for client, relative in couples] if n < 2 else [(first_relative, relatives[1:])]
+        for record, others in rooms:
+            made += (
+                _session(
+                    rng, calendar, record, SessionKind.GROUP, day, leaders, minutes=90, text=text, participants=others
+                )
+                is not None
+            )
         day += datetime.timedelta(days=14)
     return made
 

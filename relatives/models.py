@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kast.triggers import FiguresChanged
+from kast.validators import PAST_DATE
 
 
 class Relation(models.TextChoices):
@@ -168,7 +169,7 @@ class ReactionReview(models.Model):
     """How strongly each reaction is present, on one date: at first contact, then reviewed over time."""
 
     relative = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="reaction_reviews")
-    reviewed_on = models.DateField(_("date"), default=timezone.localdate)
+    reviewed_on = models.DateField(_("date"), default=timezone.localdate, validators=PAST_DATE)
     loss_of_control = models.PositiveSmallIntegerField(Reaction.LOSS_OF_CONTROL.label, choices=Level.choices)
     guilt = models.PositiveSmallIntegerField(Reaction.GUILT.label, choices=Level.choices)
     shame = models.PositiveSmallIntegerField(Reaction.SHAME.label, choices=Level.choices)
@@ -214,7 +215,7 @@ class Goal(models.Model):
 
     relative = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="support_goals")
     text = models.CharField(_("goal"), max_length=500)
-    set_on = models.DateField(_("set on"), default=timezone.localdate)
+    set_on = models.DateField(_("set on"), default=timezone.localdate, validators=PAST_DATE)
     status = models.CharField(_("status"), max_length=10, choices=GoalStatus.choices, default=GoalStatus.OPEN)
     status_on = models.DateField(_("status since"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -266,6 +267,7 @@ class ChildPerspective(models.Model):
         _("the children's need of support considered on"),
         null=True,
         blank=True,
+        validators=PAST_DATE,
         help_text=_("Empty until it has been considered."),
     )
     actions = ArrayField(
@@ -274,7 +276,7 @@ class ChildPerspective(models.Model):
         default=list,
         blank=True,
     )
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(_("comment"), blank=True, max_length=5000)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(_("last saved"), default=timezone.now)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -52,11 +52,26 @@ def links_of_relative(user, record: Client) -> QuerySet[RelativeLink]:
     )
 
 
+def seen_from_client(links: QuerySet[RelativeLink]) -> QuerySet[RelativeLink]:
+    """The wall's one rule for the client's side: a link exists there only once the relative has
+    consented to it, and only while it stands. Until then it is the relative's alone: their record
+    may say that they came because of someone, without the client learning that they came at all.
+
+    Every read of links for a client's page, timeline or extract goes through here.
+    """
+    return links.filter(removed_at__isnull=True, relative_consents=True)
+
+
+def client_side_links(record: Client) -> QuerySet[RelativeLink]:
+    """The links a client's own record shows (its extract too), without a user's gate."""
+    return seen_from_client(RelativeLink.objects.filter(client=record))
+
+
 def links_of_client(user, record: Client) -> QuerySet[RelativeLink]:
-    """The client's relatives: code, relation and consents; their page only for their own therapists."""
+    """The client's relatives who consented to the link: code, relation and consents; their page only
+    for their own therapists."""
     return (
-        RelativeLink.objects.visible_to(user)
-        .filter(client=record)
+        seen_from_client(RelativeLink.objects.visible_to(user).filter(client=record))
         .select_related("relative", "relative__relative_profile", "removed_by")
         .annotate(relative_visible=Exists(Client.objects.visible_to(user).filter(pk=OuterRef("relative_id"))))
         .order_by("removed_at", "-created_at")

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client, RecordKind, TargetGroup
-from clients.services import client_register, client_update
+from clients.services import client_register, client_update, constraint_violated
 from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry
 from kast.services import access_log_record
@@ -134,7 +134,14 @@ def reactions_record(*, request: HttpRequest, record: Client, data: dict[str, An
     if ReactionReview.objects.filter(relative=record, reviewed_on=review.reviewed_on).exists():
         raise ValidationError({"reviewed_on": _("The reactions are already recorded for this date.")})
     review.full_clean()
-    review.save()
+    try:
+        # The check above cannot see a review another request is saving right now; the constraint can.
+        with transaction.atomic():
+            review.save()
+    except IntegrityError as error:
+        if constraint_violated(error) != "reaction_review_once_a_day":
+            raise
+        raise ValidationError({"reviewed_on": _("The reactions are already recorded for this date.")}) from error
     access_log_record(request=request, action=Action.CREATE, obj=review, client_id=record.pk)
     return review
 

@@ -17,7 +17,8 @@ from clients.models import FINISHED, CaseStatus, Client, RecordKind
 from clients.selectors import get_client_for, records_by_code, status_history
 from kast.locking import EditConflict
 from kast.models import AccessLogEntry
-from kast.pdf import pdf_response, render_pdf
+from kast.pdf import print_response
+from kast.services import access_log_record
 from relatives import selectors, services
 from relatives.forms import (
     ChildPerspectiveForm,
@@ -265,7 +266,11 @@ def child_perspective(request: HttpRequest, record_id: uuid.UUID) -> HttpRespons
 @require_POST
 def summary_pdf(request: HttpRequest, record_id: uuid.UUID) -> HttpResponse:
     """The relative's support summary: relation, links, reactions over time, goals, children. No notes."""
-    record = selectors.get_relative_for(request, record_id, action=Action.PRINT)
-    context = _detail_context(request, record)
-    pdf = render_pdf("relatives/summary_pdf.html", {**context, "printed_by": request.user}, request=request)
-    return pdf_response(pdf, filename=f"{record.code}-support.pdf")
+    record = selectors.get_relative_for(request, record_id, action=None)
+    return print_response(
+        request,
+        template="relatives/summary_pdf.html",
+        context=lambda: {**_detail_context(request, record), "printed_by": request.user},
+        filename=f"{record.code}-support.pdf",
+        log_print=lambda: access_log_record(request=request, action=Action.PRINT, obj=record),
+    )

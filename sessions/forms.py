@@ -6,14 +6,16 @@ import datetime
 import re
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.forms import DateInput
 from clients.models import Client, EndReason
 from clients.selectors import records_by_code
-from kast.models import Role, User
+from kast.models import TEXT_MAX_LENGTH, Role, User
+from kast.validators import BOOKABLE_DATE, not_before_1900
 from sessions.models import MAX_DURATION_MINUTES, Attendance, SessionKind, Theme, TherapySession
+from sessions.selectors import quick_log_start
 
 
 class TimeInput(forms.TimeInput):
@@ -31,8 +33,11 @@ class OverlapMixin:
             label=_("Save anyway: I know the times overlap"), required=False, widget=forms.HiddenInput
         )
 
-    def ask_to_confirm_overlap(self, overlapping: list[TherapySession]) -> None:
+    def show_overlap_box(self) -> None:
         self.fields["allow_overlap"].widget = forms.CheckboxInput()
+
+    def ask_to_confirm_overlap(self, overlapping: list[TherapySession]) -> None:
+        self.show_overlap_box()
         times = ", ".join(f"{s.start_time:%H:%M}–{s.ends_at // 60:02d}:{s.ends_at % 60:02d}" for s in overlapping)
         self.add_error(
             "start_time",
@@ -97,6 +102,17 @@ class SessionForm(OverlapMixin, forms.ModelForm):
             )
         self.setup_overlap()
 
+    def clean_date(self) -> datetime.date:
+        # A session before the first contact is a typing error, and would make waiting times negative.
+        date = self.cleaned_data["date"]
+        first_contact = self.instance.client.first_contact_date
+        if date < first_contact:
+            raise forms.ValidationError(
+                _("The record's first contact was %(date)s: a session cannot be dated before it.")
+                % {"date": formats.date_format(first_contact, "SHORT_DATE_FORMAT")}
+            )
+        return date
+
     def clean_participants(self) -> list:
         codes = list(
             dict.fromkeys(code.strip().upper() for code in re.split(r"[,\s]+", self.cleaned_data["participants"]))
@@ -115,11 +131,16 @@ class SessionForm(OverlapMixin, forms.ModelForm):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 14}), required=False)
+    text = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 14}), required=False, max_length=TEXT_MAX_LENGTH
+    )
     themes = forms.ModelMultipleChoiceField(
         label=_("Themes touched"), queryset=Theme.objects.none(), widget=forms.CheckboxSelectMultiple, required=False
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def has_text(self) -> bool:
+        return bool(self.cleaned_data["text"].strip())
 
     def __init__(self, *args, themes, **kwargs):
         super().__init__(*args, **kwargs)
@@ -134,19 +155,20 @@ class QuickLogForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["client"].queryset = Client.objects.visible_to(user).only("id", "code").order_by("code")
         self.fields["client"].label_from_instance = lambda client: client.code
 
     def service_data(self) -> dict:
-        """Held today, an hour ago on the quarter: the usual case; the note page lets it be corrected."""
-        start = timezone.localtime() - datetime.timedelta(hours=1)
-        start = start.replace(minute=start.minute - start.minute % 15, second=0, microsecond=0)
-        if start.date() != timezone.localdate():
-            start = start.replace(hour=0, minute=0)
+        """Held today, about an hour ago and clear of the therapist's other sessions: the usual case; the
+        note page lets it be corrected."""
+        now = timezone.localtime()
+        minutes = TherapySession._meta.get_field("duration_minutes").default
         return {
             "kind": self.cleaned_data["kind"],
-            "date": timezone.localdate(),
-            "start_time": start.time(),
+            "date": now.date(),
+            "start_time": quick_log_start(self.user, now=now, minutes=minutes),
+            "duration_minutes": minutes,
             "attendance": Attendance.ATTENDED,
         }
 
@@ -160,6 +182,7 @@ class AddendumForm(forms.Form):
     text = forms.CharField(
         label=_("Addendum"),
         widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=TEXT_MAX_LENGTH,
         help_text=_("A dated correction or addition. The signed note stays as it was."),
     )
 
@@ -174,7 +197,7 @@ class VoidForm(forms.Form):
 
 
 class BookNextForm(OverlapMixin, forms.Form):
-    date = forms.DateField(label=_("Date"), widget=DateInput())
+    date = forms.DateField(label=_("Date"), widget=DateInput(), validators=BOOKABLE_DATE)
     start_time = forms.TimeField(label=_("Start time"), widget=TimeInput())
 
     def __init__(self, *args, after: TherapySession, **kwargs):
@@ -192,7 +215,13 @@ class BookNextForm(OverlapMixin, forms.Form):
 
 
 class EndTreatmentForm(forms.Form):
-    ended_on = forms.DateField(label=_("Treatment ended on"), widget=DateInput(), initial=timezone.localdate)
+    ended_on = forms.DateField(
+        # Not in the future: clean_ended_on says so in its own words.
+        label=_("Treatment ended on"),
+        widget=DateInput(),
+        initial=timezone.localdate,
+        validators=[not_before_1900],
+    )
     reason = forms.ChoiceField(label=_("Why the treatment ended"), choices=[("", "—"), *EndReason.choices])
     comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     long_term_check = forms.BooleanField(

@@ -20,7 +20,9 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kast.models import TEXT_MAX_LENGTH
 from kast.triggers import FiguresChanged
+from kast.validators import BOOKABLE_DATE
 
 MAX_DURATION_MINUTES = 480
 
@@ -224,7 +226,7 @@ class TherapySession(models.Model):
         "clients.Episode", verbose_name=_("treatment period"), on_delete=models.PROTECT, related_name="+"
     )
     kind = models.CharField(_("type"), max_length=12, choices=SessionKind.choices, default=SessionKind.INDIVIDUAL)
-    date = models.DateField(_("date"), default=timezone.localdate)
+    date = models.DateField(_("date"), default=timezone.localdate, validators=BOOKABLE_DATE)
     start_time = models.TimeField(_("start time"))
     duration_minutes = models.PositiveSmallIntegerField(
         _("length (minutes)"), default=60, validators=[MinValueValidator(1), MaxValueValidator(MAX_DURATION_MINUTES)]
@@ -245,7 +247,7 @@ class TherapySession(models.Model):
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
-    void_reason = models.TextField(_("why it is wrongly recorded"), blank=True)
+    void_reason = models.TextField(_("why it is wrongly recorded"), blank=True, max_length=2000)
 
     objects = TherapySessionQuerySet.as_manager()
 
@@ -321,7 +323,7 @@ class Note(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="notes"
     )
-    text = models.TextField(_("note"), blank=True)
+    text = models.TextField(_("note"), blank=True, max_length=TEXT_MAX_LENGTH)
     themes = models.ManyToManyField(Theme, through="NoteTheme", verbose_name=_("themes touched"), blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
@@ -382,7 +384,7 @@ class Addendum(models.Model):
 
     note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="addenda")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT)
-    text = models.TextField(_("addendum"))
+    text = models.TextField(_("addendum"), max_length=TEXT_MAX_LENGTH)
     created_at = models.DateTimeField(_("written"), default=timezone.now, editable=False)
 
     class Meta:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db.models import (
     CharField,
     Count,
@@ -30,6 +32,7 @@ from kast.models import AccessLogEntry, User
 from kast.selectors import get_client_owned_or_404
 from sessions.models import (
     JOINT_KINDS,
+    OCCUPIES_TIME,
     Addendum,
     Attendance,
     CalendarFeed,
@@ -57,6 +60,24 @@ def get_session_for(
         .annotate(own_record_visible=Exists(own_record_visible))
     )
     return get_client_owned_or_404(request, visible, session_id, action=action)
+
+
+def may_change_session(user: User, session: TherapySession) -> bool:
+    """Who may void a session, book the next one from it, or change its facts: the therapists of the
+    record it is logged on (the clients' gate: responsible, co-therapists, break-the-glass). A couple or
+    group session is also on the other participants' records; their therapists read it there, but the
+    session is not theirs to change.
+    """
+    own = getattr(session, "own_record_visible", None)
+    if own is None:
+        own = Client.objects.visible_to(user).filter(pk=session.client_id).exists()
+    return bool(own)
+
+
+def check_may_change_session(user: User, session: TherapySession) -> None:
+    """403 unless `may_change_session`: the session was already found through the gate, so it is seen."""
+    if not may_change_session(user, session):
+        raise PermissionDenied("only the therapists of the session's own record change it")
 
 
 def session_record_for(user: User, session: TherapySession) -> Client:
@@ -225,7 +246,7 @@ def timeline_entries(rows) -> list[TimelineEntry]:
         ):
             loaded["session", str(session.pk)] = session
     if status_ids:
-        for change in StatusChange.objects.filter(pk__in=status_ids).select_related("by", "episode"):
+        for change in StatusChange.objects.filter(pk__in=status_ids).select_related("by", "episode", "referred_to"):
             loaded["status", str(change.pk)] = change
     if questionnaire_ids:
         for administration in Administration.objects.filter(pk__in=questionnaire_ids).select_related(
@@ -260,3 +281,62 @@ def calendar_sessions(user: User, *, today: datetime.date | None = None) -> Quer
         .only("id", "date", "start_time", "duration_minutes", "kind", "attendance", "client__code")
         .order_by("date", "start_time")
     )
+
+
+def overlapping_sessions(
+    *, therapists: Iterable[User], date: datetime.date, start_time: datetime.time, minutes: int, exclude=None
+) -> list[TherapySession]:
+    """Sessions of any of these therapists that share a minute with the given time on that day."""
+    start = start_time.hour * 60 + start_time.minute
+    if not isinstance(therapists, QuerySet):
+        therapists = list(therapists)  # a queryset stays a subquery: one query in all
+    candidates = (
+        TherapySession.objects.in_record()
+        .filter(date=date, therapists__in=therapists, attendance__in=OCCUPIES_TIME)
+        .exclude(pk=getattr(exclude, "pk", None))
+        .distinct()
+        .order_by("start_time")
+    )
+    end = start + minutes
+    return [s for s in candidates if start < s.ends_at and s.start_time.hour * 60 + s.start_time.minute < end]
+
+
+def overlaps_of(session: TherapySession) -> list[TherapySession]:
+    """What the session shares a minute with in its therapists' days: shown as a warning to fix."""
+    if session.attendance not in OCCUPIES_TIME:
+        return []
+    return overlapping_sessions(
+        therapists=User.objects.filter(therapy_sessions=session),
+        date=session.date,
+        start_time=session.start_time,
+        minutes=session.duration_minutes,
+        exclude=session,
+    )
+
+
+#: Quick-log proposes starts on the quarter hour.
+QUARTER = 15
+
+
+def quick_log_start(user: User, *, now: datetime.datetime, minutes: int) -> datetime.time:
+    """A start today for a session just held: an hour before now on the quarter, moved back (or, failing
+    that, forward) to the nearest time that overlaps none of the therapist's other sessions that day.
+
+    Two sessions logged in the same hour then get two times, so neither note is stopped by an overlap.
+    """
+    taken = [
+        (s.start_time.hour * 60 + s.start_time.minute, s.ends_at)
+        for s in TherapySession.objects.in_record().filter(
+            date=now.date(), therapists=user, attendance__in=OCCUPIES_TIME
+        )
+    ]
+    latest = max(0, (now.hour * 60 + now.minute - minutes) // QUARTER * QUARTER)
+    day_end = 24 * 60 - minutes
+
+    def free(start: int) -> bool:
+        return all(start + minutes <= begins or ends <= start for begins, ends in taken)
+
+    backwards = range(latest, -1, -QUARTER)
+    forwards = range(latest + QUARTER, day_end + 1, QUARTER)
+    start = next((m for m in (*backwards, *forwards) if free(m)), latest)
+    return datetime.time(start // 60, start % 60)

@@ -11,12 +11,11 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.models import CaseStatus, Client, EndReason
+from clients.models import FINISHED, CaseStatus, Client, EndReason
 from clients.services import client_transition
 from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry, Clinic, Role, User
@@ -39,7 +38,7 @@ from sessions.models import (
     Theme,
     TherapySession,
 )
-from sessions.selectors import note_of
+from sessions.selectors import check_may_change_session, note_of, overlapping_sessions
 
 Action = AccessLogEntry.Action
 
@@ -68,22 +67,6 @@ def default_fee(clinic: Clinic, kind: str) -> Decimal:
     return fee if fee is not None else Decimal(0)
 
 
-def overlapping_sessions(
-    *, therapists: Iterable[User], date: datetime.date, start_time: datetime.time, minutes: int, exclude=None
-) -> list[TherapySession]:
-    """Sessions of any of these therapists that share a minute with the given time on that day."""
-    start = start_time.hour * 60 + start_time.minute
-    candidates = (
-        TherapySession.objects.in_record()
-        .filter(date=date, therapists__in=list(therapists), attendance__in=OCCUPIES_TIME)
-        .exclude(pk=getattr(exclude, "pk", None))
-        .distinct()
-        .order_by("start_time")
-    )
-    end = start + minutes
-    return [s for s in candidates if start < s.ends_at and s.start_time.hour * 60 + s.start_time.minute < end]
-
-
 def _check_therapists(client: Client, therapists: list[User]) -> None:
     if not therapists:
         raise ValidationError({"therapists": _("Choose at least one therapist.")})
@@ -92,8 +75,12 @@ def _check_therapists(client: Client, therapists: list[User]) -> None:
 
 
 def _check_participants(session: TherapySession, participants: list[Client]) -> None:
-    """Who else is in the room, by their records: the linked partner at a couple session, anyone of the
-    clinic at a group session (couples together, or relatives alone)."""
+    """Who else is in the room, by their records: the linked partner at a couple session, people of the
+    clinic at a group session (couples together, clients alone or relatives alone).
+
+    The wall: a client and a relative share a session, and so its note, only when they are linked and
+    both have consented to joint work; otherwise the note would carry one into the other's record.
+    """
     if session.kind not in JOINT_KINDS:
         if participants:
             raise ValidationError({"participants": _("Only couple and group sessions have other participants.")})
@@ -102,17 +89,24 @@ def _check_participants(session: TherapySession, participants: list[Client]) -> 
         raise ValidationError({"participants": _("The record's own person is already at the session.")})
     if any(p.clinic_id != session.clinic_id for p in participants):
         raise ValidationError({"participants": _("Every participant must be registered at the session's clinic.")})
-    if session.kind == SessionKind.COUPLE and participants:
+    if session.kind == SessionKind.COUPLE and len(participants) > 1:
+        raise ValidationError({"participants": _("A couple session has at most one other participant.")})
+    people = [session.client, *participants]
+    if session.kind == SessionKind.COUPLE:
         # A partner without a record of their own may come too; one with a record is named, and must be linked.
-        if len(participants) > 1:
-            raise ValidationError({"participants": _("A couple session has at most one other participant.")})
-        (other,) = participants
-        link = (
-            RelativeLink.objects.active()
-            .filter(Q(relative=other, client_id=session.client_id) | Q(relative_id=session.client_id, client=other))
-            .first()
-        )
-        names = {"a": session.client.code, "b": other.code}
+        pairs = [(session.client, other) for other in participants]
+    else:
+        pairs = [(a, b) for a in people if not a.is_relative for b in people if b.is_relative]
+    if not pairs:
+        return
+    ids = [person.pk for person in people]
+    links = {
+        frozenset((link.client_id, link.relative_id)): link
+        for link in RelativeLink.objects.active().filter(client_id__in=ids, relative_id__in=ids)
+    }
+    for a, b in pairs:
+        link = links.get(frozenset((a.pk, b.pk)))
+        names = {"a": a.code, "b": b.code}
         if link is None:
             raise ValidationError(
                 {
@@ -174,6 +168,7 @@ def session_create(
     session.therapists.set(therapists)
     _set_participants(session, participants)
     _follow_up_done_by(request, session)
+    _next_contact_follows_bookings(session.client)
     access_log_record(request=request, action=Action.CREATE, obj=session)
     return session
 
@@ -183,6 +178,7 @@ def session_update(
     *, request: HttpRequest, session: TherapySession, version: int, data: dict[str, Any], allow_overlap: bool = False
 ) -> TherapySession:
     """Change the session's facts. Once its note is signed only the payment can change."""
+    check_may_change_session(request.user, session)
     data = dict(data)
     therapists = data.pop("therapists", None)
     participants = data.pop("participants", None)
@@ -218,6 +214,7 @@ def session_update(
     if participants is not None:
         _set_participants(session, participants)
     _follow_up_done_by(request, session)
+    _next_contact_follows_bookings(session.client)
     access_log_record(request=request, action=Action.UPDATE, obj=session)
     return session
 
@@ -288,9 +285,17 @@ def session_document(
     sign: bool,
     allow_overlap: bool = False,
 ) -> Note:
-    """The note page's one submit: the session's facts, the note, and its signature — all or nothing."""
+    """The note page's one submit: the session's facts, the note, and its signature — all or nothing.
+
+    An overlap with another session stops only the signature: a draft is saved whatever the times say
+    (the page then shows the overlap as a warning to fix), so nothing typed waits on a wrong time.
+    """
     session_update(
-        request=request, session=session, version=session_version, data=session_data, allow_overlap=allow_overlap
+        request=request,
+        session=session,
+        version=session_version,
+        data=session_data,
+        allow_overlap=allow_overlap or not sign,
     )
     note = note_save(request=request, session=session, version=note_version, text=text, themes=themes)
     if sign:
@@ -315,6 +320,7 @@ def addendum_add(*, request: HttpRequest, note: Note, text: str) -> Addendum:
 @transaction.atomic
 def session_void(*, request: HttpRequest, session: TherapySession, reason: str) -> TherapySession:
     """Mark an entry as wrongly recorded ("felmarkerad"): kept and logged, but out of the normal view."""
+    check_may_change_session(request.user, session)
     session = TherapySession.objects.select_for_update().get(pk=session.pk)
     if session.is_voided:
         raise ValidationError(_("This session is already marked as wrongly recorded."))
@@ -323,8 +329,27 @@ def session_void(*, request: HttpRequest, session: TherapySession, reason: str) 
     session.voided_at, session.voided_by, session.void_reason = timezone.now(), request.user, reason.strip()
     session.save(update_fields=["voided_at", "voided_by", "void_reason"])
     FollowUp.objects.filter(session=session).update(session=None, done_on=None)
+    _next_contact_follows_bookings(session.client)
     access_log_record(request=request, action=Action.UPDATE, obj=session, reason="voided")
     return session
+
+
+def _next_contact_follows_bookings(client: Client) -> None:
+    """The record's "next planned contact" is its next booking when there is one, so the caseload sorts by
+    what is really in the diary; with no booking ahead, what the therapist typed stays."""
+    if client.status in FINISHED:
+        return
+    next_booking = (
+        TherapySession.objects.in_record()
+        .filter(client=client, attendance=Attendance.BOOKED, date__gte=timezone.localdate())
+        .order_by("date")
+        .values_list("date", flat=True)
+        .first()
+    )
+    if next_booking is not None and next_booking != client.next_contact_date:
+        # Not through the record's version: a derived date must not make the therapist's open edit stale.
+        Client.objects.filter(pk=client.pk).update(next_contact_date=next_booking)
+        client.next_contact_date = next_booking
 
 
 def _follow_up_done_by(request: HttpRequest, session: TherapySession) -> None:
@@ -363,6 +388,7 @@ def session_book_next(
     allow_overlap: bool = False,
 ) -> TherapySession:
     """Book the next session like this one: same client, type, length, therapists and other participants."""
+    check_may_change_session(request.user, session)
     if session.is_voided:
         raise ValidationError(_("This session is marked as wrongly recorded."))
     return session_create(

@@ -20,7 +20,7 @@ from assessments.models import TimePoint
 from clients.models import CaseStatus
 from clients.selectors import get_client_for
 from kast.locking import EditConflict
-from kast.models import AccessLogEntry
+from kast.models import CALENDAR_FEED, AccessLogEntry
 from kast.services import access_log_record
 from sessions import calendar, selectors, services
 from sessions.forms import (
@@ -94,8 +94,14 @@ def quick_log(request: HttpRequest) -> HttpResponse:
 def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     """The note page: the session's facts and the note in one form, the conversation guide beside it."""
     session = selectors.get_session_for(request, session_id)
+    if request.method == "POST":
+        selectors.check_may_change_session(request.user, session)
     note = selectors.note_of(session)
-    writable = not session.is_voided and (note is None or (not note.is_signed and note.author_id == request.user.pk))
+    writable = (
+        selectors.may_change_session(request.user, session)
+        and not session.is_voided
+        and (note is None or (not note.is_signed and note.author_id == request.user.pk))
+    )
     if not writable:
         return _signed_page(request, session, note)
     chosen = list(note.themes.all()) if note else []
@@ -110,7 +116,18 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         initial={"text": note.text, "themes": chosen, "version": note.version} if note else {"version": 0},
     )
     conflict = None
-    if request.method == "POST" and session_form.is_valid() and note_form.is_valid():
+    if request.method == "POST" and note_form.is_valid() and not session_form.is_valid() and note_form.has_text():
+        # The session's facts are wrong (a date, a length): the text is kept all the same, as a draft.
+        conflict = _save_draft_only(request, session, note_form)
+        if conflict is None:
+            note = selectors.note_of(session)
+            messages.warning(request, _("The draft is saved. Correct the session's facts below before signing."))
+        # The page goes on from the version now stored, whether ours or the other tab's.
+        data = request.POST.copy()
+        data["note-version"] = (conflict or note).version
+        note_form = NoteForm(data=data, themes=themes, prefix="note")
+        note_form.is_valid()
+    elif request.method == "POST" and session_form.is_valid() and note_form.is_valid():
         sign = "sign" in request.POST
         try:
             note = services.session_document(
@@ -125,6 +142,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
                 allow_overlap=session_form.cleaned_data["allow_overlap"],
             )
         except services.SessionOverlap as overlap:
+            # Only signing stops at an overlap (the draft saves whatever the times): confirm or fix it.
             session_form.ask_to_confirm_overlap(overlap.overlapping)
         except EditConflict as error:
             conflict = error.current
@@ -145,6 +163,9 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
             else:
                 messages.success(request, _("The draft is saved."))
             return redirect("sessions:detail", session_id=session.pk)
+    overlaps = selectors.overlaps_of(session) if request.method == "GET" else []
+    if overlaps:
+        session_form.show_overlap_box()
     context = {
         "session": session,
         "client": selectors.session_record_for(request.user, session),
@@ -153,11 +174,27 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "session_form": session_form,
         "note_form": note_form,
         "conflict": conflict,
+        "overlaps": overlaps,
         "guide": _guide(themes),
         "idle_seconds": settings.SESSION_IDLE_SECONDS,
         "autosave_url": reverse("sessions:autosave", args=[session.pk]),
     }
     return render(request, "sessions/session_detail.html", context, status=409 if conflict else 200)
+
+
+def _save_draft_only(request: HttpRequest, session: TherapySession, note_form: NoteForm) -> Note | None:
+    """Save the note's text alone; answers the stored note when another tab saved it first (a conflict)."""
+    try:
+        services.note_save(
+            request=request,
+            session=session,
+            version=note_form.cleaned_data["version"],
+            text=note_form.cleaned_data["text"],
+            themes=note_form.cleaned_data["themes"],
+        )
+    except EditConflict as error:
+        return error.current
+    return None
 
 
 def _theme_ids(values: list[str]) -> list[int]:
@@ -173,6 +210,7 @@ def _guide(themes) -> list[tuple[str, list[str]]]:
 
 def _signed_page(request: HttpRequest, session: TherapySession, note: Note | None, **extra) -> HttpResponse:
     is_author = note is not None and note.author_id == request.user.pk
+    may_change = selectors.may_change_session(request.user, session)
     context = {
         "session": session,
         "client": selectors.session_record_for(request.user, session),
@@ -182,8 +220,11 @@ def _signed_page(request: HttpRequest, session: TherapySession, note: Note | Non
         "therapists": list(session.therapists.all()),
         "addenda": selectors.addenda(note),
         "addendum_form": AddendumForm() if is_author and note.is_signed and not session.is_voided else None,
-        "payment_form": PaymentForm(initial={"fee_paid": session.fee_paid, "version": session.version}),
-        "book_form": BookNextForm(after=session) if not session.is_voided else None,
+        "may_change": may_change,
+        "payment_form": (
+            PaymentForm(initial={"fee_paid": session.fee_paid, "version": session.version}) if may_change else None
+        ),
+        "book_form": BookNextForm(after=session) if may_change and not session.is_voided else None,
         **extra,
     }
     return render(request, "sessions/session_signed.html", context, status=400 if extra else 200)
@@ -196,7 +237,9 @@ def note_autosave(request: HttpRequest, session_id: uuid.UUID) -> JsonResponse:
     themes = selectors.clinic_themes(session.clinic_id, keep=_theme_ids(request.POST.getlist("note-themes")))
     form = NoteForm(request.POST, themes=themes, prefix="note")
     if not form.is_valid():
-        return JsonResponse({"error": _("The draft could not be saved.")}, status=400)
+        # A text over the length limit says so (the page keeps the text in the browser meanwhile).
+        message = form.errors["text"][0] if "text" in form.errors else _("The draft could not be saved.")
+        return JsonResponse({"error": message}, status=400)
     try:
         note = services.note_save(
             request=request,
@@ -248,6 +291,7 @@ def addendum_add(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def payment(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     session = selectors.get_session_for(request, session_id, action=None)
+    selectors.check_may_change_session(request.user, session)
     form = PaymentForm(request.POST)
     if form.is_valid():
         try:
@@ -267,6 +311,7 @@ def payment(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
 def session_void(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     """Mark as wrongly recorded ("felmarkera"): asks for the reason first."""
     session = selectors.get_session_for(request, session_id)
+    selectors.check_may_change_session(request.user, session)
     form = VoidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -282,6 +327,7 @@ def session_void(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def book_next(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     session = selectors.get_session_for(request, session_id, action=None)
+    selectors.check_may_change_session(request.user, session)
     form = BookNextForm(request.POST, after=session)
     if form.is_valid():
         try:
@@ -380,5 +426,5 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     request.user = user
     sessions = list(selectors.calendar_sessions(user))
     # The path holds the secret: log the feed, not the address.
-    access_log_record(request=request, action=Action.EXPORT, object_type="therapy_sessions.calendarfeed", path="")
+    access_log_record(request=request, action=Action.EXPORT, object_type=CALENDAR_FEED, path="")
     return HttpResponse(calendar.ics(user, sessions), content_type="text/calendar; charset=utf-8")

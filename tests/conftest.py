@@ -5,15 +5,21 @@
 - `other_clinic_therapist`: a Malmö therapist
 - `manager`: Göteborg unit manager
 - `admin`: system administrator (no clinic)
+
+The database roles (kast.db_roles): the suite logs in as a superuser and works as the runtime role the app
+uses; the owner makes, migrates and drops the test database; a superuser empties it after a transactional test.
 """
 
 from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.db import connections
 from django.test import Client as TestClient
+from django.test import TransactionTestCase
 from django_otp import DEVICE_ID_SESSION_KEY
 
+from kast import backup, db_roles
 from kast.models import Role
 from tests.factories import ClientFactory, ClinicFactory, UserFactory
 from tests.otp import authenticator_for
@@ -22,6 +28,64 @@ from tests.otp import authenticator_for
 pytest_plugins = ["tests.log_sentinel"]
 
 _password_only_login = TestClient.force_login
+
+
+def _work_as(role: str) -> None:
+    """From its next connection on, the default connection works as `role` (SET ROLE; the login stays the same)."""
+    connection = connections["default"]
+    connection.close()
+    connection.settings_dict["OPTIONS"]["assume_role"] = role
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Both roles exist (made by the superuser the suite logs in as), and the owner makes the test database."""
+    settings_dict = connections["default"].settings_dict
+    if settings_dict["OPTIONS"].get("assume_role") != db_roles.RUNTIME_ROLE:
+        pytest.exit("The tests derive their database roles from a superuser: unset DATABASE_OWNER_URL.", returncode=2)
+    conn = backup._connect(settings_dict, "postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            if not cursor.fetchone()[0]:
+                pytest.exit(
+                    "The tests log in as a superuser and make the roles kast_owner and kast_app from it: "
+                    "DATABASE_URL must name a superuser (or leave it unset for the embedded server).",
+                    returncode=2,
+                )
+            db_roles.create_roles(cursor)
+    finally:
+        conn.close()
+    _work_as(db_roles.OWNER_ROLE)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """The test database, made and migrated by the owner (pytest-django's own fixture); the tests work as the
+    runtime role; the owner drops the database at the end."""
+    _work_as(db_roles.RUNTIME_ROLE)
+    yield
+    _work_as(db_roles.OWNER_ROLE)
+
+
+_flush = TransactionTestCase._fixture_teardown
+
+
+def _flush_as_superuser(self):
+    """After a transactional test every table is emptied (TRUNCATE): only a superuser may empty the append-only
+    ones, so the login's own role does it, and the connection works as the runtime role again after."""
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        cursor.execute("SET ROLE NONE")
+    try:
+        _flush(self)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(connection.ops.compose_sql("SET ROLE %s", [db_roles.RUNTIME_ROLE]))
+
+
+TransactionTestCase._fixture_teardown = _flush_as_superuser
 
 
 def _two_factor_login(self, user, backend=None):

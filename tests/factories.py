@@ -23,6 +23,7 @@ from clients.models import (
     StatusChange,
     TargetGroup,
 )
+from clients.services import clinic_install_referral_destinations
 from kast.models import Clinic, Role, User
 from relatives.models import Relative, RelativeLink
 from sessions.models import Attendance, Note, TherapySession
@@ -49,6 +50,7 @@ class ClinicFactory(DjangoModelFactory):
     def themes(clinic, create, extracted, **kwargs):
         if create:
             clinic_install_themes(clinic)
+            clinic_install_referral_destinations(clinic)
 
 
 class UserFactory(DjangoModelFactory):

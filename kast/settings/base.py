@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import copy
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from kast import embedded_db
+from kast import db_roles, embedded_db
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -22,10 +24,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 
-def _database() -> dict[str, object]:
-    if "DATABASE_URL" in env:
-        return env.db_url("DATABASE_URL")
-    embedded = embedded_db.database_settings()
+def _embedded(user: str) -> dict[str, object]:
+    embedded = embedded_db.database_settings(user)
     if embedded is None:
         raise ImproperlyConfigured(
             "No database: set DATABASE_URL (e.g. postgres://user@127.0.0.1:5432/kast) "
@@ -34,13 +34,33 @@ def _database() -> dict[str, object]:
     return embedded
 
 
-DATABASES = {"default": _database()}
-if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://...).")
-# Persistent connections: with psycopg2 they give most of what a pool gives
-# (measured about 2.6x the throughput of CONN_MAX_AGE=0).
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+def _databases() -> dict[str, dict[str, object]]:
+    """`default`: the runtime role the app serves as; `owner`: the owner of the tables, for migrations and the
+    maintenance that must delete (kast.db_roles). Without DATABASE_OWNER_URL one connection is both: for a
+    developer's own server only (production settings refuse a connection that owns the tables)."""
+    if "DATABASE_URL" not in env:
+        return {"default": _embedded(db_roles.RUNTIME_ROLE), db_roles.OWNER_ALIAS: _embedded(db_roles.OWNER_ROLE)}
+    runtime = env.db_url("DATABASE_URL")
+    if "DATABASE_OWNER_URL" not in env:
+        return {"default": runtime, db_roles.OWNER_ALIAS: copy.deepcopy(runtime)}
+    owner = env.db_url("DATABASE_OWNER_URL")
+    if owner["NAME"] != runtime["NAME"]:
+        raise ImproperlyConfigured("DATABASE_OWNER_URL must name the same database as DATABASE_URL.")
+    return {"default": runtime, db_roles.OWNER_ALIAS: owner}
+
+
+DATABASES = _databases()
+for _database in DATABASES.values():
+    if not _database["ENGINE"].endswith("postgresql"):
+        raise ImproperlyConfigured("DATABASE_URL and DATABASE_OWNER_URL must point to PostgreSQL (postgres://...).")
+    # Persistent connections: with psycopg2 they give most of what a pool gives
+    # (measured about 2.6x the throughput of CONN_MAX_AGE=0).
+    _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    _database["CONN_HEALTH_CHECKS"] = True
+#: The role the app serves as; `manage.py migrate` grants it what it needs afresh (kast.db_roles.after_migrate).
+DATABASE_RUNTIME_ROLE = DATABASES["default"]["USER"]
+#: Production settings refuse a `default` connection that is a superuser or owns the tables.
+DATABASE_REFUSE_PRIVILEGED_RUNTIME = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -144,14 +164,42 @@ TWO_FACTOR_REMEMBER_COOKIE_AGE = None  # never skip the second factor on a "reme
 TWO_FACTOR_LOGIN_TIMEOUT = 600  # seconds between the password and the code
 OTP_TOTP_ISSUER = env.str("SITE_NAME", default="KAST")
 # An administrator can remove a lost authenticator (the user sets up a new one at the next login),
-# but never read its key.
+# but never read its key, add a device or set a password (kast.admin: a reset the user completes).
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Second-factor secrets at rest (kast.otp_secrets): TOTP keys encrypted, backup codes hashed, with this key;
+# 32 random bytes in URL-safe base64. Keep it apart from the database and its backups. A comma-separated
+# list rotates it: the first encrypts, all decrypt.
+OTP_SECRETS_KEYS = [key.strip() for key in env.list("OTP_SECRETS_KEY", default=[]) if key.strip()]
 
-# Lockout (django-axes): after LOGIN_FAILURE_LIMIT failed passwords, per username and, separately, per
-# address, for LOGIN_LOCKOUT_MINUTES; an administrator can unlock sooner (Staff: "Unlock login").
+
+def _secrets_key_valid(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except ValueError:
+        return False
+
+
+if not OTP_SECRETS_KEYS or not all(_secrets_key_valid(key) for key in OTP_SECRETS_KEYS):
+    raise ImproperlyConfigured(
+        "OTP_SECRETS_KEY must be set to 32 random bytes in URL-safe base64 (a comma-separated list to rotate), e.g. "
+        'the output of: python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())"'
+    )
+
+# A password reset an administrator starts: the one-time link works this long (and once).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_MINUTES", default=60) * 60
+
+# Lockout (django-axes): after LOGIN_FAILURE_LIMIT failed passwords for one username from one address, that
+# username is locked at that address for LOGIN_LOCKOUT_MINUTES (the same user elsewhere, and everyone else behind
+# the address, can still log in); an administrator can unlock sooner (Staff: "Unlock login").
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A whole clinic shares one address behind its NAT, so an address is slowed down, never locked
+# (kast.login_throttle): past LOGIN_ADDRESS_FREE_FAILURES failures from it, on any usernames, each further
+# failure doubles the wait before the next password is heard, from 1 second up to LOGIN_ADDRESS_MAX_DELAY_SECONDS;
+# LOGIN_LOCKOUT_MINUTES without a failure from the address starts it afresh.
+LOGIN_ADDRESS_FREE_FAILURES = env.int("LOGIN_ADDRESS_FREE_FAILURES", default=10)
+LOGIN_ADDRESS_MAX_DELAY_SECONDS = env.int("LOGIN_ADDRESS_MAX_DELAY_SECONDS", default=300)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "kast.views.locked_out"
 # The address comes from kast.services.client_ip, the same as in the access log (TRUSTED_PROXY_COUNT).
@@ -235,9 +283,12 @@ LOGGING = {
     "filters": {
         # A query string can hold a search for a name; log the path only.
         "strip_query": {"()": "kast.logging.StripQueryStringFilter"},
+        # PostgreSQL's DETAIL lines quote the values of a violated constraint (a personnummer, say).
+        "mask_db_detail": {"()": "kast.logging.MaskDatabaseDetailFilter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["strip_query"]},
+        # Every handler takes both filters.
+        "console": {"class": "logging.StreamHandler", "filters": ["strip_query", "mask_db_detail"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -253,3 +304,9 @@ LOGGING = {
 
 # Shown in the layout; a clinic's IT department can name its own installation.
 SITE_NAME = env.str("SITE_NAME", default="KAST")
+
+#: Seconds a PDF may take to lay out (kast.pdf): after that the layout is stopped and the user gets a page that
+#: says so, well before a server's worker timeout (gunicorn's default is 30 s).
+PDF_RENDER_TIMEOUT = env.float("PDF_RENDER_TIMEOUT", default=20.0)
+if not 0 < PDF_RENDER_TIMEOUT <= 600:
+    raise ImproperlyConfigured("PDF_RENDER_TIMEOUT must be a number of seconds above 0 and at most 600.")

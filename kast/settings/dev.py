@@ -4,5 +4,6 @@ import os
 
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("SECRET_KEY", "dev-only-insecure-key-never-used-in-production")
+os.environ.setdefault("OTP_SECRETS_KEY", "vakMBOYprERGIkM1Y1ovHtKB0OGhnIQFbiA5HLG5O1Q=")  # dev only, not secret
 
 from kast.settings.base import *  # noqa: F403

@@ -224,8 +224,38 @@ def test_the_number_of_queries_does_not_grow_with_the_record(client, therapist, 
 
     assert TherapySession.objects.filter(client=record).count() == 32  # 30 with notes, a draft, the wrong one
     assert len(large) == len(small)
-    # The login session, the user, their second-factor device; the gate's read of the record; the print's log row;
+    # The login session, the user, their second-factor device; the gate's read of the record; a savepoint (the print
+    # is logged with its PDF or not at all: kast.pdf.print_response) and the print's log row;
     # then the record: co-therapists, hold, periods, status changes, assessments, interview, family members and
     # their parents, relationships, sessions (with notes), their therapists, themes and addenda, the count of
-    # wrongly recorded ones, follow-ups, questionnaires and their answers, links, child perspective, log.
-    assert len(small) == 25, "\n".join(small)
+    # wrongly recorded ones, follow-ups, questionnaires and their answers, links, child perspective, log; the
+    # savepoint released.
+    assert len(small) == 27, "\n".join(small)
+
+
+ARTICLE_15 = [
+    "Purposes: to give and document counselling and treatment, to follow up the clinic's work, and to keep the "
+    "records the Social Services Act requires.",
+    "Categories of data: identity and contact details where given, background, the case history, notes of "
+    "conversations, the assessment conversation and deep interview, the family map, questionnaire answers, and who "
+    "has read or changed the record.",
+    "Recipients: the staff of the clinic who work with the case. Nothing leaves the clinic without consent or a duty "
+    "in law; managers and national follow-up see only counts, never the record's content.",
+    "How long: the record is kept five years after its last entry and removed from 1 January of the sixth year, "
+    "unless a decision requires it to be kept longer (shown below when so).",
+    "Where the data come from: from the person the record is about, and from what the clinic's staff write in their "
+    "work; who referred the person is shown under Contact and background.",
+    "Rights: to have wrong data corrected, and to complain to the Swedish Authority for Privacy Protection (IMY, "
+    "www.imy.se) about how the data are handled.",
+]
+
+
+def test_the_extract_says_what_article_15_requires_beside_the_data(client, therapist, record):
+    """Purposes, categories, recipients, how long it is kept, where the data came from, the right to complain."""
+    client.force_login(therapist)
+
+    text = " ".join(flat_text(print_extract(client, record)).split())
+
+    for sentence in ARTICLE_15:
+        assert " ".join(_(sentence).split()) in text, sentence
+    assert "www.imy.se" in text

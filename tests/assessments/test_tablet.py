@@ -7,12 +7,14 @@ import hashlib
 import re
 
 import pytest
+import time_machine
 from django.test import Client as Browser
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from assessments.models import Administration, Answer, FilledBy, TabletCode, TimePoint
+from assessments import services
+from assessments.models import Administration, Answer, FilledBy, TabletCode, TimePoint, WrongTabletCode
 from assessments.services import TABLET_CODE_ALPHABET, TABLET_SESSION_KEY, version_for
 from clients.models import CaseStatus, StatusChange
 from kast.models import AccessLogEntry
@@ -372,3 +374,73 @@ def test_a_new_code_for_the_same_questionnaire_ends_the_earlier_one(client, ther
     assert open_code(new_tablet, second).status_code == 302
     assert new_tablet.session[TABLET_SESSION_KEY] == TabletCode.objects.get(used_at__isnull=True).pk
     assert TabletCode.objects.filter(administration=questionnaire).count() == 2
+
+
+# -- One device, few guesses -------------------------------------------------------------------------------
+
+
+def test_a_code_opened_on_one_device_is_in_use_on_any_other(client, therapist, questionnaire, tablet):
+    """A client's phone or a passer-by who read the code gets "in use", never the answers typed on the tablet."""
+    client.force_login(therapist)
+    code = code_for(client, questionnaire)
+    assert open_code(tablet, code).status_code == 302
+    second = Browser()
+
+    refused = open_code(second, code)
+    again_on_the_tablet = open_code(tablet, code)
+
+    with translation.override("sv"):
+        in_use = _("This code is already in use on another device. Ask your therapist for a new one.")
+    assert refused.status_code == 400
+    assert refused.context["form"].errors == {"code": [in_use]}
+    assert TABLET_SESSION_KEY not in second.session
+    assert second.get(reverse("assessments:tablet_form")).status_code == 302  # back to the code page
+    assert again_on_the_tablet.status_code == 302  # the device that holds it may type it again
+    assert AccessLogEntry.objects.filter(action="denied", reason="tablet_code_in_use").count() == 1
+
+
+def test_wrong_codes_from_one_address_must_wait(client, therapist, questionnaire, tablet):
+    client.force_login(therapist)
+    code = code_for(client, questionnaire)
+    guesses = [open_code(tablet, f"WRONG{n:03d}").status_code for n in range(services.TABLET_GUESS_LIMIT)]
+
+    throttled = open_code(tablet, code)  # even the right code waits: the guesser must not learn which is right
+    elsewhere = Browser(REMOTE_ADDR="10.0.0.9")
+
+    assert guesses == [400] * services.TABLET_GUESS_LIMIT
+    assert throttled.status_code == 429
+    assert TABLET_SESSION_KEY not in tablet.session
+    assert open_code(elsewhere, code).status_code == 302  # another address is not held up
+
+
+def test_an_empty_form_from_a_throttled_address_gets_the_message_not_an_error(tablet):
+    for n in range(services.TABLET_GUESS_LIMIT):
+        open_code(tablet, f"WRONG{n:03d}")
+
+    response = tablet.post(reverse("assessments:tablet"), {})  # found by the fuzzing test: this was a 500
+
+    assert response.status_code == 429
+    assert response.context["form"].non_field_errors()
+
+
+def test_wrong_codes_from_many_addresses_together_must_wait(client, therapist, questionnaire, monkeypatch):
+    monkeypatch.setattr(services, "TABLET_GUESS_LIMIT_ALL", 3)
+    client.force_login(therapist)
+    code = code_for(client, questionnaire)
+    guessers = [Browser(REMOTE_ADDR=f"10.0.1.{n}") for n in range(3)]
+    guesses = [open_code(guesser, "WRONG000").status_code for guesser in guessers]
+
+    newcomer = Browser(REMOTE_ADDR="10.0.2.1")
+
+    assert guesses == [400, 400, 400]
+    assert open_code(newcomer, code).status_code == 429
+
+
+def test_wrong_codes_are_counted_in_the_database_without_the_code_and_forgotten_after_the_window(tablet):
+    with time_machine.travel("2026-03-02 09:00", tick=False):
+        open_code(tablet, "WRONG001")
+    with time_machine.travel("2026-03-02 09:20", tick=False):
+        open_code(tablet, "WRONG002")
+
+    kept = list(WrongTabletCode.objects.values_list("address", flat=True))
+    assert kept == ["127.0.0.1"]  # the try of 09:00 is past the window and gone; no code is stored

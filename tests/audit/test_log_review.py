@@ -176,3 +176,39 @@ def test_the_queue_keeps_its_query_count(client, therapist, colleague, manager, 
     with django_assert_num_queries(6):
         response = client.get(reverse("audit:queue"))
     assert len(response.context["page"].object_list) == min(2 * size, 25)
+
+
+def test_another_clinics_refused_attempt_on_our_record_is_in_our_queue_and_log(
+    client, other_clinic_therapist, manager, client_record
+):
+    """A Malmö therapist probing a Göteborg record concerns Göteborg's reviewer, who sees the record's code."""
+    client.force_login(other_clinic_therapist)
+    assert client.get(reverse("clients:detail", args=[client_record.pk])).status_code == 404
+
+    queued = list(review_queue(manager))
+    client.force_login(manager)
+    log = client.get(reverse("access_log"), {"code": client_record.code})
+
+    assert [(e.kind, e.user, e.client_code) for e in queued] == [("denied", other_clinic_therapist, client_record.code)]
+    assert [e.user for e in log.context["page"].object_list] == [other_clinic_therapist]
+
+
+def test_a_refusal_by_the_role_table_names_the_record(client, manager, client_record):
+    """A manager asking for a relative's page is refused by the role table; the entry names the record tried."""
+    from tests.factories import relative_record
+
+    relative = relative_record(client_record.responsible_therapist)
+    client.force_login(manager)
+    assert client.get(reverse("relatives:detail", args=[relative.pk])).status_code == 403
+
+    assert [(e.kind, e.client_code) for e in review_queue(manager)] == [("denied", relative.code)]
+
+
+def test_calendar_feed_fetches_are_logged_but_not_queued(client, therapist, manager):
+    from sessions.services import calendar_feed_renew
+
+    token = calendar_feed_renew(user=therapist)
+    assert client.get(reverse("sessions:calendar_feed", args=[token])).status_code == 200
+
+    assert AccessLogEntry.objects.filter(object_type="therapy_sessions.calendarfeed").count() == 1
+    assert list(review_queue(manager)) == []

@@ -33,9 +33,15 @@ def test_the_manager_sees_figures_and_charts_and_no_client(page, login, live_ser
     assert "SENTINEL-manager-journey" not in page.content()
     assert case.code not in page.content()
 
-    # The yearly report: the dashboard's link gives a real PDF for the same signed-in browser.
-    link = page.get_by_role("link", name=re.compile(r"Verksamhetsberättelse \d{4} som PDF"))
-    report = page.request.get(f"{live_server.url}{link.get_attribute('href')}")
+    # The yearly report: the dashboard's button (a form posting with the CSRF token, no link: a link from elsewhere
+    # must not print) gives a real PDF for the same signed-in browser; a GET of the same address makes none.
+    button = page.get_by_role("button", name=re.compile(r"Verksamhetsberättelse \d{4} som PDF"))
+    expect(button).to_be_visible()
+    form = page.locator("form[data-year-report]")
+    action = f"{live_server.url}{form.get_attribute('action')}"
+    assert page.request.get(action).status == 405
+    token = form.locator("input[name=csrfmiddlewaretoken]").input_value()
+    report = page.request.post(action, form={"csrfmiddlewaretoken": token}, headers={"Referer": page.url})
     assert report.status == 200
     assert report.headers["content-type"] == "application/pdf"
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(report.body())).pages)

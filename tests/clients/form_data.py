@@ -38,6 +38,7 @@ def assessment_data(**overrides) -> dict:
         "goals": "Sluta helt inom ett år",
         "assessment": "Målgrupp, motiverad",
         "decision": "",
+        "referred_to": "",
         "destination": "",
         "version": "0",
     }

@@ -170,18 +170,18 @@ PAGES = [
     (
         "detail",
         {},
-        11,
+        12,
         "6 the interview sections with their authors, 7 the co-therapists, 8 the current assessment with its period "
         "and author, 9 the child perspective, 10 the linked relatives with their relation, 11 the status history "
-        "with period and author",
+        "with period and author, 12 the clinic's referral destinations for the status form",
     ),
     ("interview", {}, 6, "6 the sections with their authors"),
     ("interview_section", {"section": "childhood"}, 6, "6 the section with its author"),
     (
         "assessment",
         {},
-        6,
-        "6 the current assessment with its period and author",
+        7,
+        "6 the current assessment with its period and author, 7 the clinic's referral destinations",
     ),
     (
         "family_member",
@@ -192,10 +192,11 @@ PAGES = [
     (
         "intake_pdf",
         {},
-        12,
-        "6 the family members, 7 their parents (prefetch), 8 the relationships with both people, 9 the status "
-        "history with period and author, 10 the current assessment, 11 the interview sections with their authors, "
-        "12 the submitted start questionnaire (none here)",
+        14,
+        "(a POST) 5 a savepoint: the print is logged with the PDF or not at all, 6 insert the access-log entry, "
+        "7 the family members, 8 their parents (prefetch), 9 the relationships with both people, 10 the status "
+        "history with period and author, 11 the current assessment, 12 the interview sections with their authors, "
+        "13 the submitted start questionnaire (none here), 14 the savepoint released",
     ),
     (
         "edit",
@@ -219,7 +220,7 @@ def test_record_page_query_count(
     url = reverse(f"clients:{url_name}", kwargs={"client_id": record.pk, **kwargs})
 
     with django_assert_num_queries(queries, info=named):
-        response = client.get(url)
+        response = client.post(url) if url_name == "intake_pdf" else client.get(url)
 
     assert response.status_code == 200
 

@@ -115,7 +115,7 @@ def test_status_histories_follow_the_workflow(seeded):
         for change in chain:
             assert change.by_id == client.responsible_therapist_id
             if change.to_status == CaseStatus.REFERRED:
-                assert change.destination and change.reason
+                assert change.referred_to.clinic_id == client.clinic_id and change.destination and change.reason
 
 
 def test_episodes_closed_exactly_when_the_case_is_finished(seeded):

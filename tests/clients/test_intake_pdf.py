@@ -184,12 +184,13 @@ def test_a_protected_name_is_printed_for_the_responsible_therapist(client, thera
 
 
 def test_the_warning_check_would_catch_a_weasyprint_warning(caplog):
-    """The assertion on the weasyprint logger above can fail: an unknown CSS property is such a warning."""
-    from weasyprint import HTML
+    """The assertion on the weasyprint logger above can fail: an unknown CSS property is such a warning, and it
+    reaches this process's log from the child process the layout runs in (kast.pdf)."""
+    from kast.pdf import write_pdf
 
     caplog.set_level(logging.WARNING, logger="weasyprint")
 
-    HTML(string='<p style="colour: red">x</p>').write_pdf()
+    write_pdf('<p style="colour: red">x</p>', base_url="http://testserver/")
 
     assert [r.levelno for r in caplog.records if r.name.startswith("weasyprint")] != []
 

@@ -244,6 +244,14 @@ def test_ages_with_has_children_no_is_an_error(client, therapist):
     assert stored_rows() == NOTHING
 
 
+@pytest.mark.parametrize("typed", ["4 och 9", "4; 9", "4, nio", "4,,9", "-1"])
+def test_ages_not_written_as_whole_numbers_get_one_plain_message(client, therapist, typed):
+    response = register(client, therapist, has_children="true", children_ages=typed)
+
+    assert_field_error(response, "children_ages", _("Give the ages as whole numbers, e.g. 4, 9"))
+    assert not Client.objects.exists()
+
+
 def test_an_impossible_birth_year_on_edit_leaves_the_client_unchanged(client, therapist, client_record):
     client.force_login(therapist)
     data = register_data(therapist, birth_year=str(THIS_YEAR + 1), occupation="Snickare")

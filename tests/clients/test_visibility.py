@@ -47,8 +47,7 @@ def pages(record) -> list[tuple[str, str]]:
         ("get", reverse("clients:family_member", args=[record.pk, record.member.pk])),
         ("get", reverse("clients:assessment", args=[record.pk])),
         ("get", reverse("clients:edit", args=[record.pk])),
-        ("get", reverse("clients:intake_pdf", args=[record.pk])),
-        ("post", reverse("clients:intake_pdf", args=[record.pk])),
+        ("post", reverse("clients:intake_pdf", args=[record.pk])),  # a POST only: a GET is 405 to everyone
     ]
 
 
@@ -294,6 +293,17 @@ def test_search_by_code(client, therapist, caseload):
     response = client.post(reverse("clients:list"), {"q": caseload[2].code})
 
     assert listed_codes(response) == [caseload[2].code]
+
+
+def test_an_empty_search_shows_the_caseload_and_the_field_is_not_required(client, therapist, caseload):
+    client.force_login(therapist)
+
+    response = client.post(reverse("clients:list"), {"q": ""})
+
+    assert response.status_code == 200
+    assert not response.context["search"].errors
+    assert not response.context["search"].fields["q"].required
+    assert sorted(listed_codes(response)) == sorted(c.code for c in caseload if c.responsible_therapist == therapist)
 
 
 def test_a_search_in_the_url_is_ignored(client, therapist, caseload):

@@ -22,6 +22,7 @@ from clients.models import (
     Episode,
     FamilyMember,
     FamilyRelation,
+    ReferralDestination,
     Sex,
     StatusChange,
 )
@@ -41,11 +42,16 @@ def history(client: Client) -> list[tuple[str, str, int, str]]:
     ]
 
 
-def transition(http, case, to_status, reason="", destination=""):
+def transition(http, case, to_status, reason="", destination="", referred_to=""):
     return http.post(
         reverse("clients:transition", args=[case.pk]),
-        {"to_status": to_status, "reason": reason, "destination": destination},
+        {"to_status": to_status, "reason": reason, "referred_to": referred_to, "destination": destination},
     )
+
+
+def listed(case, name: str = "Sexualmedicinsk mottagning") -> ReferralDestination:
+    """An entry of the case's clinic's list of referral destinations."""
+    return ReferralDestination.objects.get(clinic_id=case.clinic_id, name=name)
 
 
 def step(http, case, to_status, reason=""):
@@ -205,7 +211,7 @@ def test_a_referral_needs_a_destination(client, therapist, case):
     response = transition(client, case, "referred", "Behöver specialistvård")
 
     assert response.status_code == 400
-    assert response.context["transition_form"].errors == {"destination": [_("Say where the client is referred to.")]}
+    assert response.context["transition_form"].errors == {"referred_to": [_("Say where the client is referred to.")]}
     assert escape(_("Say where the client is referred to.")) in response.content.decode()
     case.refresh_from_db()
     assert case.status == "contact"
@@ -216,14 +222,17 @@ def test_a_referral_needs_a_destination(client, therapist, case):
 def test_a_referral_with_a_destination_closes_the_period(client, therapist, case):
     client.force_login(therapist)
 
-    response = transition(client, case, "referred", "Behöver specialistvård", f"  {REFERRAL_DESTINATION} ")
+    response = transition(
+        client, case, "referred", "Behöver specialistvård", f"  {REFERRAL_DESTINATION} ", listed(case).pk
+    )
 
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == "referred"
     change = case.status_changes.get(to_status="referred")
-    assert (change.from_status, change.destination, change.reason) == (
+    assert (change.from_status, change.referred_to, change.destination, change.reason) == (
         "contact",
+        listed(case),
         REFERRAL_DESTINATION,
         "Behöver specialistvård",
     )
@@ -430,10 +439,13 @@ def test_saving_again_without_a_decision_keeps_the_status(client, therapist, cas
 def test_the_decision_moves_the_case_on(client, therapist, case, decision, destination, status, period_closed):
     client.force_login(therapist)
     client.post(reverse("clients:assessment", args=[case.pk]), assessment_data())
+    referred_to = listed(case) if destination else None
 
     response = client.post(
         reverse("clients:assessment", args=[case.pk]),
-        assessment_data(decision=decision, destination=destination, version="1"),
+        assessment_data(
+            decision=decision, destination=destination, referred_to=referred_to.pk if referred_to else "", version="1"
+        ),
     )
 
     assert response.status_code == 302
@@ -441,10 +453,11 @@ def test_the_decision_moves_the_case_on(client, therapist, case, decision, desti
     case.refresh_from_db()
     assert case.status == status
     last = case.status_changes.order_by("at", "id").last()
-    assert (last.from_status, last.to_status, last.by, last.destination, last.reason) == (
+    assert (last.from_status, last.to_status, last.by, last.referred_to, last.destination, last.reason) == (
         "assessment",
         status,
         therapist,
+        referred_to,
         destination,
         _("Decision of the assessment conversation"),
     )
@@ -472,7 +485,7 @@ def test_a_referral_decision_without_destination_saves_nothing(client, therapist
     response = client.post(reverse("clients:assessment", args=[case.pk]), assessment_data(decision="referred"))
 
     assert response.status_code == 200
-    assert response.context["form"].errors == {"destination": [_("Say where the client is referred to.")]}
+    assert response.context["form"].errors == {"referred_to": [_("Say where the client is referred to.")]}
     assert escape(_("Say where the client is referred to.")) in response.content.decode()
     assert AssessmentConversation.objects.count() == 0
     case.refresh_from_db()
@@ -495,7 +508,7 @@ def test_the_assessment_service_is_one_transaction(therapist, case):
     with pytest.raises(ValidationError) as error:
         services.assessment_save(request=request, client=case, version=0, data=data, destination="")
 
-    assert error.value.message_dict == {"destination": [_("Say where the client is referred to.")]}
+    assert error.value.message_dict == {"referred_to": [_("Say where the client is referred to.")]}
     assert AssessmentConversation.objects.count() == 0
     case.refresh_from_db()
     assert case.status == "contact"
@@ -510,7 +523,9 @@ def test_once_the_case_has_moved_on_the_decision_stays(client, therapist, case):
 
     response = client.post(
         reverse("clients:assessment", args=[case.pk]),
-        assessment_data(decision="referred", destination="Sexualmedicinskt Centrum", goals="Nya mål", version="1"),
+        assessment_data(
+            decision="referred", referred_to=listed(case).pk, destination="SMC", goals="Nya mål", version="1"
+        ),
     )
 
     assert response.status_code == 302
@@ -520,4 +535,40 @@ def test_once_the_case_has_moved_on_the_decision_stays(client, therapist, case):
     assert case.status == "in_treatment"
     form = client.get(reverse("clients:assessment", args=[case.pk])).context["form"]
     assert form.fields["decision"].disabled
-    assert "destination" not in form.fields
+    assert "destination" not in form.fields and "referred_to" not in form.fields
+
+
+def test_a_referral_goes_to_the_clinics_own_list_only(client, therapist, case, mlm):
+    """A destination of another clinic's list is refused; the form offers only this clinic's entries in use."""
+    client.force_login(therapist)
+    retired = listed(case, "Privat terapeut")
+    retired.active = False
+    retired.save(update_fields=["active"])
+
+    elsewhere = transition(client, case, "referred", "", "", listed(Client(clinic_id=mlm.pk)).pk)
+    to_retired = transition(client, case, "referred", "", "", retired.pk)
+    offered = client.get(reverse("clients:detail", args=[case.pk])).context["transition_form"]
+
+    assert (elsewhere.status_code, to_retired.status_code) == (400, 400)
+    assert "referred_to" in elsewhere.context["transition_form"].errors
+    assert set(offered.fields["referred_to"].queryset) == set(
+        ReferralDestination.objects.filter(clinic_id=case.clinic_id, active=True)
+    )
+    assert retired not in offered.fields["referred_to"].queryset
+    case.refresh_from_db()
+    assert case.status == "contact"
+
+
+def test_the_service_refuses_a_destination_no_longer_in_use_whoever_calls_it(case, therapist):
+    retired = listed(case, "Privat terapeut")
+    retired.active = False
+    retired.save(update_fields=["active"])
+    request = RequestFactory().post("/")
+    request.user = therapist
+    steps_before = case.status_changes.count()
+
+    with pytest.raises(ValidationError) as refused:
+        services.client_transition(request=request, client=case, to_status="referred", referred_to=retired)
+
+    assert refused.value.message_dict == {"referred_to": [_("Choose a destination of the clinic's list.")]}
+    assert case.status_changes.count() == steps_before

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.db import InternalError, connection, transaction
+from django.db import InternalError, ProgrammingError, connection, transaction
 from django.urls import reverse
 
+from kast.db_roles import owner_connection
 from kast.models import AccessLogEntry
 
 pytestmark = pytest.mark.django_db
@@ -20,26 +21,42 @@ def entry(therapist, client_record):
     )
 
 
+#: The runtime role the app works as has no right to change the log; the owner of the table is stopped by its trigger.
+NOT_GRANTED = "permission denied for table kast_accesslogentry"
+TRIGGER = "Cannot update or delete rows"
+
+
 def test_database_refuses_update(entry):
-    with pytest.raises(InternalError, match="Cannot update or delete rows"), transaction.atomic():
+    with pytest.raises(ProgrammingError, match=NOT_GRANTED), transaction.atomic():
+        AccessLogEntry.objects.filter(pk=entry.pk).update(action="denied")
+    with owner_connection(), pytest.raises(InternalError, match=TRIGGER), transaction.atomic():
         AccessLogEntry.objects.filter(pk=entry.pk).update(action="denied")
     entry.refresh_from_db()
     assert entry.action == "view"
 
 
 def test_database_refuses_delete(entry):
-    with pytest.raises(InternalError, match="Cannot update or delete rows"), transaction.atomic():
+    with pytest.raises(ProgrammingError, match=NOT_GRANTED), transaction.atomic():
+        AccessLogEntry.objects.filter(pk=entry.pk).delete()
+    with owner_connection(), pytest.raises(InternalError, match=TRIGGER), transaction.atomic():
         AccessLogEntry.objects.filter(pk=entry.pk).delete()
     assert AccessLogEntry.objects.filter(pk=entry.pk).exists()
 
 
 def test_database_refuses_raw_sql_changes(entry):
-    """Not just the ORM: any statement from any client is refused by the trigger."""
+    """Not just the ORM: any statement from any client is refused, by the grants and by the trigger."""
     for statement in (
         f"UPDATE {AccessLogEntry._meta.db_table} SET reason = 'edited' WHERE id = %s",
         f"DELETE FROM {AccessLogEntry._meta.db_table} WHERE id = %s",
     ):
-        with pytest.raises(InternalError), transaction.atomic(), connection.cursor() as cursor:
+        with pytest.raises(ProgrammingError, match=NOT_GRANTED), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement, [entry.pk])
+        with (
+            owner_connection(),
+            pytest.raises(InternalError, match=TRIGGER),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(statement, [entry.pk])
     entry.refresh_from_db()
     assert entry.reason == ""
@@ -114,3 +131,35 @@ def test_manager_reviews_only_their_own_clinics_log(client, manager, therapist, 
     assert response.status_code == 200
     assert [e.client_code for e in response.context["page"].object_list] == ["GBG-2026-0001"]
     assert b"MLM-2026-0001" not in response.content
+
+
+def test_a_questionnaire_entry_shows_the_day_not_the_minute(client, manager, therapist, client_record):
+    """The minute of a submission could be matched with a report of a short period to tell whose answers it holds."""
+    import datetime
+
+    from django.utils import formats, timezone
+
+    at = timezone.make_aware(datetime.datetime(2026, 3, 4, 13, 47))
+    for object_type in ("assessments.administration", "clients.client"):
+        AccessLogEntry.objects.create(
+            user=therapist,
+            role="therapist",
+            clinic=therapist.clinic,
+            action="update",
+            client_id=client_record.pk,
+            object_type=object_type,
+            reason="submitted",
+            at=at,
+        )
+    client.force_login(manager)
+
+    body = client.get(reverse("access_log"), {"start": "2026-03-04", "end": "2026-03-04"}).content.decode()
+    rows = [row for row in body.split("<tr>") if "GBG-2026-0001" in row]
+
+    minute = formats.date_format(timezone.localtime(at), "SHORT_DATETIME_FORMAT")
+    day = formats.date_format(timezone.localtime(at), "SHORT_DATE_FORMAT")
+    assert len(rows) == 2
+    administration_row = next(row for row in rows if "assessments.administration" in row)
+    client_row = next(row for row in rows if "clients.client" in row)
+    assert day in administration_row and minute not in administration_row
+    assert minute in client_row

@@ -182,8 +182,9 @@ def committed(transactional_db):
     return {"therapist": therapist, "manager": manager, "record": record, "elsewhere": elsewhere}
 
 
-def _held_today(record) -> None:
-    TherapySessionFactory(client=record, date=timezone.localdate(), attendance=Attendance.ATTENDED)
+def _held_today(record, sessions: int = 1) -> None:
+    for _n in range(sessions):
+        TherapySessionFactory(client=record, date=timezone.localdate(), attendance=Attendance.ATTENDED)
 
 
 def _get(client, url, params=None):
@@ -207,41 +208,44 @@ def _held_this_month_charted(response) -> int:
 def test_the_dashboard_is_counted_once_per_state_of_the_clinics_data(client, committed):
     client.force_login(committed["manager"])
     url, year = reverse("dashboard"), {"period": "year"}
-    _held_today(committed["record"])
+    _held_today(committed["record"], 5)  # five, so that the chart may draw them (kast.suppression)
 
     first, computed = _get(client, url, year)
     again, cached = _get(client, url, year)
-    assert first.context["figures"].held == again.context["figures"].held == 1
+    assert first.context["figures"].held == again.context["figures"].held == 5
     assert (computed, cached) == (CACHED_QUERIES + 12, CACHED_QUERIES)
-    assert _held_this_month_charted(first) == _held_this_month_charted(again) == 1
+    assert _held_this_month_charted(first) == _held_this_month_charted(again) == 5
 
     _held_today(committed["elsewhere"])  # another clinic's session: these figures stand
     assert _get(client, url, year)[1] == CACHED_QUERIES
 
     _held_today(committed["record"])  # committed, as a colleague's request would
     after, queries = _get(client, url, year)
-    assert after.context["figures"].held == 2
+    assert after.context["figures"].held == 6
     assert queries == CACHED_QUERIES + 12
-    assert _held_this_month_charted(after) == 2
+    assert _held_this_month_charted(after) == 6
 
 
 def test_the_questionnaire_reports_are_counted_once_per_state_of_the_clinics_data(client, committed):
     client.force_login(committed["manager"])
     url = reverse("assessments:reports")
+    for _n in range(4):  # five periods in treatment, so that the count is shown (kast.suppression)
+        put_in_treatment(open_first_period(ClientFactory(responsible_therapist=committed["therapist"])))
 
-    # Tables 1 and 2, paired change, coverage (nobody has answered twice, so no wording is looked up).
-    figure_queries = 4
+    # Tables 1 and 2, paired change, coverage, the people who answered (nobody has answered twice, so no
+    # wording is looked up).
+    figure_queries = 5
     first, computed = _get(client, url)
     again, cached = _get(client, url)
     assert (computed, cached) == (CACHED_QUERIES + figure_queries, CACHED_QUERIES)
-    assert [row.cells[0] for row in first.context["report"].coverage_by_group] == ["1"]
+    assert [row.cells[0] for row in first.context["report"].coverage_by_group] == ["5"]
     assert again.context["report"] == first.context["report"]
 
     put_in_treatment(open_first_period(ClientFactory(responsible_therapist=committed["therapist"])))
     after, queries = _get(client, url)
     assert queries == CACHED_QUERIES + figure_queries
-    assert [row.cells[0] for row in after.context["report"].coverage_by_group] == ["2"]  # the therapist
-    assert '<td class="text-end">2</td>' in after.content.decode()  # the rendered tables are made again
+    assert [row.cells[0] for row in after.context["report"].coverage_by_group] == ["6"]  # the therapist
+    assert '<td class="text-end">6</td>' in after.content.decode()  # the rendered tables are made again
 
 
 def test_the_stamp_moves_with_each_committed_write(committed):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import html
 import re
 
 import pytest
@@ -87,6 +88,10 @@ def test_the_clinic_figures_are_exact(known_clinic, django_assert_num_queries):
     assert {name: getattr(counts, name) for name in EXPECTED} == EXPECTED
 
 
+def shown_counts(body: str) -> dict[str, str]:
+    return {key: html.unescape(value) for key, value in re.findall(r'data-count="(\w+)">\s*([^\s<]+)', body)}
+
+
 def test_the_manager_sees_the_figures_and_no_content(client, manager, known_clinic):
     client.force_login(manager)
 
@@ -94,7 +99,19 @@ def test_the_manager_sees_the_figures_and_no_content(client, manager, known_clin
 
     assert response.status_code == 200
     body = response.content.decode()
-    shown = dict(re.findall(r'data-count="(\w+)">\s*(\d+)', body))
-    assert shown == {"held": "3", "no_shows": "1", "booked": "2", "unsigned": "2", "overdue": "1", "due": "1"}
+    # Every count is under 5: "<5" for the manager too (kast.suppression), the one long-waiting note as well.
+    assert shown_counts(body) == dict.fromkeys(("held", "no_shows", "booked", "unsigned", "overdue", "due"), "<5")
+    assert "1 waiting long" not in body and "(<5 " in html.unescape(body).replace("\n", " ")
     for secret in (SENTINEL, "GBG-2026-0001", "GBG-2026-0002", "MLM-2026-0001"):
         assert secret not in body
+
+
+def test_five_or_more_are_shown_as_they_are(client, manager, known_clinic, therapist):
+    record = known_clinic.clients.get(code="GBG-2026-0001")
+    for _n in range(2):  # 3 held this month become 5
+        TherapySessionFactory(client=record, date=timezone.localdate())
+    client.force_login(manager)
+
+    shown = shown_counts(client.get(reverse("home")).content.decode())
+
+    assert (shown["held"], shown["no_shows"]) == ("5", "<5")

@@ -85,10 +85,10 @@ def test_unreachable_database_gives_one_line_naming_database_url(command):
 
 def test_no_database_configured_says_what_to_set(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setattr(embedded_db, "database_settings", lambda: None)
+    monkeypatch.setattr(embedded_db, "database_settings", lambda user: None)
 
     with pytest.raises(ImproperlyConfigured) as excinfo:
-        base._database()
+        base._databases()
 
     assert "DATABASE_URL" in str(excinfo.value)
     assert "`make db`" in str(excinfo.value)

@@ -47,6 +47,9 @@ MATRIX = [
     ("two_factor:backup_tokens", None, [LOGIN, 200, 200, 200, 200, 200]),
     ("password_change", None, [LOGIN, 200, 200, 200, 200, 200]),
     ("password_change_done", None, [LOGIN, 200, 200, 200, 200, 200]),
+    # A reset link (here a spent one) is public: its token is the key; signed in, the page asks to log out first.
+    ("password_reset_confirm", "reset_link", [200, 200, 200, 200, 200, 200]),
+    ("password_reset_complete", None, [200, 200, 200, 200, 200, 200]),
     # set_language on GET only redirects back.
     ("set_language", None, [302, 302, 302, 302, 302, 302]),
     ("clients:list", None, [LOGIN, 200, 200, 200, 403, 403]),
@@ -60,7 +63,8 @@ MATRIX = [
     ("clients:interview_section", "section", RECORD_PAGE),
     ("clients:family", "client", RECORD_PAGE),
     ("clients:family_member", "member", RECORD_PAGE),
-    ("clients:intake_pdf", "client", RECORD_PAGE),
+    # A PDF is made (and its print logged) on a POST only: a link from elsewhere cannot print under a user's name.
+    ("clients:intake_pdf", "client", RECORD_ACTION),
     ("clients:reveal_identity", "client", RECORD_ACTION),
     ("clients:transition", "client", RECORD_ACTION),
     ("clients:reopen", "client", RECORD_ACTION),
@@ -103,21 +107,24 @@ MATRIX = [
     ("assessments:tablet_form", None, [302, 302, 302, 302, 302, 302]),
     ("assessments:tablet_done", None, [200, 200, 200, 200, 200, 200]),
     # Figures, not records: every therapist and the manager see their own clinic's counts (national follow-up too,
-    # tests/assessments/test_reports.py); the research file is the unit manager's alone.
+    # tests/assessments/test_reports.py). The research file is the researcher role's alone, none of these
+    # (tests/assessments/test_research_file.py).
     ("assessments:reports", None, [LOGIN, 200, 200, 200, 200, 403]),
-    ("assessments:research_export", None, [LOGIN, 403, 403, 403, 200, 403]),
+    ("assessments:research_export", None, [LOGIN, 403, 403, 403, 403, 403]),
     # The dashboard: a therapist sees their own caseload, the manager the clinic; national follow-up in
     # tests/kast/test_dashboard.py.
     ("dashboard", None, [LOGIN, 200, 200, 200, 200, 403]),
     ("dashboard_csv", "dashboard_table", [LOGIN, 200, 200, 200, 200, 403]),
     # The yearly report PDF leaves the clinic: the unit manager's (and national follow-up's,
-    # tests/kast/test_year_report.py), never a therapist's.
-    ("dashboard_year_pdf", "year", [LOGIN, 403, 403, 403, 200, 403]),
+    # tests/kast/test_year_report.py), never a therapist's; made on a POST only (a GET is 405).
+    ("dashboard_year_pdf", "year", [LOGIN, 403, 403, 403, 405, 403]),
     ("access_log", None, [LOGIN, 403, 403, 403, 200, 200]),
     ("audit:queue", None, [LOGIN, 403, 403, 403, 200, 200]),
     ("audit:review", "log_entry", [LOGIN, 403, 403, 403, 405, 405]),
     ("admin:index", None, [LOGIN, 403, 403, 403, 403, 200]),
     ("admin:kast_user_changelist", None, [LOGIN, 403, 403, 403, 403, 200]),
+    # Starting a password reset: the administrator's (GET: the page that asks to confirm).
+    ("admin:kast_user_reset", "staff", [LOGIN, 403, 403, 403, 403, 200]),
     ("admin:kast_clinic_changelist", None, [LOGIN, 403, 403, 403, 403, 200]),
     ("admin:archive_retentionhold_changelist", None, [LOGIN, 403, 403, 403, 403, 200]),
     ("admin:archive_removalrecord_changelist", None, [LOGIN, 403, 403, 403, 403, 200]),
@@ -167,6 +174,8 @@ KWARGS = {
     },
     "dashboard_table": lambda record: {"table": "attendance"},
     "year": lambda record: {"year": 2026},
+    "staff": lambda record: {"object_id": record.responsible_therapist.pk},
+    "reset_link": lambda record: {"uidb64": "MQ", "token": "spent-token"},
 }
 
 CASES = [

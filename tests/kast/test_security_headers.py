@@ -42,6 +42,7 @@ def production_security() -> dict:
         "DJANGO_SETTINGS_MODULE": "kast.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "testserver",
+        "TRUSTED_PROXY_COUNT": "0",
     }
     environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(

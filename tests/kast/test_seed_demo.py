@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client as DjangoClient
 from django.test import override_settings
 from django.urls import reverse
@@ -114,3 +115,8 @@ def test_a_demo_backup_code_works_once_and_a_new_run_restores_it(db):
     assert again.status_code == 200  # the form again, with an error
     assert again.context["wizard"]["form"].errors
     assert (restored.status_code, restored["Location"]) == (302, reverse("home"))
+    # Stored as their hashes (kast.otp_secrets), like everyone's: the demo codes are in the README, not the database.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT token FROM otp_static_statictoken")
+        stored = {token for (token,) in cursor.fetchall()}
+    assert stored and not stored & set(DEMO_BACKUP_CODES)

@@ -172,16 +172,25 @@ def test_a_wrong_code_does_not_set_up_the_authenticator(client, therapist):
     assert client.get(reverse("home"))["Location"] == reverse("two_factor:setup")
 
 
-def test_backup_codes_are_made_after_the_setup(client, therapist):
+def test_backup_codes_are_made_after_the_setup_and_shown_once(client, therapist):
+    """Codes are stored hashed (kast.otp_secrets): the answer to the POST that makes them is the only place
+    they are shown; later the page says how many are left."""
     client.force_login(therapist)
 
     made = client.post(reverse("two_factor:backup_tokens"))
     page = client.get(reverse("two_factor:backup_tokens"))
 
-    tokens = list(StaticDevice.objects.get(user=therapist).token_set.values_list("token", flat=True))
-    assert made.status_code == 302
-    assert len(tokens) == 10
-    assert all(token in page.content.decode() for token in tokens)
+    codes = made.context["codes"]
+    device = StaticDevice.objects.get(user=therapist)
+    stored = set(device.token_set.values_list("token", flat=True))
+    assert made.status_code == 200
+    assert len(codes) == len(set(codes)) == len(stored) == 10
+    assert all(code in made.content.decode() for code in codes)
+    assert not stored & set(codes)  # none in clear
+    assert not any(code in page.content.decode() for code in codes)
+    assert page.context["remaining"] == 10
+    assert device.verify_token(codes[3])
+    assert device.token_set.count() == 9
 
 
 def test_setting_up_and_the_qr_code_are_served_without_inline_script_or_style(client, therapist, password_only_login):
@@ -242,6 +251,8 @@ def test_every_url_but_the_public_ones_and_the_setup_is_guarded():
         "logout",
         "healthz",
         "set_language",
+        "password_reset_confirm",
+        "password_reset_complete",
         "two_factor:setup",
         "two_factor:qr",
         "sessions:calendar_feed",

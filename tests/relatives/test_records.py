@@ -135,7 +135,7 @@ def test_linking_is_logged_on_both_records(client, therapist, partner, case):
 
 def couple_post(case, partner_code: str, kind: str = SessionKind.COUPLE) -> dict:
     return {
-        "date": (timezone.localdate() - datetime.timedelta(days=1)).isoformat(),
+        "date": timezone.localdate().isoformat(),  # the records' first contact is today
         "start_time": "13:00",
         "duration_minutes": 90,
         "kind": kind,
@@ -186,24 +186,27 @@ def test_participants_are_only_for_joint_sessions_and_unknown_codes_are_named(cl
     assert not TherapySession.objects.exists()
 
 
-def test_a_group_session_of_couples_reaches_every_participants_timeline(client, therapist, colleague, case):
+def test_a_group_session_of_relatives_reaches_every_participants_timeline(client, therapist, colleague, case):
+    """Relatives alone in a group (no client in the room, so no wall between them)."""
     partner_a = relative_record(therapist)
     other_client = put_in_treatment(open_first_period(ClientFactory(responsible_therapist=colleague)))
     partner_b = relative_record(colleague)
     link(partner_a, case)
     link(partner_b, other_client)
     client.force_login(therapist)
-    codes = ", ".join(p.code for p in (partner_a, other_client, partner_b))
     response = client.post(
-        reverse("sessions:new", args=[case.pk]),
-        {**couple_post(case, codes, kind=SessionKind.GROUP), "therapists": [therapist.pk, colleague.pk]},
+        reverse("sessions:new", args=[partner_a.pk]),
+        {
+            **couple_post(partner_a, partner_b.code, kind=SessionKind.GROUP),
+            "therapists": [therapist.pk, colleague.pk],
+        },
     )
     assert response.status_code == 302
     session = TherapySession.objects.get()
     url = reverse("sessions:detail", args=[session.pk])
     client.force_login(colleague)
-    for record in (other_client, partner_b):
-        assert url in client.get(reverse("sessions:timeline", args=[record.pk])).content.decode()
+    assert url in client.get(reverse("sessions:timeline", args=[partner_b.pk])).content.decode()
+    assert url not in client.get(reverse("sessions:timeline", args=[other_client.pk])).content.decode()
     assert client.get(url).status_code == 200
 
 
@@ -289,8 +292,8 @@ def grow(partner, case, therapist, size: int) -> None:
     [
         # 1 session, 2 user and clinic, 3 the second factor's device, 4 the record (gate), 5 the access-log entry,
         # 6 reactions, 7 links with the client's visibility, 8 relation, 9 co-therapists, 10 goals,
-        # 11 child perspective, 12 status history
-        ("relatives:detail", 12),
+        # 11 child perspective, 12 status history, 13 the clinic's referral destinations (status form)
+        ("relatives:detail", 13),
         # 4 the record, 5 log, 6 count of the timeline, 7 its page (own and joint sessions, status, one UNION),
         # 8 the sessions of the page, 9 the status changes, 10 wrongly recorded count
         ("sessions:timeline", 10),

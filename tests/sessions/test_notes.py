@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, InternalError, connection, transaction
+from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
 from django.forms import CheckboxInput
 from django.test import Client as Browser
 from django.test import RequestFactory
@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kast.db_roles import owner_connection
 from kast.models import AccessLogEntry
 from sessions.models import Addendum, Attendance, Note, NoteTheme, SessionFee, Theme, TherapySession
 from sessions.services import note_save
@@ -340,9 +341,15 @@ def test_a_co_therapist_who_is_not_the_author_cannot_add_an_addendum(client, col
 def test_an_addendum_cannot_be_changed_or_deleted(therapist, signed_note):
     addendum = Addendum.objects.create(note=signed_note, author=therapist, text="Tillägg.")
 
-    with refused_by_trigger("therapy_sessions_addendum"), transaction.atomic():
+    # The runtime role the app works as may only add addenda; the owner of the table is stopped by the trigger.
+    not_granted = pytest.raises(ProgrammingError, match="permission denied for table therapy_sessions_addendum")
+    with not_granted, transaction.atomic():
         Addendum.objects.filter(pk=addendum.pk).update(text="Ändrat tillägg.")
-    with refused_by_trigger("therapy_sessions_addendum"), transaction.atomic():
+    with not_granted, transaction.atomic():
+        Addendum.objects.filter(pk=addendum.pk).delete()
+    with owner_connection(), refused_by_trigger("therapy_sessions_addendum"), transaction.atomic():
+        Addendum.objects.filter(pk=addendum.pk).update(text="Ändrat tillägg.")
+    with owner_connection(), refused_by_trigger("therapy_sessions_addendum"), transaction.atomic():
         Addendum.objects.filter(pk=addendum.pk).delete()
 
     assert list(Addendum.objects.values_list("text", flat=True)) == ["Tillägg."]

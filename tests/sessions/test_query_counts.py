@@ -171,8 +171,8 @@ def test_note_page_query_count_for_a_draft(client, therapist, case, history, siz
     # clinic, period, note and author, 5 insert the access-log entry, 6 the note's themes (kept even if out of use;
     # also the form's initial), 7 the session's therapists (the form's initial), 8 the clinic's themes for the guide,
     # 9 the other participants' codes (the form's initial), 10 the clinic's therapists for the checkboxes,
-    # 11 the clinic's themes for the checkboxes
-    with django_assert_num_queries(11):
+    # 11 the clinic's themes for the checkboxes, 12 the therapists' sessions that day that could overlap
+    with django_assert_num_queries(12):
         response = client.get(reverse("sessions:detail", args=[draft.session.pk]))
 
     assert response.status_code == 200

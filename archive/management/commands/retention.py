@@ -9,7 +9,8 @@ questionnaires, follow-ups, a relative's reactions, goals and links, ...; never 
 
 Without --apply it is a dry run: every removal is carried out and rolled back, so the figures printed
 are exactly what --apply would remove. Records under a retention hold (set by an administrator in the
-admin site) are listed as held and kept. Output, the log line and the RemovalRecord hold the record's
+admin site) are listed as held and kept. It runs as the owner of the tables (DATABASE_OWNER_URL), the only
+role that may delete what it deletes. Output, the log line and the RemovalRecord hold the record's
 code and row counts only. Run it at least once a year, early in January (running it more often is
 harmless: a record goes as soon as it is due).
 """
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from archive.selectors import records_due, retention_cutoff
 from archive.services import NotDue, record_remove
+from kast.db_roles import owner_connection
 
 
 class Command(BaseCommand):
@@ -34,6 +36,11 @@ class Command(BaseCommand):
         parser.add_argument("--apply", action="store_true", help="Remove the records (without it: a dry run).")
 
     def handle(self, *args, apply: bool = False, **options):
+        # A removal deletes signed notes, addenda and history rows: only the owner of the tables may (kast.db_roles).
+        with owner_connection():
+            self._retention(apply=apply)
+
+    def _retention(self, *, apply: bool) -> None:
         today = timezone.localdate()
         cutoff = retention_cutoff(today)
         verb = "Removed" if apply else "Would remove"

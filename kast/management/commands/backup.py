@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from kast.backup import BackupError, backup
+from kast.db_roles import OWNER_ALIAS
 
 
 class Command(BaseCommand):
@@ -22,7 +23,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, dir: Path, **options):
         try:
-            result = backup(dir)
+            # As the owner of the tables (DATABASE_OWNER_URL), as all maintenance runs.
+            result = backup(dir, using=OWNER_ALIAS)
         except BackupError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(

@@ -280,6 +280,8 @@ class Command(BaseCommand):
         env = {**os.environ, "EMBEDDED_DB_NAME": data_set.database, "DEBUG": "true"}
         env["DJANGO_SETTINGS_MODULE"] = "kast.settings.dev"
         if stamp and stamp["clients"] == data_set.clients:
+            # Owned by the owner role, the runtime role granted what it needs (an older data set is handed over).
+            embedded_db.create_database(data_set.database)
             _manage("migrate", "--noinput", "-v0", env=env)
             if stamp["seeders"] != _seeders_digest():
                 self.stdout.write(
@@ -521,6 +523,7 @@ def _production_env(database: str, secret: str) -> dict[str, str]:
         "EMBEDDED_DB_NAME": database,
         "SECRET_KEY": secret,
         "ALLOWED_HOSTS": "127.0.0.1",
+        "TRUSTED_PROXY_COUNT": "0",
         "SECURE_SSL_REDIRECT": "false",
         "SECURE_HSTS_SECONDS": "0",
         "LOG_LEVEL": "WARNING",
@@ -536,16 +539,8 @@ def _manage(*arguments: str, env: dict[str, str]) -> None:
 
 
 def _recreate_database(name: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(dbname="postgres", user=embedded_db.SUPERUSER, host=embedded_db.socket_dir())
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cur.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        conn.close()
+    """An empty database, owned by the owner role: migrate and seed_demo run as the owner, gunicorn as the app."""
+    embedded_db.create_database(name, recreate=True)
 
 
 def _seeders_digest() -> str:

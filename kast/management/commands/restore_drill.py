@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from kast.backup import BackupError, latest_dump, restore_drill
+from kast.db_roles import OWNER_ALIAS
 
 
 class Command(BaseCommand):
@@ -24,7 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args, dump: Path | None, keep: bool, **options):
         try:
             dump = dump or latest_dump(Path(settings.BASE_DIR) / "var" / "backups")
-            result = restore_drill(dump, keep=keep)
+            # As the owner of the tables (DATABASE_OWNER_URL): it creates and drops the drill's database.
+            result = restore_drill(dump, using=OWNER_ALIAS, keep=keep)
         except BackupError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(

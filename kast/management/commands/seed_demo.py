@@ -11,6 +11,8 @@ from django.db import connection, transaction
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clients.services import clinic_install_referral_destinations
+from kast.db_roles import owner_connection
 from kast.models import Clinic, Role, User
 from sessions.services import clinic_install_themes
 
@@ -50,6 +52,13 @@ class Command(BaseCommand):
                 "clinics (last-gbg-001, ...; about 60 clients each, no login)."
             ),
         )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=None,
+            metavar="S",
+            help="Seed of every random choice (default: the demo's fixed seed): the same seed makes the same data.",
+        )
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
@@ -61,18 +70,22 @@ class Command(BaseCommand):
         from relatives import demo as relatives_demo
         from sessions import demo as sessions_demo
 
+        seed = demo.DEMO_SEED if options["seed"] is None else options["seed"]
         started = time.perf_counter()
         try:
-            with transaction.atomic():
+            # As the owner of the tables, like a migration: it ends with ANALYZE, which only the owner may run.
+            with owner_connection(), transaction.atomic(), demo.seeded_ids(seed):
                 clinics = self._staff()
                 sessions_demo.install_fees(clinics.values())
                 therapists = list(
                     User.objects.filter(username__in=[s[0] for s in STAFF], role=Role.THERAPIST).order_by("username")
                 )
-                caseloads = demo.seed_demo_clients(therapists)
-                relatives = relatives_demo.seed_demo_relatives(therapists)
-                extra = demo.seed_bulk_clients(list(clinics.values()), options["clients"])
-                bulk_relatives = relatives_demo.seed_bulk_relatives(list(clinics.values())) if options["clients"] else 0
+                caseloads = demo.seed_demo_clients(therapists, seed=seed)
+                relatives = relatives_demo.seed_demo_relatives(therapists, seed=seed)
+                extra = demo.seed_bulk_clients(list(clinics.values()), options["clients"], seed=seed)
+                bulk_relatives = (
+                    relatives_demo.seed_bulk_relatives(list(clinics.values()), seed=seed) if options["clients"] else 0
+                )
                 # Fresh planner statistics for the rows just written: until autovacuum gets to them
                 # PostgreSQL plans as if the tables were empty (nested loops over thousands of rows).
                 with connection.cursor() as cursor:
@@ -124,6 +137,7 @@ class Command(BaseCommand):
         }
         for clinic in clinics.values():
             clinic_install_themes(clinic)
+            clinic_install_referral_destinations(clinic)
         for username, first, last, role, clinic_code in STAFF:
             user, _ = User.objects.update_or_create(
                 username=username,
