@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments.models import Administration, Answer, Item, ItemKind, TimePoint
-from clients.models import CaseStatus, Episode, StatusChange
+from clients.models import CaseStatus, Episode, RecordKind, StatusChange
 from kast import suppression
 from kast.models import Clinic, Role, User
 
@@ -89,7 +89,9 @@ def _submitted_in(selection: Selection, prefix: str = "") -> Q:
 
 
 def _clients_in(selection: Selection, prefix: str) -> Q:
-    q = Q()
+    # Clients' records only: the questionnaires belong to a client's treatment, and a relative's period of
+    # support on their own record would otherwise count as treatment without its questionnaires.
+    q = Q(**{f"{prefix}kind": RecordKind.CLIENT})
     if selection.clinic is not None:
         q &= Q(**{f"{prefix}clinic": selection.clinic})
     if selection.target_group:

@@ -13,7 +13,7 @@ from assessments import reports
 from assessments.models import Administration, Answer, InstrumentVersion, Item, ItemKind, Scale, TimePoint
 from assessments.services import DECLINED, version_for
 from assessments.views import REFUSED
-from clients.models import CaseStatus, Client, Episode, StatusChange, TargetGroup
+from clients.models import CaseStatus, Client, Episode, RecordKind, StatusChange, TargetGroup
 from kast.models import Role
 from tests.factories import ClientFactory, UserFactory
 
@@ -297,6 +297,23 @@ def test_coverage_per_therapist_and_year(caseload, gbg, therapist, colleague):
     rows = reports.coverage(reports.Selection(clinic=gbg))
 
     # (group, year): periods, start, end, follow-up, start and end, all three. Nils never reached treatment.
+    assert [(r.group, r.year, r.periods, r.start, r.end, r.follow_up, r.start_and_end, r.all_three) for r in rows] == [
+        (therapist.get_full_name(), 2024, 1, 0, 0, 0, 0, 0),
+        (therapist.get_full_name(), 2025, 2, 2, 2, 1, 2, 1),
+        (colleague.get_full_name(), 2025, 1, 1, 0, 0, 0, 0),
+    ]
+
+
+def test_a_relatives_support_period_is_not_counted_as_a_treatment_period(caseload, gbg, therapist, colleague):
+    """Questionnaires are for clients' treatment: a partner's period of support ("in treatment" on the relative's
+    own record) would otherwise count as a period whose questionnaires are missing (the demo's partners did)."""
+    partner = ClientFactory(
+        responsible_therapist=therapist, kind=RecordKind.RELATIVE, target_groups=[TargetGroup.RELATIVE]
+    )
+    period(partner, "2025-03-01")
+
+    rows = reports.coverage(reports.Selection(clinic=gbg))
+
     assert [(r.group, r.year, r.periods, r.start, r.end, r.follow_up, r.start_and_end, r.all_three) for r in rows] == [
         (therapist.get_full_name(), 2024, 1, 0, 0, 0, 0, 0),
         (therapist.get_full_name(), 2025, 2, 2, 2, 1, 2, 1),

@@ -6,10 +6,18 @@ from django.db import connection
 from psycopg2 import sql
 
 #: Written by an ordinary request that changes nothing: the sign-in's own session rows, login events and
-#: lockout counters (axes_*), and the access log (a refused or invalid request on a record is still a look
-#: at it, and is logged as one).
+#: lockout counters (axes_*, and the wrong tablet codes that rate-limit the tablet page), and the access log
+#: (a refused or invalid request on a record is still a look at it, and is logged as one).
 BOOKKEEPING = frozenset(
-    {"django_session", "kast_accesslogentry", "kast_loginevent", "kast_staffsession", "axes_*", "otp_*"}
+    {
+        "django_session",
+        "kast_accesslogentry",
+        "kast_loginevent",
+        "kast_staffsession",
+        "axes_*",
+        "otp_*",
+        "assessments_wrongtabletcode",
+    }
 )
 
 
