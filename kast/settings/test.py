@@ -9,7 +9,10 @@ os.environ["DEBUG"] = "false"
 
 from kast import db_roles, embedded_db
 from kast.settings.base import *  # noqa: F403
-from kast.settings.base import DATABASES, env
+from kast.settings.base import DATABASES, INSTALLED_APPS, env
+
+# The demo data and the load test (`seed_demo`, `bench`) are tested too; production settings never install them.
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 
 # The suite logs in as a superuser (DATABASE_URL must name one; the embedded server's `postgres`) and works as
 # the runtime role the app uses, as Django's `assume_role` makes it (SET ROLE). tests/conftest.py creates both

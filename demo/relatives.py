@@ -2,7 +2,7 @@
 registered client, and one couples group (the 2018 pilot: two evenings with the couples together,
 noted per couple, and three with the relatives alone).
 
-Development only, like clients.demo: rows are written directly, keeping by construction what the
+Development only, like demo.clients: rows are written directly, keeping by construction what the
 services keep (a valid status chain, one treatment period, links only within a clinic).
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from clients.demo import DEMO_SEED, CodeSequence, _lock_clinics, _office_time, _weekday_on_or_before
 from clients.models import CaseStatus, Client, Episode, Gender, RecordKind, StatusChange, TargetGroup
+from demo.clients import DEMO_SEED, CodeSequence, _lock_clinics, _office_time, _weekday_on_or_before
 from kast.models import User
 from relatives.models import (
     ChildAction,

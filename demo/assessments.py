@@ -1,6 +1,6 @@
 """Fake questionnaire answers for the demo and for load tests: plausible, consistent, never real people.
 
-Development only (`seed_demo` refuses to run with DEBUG off). `clients.demo` calls `write_answers`
+Development only (`seed_demo` refuses to run with DEBUG off). `demo.clients` calls `write_answers`
 for each set of cases it seeds, once the cases, their treatment periods and their sessions are
 planned and written: the questionnaires of each period that reached treatment, with bulk_create in
 batches and no query per row.
@@ -30,18 +30,16 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.utils import timezone
 
 from assessments.models import Administration, Answer, FilledBy, Item, ItemKind, TimePoint
 from assessments.services import DECLINED, version_for
 from clients.models import CaseStatus, Client, Episode, ReferralSource, TargetGroup
+from demo.cases import Case, Period
+from demo.sessions import Booking, Plan
 from sessions.models import Attendance, SessionKind
-
-if TYPE_CHECKING:
-    from clients.demo import Case, Period
-    from sessions.demo import Booking, Plan
 
 S = CaseStatus
 START, END, FOLLOW_UP = TimePoint.START, TimePoint.END, TimePoint.FOLLOW_UP

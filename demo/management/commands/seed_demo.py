@@ -66,9 +66,9 @@ class Command(BaseCommand):
         if options["clients"] < 0:
             raise CommandError("--clients must be zero or more.")
         # Faker is a development dependency: imported only once we know this is a development machine.
-        from clients import demo
-        from relatives import demo as relatives_demo
-        from sessions import demo as sessions_demo
+        from demo import clients as demo
+        from demo import relatives as relatives_demo
+        from demo import sessions as sessions_demo
 
         seed = demo.DEMO_SEED if options["seed"] is None else options["seed"]
         started = time.perf_counter()

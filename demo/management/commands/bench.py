@@ -20,7 +20,6 @@ generator only sends a Cookie header; no password is involved.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import http.client
 import json
@@ -57,11 +56,12 @@ from kast.models import Role, User
 BENCH_DIR = Path(settings.BASE_DIR) / "var" / "bench"
 #: The seeders: a stamp remembers their digest, so a run can say when the data predate a change.
 SEEDERS = (
-    "kast/management/commands/seed_demo.py",
-    "clients/demo.py",
-    "sessions/demo.py",
-    "assessments/demo.py",
-    "relatives/demo.py",
+    "demo/management/commands/seed_demo.py",
+    "demo/cases.py",
+    "demo/clients.py",
+    "demo/sessions.py",
+    "demo/assessments.py",
+    "demo/relatives.py",
 )
 #: A timed run lasts at least `--duration`, and longer for a slow page so it has about this many requests.
 MIN_REQUESTS = 20
@@ -86,6 +86,26 @@ done = function(summary, latency, requests)
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
     latency:percentile(99), latency.max, e.connect, e.read, e.write, e.status, e.timeout))
 end
+"""
+
+
+#: The preparing step, in a child process on one data set in production settings. Not `manage.py bench`: production
+#: settings do not install this development-only app, so its commands are unknown there (its modules still import).
+PREPARE = """\
+import sys
+from pathlib import Path
+
+import django
+
+django.setup()
+from django.core.management.base import CommandError
+
+from demo.management.commands.bench import _prepare
+
+try:
+    _prepare(Path(sys.argv[1]))
+except CommandError as exc:
+    sys.exit(f"bench: {exc}")
 """
 
 
@@ -170,16 +190,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=2 * cores + 1, help="gunicorn sync workers (twice the cores, plus one)."
         )
-        # Internal: prepare the database this process is configured for (sessions, pages, query counts).
-        parser.add_argument("--prepare-into", help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
         if options["clients"] < 10 or options["runs"] < 1 or options["duration"] < 1 or options["connections"] < 1:
             raise CommandError("--clients must be at least 10; --runs, --duration and --connections at least 1.")
-        if options["prepare_into"]:
-            _prepare(Path(options["prepare_into"]))
-        else:
-            self._run(options)
+        self._run(options)
 
     # -- the whole run (make bench) ------------------------------------------------------------
 
@@ -205,7 +220,7 @@ class Command(BaseCommand):
         for data_set in sets:
             into = BENCH_DIR / f"prepared-{data_set.key}.json"  # holds session keys: removed below
             try:
-                _manage("bench", "--prepare-into", str(into), env=_production_env(data_set.database, secret))
+                _python(PREPARE, str(into), env=_production_env(data_set.database, secret))
                 prepared[data_set.key] = json.loads(into.read_text())
             finally:
                 into.unlink(missing_ok=True)
@@ -536,6 +551,11 @@ def _production_env(database: str, secret: str) -> dict[str, str]:
 def _manage(*arguments: str, env: dict[str, str]) -> None:
     """This project's manage.py in a process of its own (another database, other settings)."""
     subprocess.run([sys.executable, "manage.py", *arguments], cwd=settings.BASE_DIR, env=env, check=True)  # noqa: S603
+
+
+def _python(code: str, *arguments: str, env: dict[str, str]) -> None:
+    """`code` in a Python process of its own, in this project (another database, other settings)."""
+    subprocess.run([sys.executable, "-c", code, *arguments], cwd=settings.BASE_DIR, env=env, check=True)  # noqa: S603
 
 
 def _recreate_database(name: str) -> None:

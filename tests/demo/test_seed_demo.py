@@ -14,7 +14,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 
 from clients.models import Client
-from kast.management.commands.seed_demo import DEMO_BACKUP_CODES, DEMO_PASSWORD, DEMO_TOTP_KEY
+from demo.management.commands.seed_demo import DEMO_BACKUP_CODES, DEMO_PASSWORD, DEMO_TOTP_KEY
 from kast.models import Clinic, Role, User
 
 # username, first name, role, clinic code: the table in README.md

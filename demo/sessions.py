@@ -1,6 +1,6 @@
 """Fake treatment sessions, notes and follow-ups for the demo and for load tests: never real people.
 
-Development only (`seed_demo` refuses to run with DEBUG off). `clients.demo` calls two functions
+Development only (`seed_demo` refuses to run with DEBUG off). `demo.clients` calls two functions
 for each set of cases it seeds:
 
 - `plan_sessions`, before the cases are written: a therapist's diary over the cases' history
@@ -24,13 +24,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import F
 from django.utils import timezone
 
 from clients.models import CaseStatus, Client, Episode
+from demo.cases import Case, Period
 from kast.models import Clinic, User
 from sessions.models import (
     Addendum,
@@ -45,9 +45,6 @@ from sessions.models import (
     Theme,
     TherapySession,
 )
-
-if TYPE_CHECKING:
-    from clients.demo import Case, Period
 
 S = CaseStatus
 K = SessionKind
@@ -108,7 +105,7 @@ DEMO_UNDOCUMENTED = 2
 DEMO_ADDENDA = 2
 
 # --- Word banks -------------------------------------------------------------------------------
-# As in clients.demo: the note describes what was done and said, never what the person "is".
+# As in demo.clients: the note describes what was done and said, never what the person "is".
 # No names: a note never carries the client's alias or name, nor a relative's.
 
 OPENING = {
@@ -146,7 +143,7 @@ CLOSING = {
     K.FOLLOW_UP: ("Ingen ytterligare insats behövs just nu.", "Välkommen att höra av sig igen vid behov."),
 }
 
-# (condition, template) as in clients.demo; see _flags for the conditions.
+# (condition, template) as in demo.clients; see _flags for the conditions.
 TOPIC_TEXT: dict[str, tuple[tuple[str | None, str], ...]] = {
     T.BEHAVIOUR: (
         (None, "Klienten beskriver hur veckan har sett ut när det gäller beteendet."),
@@ -870,7 +867,7 @@ def plan_sessions(
 def write_sessions(
     plan: Plan, cases: Sequence[Case], episodes: Sequence[Episode], *, batch_size: int = BATCH_SIZE
 ) -> SessionsWritten:
-    """Every row of the plan, once `cases` are written (`episodes` in the cases' order, as clients.demo writes them).
+    """Every row of the plan, once `cases` are written (`episodes` in the cases' order, as demo.clients writes them).
 
     Notes are inserted unsigned, get their themes, and are then signed in one UPDATE per batch:
     PostgreSQL refuses to add themes to a signed note.

@@ -16,11 +16,11 @@ from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
 
-from clients import demo
 from clients.models import CaseStatus, Client, Episode, StatusChange
+from demo import clients as demo
+from demo import sessions as sessions_demo
+from demo.sessions import DEMO_FEES
 from kast.models import Clinic, User
-from sessions import demo as sessions_demo
-from sessions.demo import DEMO_FEES
 from sessions.models import (
     Addendum,
     Attendance,

@@ -14,8 +14,6 @@ from django.db.models import Count, Q
 from django.test import override_settings
 from django.utils import timezone
 
-from clients import demo
-from clients.demo import DEMO_CASELOAD
 from clients.identity import normalize_personnummer
 from clients.models import (
     FINISHED,
@@ -33,6 +31,8 @@ from clients.models import (
     RecordKind,
     StatusChange,
 )
+from demo import clients as demo
+from demo.clients import DEMO_CASELOAD
 from kast.models import Clinic, User
 
 CODE = re.compile(r"^(GBG|MLM)-\d{4}-\d{4}$")

@@ -23,7 +23,6 @@ from django.utils import timezone
 from faker import Faker
 from stdnum import luhn
 
-from assessments import demo as assessments_demo
 from clients.identity import normalize_personnummer
 from clients.models import (
     FINISHED,
@@ -47,8 +46,10 @@ from clients.models import (
     StatusChange,
     TargetGroup,
 )
+from demo import assessments as assessments_demo
+from demo import sessions as sessions_demo
+from demo.cases import Case, Period, Step
 from kast.models import Clinic, Role, User
-from sessions import demo as sessions_demo
 
 LOCALE = "sv_SE"
 #: The demo set is seeded, so every developer sees the same people (relative to today's date).
@@ -146,8 +147,6 @@ DEMO_RECENCY_DAYS = {S.ENDED: (155, 175)}
 ACTIVE = (S.CONTACT, S.ASSESSMENT, S.IN_TREATMENT)
 #: Statuses a case can have reached at any time in the past (the others are recent by nature).
 TIMELESS = tuple(status for status, recency in RECENCY_DAYS.items() if recency is None)
-#: Leaving treatment, or never entering it, closes the treatment period (as clients.services does).
-CLOSES_EPISODE = (S.ENDED, S.REFERRED, S.CLOSED)
 
 DECISION_FOR_STATUS = {
     S.IN_TREATMENT: AssessmentDecision.ACCEPTED,
@@ -516,28 +515,6 @@ class CodeSequence:
 # --- One fake case ----------------------------------------------------------------------------
 
 
-@dataclass
-class Step:
-    to_status: str
-    at: datetime.datetime
-    reason: str = ""
-    destination: str = ""
-
-
-@dataclass
-class Period:
-    steps: list[Step]
-
-    @property
-    def opened_on(self) -> datetime.date:
-        return timezone.localdate(self.steps[0].at)
-
-    @property
-    def closed_on(self) -> datetime.date | None:
-        closing = [step for step in self.steps if step.to_status in CLOSES_EPISODE]
-        return timezone.localdate(closing[0].at) if closing else None
-
-
 def status_path(status: str, *, via_assessment: bool = True) -> list[str]:
     """The statuses a case passed through to reach `status`, starting at contact."""
     treatment = [S.CONTACT, S.ASSESSMENT, S.IN_TREATMENT]
@@ -577,12 +554,6 @@ def make_period(
         if step.to_status == S.REFERRED:
             step.destination = rng.choice(DESTINATIONS)
     return Period(steps)
-
-
-@dataclass
-class Case:
-    client: Client
-    periods: list[Period]
 
 
 class Faked:
@@ -1152,8 +1123,8 @@ def seed_demo_clients(
     therapists: Sequence[User], *, per_therapist: int = DEMO_CLIENTS_PER_THERAPIST, seed: int = DEMO_SEED
 ) -> Written:
     """A rich caseload for each demo therapist: every status, histories, assessments, interviews, family maps,
-    the sessions, notes and follow-ups of those histories (sessions.demo) and the questionnaires filled in
-    at them (assessments.demo).
+    the sessions, notes and follow-ups of those histories (demo.sessions) and the questionnaires filled in
+    at them (demo.assessments).
 
     Skipped (nothing written) when any of the therapists already has a client, so running
     seed_demo again neither duplicates nor changes the demo caseloads.
@@ -1275,8 +1246,8 @@ def seed_bulk_clients(
     One therapist per `per_therapist` clients, the clinics in turn (see load_test_therapists).
     Each client gets the client row, its treatment periods (a fifth came back after an earlier
     one), a valid status history up to a random status, the centre of the family map, the
-    sessions, notes and follow-ups of that history (sessions.demo) and its questionnaires
-    (assessments.demo); first contacts spread over `span_years` years. The same `seed` on the same
+    sessions, notes and follow-ups of that history (demo.sessions) and its questionnaires
+    (demo.assessments); first contacts spread over `span_years` years. The same `seed` on the same
     database makes the same clients.
     """
     if count <= 0 or not clinics:

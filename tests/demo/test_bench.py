@@ -6,7 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from django_otp import devices_for_user
 
-from kast.management.commands import bench
+from demo.management.commands import bench
 
 
 def test_a_bench_session_opens_the_pages_as_a_login_would(client, therapist, manager):
