@@ -15,11 +15,11 @@ from django.test import override_settings
 from django.utils import timezone
 
 from assessments import demo as assessments_demo
-from assessments import reports
 from assessments.models import Administration, Answer, FilledBy, Item, ItemKind, TimePoint
 from assessments.services import DECLINED, _value_fields, version_for
 from clients import demo
 from clients.models import CaseStatus, Client, Episode, StatusChange, TargetGroup
+from figures import reports
 from kast.models import Clinic
 from sessions import demo as sessions_demo
 

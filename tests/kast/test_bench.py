@@ -10,7 +10,7 @@ from kast.management.commands import bench
 
 
 def test_a_bench_session_opens_the_pages_as_a_login_would(client, therapist, manager):
-    for user, url in ((therapist, reverse("clients:list")), (manager, reverse("dashboard"))):
+    for user, url in ((therapist, reverse("clients:list")), (manager, reverse("figures:dashboard"))):
         client.cookies[settings.SESSION_COOKIE_NAME] = bench._signed_in(user)
 
         response = client.get(url)

@@ -36,7 +36,7 @@ from clients.models import (
     StatusChange,
     TargetGroup,
 )
-from kast import suppression
+from figures import suppression
 from kast.models import Clinic, Role, User
 from relatives.models import ChildAction, ChildPerspective, RelativeLink
 from sessions.models import HELD, Attendance, FollowUp, Note, SessionKind, TherapySession
@@ -55,7 +55,7 @@ class ClinicSessionCounts:
 
     @property
     def shown(self) -> dict[str, str]:
-        """Each count as the page shows it: under 5 as "<5" (kast.suppression), as every figure of the app."""
+        """Each count as the page shows it: under 5 as "<5" (figures.suppression), as every figure of the app."""
         return {
             name: suppression.shown_count(getattr(self, name))
             for name in (
@@ -408,7 +408,7 @@ def dashboard(
         overdue=Count("pk", filter=Q(done_on__isnull=True, due_on__lt=today)),
     )
 
-    # 9. Questionnaire coverage, as assessments.reports.coverage counts it: periods that reached treatment,
+    # 9. Questionnaire coverage, as figures.reports.coverage counts it: periods that reached treatment,
     #    opened in the period, with a submitted questionnaire at each time point.
     def has(point: str) -> Exists:
         return Exists(
@@ -491,7 +491,7 @@ def dashboard(
     )
 
 
-# --- As shown: tables, chart data and CSV cells, every count protected by kast.suppression ----------------------
+# --- As shown: tables, chart data and CSV cells, every count protected by figures.suppression ----------------------
 
 
 @dataclass(frozen=True)
@@ -597,7 +597,7 @@ def _active_key(d: Dashboard, index: int, label: str) -> str:
 
 
 def dashboard_tables(d: Dashboard, hidden: dict | None = None) -> list[Table]:
-    """Every table of the dashboard, in page order, its counts protected (kast.suppression); the charts and the
+    """Every table of the dashboard, in page order, its counts protected (figures.suppression); the charts and the
     CSV files are drawn from these. `hidden`: national follow-up's marks (dashboard_marks_across); without it,
     the figures are protected on their own, as a clinic's staff see them."""
     months = d.contacts_by_month
@@ -889,12 +889,12 @@ def dashboard_tables(d: Dashboard, hidden: dict | None = None) -> list[Table]:
 
 
 def dashboard_figures(d: Dashboard) -> suppression.Figures:
-    """The dashboard's counts, keyed as its cells are, and the sums that tie them (kast.suppression)."""
+    """The dashboard's counts, keyed as its cells are, and the sums that tie them (figures.suppression)."""
     return _figures_of(d, dashboard_tables(d, hidden={}))
 
 
 def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
-    """Every count the tables show, and the sums between them (kast.suppression).
+    """Every count the tables show, and the sums between them (figures.suppression).
 
     The yearly report's summary also gives the period's new contacts and ended periods: they count as shown
     here too, so that the dashboard of a year and its yearly report hide the same. Sums whose total the page
