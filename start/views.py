@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from figures.scope import counted_clinic
 from figures.statistics import clinic_session_counts
 from sessions.forms import QuickLogForm
 from sessions.selectors import start_page_for
@@ -17,5 +18,5 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_therapist:
         context = {"start": start_page_for(request.user), "quick_log_form": QuickLogForm(user=request.user)}
     elif request.user.is_manager:
-        context = {"counts": clinic_session_counts(request.user.clinic)}
+        context = {"counts": clinic_session_counts(counted_clinic(request.user))}  # their own clinic
     return render(request, "start/home.html", context)
