@@ -73,10 +73,11 @@ messages: install ## Update the .po catalogues from the source (needs GNU gettex
 	$(MANAGE) makemessages --locale sv --locale en --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --no-obsolete
 	$(MANAGE) fill_en_catalogue
 
-lint: install ## ruff (lint and format check) and djlint
+lint: install ## ruff (lint and format check), djlint, and the apps' layers (lint-imports)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/djlint --lint templates */templates
+	$(BIN)/lint-imports
 
 format: install ## Format Python and templates in place
 	$(BIN)/ruff format .

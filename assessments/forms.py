@@ -6,13 +6,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from assessments import research
 from assessments.models import Item, ItemKind, TimePoint
-from assessments.reports import Selection, selection_for
 from assessments.services import DECLINED
-from clients.forms import CLIENT_TARGET_GROUPS, DateInput
-from kast.forms import FIGURE_DATES, ClinicScopedFilterForm
-from kast.models import Clinic, User
+from kast.forms import DateInput
 from kast.validators import not_before_1900
 
 DECLINED_LABEL = _("Don't want to answer")
@@ -111,99 +107,3 @@ class TabletCodeForm(forms.Form):
         max_length=12,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
     )
-
-
-class ReportFilterForm(ClinicScopedFilterForm):
-    """Which questionnaires the reports count. Every field may stay empty: then all of them, in the user's scope."""
-
-    start = forms.DateField(
-        label=_("Submitted from"),
-        required=False,
-        widget=DateInput(),
-        validators=FIGURE_DATES,
-        help_text=_("Leave empty to count from the first."),
-    )
-    end = forms.DateField(
-        label=_("Submitted up to and including"),
-        required=False,
-        widget=DateInput(),
-        validators=FIGURE_DATES,
-        help_text=_("Leave empty to count up to today."),
-    )
-    target_group = forms.ChoiceField(
-        label=_("Target group"), choices=[("", _("All target groups")), *CLIENT_TARGET_GROUPS], required=False
-    )
-    field_order = ["start", "end", "clinic", "target_group"]
-
-    def selection(self) -> Selection:
-        data = self.cleaned_data
-        return selection_for(
-            self.user,
-            start=data.get("start"),
-            end=data.get("end"),
-            clinic=data.get("clinic"),
-            target_group=data.get("target_group", ""),
-        )
-
-
-class ResearchExportForm(forms.Form):
-    """The research file: first what it is for and the decision that allows it, then which questionnaires."""
-
-    purpose = forms.CharField(
-        label=_("Purpose"),
-        min_length=10,
-        max_length=research.PURPOSE_MAX_LENGTH,
-        help_text=_("What the file is for, e.g. the study's name. Recorded with the export in the access log."),
-    )
-    decision = forms.CharField(
-        label=_("Decision reference"),
-        min_length=3,
-        max_length=research.DECISION_MAX_LENGTH,
-        help_text=_(
-            "The reference of the decision that allows this use of the data, e.g. the Swedish Ethical Review "
-            "Authority's number (Dnr). Recorded with the export."
-        ),
-    )
-    start = forms.DateField(
-        label=_("Submitted from"),
-        required=False,
-        widget=DateInput(),
-        validators=FIGURE_DATES,
-        help_text=_("Leave empty to export from the first."),
-    )
-    end = forms.DateField(
-        label=_("Submitted up to and including"),
-        required=False,
-        widget=DateInput(),
-        validators=FIGURE_DATES,
-        help_text=_("Leave empty to export up to today."),
-    )
-    clinic = forms.ModelChoiceField(
-        label=_("Clinic"), queryset=Clinic.objects.order_by("name"), required=False, empty_label=_("All clinics")
-    )
-    target_group = forms.ChoiceField(
-        label=_("Target group"), choices=[("", _("All target groups")), *CLIENT_TARGET_GROUPS], required=False
-    )
-
-    def __init__(self, *args, user: User, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        if user.clinic_id is not None:
-            del self.fields["clinic"]  # a researcher attached to a clinic exports that clinic's only
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end and end < start:
-            self.add_error("end", _("The end date cannot be before the start date."))
-        return data
-
-    def selection(self) -> Selection:
-        data = self.cleaned_data
-        return research.research_selection(
-            self.user,
-            start=data.get("start"),
-            end=data.get("end"),
-            clinic=data.get("clinic"),
-            target_group=data.get("target_group", ""),
-        )

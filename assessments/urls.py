@@ -12,6 +12,4 @@ urlpatterns = [
     path("tablet/", views.tablet_start, name="tablet"),
     path("tablet/questionnaire/", views.tablet_form, name="tablet_form"),
     path("tablet/thank-you/", views.tablet_done, name="tablet_done"),
-    path("questionnaires/reports/", views.reports, name="reports"),
-    path("questionnaires/research-file/", views.research_export, name="research_export"),
 ]

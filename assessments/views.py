@@ -9,17 +9,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from assessments import research, selectors, services
-from assessments.forms import QuestionnaireForm, ReportFilterForm, ResearchExportForm, StartForm, TabletCodeForm
+from assessments import selectors, services
+from assessments.forms import QuestionnaireForm, StartForm, TabletCodeForm
 from clients.selectors import get_client_for
-from kast import cached_figures, suppression
-from kast.csv_export import csv_response
 from kast.models import AccessLogEntry
 
 Action = AccessLogEntry.Action
@@ -157,45 +153,3 @@ def tablet_form(request: HttpRequest) -> HttpResponse:
 
 def tablet_done(request: HttpRequest) -> HttpResponse:
     return render(request, "assessments/tablet_done.html")
-
-
-#: Why a selection with answers from fewer than 5 people shows nothing.
-REFUSED = gettext_lazy(
-    "Fewer than 5 people filled in a questionnaire in this selection, so nothing is shown: it could tell whose "
-    "answers they are. Choose a longer period or more target groups."
-)
-
-
-def reports(request: HttpRequest) -> HttpResponse:
-    """Tables 1 and 2 of the evaluation, change on the same people, coverage: counts only."""
-    form = ReportFilterForm(request.GET, user=request.user)
-    if not form.is_valid():
-        return render(request, "assessments/reports.html", {"form": form}, status=400)
-    cached = cached_figures.questionnaire_report(form.selection(), national=request.user.is_national)
-    if cached.value.refused:
-        # A short period or a narrow group could show one person's answers: none of it is shown (kast.suppression).
-        form.add_error(None, REFUSED)
-        return render(request, "assessments/reports.html", {"form": form}, status=400)
-    context = {
-        "form": form,
-        "report": cached.value,
-        "cached": cached,
-        "query": request.GET.urlencode(),
-    }
-    return render(request, "assessments/reports.html", context)
-
-
-def research_export(request: HttpRequest) -> HttpResponse:
-    """The pseudonymised, k-anonymous research file, for the researcher role: the purpose and decision first
-    (a POST, recorded with the export in the access log), then the CSV."""
-    form = ResearchExportForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        export = research.research_file(
-            request=request,
-            selection=form.selection(),
-            purpose=form.cleaned_data["purpose"],
-            decision=form.cleaned_data["decision"],
-        )
-        return csv_response(f"kast-research-{timezone.localdate():%Y-%m-%d}.csv", export.header, export.rows)
-    context = {"form": form, "limit": suppression.LIMIT, "withheld": research.WITHHELD}
-    return render(request, "assessments/research_export.html", context, status=400 if form.errors else 200)

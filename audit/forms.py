@@ -6,8 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Outcome
-from clients.forms import DateInput
-from kast.forms import FIGURE_DATES
+from kast.forms import FIGURE_DATES, DateInput
 from kast.models import User
 
 

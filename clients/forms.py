@@ -23,6 +23,7 @@ from clients.models import (
     ReferralDestination,
     TargetGroup,
 )
+from kast.forms import DateInput
 from kast.models import Role, User
 
 # Relatives get a record of their own (app `relatives`), so a client is never registered as one.
@@ -46,13 +47,6 @@ DETAIL_FIELDS = [
     "co_therapists",
     "next_contact_date",
 ]
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class VersionedForm(forms.Form):

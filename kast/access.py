@@ -115,16 +115,16 @@ URL_RULES: dict[str, Rule] = {
     "assessments:tablet_form": PUBLIC,  #    -          -        -    (only with a valid code in the session)
     "assessments:tablet_done": PUBLIC,  #    -          -        -    (a thank-you page, no data)
     # Questionnaire figures: counts only; own clinic, all clinics for national follow-up (small counts as "<5").
-    "assessments:reports": REPORT_READERS,  # yes       yes      -    (and national follow-up)
+    "figures:reports": REPORT_READERS,  # yes       yes      -    (and national follow-up)
     # The research file is still personal data: only the researcher role makes it, for a stated purpose and decision
     # recorded with each export (logged as "exported"), with rare combinations coarsened or left out (k = 5).
-    "assessments:research_export": RESEARCHERS,  # -    -        -    (the researcher role only)
+    "figures:research_export": RESEARCHERS,  # -    -        -    (the researcher role only)
     # Clinic figures: a manager their clinic, a therapist their own caseload, national follow-up every clinic
     # (small counts as "<5"); another clinic's figures are refused in the view. CSV files are logged as "exported".
-    "dashboard": REPORT_READERS,  #          yes        yes      -    (and national follow-up)
-    "dashboard_csv": REPORT_READERS,  #      yes        yes      -    (and national follow-up)
+    "figures:dashboard": REPORT_READERS,  #  yes        yes      -    (and national follow-up)
+    "figures:dashboard_csv": REPORT_READERS,  # yes        yes      -    (and national follow-up)
     # The yearly report PDF leaves the clinic: the manager's (own clinic) and national follow-up's; logged as "printed".
-    "dashboard_year_pdf": REPORT_PRINTERS,  # -          yes      -    (and national follow-up)
+    "figures:dashboard_year_pdf": REPORT_PRINTERS,  # -  yes      -    (and national follow-up)
     "access_log": LOG_REVIEWERS,  #          -          yes      yes  (own clinic; no content)
     "audit:queue": LOG_REVIEWERS,  #         -          yes      yes  (flagged accesses to review; no content)
     "audit:review": LOG_REVIEWERS,  #        -          yes      yes  (records who reviewed, when, the outcome)

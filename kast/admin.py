@@ -1,4 +1,11 @@
-"""The administrators' tool: staff accounts, their logins, and clinics. No client content is registered here."""
+"""The administrators' tool: staff accounts, their logins, and clinics. No client content is registered here.
+
+The clinic's lists kept by other apps (fees, note themes, referral destinations) are added to its page by those
+apps' admin modules (`clinic_part_add`), so kast imports none of them."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 from axes.utils import reset as axes_reset
 from django import forms
@@ -24,8 +31,6 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clients.models import ReferralDestination
-from clients.services import clinic_install_referral_destinations
 from kast.models import AccessLogEntry, Clinic, LoginEvent, Role, StaffSession, User
 from kast.services import (
     access_log_record,
@@ -37,30 +42,18 @@ from kast.services import (
     staff_sessions_end,
 )
 from kast.views import LogoutView, PasswordChangeView
-from sessions.models import SessionFee, Theme
-from sessions.services import clinic_install_themes
 
 admin.site.site_header = _("KAST administration")
 admin.site.site_title = _("KAST administration")
 
 
-class ThemeInline(admin.TabularInline):
-    model = Theme
-    extra = 0
-    fields = ["position", "topic", "name", "questions", "active"]
-    can_delete = False  # themes used in notes are taken out of use, never deleted
+@dataclass(frozen=True)
+class ClinicPart:
+    """What an app shows and sets up on the clinic's admin page (the clinic is kast's; its lists are the app's)."""
 
-
-class ReferralDestinationInline(admin.TabularInline):
-    model = ReferralDestination
-    extra = 0
-    fields = ["position", "name", "is_other", "active"]
-    can_delete = False  # destinations already referred to are taken out of use, never deleted
-
-
-class SessionFeeInline(admin.TabularInline):
-    model = SessionFee
-    extra = 0
+    position: int  # where on the page, and in which order a new clinic's lists are installed
+    inlines: tuple[type[admin.options.InlineModelAdmin], ...]
+    install: Callable[[Clinic], object] | None = None  # called with each clinic added in the admin site
 
 
 @admin.register(Clinic)
@@ -74,13 +67,27 @@ class ClinicAdmin(admin.ModelAdmin):
             {"fields": ["follow_up_months", "long_term_follow_up_months", "draft_reminder_days"]},
         ),
     ]
-    inlines = [SessionFeeInline, ThemeInline, ReferralDestinationInline]
+    #: The lists each clinic keeps in the apps above (fees and note themes: sessions.admin; referral destinations:
+    #: clients.admin), each app's inlines with where they stand on the page, and what a new clinic starts with.
+    parts: ClassVar[list[ClinicPart]] = []
+    inlines: ClassVar[list] = []  # the parts' inlines, in their order (clinic_part_add)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change:
-            clinic_install_themes(obj)  # a new clinic starts with the conversation guide's topics
-            clinic_install_referral_destinations(obj)
+            for part in self.parts:
+                if part.install is not None:
+                    part.install(obj)
+
+
+def clinic_part_add(*, position: int, inlines: Sequence[type[admin.options.InlineModelAdmin]], install=None) -> None:
+    """Show an app's inlines on the clinic's admin page, and install a new clinic's starting list (called from the
+    app's admin module, which Django's admin imports at start-up)."""
+    ClinicAdmin.parts = sorted(
+        [*ClinicAdmin.parts, ClinicPart(position=position, inlines=tuple(inlines), install=install)],
+        key=lambda part: part.position,
+    )
+    ClinicAdmin.inlines = [inline for part in ClinicAdmin.parts for inline in part.inlines]
 
 
 class StaffChangeForm(UserChangeForm):

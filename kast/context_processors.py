@@ -10,9 +10,9 @@ from kast.access import rule_for_name
 NAVIGATION = [
     ("home", _("Start")),
     ("clients:list", _("My clients")),
-    ("dashboard", _("Figures")),
-    ("assessments:reports", _("Questionnaire reports")),
-    ("assessments:research_export", _("Research file")),
+    ("figures:dashboard", _("Figures")),
+    ("figures:reports", _("Questionnaire reports")),
+    ("figures:research_export", _("Research file")),
     ("access_log", _("Access log")),
     ("admin:index", _("Administration")),
 ]

@@ -67,7 +67,7 @@ class Role(models.TextChoices):
     #: Follows up KAST across all clinics (e.g. a national coordinator): figures only,
     #: with small counts suppressed; never a client record.
     NATIONAL = "national", _("National follow-up")
-    #: Produces the pseudonymised research file (assessments.research), for a stated purpose recorded with
+    #: Produces the pseudonymised research file (figures.research), for a stated purpose recorded with
     #: each export; nothing else. Without a clinic, for all clinics.
     RESEARCHER = "researcher", _("Researcher")
 
@@ -317,7 +317,7 @@ class FiguresStamp(models.Model):
     """The last transaction that changed the data a clinic's figures are counted from.
 
     Written only by PostgreSQL, through the `FiguresChanged` triggers on every table the dashboard and the
-    questionnaire reports read; the managers' figures are cached under these stamps (kast.cached_figures).
+    questionnaire reports read; the managers' figures are cached under these stamps (figures.cached_figures).
     Clinic 0 stamps what all clinics share. A plain integer, not a foreign key: a stamp outliving its
     clinic is harmless, and the triggers must never fail a write.
     """

@@ -1,16 +1,15 @@
-"""Reads of the cross-cutting part: the access log as a reviewer may see it, the gates' common step, and the
-changes to an account its user is told about."""
+"""Reads of the cross-cutting part: the gates' common step, and the changes to an account its user is told about.
+(The access log as a reviewer may see it is the log review's: audit.selectors.access_log_visible_to.)"""
 
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Cast
+from django.db.models import QuerySet, Subquery
 from django.http import Http404, HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from kast.models import AccessLogEntry, LoginEvent, Role, User
+from kast.models import AccessLogEntry, LoginEvent, User
 from kast.services import access_log_record
 
 
@@ -43,31 +42,6 @@ def get_client_owned_or_404(
     if action is not None:
         access_log_record(request=request, action=action, obj=record, client_id=getattr(record, owner))
     return record
-
-
-def access_log_visible_to(user) -> QuerySet[AccessLogEntry]:
-    """Managers review their own clinic's log; an administrator without a clinic reviews all."""
-    from clients.models import Client
-
-    entries = AccessLogEntry.objects.select_related("user", "clinic")
-    if user.role not in (Role.MANAGER, Role.ADMIN):
-        return entries.none()
-    if user.clinic_id is not None:
-        # The clinic's own staff's entries, and anyone's refused attempt on one of the clinic's records:
-        # a user of another clinic probing this clinic's records concerns this clinic's reviewer.
-        tried_here = Q(
-            action=AccessLogEntry.Action.DENIED,
-            client_id__in=Client.objects.filter(clinic_id=user.clinic_id).values("pk"),
-        )
-        # And changes to the accounts of the clinic's staff, whoever made them (an administrator has no clinic).
-        staff_changed = Q(
-            action=AccessLogEntry.Action.ACCOUNT,
-            object_type=User._meta.label_lower,
-            object_id__in=User.objects.filter(clinic_id=user.clinic_id).values(pk_text=Cast("pk", CharField())),
-        )
-        entries = entries.filter(Q(clinic_id=user.clinic_id) | tried_here | staff_changed)
-    # The client's code, not a foreign key: log rows outlive the records they name.
-    return entries.annotate(client_code=Subquery(Client.objects.filter(pk=OuterRef("client_id")).values("code")[:1]))
 
 
 def account_changes_untold(user: User) -> list[LoginEvent]:

@@ -11,7 +11,7 @@ SHARED = 0
 class FiguresChanged(pgtrigger.Trigger):
     """Stamp the clinics whose figures a write changes, with the writing transaction (kast.FiguresStamp).
 
-    The managers' figures are cached under their clinics' stamps (kast.cached_figures), so a stamp that
+    The managers' figures are cached under their clinics' stamps (figures.cached_figures), so a stamp that
     PostgreSQL itself moves on every write is what keeps a cached figure from ever being older than the
     data. Row level, after the write; the clinic is read from the row itself (`clinic`), through the
     client record it belongs to (`client`), or is the shared stamp (neither). Within one transaction

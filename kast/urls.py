@@ -4,7 +4,6 @@ from django.http import Http404, HttpRequest
 from django.urls import include, path
 from two_factor import views as two_factor_views
 
-from audit import views as audit_views
 from kast import views
 
 # django-two-factor-auth's views reverse their own names ("two_factor:setup_complete", ...). Only the pages we
@@ -36,7 +35,7 @@ def admin_urls():
 
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("start.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
@@ -47,11 +46,10 @@ urlpatterns = [
     path("password/reset/<uidb64>/<token>/", views.AccountResetConfirmView.as_view(), name="password_reset_confirm"),
     path("password/reset/done/", views.AccountResetCompleteView.as_view(), name="password_reset_complete"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("access-log/", audit_views.access_log, name="access_log"),
+    path("access-log/", include("audit.access_log_urls")),
     path("log-review/", include("audit.urls")),
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("dashboard/<str:table>.csv", views.dashboard_csv, name="dashboard_csv"),
-    path("dashboard/year/<int:year>.pdf", views.dashboard_year_pdf, name="dashboard_year_pdf"),
+    # dashboard/, dashboard/<table>.csv, dashboard/year/<year>.pdf, questionnaires/reports/ and research-file/.
+    path("", include("figures.urls")),
     path("clients/", include("clients.urls")),
     path("", include("sessions.urls")),
     path("", include("assessments.urls")),

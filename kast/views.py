@@ -1,54 +1,32 @@
 from __future__ import annotations
 
 import datetime
-import functools
-from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
-from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 from django_otp.forms import OTPAuthenticationFormMixin
 from two_factor import views as two_factor_views
 
-from kast import cached_figures, statistics, year_report
 from kast.auth import account_reset_tokens
-from kast.csv_export import csv_response
-from kast.forms import DashboardFilterForm
 from kast.login_throttle import login_wait_seconds
 from kast.middleware import LOGGED_IN_AT
-from kast.models import AccessLogEntry, Clinic, LoginEvent
-from kast.pdf import print_response
+from kast.models import LoginEvent
 from kast.selectors import account_changes_notice, account_changes_untold
 from kast.services import (
-    access_log_record,
     account_reset_complete,
     client_ip,
     login_event_record,
     staff_session_record,
     staff_sessions_end,
 )
-from kast.statistics import clinic_session_counts
-from sessions.forms import QuickLogForm
-from sessions.selectors import start_page_for
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    """The start page: for a therapist, the day's work (sessions, notes to sign, follow-ups due)."""
-    context = {}
-    if request.user.is_therapist:
-        context = {"start": start_page_for(request.user), "quick_log_form": QuickLogForm(user=request.user)}
-    elif request.user.is_manager:
-        context = {"counts": clinic_session_counts(request.user.clinic)}
-    return render(request, "kast/home.html", context)
 
 
 @never_cache
@@ -60,124 +38,6 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
-
-
-def _refuse_another_clinic(request: HttpRequest, *, object_type: str) -> str:
-    """The clinic asked for (`?clinic=`). Clinic staff asking for another clinic are refused and logged."""
-    asked = request.GET.get("clinic", "")
-    if not request.user.is_national and asked and asked != str(request.user.clinic_id):
-        access_log_record(request=request, action=AccessLogEntry.Action.DENIED, object_type=object_type)
-        raise PermissionDenied
-    return asked
-
-
-def _dashboard_form(request: HttpRequest) -> DashboardFilterForm:
-    """The period and clinic asked for."""
-    _refuse_another_clinic(request, object_type="kast.dashboard")
-    return DashboardFilterForm(request.GET, user=request.user)
-
-
-def _dashboard_figures(request: HttpRequest, form: DashboardFilterForm) -> cached_figures.Cached[statistics.Dashboard]:
-    start, end = form.bounds
-    # A therapist sees the small version: their own caseload only.
-    therapist = request.user if request.user.is_therapist else None
-    return cached_figures.dashboard(form.counted_clinic, start, end, therapist=therapist)
-
-
-def _dashboard_tables(
-    request: HttpRequest, form: DashboardFilterForm, figures: statistics.Dashboard
-) -> tuple[Callable[[], list[statistics.Table]], str | None]:
-    """The tables with every count protected (kast.suppression), and the key their protection is cached under.
-
-    Every role gets the same rule; national follow-up, who sees every clinic, gets each clinic's figures and all
-    clinics' protected together, so that all clinics' less the others' never gives a hidden count away.
-    """
-    if not request.user.is_national:
-        return functools.cache(lambda: statistics.dashboard_tables(figures)), "own"
-    start, end = form.bounds
-    marks = cached_figures.dashboard_marks(form.counted_clinic, start, end)
-    return functools.cache(lambda: statistics.dashboard_tables(figures, marks.value)), marks.key
-
-
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """The clinic's figures for a period, as charts with the numbers behind them: counts only, never content."""
-    form = _dashboard_form(request)
-    if not form.is_valid():
-        return render(request, "kast/dashboard.html", {"form": form}, status=400)
-    cached = _dashboard_figures(request, form)
-    # Callables, which the template calls only when its cached rendering of them has to be made again.
-    tables, marks_key = _dashboard_tables(request, form, cached.value)
-    context = {
-        "form": form,
-        "figures": cached.value,
-        "cached": cached,
-        # National follow-up's marks move with every clinic's data: none cached, nothing rendered kept.
-        "render_timeout": cached.timeout if marks_key else 0,
-        "marks_key": marks_key,
-        "tables": tables,
-        "chart_data": lambda: statistics.chart_data(tables()),
-        "query": request.GET.urlencode(),
-    }
-    return render(request, "kast/dashboard.html", context)
-
-
-def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
-    """One table of the dashboard as CSV, its counts protected as on the page (kast.suppression)."""
-    form = _dashboard_form(request)
-    if not form.is_valid():
-        return render(request, "kast/dashboard.html", {"form": form}, status=400)
-    shown, _marks_key = _dashboard_tables(request, form, _dashboard_figures(request, form).value)
-    tables = {t.key: t for t in shown()}
-    if table not in tables:
-        raise Http404
-    chosen = tables[table]
-    start, end = form.bounds
-    clinic = form.counted_clinic
-    access_log_record(
-        request=request,
-        action=AccessLogEntry.Action.EXPORT,
-        object_type="kast.dashboard",
-        reason=f"table={table} from={start:%Y-%m-%d} to={end:%Y-%m-%d} clinic={clinic.code if clinic else 'all'}",
-    )
-    return csv_response(
-        f"kast-{table}-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv",
-        [chosen.row_heading, *chosen.columns],
-        ([row.label, *(cell.plain for cell in row.cells)] for row in chosen.rows),
-    )
-
-
-@require_POST
-def dashboard_year_pdf(request: HttpRequest, year: int) -> HttpResponse:
-    """The yearly report ("verksamhetsberättelse") as PDF: the year's figures, charts and a short summary.
-
-    A POST (the dashboard's button), so a link from elsewhere can neither print nor log a print; national
-    follow-up's clinic comes in the query string, as on the dashboard.
-    """
-    user = request.user
-    asked = _refuse_another_clinic(request, object_type="kast.year_report")
-    if not 2000 <= year <= 2100:
-        raise Http404
-    if user.is_national:
-        clinic = None
-        if asked:
-            if not asked.isdigit():
-                raise Http404
-            clinic = get_object_or_404(Clinic, pk=asked)
-    else:
-        clinic = user.clinic
-    report = year_report.year_report(clinic, year, national=user.is_national)
-    return print_response(
-        request,
-        template="kast/year_report_pdf.html",
-        context=lambda: {**report, "printed_by": user},
-        filename=f"kast-year-report-{year}-{clinic.code if clinic else 'all'}.pdf",
-        log_print=lambda: access_log_record(
-            request=request,
-            action=AccessLogEntry.Action.PRINT,
-            object_type="kast.year_report",
-            reason=f"year={year} clinic={clinic.code if clinic else 'all'}",
-        ),
-    )
 
 
 # Login: password, then the code from an authenticator app (django-two-factor-auth's wizards, in our layout).

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clients.forms import IDENTITY_FIELDS, ClientFormMixin, DateInput
+from clients.forms import IDENTITY_FIELDS, ClientFormMixin
 from clients.models import Client
+from kast.forms import DateInput
 from relatives.models import ChildAction, ChildPerspective, Goal, GoalStatus, ReactionReview, Relation
 
 RELATIVE_DETAIL_FIELDS = [

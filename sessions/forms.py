@@ -9,9 +9,9 @@ from django import forms
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients.forms import DateInput
 from clients.models import Client, EndReason
 from clients.selectors import records_by_code
+from kast.forms import DateInput
 from kast.models import TEXT_MAX_LENGTH, Role, User
 from kast.validators import BOOKABLE_DATE, not_before_1900
 from sessions.models import MAX_DURATION_MINUTES, Attendance, SessionKind, Theme, TherapySession

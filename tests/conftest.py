@@ -104,7 +104,7 @@ def two_factor_force_login(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with nothing cached (the managers' figures: kast.cached_figures), as a new worker does."""
+    """Each test starts with nothing cached (the managers' figures: figures.cached_figures), as a new worker does."""
     cache.clear()
 
 

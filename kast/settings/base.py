@@ -71,6 +71,9 @@ INSTALLED_APPS = [
     "relatives",
     "archive",
     "audit",
+    # Above the apps of records: the figures read them all, the start page shows some of each.
+    "figures",
+    "start",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 from django_otp import devices_for_user
 
@@ -10,7 +11,7 @@ from demo.management.commands import bench
 
 
 def test_a_bench_session_opens_the_pages_as_a_login_would(client, therapist, manager):
-    for user, url in ((therapist, reverse("clients:list")), (manager, reverse("dashboard"))):
+    for user, url in ((therapist, reverse("clients:list")), (manager, reverse("figures:dashboard"))):
         client.cookies[settings.SESSION_COOKIE_NAME] = bench._signed_in(user)
 
         response = client.get(url)
@@ -57,3 +58,15 @@ def test_table_gives_ratios_to_the_floor_and_to_a_tenth_of_the_data_and_marks_mi
     assert (rows["pdf"]["floor_ratio"], rows["pdf"]["misses_floor"]) == (25.0, True)  # the PDF may take 20x
     assert (rows["pdf"]["growth"], rows["pdf"]["misses_growth"]) == (1.11, False)
     assert (rows["floor"]["floor_ratio"], rows["floor"]["growth"]) == (1.0, 1.0)
+
+
+def test_the_bench_prints_the_intake_pdf_by_post_with_a_csrf_token_as_a_form_would(therapist, client_record):
+    """A PDF is made only by a POST (kast.pdf.print_response): the bench sends one with the CSRF cookie and token."""
+    session = f"{settings.SESSION_COOKIE_NAME}={bench._signed_in(therapist)}"
+    url = reverse("clients:intake_pdf", args=[client_record.pk])
+
+    printed = Client(enforce_csrf_checks=True, headers=bench._headers(session, post=True)).post(url)
+    refused = Client(enforce_csrf_checks=True, headers=bench._headers(session, post=False)).post(url)
+
+    assert (printed.status_code, printed["Content-Type"]) == (200, "application/pdf")
+    assert refused.status_code == 403

@@ -14,13 +14,13 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from assessments import reports
 from assessments.models import Administration, Answer, FilledBy, Item, ItemKind, TimePoint
 from assessments.services import DECLINED, _value_fields, version_for
 from clients.models import CaseStatus, Client, Episode, StatusChange, TargetGroup
 from demo import assessments as assessments_demo
 from demo import clients as demo
 from demo import sessions as sessions_demo
+from figures import reports
 from kast.models import Clinic
 
 START, END, FOLLOW_UP = TimePoint.START, TimePoint.END, TimePoint.FOLLOW_UP

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import CaseStatus, ReferralDestination, StatusChange
+from figures.statistics import dashboard, dashboard_tables
 from kast.csv_export import FORMULA_STARTS, csv_response, neutralised
-from kast.statistics import dashboard, dashboard_tables
 from tests.factories import ClientFactory, TherapySessionFactory, open_first_period
 
 FORMULAS = [
@@ -77,7 +77,7 @@ def test_formulas_typed_into_fields_never_start_a_cell_of_a_dashboard_csv(client
     start = datetime.date(today.year, 1, 1)
     keys = [t.key for t in dashboard_tables(dashboard(gbg, start, datetime.date(today.year, 12, 31)))]
 
-    written = [cell for key in keys for cell in cells(client.get(reverse("dashboard_csv", args=[key]), period))]
+    written = [cell for key in keys for cell in cells(client.get(reverse("figures:dashboard_csv", args=[key]), period))]
 
     assert len(keys) > 10
     # The destinations did reach a file (grouped by their text), neutralised.

@@ -44,8 +44,13 @@ def test_server_error_page_is_swedish_and_hides_the_exception(client, therapist,
     def failing_home(request):
         raise RuntimeError("secret detail from the failing view")
 
-    # urls.py holds the function itself, so patching kast.views.home would not reach the resolver.
-    [home] = [p for p in get_resolver().url_patterns if getattr(p, "name", None) == "home"]
+    # start/urls.py holds the function itself, so patching start.views.home would not reach the resolver.
+    [home] = [
+        p
+        for top in get_resolver().url_patterns
+        for p in getattr(top, "url_patterns", [top])
+        if getattr(p, "name", None) == "home"
+    ]
     monkeypatch.setattr(home, "callback", failing_home)
     client.force_login(therapist)
     client.raise_request_exception = False

@@ -134,9 +134,9 @@ FOUND = [
     ("login", "post", {"challenge_device": ""}),  # the code step asked for before the password step
     ("two_factor:setup", "post", {"next": "-1"}),  # a `next` that is not a path
     ("login", "get", {"next": "-1"}),
-    ("dashboard", "get", {"period": "month", "start": "9999-12-15"}),  # the period's end in year 10000
-    ("dashboard", "get", {"period": "custom", "start": "0001-01-01", "end": "9999-12-31"}),
-    ("assessments:reports", "get", {"start": "0001-01-01", "end": "9999-12-31"}),
+    ("figures:dashboard", "get", {"period": "month", "start": "9999-12-15"}),  # the period's end in year 10000
+    ("figures:dashboard", "get", {"period": "custom", "start": "0001-01-01", "end": "9999-12-31"}),
+    ("figures:reports", "get", {"start": "0001-01-01", "end": "9999-12-31"}),
 ]
 CASE_OF = {case[0]: case for case in CASES}
 

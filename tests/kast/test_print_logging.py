@@ -33,8 +33,8 @@ YEAR = 2025
 def printable(request, therapist, manager, client_record):
     """(who prints, the page with the button, the button's URL, a text the PDF holds) for each PDF of the app."""
     if request.param == "year_report":
-        page = f"{reverse('dashboard')}?period=year&start={YEAR}-06-01"
-        return manager, page, reverse("dashboard_year_pdf", args=[YEAR]), str(YEAR)
+        page = f"{reverse('figures:dashboard')}?period=year&start={YEAR}-06-01"
+        return manager, page, reverse("figures:dashboard_year_pdf", args=[YEAR]), str(YEAR)
     if request.param == "relative_summary":
         relative = relative_record(therapist)
         return (

@@ -107,17 +107,17 @@ MATRIX = [
     ("assessments:tablet_form", None, [302, 302, 302, 302, 302, 302]),
     ("assessments:tablet_done", None, [200, 200, 200, 200, 200, 200]),
     # Figures, not records: every therapist and the manager see their own clinic's counts (national follow-up too,
-    # tests/assessments/test_reports.py). The research file is the researcher role's alone, none of these
-    # (tests/assessments/test_research_file.py).
-    ("assessments:reports", None, [LOGIN, 200, 200, 200, 200, 403]),
-    ("assessments:research_export", None, [LOGIN, 403, 403, 403, 403, 403]),
+    # tests/figures/test_reports.py). The research file is the researcher role's alone, none of these
+    # (tests/figures/test_research_file.py).
+    ("figures:reports", None, [LOGIN, 200, 200, 200, 200, 403]),
+    ("figures:research_export", None, [LOGIN, 403, 403, 403, 403, 403]),
     # The dashboard: a therapist sees their own caseload, the manager the clinic; national follow-up in
-    # tests/kast/test_dashboard.py.
-    ("dashboard", None, [LOGIN, 200, 200, 200, 200, 403]),
-    ("dashboard_csv", "dashboard_table", [LOGIN, 200, 200, 200, 200, 403]),
+    # tests/figures/test_dashboard.py.
+    ("figures:dashboard", None, [LOGIN, 200, 200, 200, 200, 403]),
+    ("figures:dashboard_csv", "dashboard_table", [LOGIN, 200, 200, 200, 200, 403]),
     # The yearly report PDF leaves the clinic: the unit manager's (and national follow-up's,
-    # tests/kast/test_year_report.py), never a therapist's; made on a POST only (a GET is 405).
-    ("dashboard_year_pdf", "year", [LOGIN, 403, 403, 403, 405, 403]),
+    # tests/figures/test_year_report.py), never a therapist's; made on a POST only (a GET is 405).
+    ("figures:dashboard_year_pdf", "year", [LOGIN, 403, 403, 403, 405, 403]),
     ("access_log", None, [LOGIN, 403, 403, 403, 200, 200]),
     ("audit:queue", None, [LOGIN, 403, 403, 403, 200, 200]),
     ("audit:review", "log_entry", [LOGIN, 403, 403, 403, 405, 405]),

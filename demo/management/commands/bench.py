@@ -44,10 +44,12 @@ from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Count
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import Client as Browser
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 
 from kast import embedded_db
 from kast.middleware import mark_seen
@@ -122,6 +124,8 @@ class Page:
     label: str
     user: User | None
     path: str
+    #: A PDF is made only by a deliberate POST (kast.pdf.print_response), with the CSRF token a form would send.
+    post: bool = False
 
 
 class Server:
@@ -268,7 +272,7 @@ class Command(BaseCommand):
             seconds = max(options["duration"], math.ceil(MIN_REQUESTS * expected / connections))
             seconds = min(MAX_RUN_SECONDS, seconds)
             for key, server in servers.items():
-                status = _status(server.port, pages[key]["path"], pages[key]["cookie"])
+                status = _status(server.port, pages[key])
                 if status != 200:
                     raise CommandError(
                         f"{page['label']}: gunicorn answered HTTP {status} for {pages[key]['path']} (see {server.log})."
@@ -371,28 +375,29 @@ def _prepare(into: Path) -> None:
     cookies = {user.pk: f"{settings.SESSION_COOKIE_NAME}={_signed_in(user)}" for user in (therapist, manager)}
     pages = []
     for page in _pages(therapist, manager):
-        browser = Browser()
-        cookie = cookies[page.user.pk] if page.user else ""
-        if page.user:
-            browser.cookies.load(cookie)
-        browser.get(page.path)  # warm-up: connection, templates
+        headers = _headers(cookies[page.user.pk] if page.user else "", post=page.post)
+        # The same headers wrk sends, and CSRF checked as gunicorn will: a refused POST fails here, not under load.
+        browser = Browser(enforce_csrf_checks=True, headers=headers)
+        request = browser.post if page.post else browser.get
+        request(page.path)  # warm-up: connection, templates
         # Alone means computed: the managers' figures are cached until their data change (kast.cached_figures),
         # and the first request after a write pays for them in full.
         cache.clear()
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
-            response = browser.get(page.path)
+            response = request(page.path)
             single = time.perf_counter() - started
         if response.status_code != 200:
             raise CommandError(f"{page.label}: HTTP {response.status_code} for {page.path}")
         with CaptureQueriesContext(connection) as cached_queries:
-            browser.get(page.path)
+            request(page.path)
         pages.append(
             {
                 "key": page.key,
                 "label": page.label,
                 "path": page.path,
-                "cookie": cookie,
+                "method": "POST" if page.post else "GET",
+                "headers": headers,
                 "queries": len(queries.captured_queries),
                 "queries_cached": len(cached_queries.captured_queries),
                 "single_ms": single * 1000,
@@ -449,10 +454,19 @@ def _pages(therapist: User, manager: User) -> list[Page]:
         Page("caseload", "therapist: caseload", therapist, reverse("clients:list")),
         Page("timeline", "therapist: client's timeline", therapist, reverse("sessions:timeline", args=[busiest])),
         Page("note", "therapist: note page", therapist, reverse("sessions:detail", args=[session])),
-        Page("reports", "manager: questionnaire reports", manager, reverse("assessments:reports")),
-        Page("dashboard", "manager: dashboard, this year", manager, reverse("dashboard") + "?period=year"),
-        Page("pdf", "therapist: intake PDF", therapist, reverse("clients:intake_pdf", args=[busiest])),
+        Page("reports", "manager: questionnaire reports", manager, reverse("figures:reports")),
+        Page("dashboard", "manager: dashboard, this year", manager, reverse("figures:dashboard") + "?period=year"),
+        Page("pdf", "therapist: intake PDF", therapist, reverse("clients:intake_pdf", args=[busiest]), post=True),
     ]
+
+
+def _headers(cookie: str, *, post: bool) -> dict[str, str]:
+    """The request headers of a page: the session cookie, and for a POST a CSRF cookie with its token."""
+    if not post:
+        return {"Cookie": cookie} if cookie else {}
+    token = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
+    cookies = "; ".join(part for part in (cookie, f"{settings.CSRF_COOKIE_NAME}={token}") if part)
+    return {"Cookie": cookies, "X-CSRFToken": token}
 
 
 def _signed_in(user: User) -> str:
@@ -577,10 +591,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _status(port: int, path: str, cookie: str) -> int:
+def _status(port: int, page: dict) -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        conn.request(page["method"], page["path"], headers=page["headers"])
         response = conn.getresponse()
         response.read()
         return response.status
@@ -589,13 +603,15 @@ def _status(port: int, path: str, cookie: str) -> int:
 
 
 def _wrk(port: int, page: dict, *, seconds: int, connections: int) -> dict:
-    script = BENCH_DIR / "report.lua"
-    if not script.exists() or script.read_text() != WRK_SCRIPT:
-        script.write_text(WRK_SCRIPT)
+    method = page["method"]
+    text = f'wrk.method = "{method}"\n' + WRK_SCRIPT
+    script = BENCH_DIR / f"report-{method.lower()}.lua"
+    if not script.exists() or script.read_text() != text:
+        script.write_text(text)
     command = ["wrk", "--threads=1", f"--connections={connections}", f"--duration={seconds}s", "--timeout=30s"]
     command += ["--script", str(script)]
-    if page["cookie"]:
-        command += ["--header", f"Cookie: {page['cookie']}"]
+    for name, value in page["headers"].items():
+        command += ["--header", f"{name}: {value}"]
     command.append(f"http://127.0.0.1:{port}{page['path']}")
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout  # noqa: S603
     line = next((line for line in output.splitlines() if line.startswith("BENCH ")), None)

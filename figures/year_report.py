@@ -1,6 +1,6 @@
 """The yearly report ("verksamhetsberättelse"): the year's figures, charts and a short summary in words.
 
-Every count is protected as on the dashboard (kast.suppression): under 5 it is "<5", in the tables, the charts
+Every count is protected as on the dashboard (figures.suppression): under 5 it is "<5", in the tables, the charts
 and the summary alike, and a count that would give one away by subtraction is "..".
 """
 
@@ -11,8 +11,8 @@ import datetime
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from kast import cached_figures, statistics, suppression
-from kast import charts as charts_module
+from figures import cached_figures, statistics, suppression
+from figures import charts as charts_module
 from kast.models import Clinic
 
 #: The dashboard tables drawn as charts in the report, each with its first count column only (the total
@@ -30,7 +30,7 @@ CHARTS = [
 
 
 def summary(figures: statistics.Dashboard, year: int, *, all_clinics: bool, hidden: dict) -> list[str]:
-    """A few plain sentences on the year, every figure as the tables show it (kast.suppression)."""
+    """A few plain sentences on the year, every figure as the tables show it (figures.suppression)."""
     values = statistics.dashboard_figures(figures).values
 
     def count(key: str) -> str:
@@ -94,7 +94,7 @@ def charts(tables: list[statistics.Table]) -> dict[str, SafeString]:
             empty_text=_("No data for this year"),
             id_prefix=f"chart-{key}",
         )
-        # bar_chart_svg escapes every label and title (tests/kast/test_year_report.py proves it).
+        # bar_chart_svg escapes every label and title (tests/figures/test_year_report.py proves it).
         charts[key] = mark_safe(svg)  # noqa: S308
     return charts
 

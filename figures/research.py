@@ -3,7 +3,7 @@
 A key made for one file is no anonymity: gender, birth years, clinic and target groups together can still
 point at a person (GDPR art. 4(5): pseudonymised data is personal data). So only the researcher role makes the
 file (kast.access), each export records its purpose and the decision behind it in the access log, and the
-combinations of those four that fewer than kast.suppression.LIMIT people share are coarsened step by step
+combinations of those four that fewer than figures.suppression.LIMIT people share are coarsened step by step
 (STEPS), or left out, until every combination in the file is shared by at least that many people (k-anonymity,
 k = 5). Each row says in its `coarsened` column what was coarsened for it.
 """
@@ -21,9 +21,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from assessments.models import Administration, Answer, Item, ItemKind, TimePoint
-from assessments.reports import Selection, _submitted_in
 from clients.models import TargetGroup
-from kast import suppression
+from figures import scope, suppression
+from figures.reports import Selection, _submitted_in
 from kast.models import AccessLogEntry, Clinic, Role, User
 from kast.services import access_log_record
 
@@ -81,11 +81,9 @@ class ResearchFile:
 def research_selection(
     user: User, *, start=None, end=None, clinic: Clinic | None = None, target_group: str = ""
 ) -> Selection:
-    """What a researcher may export: all clinics, or one; a researcher attached to a clinic, that clinic only."""
-    if user.role != Role.RESEARCHER:
-        raise PermissionDenied
-    if user.clinic_id is not None:
-        clinic = user.clinic
+    """What a researcher may export: all clinics, or one; a researcher attached to a clinic, that clinic only
+    (figures.scope)."""
+    clinic = scope.counted_clinic(user, clinic, research=True)
     return Selection(start=start, end=end, clinic=clinic, target_group=target_group)
 
 

@@ -36,7 +36,7 @@ from clients.models import (
     StatusChange,
     TargetGroup,
 )
-from kast import suppression
+from figures import suppression
 from kast.models import Clinic, Role, User
 from relatives.models import ChildAction, ChildPerspective, RelativeLink
 from sessions.models import HELD, Attendance, FollowUp, Note, SessionKind, TherapySession
@@ -55,7 +55,7 @@ class ClinicSessionCounts:
 
     @property
     def shown(self) -> dict[str, str]:
-        """Each count as the page shows it: under 5 as "<5" (kast.suppression), as every figure of the app."""
+        """Each count as the page shows it: under 5 as "<5" (figures.suppression), as every figure of the app."""
         return {
             name: suppression.shown_count(getattr(self, name))
             for name in (
@@ -275,30 +275,68 @@ def dashboard(
 
     Counts and sums only, from SQL aggregates: no note, answer, interview text, alias or client code is read.
     With `therapist`, only their own caseload: clients they are responsible for, sessions they held.
+    Each figure below is one query of its own, beside the SQL that makes it.
     """
     scope = Scope(start=start, end=end, clinic=clinic, therapist=therapist)
     today = timezone.localdate()
-    in_treatment = Exists(StatusChange.objects.filter(episode=OuterRef("pk"), to_status=CaseStatus.IN_TREATMENT))
+    active_by_group = _active_by_group(scope)
+    contacts_by_month = _contacts_by_month(scope)
+    referred = _referred(scope)
+    sessions_by_month = _sessions_by_month(scope)
+    staffing = _staffing(scope)
+    waiting = _waiting(scope)
+    closed = _closed(scope)
+    follow_ups = _follow_ups(scope, today)
+    coverage = _coverage(scope)
+    active_by_month = _active_by_month(scope, today)
+    relatives = _relatives(scope)
+    children = _children(scope)
+    return Dashboard(
+        scope=scope,
+        active_by_group=active_by_group,
+        active_by_month=active_by_month,
+        contacts_by_month=contacts_by_month,
+        referred=referred,
+        sessions_by_month=sessions_by_month,
+        sessions=_sum_rows(sessions_by_month, [*SESSION_COUNT_KEYS, "fees_charged", "fees_paid"]),
+        fte=staffing["fte"] or Decimal(0),
+        therapists=staffing["n"],
+        waiting=waiting,
+        lengths={"n": closed["n"], **{key: closed[key] for key, *_rest in LENGTH_BANDS}},
+        end_reasons={reason: closed[f"reason_{reason}"] for reason in [*EndReason.values, ""]},
+        follow_ups=follow_ups,
+        coverage=coverage,
+        relatives=relatives,
+        children=children,
+    )
 
-    # 1. Active treatment periods now, per responsible therapist (per clinic when all clinics are counted).
+
+def _in_treatment() -> Exists:
+    """The treatment period has reached treatment (a status change to "in treatment")."""
+    return Exists(StatusChange.objects.filter(episode=OuterRef("pk"), to_status=CaseStatus.IN_TREATMENT))
+
+
+def _active_by_group(scope: Scope) -> list[tuple[str, int]]:
+    """1. Active treatment periods now, per responsible therapist (per clinic when all clinics are counted)."""
     active = Episode.objects.filter(
         scope.clients("client__"), closed_on__isnull=True, client__status=CaseStatus.IN_TREATMENT
     )
-    if clinic is None and therapist is None:
+    if scope.clinic is None and scope.therapist is None:
         rows = active.values("client__clinic__name").annotate(n=Count("pk")).order_by("client__clinic__name")
-        active_by_group = [(row["client__clinic__name"], row["n"]) for row in rows]
-    else:
-        names = ["client__responsible_therapist__first_name", "client__responsible_therapist__last_name"]
-        rows = active.values("client__responsible_therapist__username", *names).annotate(n=Count("pk")).order_by(*names)
-        active_by_group = [
-            (
-                " ".join(row[name] for name in names if row[name]) or row["client__responsible_therapist__username"],
-                row["n"],
-            )
-            for row in rows
-        ]
+        return [(row["client__clinic__name"], row["n"]) for row in rows]
+    names = ["client__responsible_therapist__first_name", "client__responsible_therapist__last_name"]
+    rows = active.values("client__responsible_therapist__username", *names).annotate(n=Count("pk")).order_by(*names)
+    return [
+        (
+            " ".join(row[name] for name in names if row[name]) or row["client__responsible_therapist__username"],
+            row["n"],
+        )
+        for row in rows
+    ]
 
-    # 2. New contacts per month, by target group (a client may be in several) and by referral source.
+
+def _contacts_by_month(scope: Scope) -> list[dict]:
+    """2. New contacts per month, by target group (a client may be in several) and by referral source."""
     contact_counts = {"total": Count("pk")}
     for value in TargetGroup.values:
         contact_counts[f"group_{value}"] = Count("pk", filter=Q(target_groups__contains=[value]))
@@ -306,37 +344,41 @@ def dashboard(
         contact_counts[f"source_{value}"] = Count("pk", filter=Q(referral_source=value))
     contact_rows = (
         # Relatives' own records too: they are the target group "relative or partner".
-        Client.objects.filter(scope.clients(kind=None), first_contact_date__range=(start, end))
+        Client.objects.filter(scope.clients(kind=None), first_contact_date__range=(scope.start, scope.end))
         .annotate(month=TruncMonth("first_contact_date"))
         .values("month")
         .annotate(**contact_counts)
         .order_by("month")
     )
-    contacts_by_month = _by_month(contact_rows, scope.months, CONTACT_KEYS)
+    return _by_month(contact_rows, scope.months, CONTACT_KEYS)
 
-    # 3. Referred elsewhere in the period, by the clinics' list of destinations: never by the details typed
-    # in the record, and "other" only as a count (its details could name a person).
+
+def _referred(scope: Scope) -> list[tuple[str, int]]:
+    """3. Referred elsewhere in the period, by the clinics' list of destinations: never by the details typed in the
+    record, and "other" only as a count (its details could name a person). Most referred first."""
     referred_counts: Counter[str] = Counter()
     for row in (
         StatusChange.objects.filter(
             scope.clients("client__"),
             to_status=CaseStatus.REFERRED,
-            at__gte=_midnight(start),
-            at__lt=_midnight(end + datetime.timedelta(days=1)),
+            at__gte=_midnight(scope.start),
+            at__lt=_midnight(scope.end + datetime.timedelta(days=1)),
         )
         .values("referred_to__name", "referred_to__is_other")
         .annotate(n=Count("pk"))
     ):
         label = str(_("Other")) if row["referred_to__is_other"] else row["referred_to__name"]
         referred_counts[label] += row["n"]
-    referred = sorted(referred_counts.items(), key=lambda item: (-item[1], item[0]))
+    return sorted(referred_counts.items(), key=lambda item: (-item[1], item[0]))
 
-    # 4. Sessions per month: held by type, attendance, fees.
-    sessions = TherapySession.objects.in_record().filter(date__range=(start, end))
-    if clinic is not None:
-        sessions = sessions.filter(clinic=clinic)
-    if therapist is not None:
-        sessions = sessions.filter(therapists=therapist)
+
+def _sessions_by_month(scope: Scope) -> list[dict]:
+    """4. Sessions per month: held by type, attendance, fees."""
+    sessions = TherapySession.objects.in_record().filter(date__range=(scope.start, scope.end))
+    if scope.clinic is not None:
+        sessions = sessions.filter(clinic=scope.clinic)
+    if scope.therapist is not None:
+        sessions = sessions.filter(therapists=scope.therapist)
     held = Q(attendance__in=HELD)
     session_counts = {f"kind_{kind}": Count("pk", filter=held & Q(kind=kind)) for kind in SessionKind.values}
     session_counts |= {
@@ -351,18 +393,22 @@ def dashboard(
     session_rows = (
         sessions.annotate(month=TruncMonth("date")).values("month").annotate(**session_counts).order_by("month")
     )
-    sessions_by_month = _by_month(session_rows, scope.months, [*SESSION_COUNT_KEYS, "fees_charged", "fees_paid"])
-    session_totals = _sum_rows(sessions_by_month, [*SESSION_COUNT_KEYS, "fees_charged", "fees_paid"])
+    return _by_month(session_rows, scope.months, [*SESSION_COUNT_KEYS, "fees_charged", "fees_paid"])
 
-    # 5. Full-time equivalents of the therapists counted.
+
+def _staffing(scope: Scope) -> dict:
+    """5. Full-time equivalents (fte) and number (n) of the therapists counted."""
     staff = User.objects.filter(role=Role.THERAPIST, is_active=True)
-    if clinic is not None:
-        staff = staff.filter(clinic=clinic)
-    if therapist is not None:
-        staff = staff.filter(pk=therapist.pk)
-    staffing = staff.aggregate(fte=Sum("fte"), n=Count("pk"))
+    if scope.clinic is not None:
+        staff = staff.filter(clinic=scope.clinic)
+    if scope.therapist is not None:
+        staff = staff.filter(pk=scope.therapist.pk)
+    return staff.aggregate(fte=Sum("fte"), n=Count("pk"))
 
-    # 6. Waiting time: clients whose first held session fell in the period, from their first contact.
+
+def _waiting(scope: Scope) -> dict:
+    """6. Waiting time: clients whose first held session fell in the period, from their first contact (n, median,
+    p90 in days)."""
     first_held = (
         TherapySession.objects.in_record()
         .filter(client=OuterRef("pk"), attendance__in=HELD)
@@ -372,12 +418,12 @@ def dashboard(
     # Only clients with a session held in the period can have had their first one in it: a semi-join
     # on the period's sessions, so the first-session lookup runs for those few, not for every client.
     held_in_period = TherapySession.objects.in_record().filter(
-        client=OuterRef("pk"), attendance__in=HELD, date__range=(start, end)
+        client=OuterRef("pk"), attendance__in=HELD, date__range=(scope.start, scope.end)
     )
-    waiting = (
+    return (
         Client.objects.filter(scope.clients(), Exists(held_in_period))
         .annotate(first_held=Subquery(first_held, output_field=DateField()))
-        .filter(first_held__range=(start, end))
+        .filter(first_held__range=(scope.start, scope.end))
         .aggregate(
             n=Count("pk"),
             median=PercentileCont(DaysBetween(F("first_held"), F("first_contact_date")), 0.5),
@@ -385,7 +431,10 @@ def dashboard(
         )
     )
 
-    # 7. Treatment periods that reached treatment and closed in the period: length and why they ended.
+
+def _closed(scope: Scope) -> dict:
+    """7. Treatment periods that reached treatment and closed in the period: n, one key per LENGTH_BANDS, and
+    reason_<end reason> (reason_ for none recorded)."""
     length_counts = {"n": Count("pk")}
     for key, _label, from_months, below_months in LENGTH_BANDS:
         band = Q()
@@ -397,26 +446,31 @@ def dashboard(
     for reason in EndReason.values:
         length_counts[f"reason_{reason}"] = Count("pk", filter=Q(end_reason=reason))
     length_counts["reason_"] = Count("pk", filter=Q(end_reason=""))
-    closed = Episode.objects.filter(scope.clients("client__"), in_treatment, closed_on__range=(start, end)).aggregate(
-        **length_counts
-    )
+    return Episode.objects.filter(
+        scope.clients("client__"), _in_treatment(), closed_on__range=(scope.start, scope.end)
+    ).aggregate(**length_counts)
 
-    # 8. Follow-ups due in the period: done, and not done although due.
-    follow_ups = FollowUp.objects.filter(scope.clients("client__"), due_on__range=(start, end)).aggregate(
+
+def _follow_ups(scope: Scope, today: datetime.date) -> dict:
+    """8. Follow-ups due in the period: done, and not done although due."""
+    return FollowUp.objects.filter(scope.clients("client__"), due_on__range=(scope.start, scope.end)).aggregate(
         due=Count("pk"),
         done=Count("pk", filter=Q(done_on__isnull=False)),
         overdue=Count("pk", filter=Q(done_on__isnull=True, due_on__lt=today)),
     )
 
-    # 9. Questionnaire coverage, as assessments.reports.coverage counts it: periods that reached treatment,
-    #    opened in the period, with a submitted questionnaire at each time point.
+
+def _coverage(scope: Scope) -> dict:
+    """9. Questionnaire coverage, as figures.reports.coverage counts it: periods that reached treatment, opened in
+    the period, with a submitted questionnaire at each time point."""
+
     def has(point: str) -> Exists:
         return Exists(
             Administration.objects.filter(episode=OuterRef("pk"), time_point=point, submitted_at__isnull=False)
         )
 
-    coverage = (
-        Episode.objects.filter(scope.clients("client__"), in_treatment, opened_on__range=(start, end))
+    return (
+        Episode.objects.filter(scope.clients("client__"), _in_treatment(), opened_on__range=(scope.start, scope.end))
         .alias(has_start=has(TimePoint.START), has_end=has(TimePoint.END), has_follow_up=has(TimePoint.FOLLOW_UP))
         .aggregate(
             periods=Count("pk"),
@@ -426,7 +480,10 @@ def dashboard(
         )
     )
 
-    # 10. Active treatment periods at the end of each month: in treatment by then, not closed by then.
+
+def _active_by_month(scope: Scope, today: datetime.date) -> list[tuple[datetime.date, int | None]]:
+    """10. Active treatment periods at the end of each month: in treatment by then, not closed by then (None for a
+    month that has not ended yet)."""
     treated_from = (
         StatusChange.objects.filter(episode=OuterRef("pk"), to_status=CaseStatus.IN_TREATMENT)
         .order_by("at")
@@ -443,55 +500,42 @@ def dashboard(
     }
     # Only periods still open, or closed after the period began, can be active at one of its month ends.
     active_rows = (
-        Episode.objects.filter(scope.clients("client__"), Q(closed_on__isnull=True) | Q(closed_on__gte=start))
+        Episode.objects.filter(scope.clients("client__"), Q(closed_on__isnull=True) | Q(closed_on__gte=scope.start))
         .alias(treated_from=Subquery(treated_from))
         .aggregate(**at_month_end)
         if month_ends
         else {}
     )
-    active_by_month = [(month, active_rows.get(f"m{i}")) for i, month in enumerate(scope.months)]
+    return [(month, active_rows.get(f"m{i}")) for i, month in enumerate(scope.months)]
 
-    # 11. Relatives' own records: new in the period (and of them, without a registered client), in support now.
-    relatives = (
+
+def _relatives(scope: Scope) -> dict:
+    """11. Relatives' own records: new in the period (and of them, without a registered client), in support now."""
+    new = Q(first_contact_date__range=(scope.start, scope.end))
+    return (
         Client.objects.filter(scope.clients(kind=RecordKind.RELATIVE))
         .alias(linked=Exists(RelativeLink.objects.filter(relative=OuterRef("pk"))))
         .aggregate(
-            new=Count("pk", filter=Q(first_contact_date__range=(start, end))),
-            new_unlinked=Count("pk", filter=Q(first_contact_date__range=(start, end), linked=False)),
+            new=Count("pk", filter=new),
+            new_unlinked=Count("pk", filter=new & Q(linked=False)),
             in_support=Count("pk", filter=Q(status=CaseStatus.IN_TREATMENT)),
         )
     )
 
-    # 12. The child perspective, on clients' and relatives' records alike.
-    considered = Q(considered_on__range=(start, end))
-    children = ChildPerspective.objects.filter(scope.clients("record__", kind=None)).aggregate(
+
+def _children(scope: Scope) -> dict:
+    """12. The child perspective, on clients' and relatives' records alike: records with children now, and in the
+    period the records considered, their children and the reports of concern."""
+    considered = Q(considered_on__range=(scope.start, scope.end))
+    return ChildPerspective.objects.filter(scope.clients("record__", kind=None)).aggregate(
         with_children=Count("pk", filter=Q(children_in_household__gt=0)),
         considered=Count("pk", filter=considered),
         children=Sum("children_in_household", filter=considered, default=0),
         reports=Count("pk", filter=considered & Q(actions__contains=[ChildAction.REPORT_OF_CONCERN])),
     )
 
-    return Dashboard(
-        scope=scope,
-        active_by_group=active_by_group,
-        active_by_month=active_by_month,
-        contacts_by_month=contacts_by_month,
-        referred=referred,
-        sessions_by_month=sessions_by_month,
-        sessions=session_totals,
-        fte=staffing["fte"] or Decimal(0),
-        therapists=staffing["n"],
-        waiting=waiting,
-        lengths={"n": closed["n"], **{key: closed[key] for key, *_rest in LENGTH_BANDS}},
-        end_reasons={reason: closed[f"reason_{reason}"] for reason in [*EndReason.values, ""]},
-        follow_ups=follow_ups,
-        coverage=coverage,
-        relatives=relatives,
-        children=children,
-    )
 
-
-# --- As shown: tables, chart data and CSV cells, every count protected by kast.suppression ----------------------
+# --- As shown: tables, chart data and CSV cells, every count protected by figures.suppression ----------------------
 
 
 @dataclass(frozen=True)
@@ -597,304 +641,375 @@ def _active_key(d: Dashboard, index: int, label: str) -> str:
 
 
 def dashboard_tables(d: Dashboard, hidden: dict | None = None) -> list[Table]:
-    """Every table of the dashboard, in page order, its counts protected (kast.suppression); the charts and the
+    """Every table of the dashboard, in page order, its counts protected (figures.suppression); the charts and the
     CSV files are drawn from these. `hidden`: national follow-up's marks (dashboard_marks_across); without it,
     the figures are protected on their own, as a clinic's staff see them."""
-    months = d.contacts_by_month
-    group_labels = dict(TargetGroup.choices)
-    source_labels = dict(ReferralSource.choices)
-    kind_labels = dict(SessionKind.choices)
-    s = d.sessions
-    due = d.attendance_due
-    tables = [
-        Table(
-            "active",
-            str(_("Active treatment periods now")),
-            str(_("Clinic") if d.scope.clinic is None and d.scope.therapist is None else _("Therapist")),
-            [str(_("Treatment periods"))],
-            [
-                Row(str(i), label, [Cell(n, key=_active_key(d, i, label))])
-                for i, (label, n) in enumerate(d.active_by_group)
-            ],
-            chart="bar",
-        ),
-        Table(
-            "active_over_time",
-            str(_("Active treatment periods over time")),
-            str(_("Month")),
-            [str(_("Active at the end of the month"))],
-            [
-                Row(_month(month), _month_label(month), [Cell(n, key=f"active_over_time.{_month(month)}")])
-                for month, n in d.active_by_month
-            ],
-            chart="bar",
-            note=str(_("Periods that had reached treatment and were not closed on the month's last day.")),
-        ),
-        Table(
-            "contacts_by_group",
-            str(_("New contacts per month, by target group")),
-            str(_("Month")),
-            [str(_("All new contacts")), *[str(group_labels[g]) for g in TargetGroup.values]],
-            [
-                Row(
-                    _month(row["month"]),
-                    _month_label(row["month"]),
-                    [
-                        Cell(row[key], key=f"contacts.{_month(row['month'])}.{key}")
-                        for key in ["total", *[f"group_{g}" for g in TargetGroup.values]]
-                    ],
-                )
-                for row in months
-            ],
-            chart="bar",
-            note=str(_("A person can belong to more than one target group.")),
-        ),
-        Table(
-            "contacts_by_source",
-            str(_("New contacts per month, by who referred them")),
-            str(_("Month")),
-            [str(source_labels[v]) for v in ReferralSource.values],
-            [
-                Row(
-                    _month(row["month"]),
-                    _month_label(row["month"]),
-                    [
-                        Cell(row[f"source_{v}"], key=f"contacts.{_month(row['month'])}.source_{v}")
-                        for v in ReferralSource.values
-                    ],
-                )
-                for row in months
-            ],
-            chart="stacked",
-        ),
-        Table(
-            "referred",
-            str(_("Referred elsewhere, by destination")),
-            str(_("Referred to")),
-            [str(_("Number"))],
-            [
-                Row(str(i), destination, [Cell(n, key=f"referred.{destination}")])
-                for i, (destination, n) in enumerate(d.referred)
-            ],
-            chart="bar",
-        ),
-        Table(
-            "sessions_by_kind",
-            str(_("Sessions held per month, by type")),
-            str(_("Month")),
-            [str(_("All held")), *[str(kind_labels[k]) for k in SessionKind.values]],
-            [
-                Row(
-                    _month(row["month"]),
-                    _month_label(row["month"]),
-                    [
-                        Cell(row["held"], key=f"sessions.{_month(row['month'])}.held"),
-                        *[
-                            Cell(row[f"kind_{k}"], key=f"sessions.{_month(row['month'])}.kind_{k}")
-                            for k in SessionKind.values
-                        ],
-                    ],
-                )
-                for row in d.sessions_by_month
-            ],
-            chart="stacked",
-        ),
-        Table(
-            "attendance",
-            str(_("Attendance")),
-            str(_("Sessions due in the period")),
-            [str(_("Number")), str(_("Share of sessions due"))],
-            [
-                Row(
-                    key,
-                    str(label),
-                    [Cell(s[key], key=f"sessions.{key}"), _share(f"sessions.{key}", s[key], DUE_KEY, due)],
-                )
-                for key, label in [
-                    ("held", _("Held")),
-                    ("cancelled_client", _("Cancelled by the client")),
-                    ("cancelled_clinic", _("Cancelled by the clinic")),
-                    ("no_show", _("Did not come, without notice")),
-                ]
-            ],
-            chart="bar",
-            note=str(_("Sessions still booked are not counted as due.")),
-        ),
-        Table(
-            "volume",
-            str(_("Sessions per full-time therapist, and fees")),
-            str(_("Figure")),
-            [str(_("Value"))],
-            [
-                Row("held", str(_("Sessions held")), [Cell(s["held"], key=HELD_KEY)]),
-                Row("therapists", str(_("Therapists counted")), [Cell(d.therapists, key="volume.therapists")]),
-                Row("fte", str(_("Full-time equivalents")), [Cell(d.fte, "number", rests_on=("volume.therapists",))]),
-                Row(
-                    "held_per_fte",
-                    str(_("Sessions held per full-time therapist")),
-                    # With the sessions held, it gives the full-time equivalents: it rests on the therapists too.
-                    [Cell(d.held_per_fte, "number", rests_on=(HELD_KEY, "volume.therapists"))],
-                ),
-                Row(
-                    "fee_charged",
-                    str(_("Fees charged (SEK)")),
-                    [Cell(s["fees_charged"], "money", rests_on=(HELD_KEY,))],
-                ),
-                Row("fee_paid", str(_("Fees paid (SEK)")), [Cell(s["fees_paid"], "money", rests_on=(HELD_KEY,))]),
-            ],
-        ),
-        Table(
-            "waiting",
-            str(_("Waiting time from first contact to first session held")),
-            str(_("Figure")),
-            [str(_("Value"))],
-            [
-                Row(
-                    "n",
-                    str(_("Clients whose first session was held in the period")),
-                    [Cell(d.waiting["n"], key="waiting.n")],
-                ),
-                Row("median", str(_("Median (days)")), [Cell(d.waiting["median"], "days", rests_on=("waiting.n",))]),
-                Row("p90", str(_("90th percentile (days)")), [Cell(d.waiting["p90"], "days", rests_on=("waiting.n",))]),
-            ],
-        ),
-        Table(
-            "lengths",
-            str(_("Length of treatment periods ended in the period")),
-            str(_("Length")),
-            [str(_("Treatment periods"))],
-            [
-                Row(key, str(label), [Cell(d.lengths[key], key=f"lengths.{key}")])
-                for key, label, *_bounds in LENGTH_BANDS
-            ],
-            chart="bar",
-            note=str(_("From the period's opening to its closing, for periods that reached treatment.")),
-        ),
-        Table(
-            "end_reasons",
-            str(_("Treatment periods ended in the period, by reason")),
-            str(_("Reason")),
-            [str(_("Treatment periods"))],
-            [
-                Row(reason or "none", str(label), [Cell(d.end_reasons[reason], key=f"end_reasons.{reason or 'none'}")])
-                for reason, label in [*EndReason.choices, ("", _("No reason recorded"))]
-            ],
-            chart="bar",
-        ),
-        Table(
-            "follow_ups",
-            str(_("Follow-ups due in the period")),
-            str(_("Follow-ups")),
-            [str(_("Number"))],
-            [
-                Row(key, str(label), [Cell(d.follow_ups[key], key=f"follow_ups.{key}")])
-                for key, label in [
-                    ("due", _("Due")),
-                    ("done", _("Done")),
-                    ("overdue", _("Not yet done, past the due date")),
-                ]
-            ],
-            chart="bar",
-        ),
-        Table(
-            "coverage",
-            str(_("Questionnaire coverage")),
-            str(_("Treatment periods opened in the period")),
-            [str(_("Number")), str(_("Share of periods"))],
-            [
-                Row(
-                    key,
-                    str(label),
-                    [
-                        Cell(d.coverage[key], key=f"coverage.{key}"),
-                        _share(f"coverage.{key}", d.coverage[key], "coverage.periods", d.coverage["periods"]),
-                    ],
-                )
-                for key, label in [
-                    ("periods", _("Reached treatment")),
-                    ("start", _("With a questionnaire at treatment start")),
-                    ("end", _("With a questionnaire at treatment end")),
-                    ("follow_up", _("With a questionnaire at follow-up")),
-                ]
-            ],
-            chart="bar",
-        ),
-        Table(
-            "relatives",
-            str(_("Relatives and children")),
-            str(_("Figure")),
-            [str(_("Value"))],
-            [
-                Row(
-                    "relatives_new",
-                    str(_("New relatives with a record of their own")),
-                    [Cell(d.relatives["new"], key="relatives.new")],
-                ),
-                Row(
-                    "relatives_unlinked",
-                    str(_("… of them without a registered client")),
-                    [Cell(d.relatives["new_unlinked"], key="relatives.new_unlinked")],
-                ),
-                Row(
-                    "relatives_in_support",
-                    str(_("Relatives in support now")),
-                    [Cell(d.relatives["in_support"], key="relatives.in_support")],
-                ),
-                Row(
-                    "relative",
-                    str(_("Sessions with a relative alone")),
-                    [Cell(s[f"kind_{SessionKind.RELATIVE}"], key=_kind_key(SessionKind.RELATIVE))],
-                ),
-                Row(
-                    "couple",
-                    str(_("Couple sessions held")),
-                    [Cell(s[f"kind_{SessionKind.COUPLE}"], key=_kind_key(SessionKind.COUPLE))],
-                ),
-                Row(
-                    "group",
-                    str(_("Group sessions held")),
-                    [Cell(s[f"kind_{SessionKind.GROUP}"], key=_kind_key(SessionKind.GROUP))],
-                ),
-                Row(
-                    "households",
-                    str(_("Records with children in the household, now")),
-                    [Cell(d.children["with_children"], key="children.with_children")],
-                ),
-                Row(
-                    "children_considered",
-                    str(_("Children's need of support considered (records)")),
-                    [Cell(d.children["considered"], key="children.considered")],
-                ),
-                Row(
-                    "children",
-                    str(_("Children in those households")),
-                    [Cell(d.children["children"], key="children.children")],
-                ),
-                Row(
-                    "reports",
-                    str(_("Reports of concern to social services")),
-                    [Cell(d.children["reports"], key="children.reports")],
-                ),
-            ],
-            note=str(
-                _(
-                    "Relatives have records of their own: what they say is never counted with the client's. "
-                    "The child perspective is counted on clients' and relatives' records alike."
-                )
-            ),
-        ),
-    ]
+    tables = [table(d) for table in DASHBOARD_TABLES]
     figures = _figures_of(d, tables)
     return _marked(tables, figures, figures.protected() if hidden is None else hidden)
 
 
+def _active_table(d: Dashboard) -> Table:
+    """Active treatment periods now."""
+    return Table(
+        "active",
+        str(_("Active treatment periods now")),
+        str(_("Clinic") if d.scope.clinic is None and d.scope.therapist is None else _("Therapist")),
+        [str(_("Treatment periods"))],
+        [Row(str(i), label, [Cell(n, key=_active_key(d, i, label))]) for i, (label, n) in enumerate(d.active_by_group)],
+        chart="bar",
+    )
+
+
+def _active_over_time_table(d: Dashboard) -> Table:
+    """Active treatment periods over time."""
+    return Table(
+        "active_over_time",
+        str(_("Active treatment periods over time")),
+        str(_("Month")),
+        [str(_("Active at the end of the month"))],
+        [
+            Row(_month(month), _month_label(month), [Cell(n, key=f"active_over_time.{_month(month)}")])
+            for month, n in d.active_by_month
+        ],
+        chart="bar",
+        note=str(_("Periods that had reached treatment and were not closed on the month's last day.")),
+    )
+
+
+def _contacts_by_group_table(d: Dashboard) -> Table:
+    """New contacts per month, by target group."""
+    months = d.contacts_by_month
+    group_labels = dict(TargetGroup.choices)
+    return Table(
+        "contacts_by_group",
+        str(_("New contacts per month, by target group")),
+        str(_("Month")),
+        [str(_("All new contacts")), *[str(group_labels[g]) for g in TargetGroup.values]],
+        [
+            Row(
+                _month(row["month"]),
+                _month_label(row["month"]),
+                [
+                    Cell(row[key], key=f"contacts.{_month(row['month'])}.{key}")
+                    for key in ["total", *[f"group_{g}" for g in TargetGroup.values]]
+                ],
+            )
+            for row in months
+        ],
+        chart="bar",
+        note=str(_("A person can belong to more than one target group.")),
+    )
+
+
+def _contacts_by_source_table(d: Dashboard) -> Table:
+    """New contacts per month, by who referred them."""
+    months = d.contacts_by_month
+    source_labels = dict(ReferralSource.choices)
+    return Table(
+        "contacts_by_source",
+        str(_("New contacts per month, by who referred them")),
+        str(_("Month")),
+        [str(source_labels[v]) for v in ReferralSource.values],
+        [
+            Row(
+                _month(row["month"]),
+                _month_label(row["month"]),
+                [
+                    Cell(row[f"source_{v}"], key=f"contacts.{_month(row['month'])}.source_{v}")
+                    for v in ReferralSource.values
+                ],
+            )
+            for row in months
+        ],
+        chart="stacked",
+    )
+
+
+def _referred_table(d: Dashboard) -> Table:
+    """Referred elsewhere, by destination."""
+    return Table(
+        "referred",
+        str(_("Referred elsewhere, by destination")),
+        str(_("Referred to")),
+        [str(_("Number"))],
+        [
+            Row(str(i), destination, [Cell(n, key=f"referred.{destination}")])
+            for i, (destination, n) in enumerate(d.referred)
+        ],
+        chart="bar",
+    )
+
+
+def _sessions_by_kind_table(d: Dashboard) -> Table:
+    """Sessions held per month, by type."""
+    kind_labels = dict(SessionKind.choices)
+    return Table(
+        "sessions_by_kind",
+        str(_("Sessions held per month, by type")),
+        str(_("Month")),
+        [str(_("All held")), *[str(kind_labels[k]) for k in SessionKind.values]],
+        [
+            Row(
+                _month(row["month"]),
+                _month_label(row["month"]),
+                [
+                    Cell(row["held"], key=f"sessions.{_month(row['month'])}.held"),
+                    *[
+                        Cell(row[f"kind_{k}"], key=f"sessions.{_month(row['month'])}.kind_{k}")
+                        for k in SessionKind.values
+                    ],
+                ],
+            )
+            for row in d.sessions_by_month
+        ],
+        chart="stacked",
+    )
+
+
+def _attendance_table(d: Dashboard) -> Table:
+    """Attendance."""
+    s = d.sessions
+    due = d.attendance_due
+    return Table(
+        "attendance",
+        str(_("Attendance")),
+        str(_("Sessions due in the period")),
+        [str(_("Number")), str(_("Share of sessions due"))],
+        [
+            Row(
+                key,
+                str(label),
+                [Cell(s[key], key=f"sessions.{key}"), _share(f"sessions.{key}", s[key], DUE_KEY, due)],
+            )
+            for key, label in [
+                ("held", _("Held")),
+                ("cancelled_client", _("Cancelled by the client")),
+                ("cancelled_clinic", _("Cancelled by the clinic")),
+                ("no_show", _("Did not come, without notice")),
+            ]
+        ],
+        chart="bar",
+        note=str(_("Sessions still booked are not counted as due.")),
+    )
+
+
+def _volume_table(d: Dashboard) -> Table:
+    """Sessions per full-time therapist, and fees."""
+    s = d.sessions
+    return Table(
+        "volume",
+        str(_("Sessions per full-time therapist, and fees")),
+        str(_("Figure")),
+        [str(_("Value"))],
+        [
+            Row("held", str(_("Sessions held")), [Cell(s["held"], key=HELD_KEY)]),
+            Row("therapists", str(_("Therapists counted")), [Cell(d.therapists, key="volume.therapists")]),
+            Row("fte", str(_("Full-time equivalents")), [Cell(d.fte, "number", rests_on=("volume.therapists",))]),
+            Row(
+                "held_per_fte",
+                str(_("Sessions held per full-time therapist")),
+                # With the sessions held, it gives the full-time equivalents: it rests on the therapists too.
+                [Cell(d.held_per_fte, "number", rests_on=(HELD_KEY, "volume.therapists"))],
+            ),
+            Row(
+                "fee_charged",
+                str(_("Fees charged (SEK)")),
+                [Cell(s["fees_charged"], "money", rests_on=(HELD_KEY,))],
+            ),
+            Row("fee_paid", str(_("Fees paid (SEK)")), [Cell(s["fees_paid"], "money", rests_on=(HELD_KEY,))]),
+        ],
+    )
+
+
+def _waiting_table(d: Dashboard) -> Table:
+    """Waiting time from first contact to first session held."""
+    return Table(
+        "waiting",
+        str(_("Waiting time from first contact to first session held")),
+        str(_("Figure")),
+        [str(_("Value"))],
+        [
+            Row(
+                "n",
+                str(_("Clients whose first session was held in the period")),
+                [Cell(d.waiting["n"], key="waiting.n")],
+            ),
+            Row("median", str(_("Median (days)")), [Cell(d.waiting["median"], "days", rests_on=("waiting.n",))]),
+            Row("p90", str(_("90th percentile (days)")), [Cell(d.waiting["p90"], "days", rests_on=("waiting.n",))]),
+        ],
+    )
+
+
+def _lengths_table(d: Dashboard) -> Table:
+    """Length of treatment periods ended in the period."""
+    return Table(
+        "lengths",
+        str(_("Length of treatment periods ended in the period")),
+        str(_("Length")),
+        [str(_("Treatment periods"))],
+        [Row(key, str(label), [Cell(d.lengths[key], key=f"lengths.{key}")]) for key, label, *_bounds in LENGTH_BANDS],
+        chart="bar",
+        note=str(_("From the period's opening to its closing, for periods that reached treatment.")),
+    )
+
+
+def _end_reasons_table(d: Dashboard) -> Table:
+    """Treatment periods ended in the period, by reason."""
+    return Table(
+        "end_reasons",
+        str(_("Treatment periods ended in the period, by reason")),
+        str(_("Reason")),
+        [str(_("Treatment periods"))],
+        [
+            Row(reason or "none", str(label), [Cell(d.end_reasons[reason], key=f"end_reasons.{reason or 'none'}")])
+            for reason, label in [*EndReason.choices, ("", _("No reason recorded"))]
+        ],
+        chart="bar",
+    )
+
+
+def _follow_ups_table(d: Dashboard) -> Table:
+    """Follow-ups due in the period."""
+    return Table(
+        "follow_ups",
+        str(_("Follow-ups due in the period")),
+        str(_("Follow-ups")),
+        [str(_("Number"))],
+        [
+            Row(key, str(label), [Cell(d.follow_ups[key], key=f"follow_ups.{key}")])
+            for key, label in [
+                ("due", _("Due")),
+                ("done", _("Done")),
+                ("overdue", _("Not yet done, past the due date")),
+            ]
+        ],
+        chart="bar",
+    )
+
+
+def _coverage_table(d: Dashboard) -> Table:
+    """Questionnaire coverage."""
+    return Table(
+        "coverage",
+        str(_("Questionnaire coverage")),
+        str(_("Treatment periods opened in the period")),
+        [str(_("Number")), str(_("Share of periods"))],
+        [
+            Row(
+                key,
+                str(label),
+                [
+                    Cell(d.coverage[key], key=f"coverage.{key}"),
+                    _share(f"coverage.{key}", d.coverage[key], "coverage.periods", d.coverage["periods"]),
+                ],
+            )
+            for key, label in [
+                ("periods", _("Reached treatment")),
+                ("start", _("With a questionnaire at treatment start")),
+                ("end", _("With a questionnaire at treatment end")),
+                ("follow_up", _("With a questionnaire at follow-up")),
+            ]
+        ],
+        chart="bar",
+    )
+
+
+def _relatives_table(d: Dashboard) -> Table:
+    """Relatives and children."""
+    s = d.sessions
+    return Table(
+        "relatives",
+        str(_("Relatives and children")),
+        str(_("Figure")),
+        [str(_("Value"))],
+        [
+            Row(
+                "relatives_new",
+                str(_("New relatives with a record of their own")),
+                [Cell(d.relatives["new"], key="relatives.new")],
+            ),
+            Row(
+                "relatives_unlinked",
+                str(_("… of them without a registered client")),
+                [Cell(d.relatives["new_unlinked"], key="relatives.new_unlinked")],
+            ),
+            Row(
+                "relatives_in_support",
+                str(_("Relatives in support now")),
+                [Cell(d.relatives["in_support"], key="relatives.in_support")],
+            ),
+            Row(
+                "relative",
+                str(_("Sessions with a relative alone")),
+                [Cell(s[f"kind_{SessionKind.RELATIVE}"], key=_kind_key(SessionKind.RELATIVE))],
+            ),
+            Row(
+                "couple",
+                str(_("Couple sessions held")),
+                [Cell(s[f"kind_{SessionKind.COUPLE}"], key=_kind_key(SessionKind.COUPLE))],
+            ),
+            Row(
+                "group",
+                str(_("Group sessions held")),
+                [Cell(s[f"kind_{SessionKind.GROUP}"], key=_kind_key(SessionKind.GROUP))],
+            ),
+            Row(
+                "households",
+                str(_("Records with children in the household, now")),
+                [Cell(d.children["with_children"], key="children.with_children")],
+            ),
+            Row(
+                "children_considered",
+                str(_("Children's need of support considered (records)")),
+                [Cell(d.children["considered"], key="children.considered")],
+            ),
+            Row(
+                "children",
+                str(_("Children in those households")),
+                [Cell(d.children["children"], key="children.children")],
+            ),
+            Row(
+                "reports",
+                str(_("Reports of concern to social services")),
+                [Cell(d.children["reports"], key="children.reports")],
+            ),
+        ],
+        note=str(
+            _(
+                "Relatives have records of their own: what they say is never counted with the client's. "
+                "The child perspective is counted on clients' and relatives' records alike."
+            )
+        ),
+    )
+
+
+#: The dashboard's tables, in page order.
+DASHBOARD_TABLES = [
+    _active_table,
+    _active_over_time_table,
+    _contacts_by_group_table,
+    _contacts_by_source_table,
+    _referred_table,
+    _sessions_by_kind_table,
+    _attendance_table,
+    _volume_table,
+    _waiting_table,
+    _lengths_table,
+    _end_reasons_table,
+    _follow_ups_table,
+    _coverage_table,
+    _relatives_table,
+]
+
+
 def dashboard_figures(d: Dashboard) -> suppression.Figures:
-    """The dashboard's counts, keyed as its cells are, and the sums that tie them (kast.suppression)."""
+    """The dashboard's counts, keyed as its cells are, and the sums that tie them (figures.suppression)."""
     return _figures_of(d, dashboard_tables(d, hidden={}))
 
 
 def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
-    """Every count the tables show, and the sums between them (kast.suppression).
+    """Every count the tables show, and the sums between them (figures.suppression).
 
     The yearly report's summary also gives the period's new contacts and ended periods: they count as shown
     here too, so that the dashboard of a year and its yearly report hide the same. Sums whose total the page

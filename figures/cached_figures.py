@@ -23,8 +23,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from assessments import reports
-from kast import statistics
+from figures import reports, statistics
 from kast.models import Clinic, User
 from kast.triggers import SHARED
 
@@ -95,7 +94,7 @@ def dashboard(
 
 
 def dashboard_marks(clinic: Clinic | None, start: datetime.date, end: datetime.date) -> Cached[dict]:
-    """National follow-up's marks (kast.suppression) for the dashboard of one clinic or all, protected together
+    """National follow-up's marks (figures.suppression) for the dashboard of one clinic or all, protected together
     with every other clinic's: it sees all of them, so all clinics' figure less the others' must hide what each
     clinic's own figures hide. Cached under every clinic's stamp; each clinic's figures under its own."""
 
@@ -112,7 +111,7 @@ def questionnaire_report(selection: reports.Selection, *, national: bool = False
     """The reports page's figures as shown, once per state of the data. As shown, not as counted: the sign tests
     and the number formatting cost as much as the queries.
 
-    A clinic's staff see their clinic's figures protected on their own (kast.suppression). National follow-up
+    A clinic's staff see their clinic's figures protected on their own (figures.suppression). National follow-up
     sees coverage by clinic, and every clinic's figures protected together with all clinics' (a clinic refused
     for having fewer than 5 people cannot be worked out from all clinics less the others).
     """

@@ -9,11 +9,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from assessments import reports
 from assessments.models import Administration, Answer, InstrumentVersion, Item, ItemKind, Scale, TimePoint
 from assessments.services import DECLINED, version_for
-from assessments.views import REFUSED
 from clients.models import CaseStatus, Client, Episode, RecordKind, StatusChange, TargetGroup
+from figures import reports
+from figures.views import REFUSED
 from kast.models import Role
 from tests.factories import ClientFactory, UserFactory
 
@@ -337,7 +337,7 @@ def test_coverage_is_shown_per_year_and_per_therapist(caseload, gbg, therapist, 
         (colleague.get_full_name(), 0, 1, 1, 0, 0, 0, 0),
     ]
     shown = reports.shown_report(report)
-    # 1 and 3 periods: under 5, "<5" for every role (kast.suppression); the zeros stay zeros.
+    # 1 and 3 periods: under 5, "<5" for every role (figures.suppression); the zeros stay zeros.
     assert [(row.label, row.cells) for row in shown.coverage_by_year] == [
         ("2024", ["<5", "0", "0", "0", "0", "0"]),
         ("2025", ["<5", "<5", "<5", "<5", "<5", "<5"]),
@@ -523,7 +523,7 @@ def test_revised_version_pairs_by_item_code(gbg, therapist, revised_end_form):
 
 def get_report(client, user, **params):
     client.force_login(user)
-    return client.get(reverse("assessments:reports"), params)
+    return client.get(reverse("figures:reports"), params)
 
 
 def test_filters_change_the_figures(client, five_more, therapist):
@@ -766,7 +766,7 @@ def test_reports_page_query_count_does_not_grow_with_data(
     client, therapist, manager, national, persona, django_assert_num_queries
 ):
     client.force_login({"therapist": therapist, "manager": manager, "national": national}[persona])
-    url = reverse("assessments:reports")
+    url = reverse("figures:reports")
     grown = 0
     for size in (5, 40):
         grow(therapist, size, offset=grown)
@@ -775,7 +775,7 @@ def test_reports_page_query_count_does_not_grow_with_data(
         # this test's transaction has written), 5 Table 1, 6 Table 2, 7 paired change (one UNION of the three
         # pairs of time points), 8 the questions' wording, 9 coverage, 10 the people who answered. National
         # follow-up: 5 the clinics, 6-11 all clinics' six and 12-17 Göteborg's six (each clinic's figures are
-        # protected with all clinics': kast.suppression), 18 the form's clinics. Per clinic, not per row.
+        # protected with all clinics': figures.suppression), 18 the form's clinics. Per clinic, not per row.
         with django_assert_num_queries(18 if persona == "national" else 10):
             response = client.get(url)
         assert response.status_code == 200

@@ -19,11 +19,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from assessments import research
 from assessments.models import Administration, Answer, TimePoint
 from assessments.services import version_for
 from audit.selectors import review_queue
 from clients.models import Client, Episode, TargetGroup
+from figures import research
 from kast.models import AccessLogEntry, Role
 from tests.factories import ClientFactory, UserFactory
 
@@ -122,7 +122,7 @@ def caseload(therapist, other_clinic_therapist):
 
 
 def export(browser: Browser, **data) -> tuple[list[str], list[dict[str, str]], str]:
-    response = browser.post(reverse("assessments:research_export"), {"purpose": PURPOSE, "decision": DECISION, **data})
+    response = browser.post(reverse("figures:research_export"), {"purpose": PURPOSE, "decision": DECISION, **data})
     assert response.status_code == 200, response.content.decode()[:2000]
     assert response["Content-Type"].startswith("text/csv")
     body = response.content.decode()
@@ -195,7 +195,7 @@ def test_the_filters_and_a_researcher_of_one_clinic(client, caseload, researcher
     researcher.clinic = gbg
     researcher.save(update_fields=["clinic"])
     client.force_login(researcher)
-    page = client.get(reverse("assessments:research_export"))
+    page = client.get(reverse("figures:research_export"))
     assert "clinic" not in page.context["form"].fields
 
     _header, rows, _body = export(client, clinic=mlm.pk, start="2025-01-01", end="2025-12-31")
@@ -214,14 +214,14 @@ def test_the_filters_and_a_researcher_of_one_clinic(client, caseload, researcher
 def test_without_a_purpose_and_decision_there_is_no_file(client, caseload, researcher):
     client.force_login(researcher)
 
-    response = client.post(reverse("assessments:research_export"), {"purpose": "", "decision": ""})
+    response = client.post(reverse("figures:research_export"), {"purpose": "", "decision": ""})
 
     assert response.status_code == 400
     assert set(response.context["form"].errors) == {"purpose", "decision"}
     assert not response["Content-Type"].startswith("text/csv")
     assert not AccessLogEntry.objects.filter(action=EXPORT).exists()
     # A GET shows the form only.
-    page = client.get(reverse("assessments:research_export"))
+    page = client.get(reverse("figures:research_export"))
     assert page.status_code == 200
     assert not AccessLogEntry.objects.filter(action=EXPORT).exists()
 
@@ -232,7 +232,7 @@ def test_no_other_role_can_produce_the_research_file(client, caseload, gbg, role
     user = UserFactory(username=f"other-{role}", role=role, clinic=clinic, is_staff=role == Role.ADMIN)
     client.force_login(user)
 
-    response = client.post(reverse("assessments:research_export"), {"purpose": PURPOSE, "decision": DECISION})
+    response = client.post(reverse("figures:research_export"), {"purpose": PURPOSE, "decision": DECISION})
 
     assert response.status_code == 403
     assert not AccessLogEntry.objects.filter(action=EXPORT).exists()
@@ -243,7 +243,7 @@ def test_the_post_needs_the_csrf_token(caseload, researcher):
     browser = Browser(enforce_csrf_checks=True)
     browser.force_login(researcher)
 
-    response = browser.post(reverse("assessments:research_export"), {"purpose": PURPOSE, "decision": DECISION})
+    response = browser.post(reverse("figures:research_export"), {"purpose": PURPOSE, "decision": DECISION})
 
     assert response.status_code == 403
     assert not AccessLogEntry.objects.filter(action=EXPORT).exists()
@@ -255,9 +255,9 @@ def test_the_researcher_finds_the_file_from_the_start_page(client, researcher):
     with translation.override("sv"):
         body = client.get(reverse("home")).content.decode()
 
-        assert reverse("assessments:research_export") in body
+        assert reverse("figures:research_export") in body
         assert _("Research file") in body
-    assert reverse("assessments:reports") not in body  # figures are not the researcher's
+    assert reverse("figures:reports") not in body  # figures are not the researcher's
 
 
 def test_k_anonymity_holds_on_any_people_and_is_deterministic():

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import (
     Count,
@@ -31,8 +30,8 @@ from django.utils.translation import gettext_lazy
 
 from assessments.models import Administration, Answer, Item, ItemKind, TimePoint
 from clients.models import CaseStatus, Episode, RecordKind, StatusChange
-from kast import suppression
-from kast.models import Clinic, Role, User
+from figures import scope, suppression
+from kast.models import Clinic, User
 
 #: A scale item counts as agreeing from this step up ("agree partly", "good").
 SCALE_AGREES_FROM = 4
@@ -61,14 +60,10 @@ def selection_for(
 ) -> Selection:
     """The selection this user may see: therapists and managers their own clinic, whatever they ask for.
 
-    The role table already lets only these roles in; this is the second lock, so a forged `clinic`
-    parameter cannot show one clinic another's figures.
+    The role table already lets only these roles in; this is the second lock (figures.scope), so a forged
+    `clinic` parameter cannot show one clinic another's figures.
     """
-    if user.role == Role.NATIONAL:
-        return Selection(start=start, end=end, clinic=clinic, target_group=target_group)
-    if user.role in (Role.THERAPIST, Role.MANAGER) and user.clinic_id is not None:
-        return Selection(start=start, end=end, clinic=user.clinic, target_group=target_group)
-    raise PermissionDenied
+    return Selection(start=start, end=end, clinic=scope.counted_clinic(user, clinic), target_group=target_group)
 
 
 def _local_midnight(day: datetime.date) -> datetime.datetime:
@@ -478,7 +473,7 @@ def report_for(selection: Selection, *, by_clinic: bool = False) -> Report:
     )
 
 
-# --- As shown: every count protected by kast.suppression -------------------------------------------------------
+# --- As shown: every count protected by figures.suppression -------------------------------------------------------
 
 TABLES = (("table_1", "t1"), ("table_2", "t2"))
 CHANGE_COUNTS = ("n", "improved", "unchanged", "worsened")
@@ -489,7 +484,7 @@ def _change_key(change: PairedChange, name: str) -> tuple:
 
 
 def report_figures(report: Report) -> suppression.Figures:
-    """The report's counts, keyed, and the sums that tie them (kast.suppression).
+    """The report's counts, keyed, and the sums that tie them (figures.suppression).
 
     An answer row is private: those who did not agree are what is left of those who answered, so a small
     number of them is protected as a shown count is. A table resting on fewer than 5 people shows no rows.
@@ -637,7 +632,7 @@ class ShownReport:
 
 
 def shown_report(report: Report, hidden: dict | None = None) -> ShownReport:
-    """The report as text cells for the template, every count protected (kast.suppression). `hidden`: national
+    """The report as text cells for the template, every count protected (figures.suppression). `hidden`: national
     follow-up's marks (marks_across); without it, the report is protected on its own, as a clinic's staff see it."""
     figures = report_figures(report)
     if hidden is None:

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from kast.statistics import clinic_session_counts
+from figures.statistics import clinic_session_counts
 from sessions.models import Attendance, FollowUp, FollowUpKind
 from tests.factories import ClientFactory, NoteFactory, TherapySessionFactory, open_first_period
 
@@ -99,7 +99,7 @@ def test_the_manager_sees_the_figures_and_no_content(client, manager, known_clin
 
     assert response.status_code == 200
     body = response.content.decode()
-    # Every count is under 5: "<5" for the manager too (kast.suppression), the one long-waiting note as well.
+    # Every count is under 5: "<5" for the manager too (figures.suppression), the one long-waiting note as well.
     assert shown_counts(body) == dict.fromkeys(("held", "no_shows", "booked", "unsigned", "overdue", "due"), "<5")
     assert "1 waiting long" not in body and "(<5 " in html.unescape(body).replace("\n", " ")
     for secret in (SENTINEL, "GBG-2026-0001", "GBG-2026-0002", "MLM-2026-0001"):

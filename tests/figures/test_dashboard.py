@@ -25,8 +25,8 @@ from clients.models import (
     ReferralDestination,
     StatusChange,
 )
+from figures.statistics import dashboard, dashboard_tables
 from kast.models import AccessLogEntry, Role
-from kast.statistics import dashboard, dashboard_tables
 from relatives.models import ChildPerspective
 from sessions.models import Attendance, FollowUp, FollowUpKind, SessionKind, SessionParticipant
 from tests.factories import (
@@ -272,7 +272,7 @@ def test_relatives_and_children_figures_are_exact(families):
 def test_the_relatives_table_shows_them(client, manager, families):
     client.force_login(manager)
 
-    response = client.get(reverse("dashboard"), QUARTER)
+    response = client.get(reverse("figures:dashboard"), QUARTER)
 
     keys = (
         "relatives_new",
@@ -289,7 +289,7 @@ def test_the_relatives_table_shows_them(client, manager, families):
     (table,) = [table for table in response.context["tables"]() if table.key == "relatives"]
     assert [row.key for row in table.rows] == list(keys)
     assert [row.cells[0].value for row in table.rows] == [2, 1, 2, 1, 1, 1, 3, 2, 4, 1]
-    # Every one of them under 5: the page shows none of them (kast.suppression), to the manager too.
+    # Every one of them under 5: the page shows none of them (figures.suppression), to the manager too.
     shown = cells(response.content.decode())
     assert [shown[f"relatives.{key}.0"] for key in keys] == ["<5"] * 10
     assert SENTINEL not in response.content.decode()
@@ -302,7 +302,7 @@ def cells(body: str) -> dict[str, str]:
 def test_the_manager_sees_the_figures_in_the_tables(client, manager, caseload):
     """The caseload with 40 more sessions held in March: 1, 2 and 40 held in the three months, 43 in all.
 
-    Every count under 5 is "<5" for the manager too. Complementary suppression (kast.suppression): March's 40
+    Every count under 5 is "<5" for the manager too. Complementary suppression (figures.suppression): March's 40
     and its 40 individual sessions are withheld (".."), since 43 less 40 is January's and February's 3, and
     February's two kinds of session make it at least 2, which would pin January's 1 and February's 2. The
     attendance shares would give the sessions due (46), which less the 43 held pins the three 1s of
@@ -311,7 +311,7 @@ def test_the_manager_sees_the_figures_in_the_tables(client, manager, caseload):
     more_sessions(caseload, 40)
     client.force_login(manager)
 
-    response = client.get(reverse("dashboard"), QUARTER)
+    response = client.get(reverse("figures:dashboard"), QUARTER)
 
     assert response.status_code == 200
     assert response.context["figures"].sessions["held"] == 43
@@ -354,9 +354,9 @@ def test_the_manager_sees_the_figures_in_the_tables(client, manager, caseload):
 def test_no_content_in_the_page_or_any_csv(client, manager, caseload):
     client.force_login(manager)
 
-    pages = [client.get(reverse("dashboard"), QUARTER)]
+    pages = [client.get(reverse("figures:dashboard"), QUARTER)]
     keys = [table.key for table in dashboard_tables(dashboard(caseload, START, END))]
-    pages += [client.get(reverse("dashboard_csv", args=[key]), QUARTER) for key in keys]
+    pages += [client.get(reverse("figures:dashboard_csv", args=[key]), QUARTER) for key in keys]
 
     assert len(keys) == 14
     for response in pages:
@@ -368,7 +368,7 @@ def test_no_content_in_the_page_or_any_csv(client, manager, caseload):
 def test_csv_shows_small_counts_as_less_than_five(client, manager, caseload):
     client.force_login(manager)
 
-    response = client.get(reverse("dashboard_csv", args=["attendance"]), QUARTER)
+    response = client.get(reverse("figures:dashboard_csv", args=["attendance"]), QUARTER)
 
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert len(rows) == 5 and len(rows[0]) == 3  # heading, then held, cancelled twice, missed
@@ -380,7 +380,7 @@ def test_csv_shows_small_counts_as_less_than_five(client, manager, caseload):
 
 def test_unknown_table_is_404(client, manager, caseload):
     client.force_login(manager)
-    assert client.get(reverse("dashboard_csv", args=["notes"]), QUARTER).status_code == 404
+    assert client.get(reverse("figures:dashboard_csv", args=["notes"]), QUARTER).status_code == 404
 
 
 def more_sessions(caseload, count: int) -> None:
@@ -394,17 +394,19 @@ def test_fixed_number_of_queries(client, manager, caseload, django_assert_num_qu
     more_sessions(caseload, extra)
     client.force_login(manager)
     # 1 the login session, 2 the user with their clinic, 3 the second factor's device, 4 the figures' stamps
-    # (kast.cached_figures; this test's own transaction has written, so they are computed), 5-16 the twelve
+    # (figures.cached_figures; this test's own transaction has written, so they are computed), 5-16 the twelve
     # figure queries (see test_every_figure_is_exact).
     with django_assert_num_queries(16):
-        response = client.get(reverse("dashboard"), QUARTER)
+        response = client.get(reverse("figures:dashboard"), QUARTER)
     assert response.context["figures"].sessions["held"] == 3 + extra
 
 
 def test_end_before_start_is_a_field_error(client, manager, caseload):
     client.force_login(manager)
 
-    response = client.get(reverse("dashboard"), {"period": "custom", "start": "2025-03-01", "end": "2025-02-01"})
+    response = client.get(
+        reverse("figures:dashboard"), {"period": "custom", "start": "2025-03-01", "end": "2025-02-01"}
+    )
 
     assert response.status_code == 400
     assert "end" in response.context["form"].errors
@@ -413,7 +415,7 @@ def test_end_before_start_is_a_field_error(client, manager, caseload):
 
 def test_custom_period_needs_both_dates(client, manager, caseload):
     client.force_login(manager)
-    response = client.get(reverse("dashboard"), {"period": "custom", "start": "2025-03-01"})
+    response = client.get(reverse("figures:dashboard"), {"period": "custom", "start": "2025-03-01"})
     assert response.status_code == 400
     assert "end" in response.context["form"].errors
 
@@ -424,7 +426,7 @@ def test_custom_period_needs_both_dates(client, manager, caseload):
 def test_an_empty_period_says_so(client, manager, caseload, params):
     client.force_login(manager)
 
-    response = client.get(reverse("dashboard"), params)
+    response = client.get(reverse("figures:dashboard"), params)
 
     assert response.status_code == 200
     assert response.context["figures"].is_empty
@@ -436,7 +438,7 @@ def test_a_clinic_with_no_data_says_so(client, mlm):
     manager = UserFactory(role=Role.MANAGER, clinic=mlm)
     client.force_login(manager)
 
-    response = client.get(reverse("dashboard"))
+    response = client.get(reverse("figures:dashboard"))
 
     assert response.status_code == 200
     assert "data-empty" in response.content.decode()
@@ -445,18 +447,18 @@ def test_a_clinic_with_no_data_says_so(client, mlm):
 def test_another_clinic_is_refused_and_logged(client, manager, caseload, mlm):
     client.force_login(manager)
 
-    for url in (reverse("dashboard"), reverse("dashboard_csv", args=["attendance"])):
+    for url in (reverse("figures:dashboard"), reverse("figures:dashboard_csv", args=["attendance"])):
         response = client.get(url, {"clinic": mlm.pk})
         assert response.status_code == 403
         assert AccessLogEntry.objects.filter(user=manager, action=AccessLogEntry.Action.DENIED, path=url).exists()
     # Their own clinic asked for by id is fine.
-    assert client.get(reverse("dashboard"), {"clinic": caseload.pk, **QUARTER}).status_code == 200
+    assert client.get(reverse("figures:dashboard"), {"clinic": caseload.pk, **QUARTER}).status_code == 200
 
 
 def test_a_therapist_sees_only_their_own_caseload(client, therapist, caseload):
     client.force_login(therapist)
 
-    response = client.get(reverse("dashboard"), QUARTER)
+    response = client.get(reverse("figures:dashboard"), QUARTER)
 
     figures = response.context["figures"]
     assert figures.sessions["held"] == 2  # c1's two, not Bertil's
@@ -472,7 +474,7 @@ def test_national_follow_up_sees_less_than_five(client, caseload, mlm):
     national = UserFactory(role=Role.NATIONAL, clinic=None)
     client.force_login(national)
 
-    response = client.get(reverse("dashboard"), {**QUARTER, "clinic": caseload.pk})
+    response = client.get(reverse("figures:dashboard"), {**QUARTER, "clinic": caseload.pk})
 
     assert response.status_code == 200
     shown = cells(response.content.decode())
@@ -484,11 +486,11 @@ def test_national_follow_up_sees_less_than_five(client, caseload, mlm):
     chart = json.loads(drawn.group(1))["attendance"]["datasets"][0]["data"]
     assert chart == [None, None, None, None]
     # All clinics together: Göteborg and Malmö.
-    everything = client.get(reverse("dashboard"), QUARTER).context["figures"]
+    everything = client.get(reverse("figures:dashboard"), QUARTER).context["figures"]
     assert everything.scope.clinic is None
     assert everything.sessions["held"] == 4
 
 
 def test_admin_is_refused(client, admin):
     client.force_login(admin)
-    assert client.get(reverse("dashboard")).status_code == 403
+    assert client.get(reverse("figures:dashboard")).status_code == 403

@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from assessments.models import Administration, Answer, ItemKind, TimePoint
 from assessments.services import version_for
 from clients.models import DeepInterviewSection, EndReason, Episode
-from kast.charts import Series, bar_chart_svg
+from figures.charts import Series, bar_chart_svg
 from kast.models import AccessLogEntry, Role
 from sessions.models import Attendance
 from tests.factories import ClientFactory, NoteFactory, TherapySessionFactory, UserFactory, open_first_period
@@ -93,7 +93,7 @@ def year_caseload(gbg, therapist, colleague, other_clinic_therapist):
 def year_pdf(http, year: int = YEAR, **params):
     """The dashboard's button: a POST, with national follow-up's clinic in the query string."""
     query = f"?{urlencode(params)}" if params else ""
-    return http.post(reverse("dashboard_year_pdf", args=[year]) + query)
+    return http.post(reverse("figures:dashboard_year_pdf", args=[year]) + query)
 
 
 def pdf_pages(response) -> list[str]:
@@ -246,7 +246,7 @@ def test_each_print_is_logged(client, manager, year_caseload):
 
 def test_another_clinic_is_refused_and_logged(client, manager, year_caseload, mlm):
     client.force_login(manager)
-    url = reverse("dashboard_year_pdf", args=[YEAR])
+    url = reverse("figures:dashboard_year_pdf", args=[YEAR])
 
     response = year_pdf(client, clinic=mlm.pk)
 
@@ -277,7 +277,7 @@ def test_national_follow_up_prints_one_clinic_or_all(client, year_caseload, mlm)
     assert _("All clinics") in everything
     # Malmö's one client was a new contact in February, had a first session in May and reached treatment:
     # national follow-up sees all clinics and Göteborg, so one of the two is withheld wherever their
-    # difference would be Malmö's 1 (kast.suppression). The new contacts of the year: all clinics' withheld.
+    # difference would be Malmö's 1 (figures.suppression). The new contacts of the year: all clinics' withheld.
     new = _("%(new)s new contacts were registered and %(ended)s treatment periods ended.")
     assert flat(new % {"new": "..", "ended": "<5"}) in everything
     assert flat(new % {"new": "6", "ended": "<5"}) in one
@@ -307,21 +307,23 @@ def test_a_year_out_of_range_is_404(client, manager, year_caseload):
 
 def test_the_dashboard_links_to_the_report_for_managers_only(client, manager, therapist, year_caseload):
     client.force_login(manager)
-    body = client.get(reverse("dashboard"), {"period": "year", "start": "2025-06-01"}).content.decode()
-    assert reverse("dashboard_year_pdf", args=[2025]) in body
+    body = client.get(reverse("figures:dashboard"), {"period": "year", "start": "2025-06-01"}).content.decode()
+    assert reverse("figures:dashboard_year_pdf", args=[2025]) in body
 
     client.force_login(therapist)
-    body = client.get(reverse("dashboard")).content.decode()
+    body = client.get(reverse("figures:dashboard")).content.decode()
     assert "data-year-report" not in body
 
 
 def test_the_dashboard_link_keeps_national_follow_ups_clinic(client, year_caseload):
     client.force_login(UserFactory(role=Role.NATIONAL, clinic=None))
-    body = client.get(reverse("dashboard"), {"period": "year", "start": "2025-06-01", "clinic": year_caseload.pk})
-    assert f"{reverse('dashboard_year_pdf', args=[2025])}?clinic={year_caseload.pk}" in body.content.decode()
+    body = client.get(
+        reverse("figures:dashboard"), {"period": "year", "start": "2025-06-01", "clinic": year_caseload.pk}
+    )
+    assert f"{reverse('figures:dashboard_year_pdf', args=[2025])}?clinic={year_caseload.pk}" in body.content.decode()
 
 
-# --- kast/charts.py ------------------------------------------------------------------------------------------
+# --- figures/charts.py ------------------------------------------------------------------------------------------
 
 
 def test_chart_labels_and_titles_are_escaped():

@@ -17,11 +17,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import reports
 from assessments.models import Administration, InstrumentVersion, TimePoint
 from assessments.services import version_for
 from clients.models import Episode
-from kast import cached_figures, statistics, year_report
+from figures import cached_figures, reports, statistics, year_report
 from kast.models import FiguresStamp, Role
 from kast.triggers import SHARED
 from relatives.models import ChildPerspective
@@ -207,8 +206,8 @@ def _held_this_month_charted(response) -> int:
 
 def test_the_dashboard_is_counted_once_per_state_of_the_clinics_data(client, committed):
     client.force_login(committed["manager"])
-    url, year = reverse("dashboard"), {"period": "year"}
-    _held_today(committed["record"], 5)  # five, so that the chart may draw them (kast.suppression)
+    url, year = reverse("figures:dashboard"), {"period": "year"}
+    _held_today(committed["record"], 5)  # five, so that the chart may draw them (figures.suppression)
 
     first, computed = _get(client, url, year)
     again, cached = _get(client, url, year)
@@ -228,8 +227,8 @@ def test_the_dashboard_is_counted_once_per_state_of_the_clinics_data(client, com
 
 def test_the_questionnaire_reports_are_counted_once_per_state_of_the_clinics_data(client, committed):
     client.force_login(committed["manager"])
-    url = reverse("assessments:reports")
-    for _n in range(4):  # five periods in treatment, so that the count is shown (kast.suppression)
+    url = reverse("figures:reports")
+    for _n in range(4):  # five periods in treatment, so that the count is shown (figures.suppression)
         put_in_treatment(open_first_period(ClientFactory(responsible_therapist=committed["therapist"])))
 
     # Tables 1 and 2, paired change, coverage, the people who answered (nobody has answered twice, so no

@@ -12,7 +12,7 @@
   `private`: when the total is small, its parts are hidden too, zeros included ("0 of <5 agreed" tells what
   each of them answered), and what is left of the total beyond its parts is protected like a shown count.
 
-Pages describe their figures (kast.statistics, assessments.reports) as `Figures`: the counts they show,
+Pages describe their figures (figures.statistics, figures.reports) as `Figures`: the counts they show,
 the counts a reader may know from elsewhere (a period's total, a clinic's row on the national page), and
 the sums that tie them together. National follow-up sees all clinics and each clinic, so its figures are
 protected together (`protect_across`); a clinic's own staff see their clinic's figures protected on their own.

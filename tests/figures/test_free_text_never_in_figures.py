@@ -22,10 +22,10 @@ from assessments.models import Administration, TabletCode, TimePoint, WrongTable
 from assessments.services import version_for
 from clients.models import Client
 from clients.services import emergency_access_open
+from figures.statistics import dashboard, dashboard_tables
 from kast.access import rule_for_name
 from kast.db_roles import RUNTIME_ROLE
 from kast.models import Role
-from kast.statistics import dashboard, dashboard_tables
 from relatives.models import Goal, ReactionReview
 from sessions.models import Addendum, Note, NoteTheme, SessionFee, Theme
 from sessions.services import calendar_feed_renew
@@ -40,7 +40,7 @@ from tests.factories import (
     open_first_period,
     put_in_treatment,
 )
-from tests.kast.test_dashboard import END, QUARTER, START, caseload, families  # noqa: F401 (fixtures)
+from tests.figures.test_dashboard import END, QUARTER, START, caseload, families  # noqa: F401 (fixtures)
 from tests.kast.test_role_matrix import MATRIX, PERSONAS
 
 pytestmark = pytest.mark.django_db
@@ -193,7 +193,7 @@ def everything(families, gbg, mlm, therapist, colleague, other_clinic_therapist)
     )
     WrongTabletCode.objects.create(address="10.0.0.1")
     # Five more people with a start questionnaire in each clinic: a report of fewer than 5 people is refused
-    # (kast.suppression), and the walk below opens the reports page with its figures.
+    # (figures.suppression), and the walk below opens the reports page with its figures.
     for author in (therapist, other_clinic_therapist):
         for _n in range(5):
             person = open_first_period(
@@ -232,7 +232,7 @@ def pdf_text(response) -> str:
 
 
 #: Pages that are asked for with a POST (the yearly report's button), the query in the URL as the form sends it.
-POSTED = {"dashboard_year_pdf"}
+POSTED = {"figures:dashboard_year_pdf"}
 
 
 def reachable_pages(persona: str, user, clinics) -> list[tuple[str, str, dict]]:
@@ -258,11 +258,11 @@ def reachable_pages(persona: str, user, clinics) -> list[tuple[str, str, dict]]:
         if not allowed or name.startswith("two_factor:"):
             continue
         if kwargs is None:
-            queries = {"dashboard": QUARTER, "assessments:reports": year}
+            queries = {"figures:dashboard": QUARTER, "figures:reports": year}
             base = queries.get(name, {})
             scoped = scopes if name in queries or name in ("access_log", "audit:queue") else [{}]
             pages += [(name, reverse(name), {**base, **scope}) for scope in scoped]
-            if name == "dashboard":
+            if name == "figures:dashboard":
                 pages += [(name, reverse(name), {"period": "year", "start": "2025-01-01", **s}) for s in scopes]
         elif kwargs == "dashboard_table":
             pages += [
@@ -289,14 +289,16 @@ def test_no_marker_on_any_page_csv_or_pdf(client, request, everything, mlm, pers
     markers, _refused = mark_every_field()
     client.force_login(user)
     pages = reachable_pages(persona, user, [everything, mlm])
-    opened = {label.split(":")[0] if label.startswith("dashboard_csv") else label for label, _url, _q in pages}
-    expected = {"dashboard", "dashboard_csv", "dashboard_year_pdf", "assessments:reports", "home"}
+    opened = {
+        label.rsplit(":", 1)[0] if label.startswith("figures:dashboard_csv") else label for label, _url, _q in pages
+    }
+    expected = {"figures:dashboard", "figures:dashboard_csv", "figures:dashboard_year_pdf", "figures:reports", "home"}
     if persona == "manager":
         expected |= {"access_log", "audit:queue"}
     assert expected <= opened
     # manager: home, health check, 3 password pages (change, changed, reset done), the tablet's 2 public pages, reports, 2 dashboards, 14 CSV, the PDF, access log, queue;
     # national: 3 account pages, then reports, 2 dashboards, 14 CSV and the PDF for all clinics and each of two.
-    # (The research file is the researcher role's alone: tests/assessments/test_research_file.py.)
+    # (The research file is the researcher role's alone: tests/figures/test_research_file.py.)
     assert len(pages) == {"manager": 27, "national": 57}[persona], [label for label, _url, _q in pages]
     pages = [page for page in pages if (page[0] == "audit:queue") == (part == "review_queue")]
 
@@ -312,7 +314,7 @@ def test_no_marker_on_any_page_csv_or_pdf(client, request, everything, mlm, pers
             assert "2025" in body
         else:
             body = b"".join(response).decode() if response.streaming else response.content.decode()
-        if label == "dashboard":
+        if label == "figures:dashboard":
             assert "data-empty" not in body, query  # figures drawn from the marked data, not an empty page
         leaks += [
             (markers[m], label, query)

@@ -1,4 +1,4 @@
-"""Small numbers never identify a person, for every role: the rule (kast.suppression) and every page that asks it.
+"""Small numbers never identify a person, for every role: the rule (figures.suppression) and every page that asks it.
 
 No count from 1 to 4 and no share resting on one is shown in a page, chart, CSV or PDF, to a therapist, a
 manager or national follow-up; a hidden count cannot be worked out by subtraction (a row's total less its
@@ -22,10 +22,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from pypdf import PdfReader
 
-from assessments.views import REFUSED
 from clients.models import Client
-from kast.models import AccessLogEntry, Role
-from kast.suppression import (
+from figures.suppression import (
     SMALL,
     WITHHELD,
     Figures,
@@ -36,10 +34,12 @@ from kast.suppression import (
     shown_count,
     shown_share,
 )
+from figures.views import REFUSED
+from kast.models import AccessLogEntry, Role
 from sessions.models import Attendance
 from tests.assessments.test_filling import administration_of, fill_url, valid_answers
-from tests.assessments.test_reports import administer, period
 from tests.factories import ClientFactory, TherapySessionFactory, UserFactory, open_first_period, put_in_treatment
+from tests.figures.test_reports import administer, period
 
 SMALL_NUMBERS = {"1", "2", "3", "4"}
 JANUARY = {"period": "month", "start": "2025-01-15"}
@@ -255,7 +255,7 @@ def test_no_page_chart_or_csv_of_the_dashboard_shows_a_small_count(client, few, 
     client.force_login(user)
     params = {**JANUARY, **({"clinic": gbg.pk} if persona == "national" else {})}
 
-    response = client.get(reverse("dashboard"), params)
+    response = client.get(reverse("figures:dashboard"), params)
 
     assert response.status_code == 200
     tables = response.context["tables"]()
@@ -267,7 +267,7 @@ def test_no_page_chart_or_csv_of_the_dashboard_shows_a_small_count(client, few, 
     drawn = {value for chart in charted.values() for dataset in chart["datasets"] for value in dataset["data"]}
     assert not drawn & {1.0, 2.0, 3.0, 4.0}
     for table in tables:
-        written = client.get(reverse("dashboard_csv", args=[table.key]), params)
+        written = client.get(reverse("figures:dashboard_csv", args=[table.key]), params)
         rows = list(csv.reader(io.StringIO(written.content.decode())))
         counts = [i + 1 for i, cell in enumerate(table.rows[0].cells if table.rows else []) if cell.kind == "count"]
         assert not {row[i] for row in rows[1:] for i in counts} & SMALL_NUMBERS, table.key
@@ -298,7 +298,7 @@ def _report_words() -> list[str]:
 def test_no_small_count_in_the_yearly_report_pdf(client, few, manager, national, persona):
     client.force_login(manager if persona == "manager" else national)
 
-    response = client.post(reverse("dashboard_year_pdf", args=[2025]))
+    response = client.post(reverse("figures:dashboard_year_pdf", args=[2025]))
 
     assert response.status_code == 200
     pages = [page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages]
@@ -340,9 +340,9 @@ def test_all_clinics_less_the_other_clinics_never_gives_a_hidden_count(
 ):
     client.force_login(national)
 
-    whole = _cells(client.get(reverse("dashboard"), JANUARY).content.decode())
-    goteborg = _cells(client.get(reverse("dashboard"), {**JANUARY, "clinic": gbg.pk}).content.decode())
-    malmo = _cells(client.get(reverse("dashboard"), {**JANUARY, "clinic": mlm.pk}).content.decode())
+    whole = _cells(client.get(reverse("figures:dashboard"), JANUARY).content.decode())
+    goteborg = _cells(client.get(reverse("figures:dashboard"), {**JANUARY, "clinic": gbg.pk}).content.decode())
+    malmo = _cells(client.get(reverse("figures:dashboard"), {**JANUARY, "clinic": mlm.pk}).content.decode())
 
     new = "contacts_by_group.2025-01.0"
     assert (whole[new], malmo[new]) == ("13", SMALL)
@@ -350,7 +350,7 @@ def test_all_clinics_less_the_other_clinics_never_gives_a_hidden_count(
     assert _subtraction_leaks(whole, [goteborg, malmo]) == []
     # Göteborg's own manager sees Göteborg alone, so nothing of Malmö's can come through: the 9 is shown.
     client.force_login(manager)
-    assert _cells(client.get(reverse("dashboard"), JANUARY).content.decode())[new] == "9"
+    assert _cells(client.get(reverse("figures:dashboard"), JANUARY).content.decode())[new] == "9"
 
 
 def test_all_clinics_less_one_clinic_in_the_yearly_report(client, issue_example, national, gbg):
@@ -358,7 +358,7 @@ def test_all_clinics_less_one_clinic_in_the_yearly_report(client, issue_example,
 
     def summary(**params) -> str:
         query = f"?clinic={params['clinic']}" if params else ""
-        response = client.post(reverse("dashboard_year_pdf", args=[2025]) + query)
+        response = client.post(reverse("figures:dashboard_year_pdf", args=[2025]) + query)
         return re.sub(
             r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
         )
@@ -377,7 +377,7 @@ def test_a_row_total_less_its_other_cells_never_gives_a_hidden_cell(client, few,
     TherapySessionFactory(client=record, date=datetime.date(2025, 1, 25), kind="couple")
     client.force_login(manager)
 
-    response = client.get(reverse("dashboard"), JANUARY)
+    response = client.get(reverse("figures:dashboard"), JANUARY)
 
     shown = _cells(response.content.decode())
     row = [shown[f"sessions_by_kind.2025-01.{column}"] for column in range(7)]
@@ -420,14 +420,14 @@ def test_a_one_day_report_is_refused_for_every_role(client, one_day, personas, n
     day = {"start": "2025-03-03", "end": "2025-03-03"}
 
     for params in [day, {**day, "clinic": gbg.pk}] if persona == "national" else [day]:
-        response = client.get(reverse("assessments:reports"), params)
+        response = client.get(reverse("figures:reports"), params)
         assert response.status_code == 400
         assert response.context["form"].non_field_errors() == [str(REFUSED)]
         assert "report" not in response.context
         body = response.content.decode()
         assert "100\xa0%" not in body and "<table" not in body
     # February to March: seven Göteborg people (nine with Malmö's): shown, every count under 5 hidden.
-    response = client.get(reverse("assessments:reports"), {"start": "2025-02-01", "end": "2025-03-31"})
+    response = client.get(reverse("figures:reports"), {"start": "2025-02-01", "end": "2025-03-31"})
     assert response.status_code == 200
     report = response.context["report"]
     cells = [cell for table in report.tables for row in table.rows for cell in row.cells]
@@ -439,12 +439,12 @@ def test_a_one_day_report_is_refused_for_every_role(client, one_day, personas, n
 def test_a_clinic_of_fewer_than_five_is_refused_to_national_follow_up_too(client, one_day, national, gbg, mlm):
     client.force_login(national)
 
-    response = client.get(reverse("assessments:reports"), {"clinic": mlm.pk})
+    response = client.get(reverse("figures:reports"), {"clinic": mlm.pk})
 
     assert response.status_code == 400  # two Malmö people
-    whole = client.get(reverse("assessments:reports")).context["report"]
+    whole = client.get(reverse("figures:reports")).context["report"]
     assert whole.table_1.n_shown == "9"  # Göteborg's 7 and Malmö's 2: Göteborg's is withheld on its page
-    goteborg = client.get(reverse("assessments:reports"), {"clinic": gbg.pk})
+    goteborg = client.get(reverse("figures:reports"), {"clinic": gbg.pk})
     assert goteborg.context["report"].table_1.n_shown == WITHHELD
 
 
