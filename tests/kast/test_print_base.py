@@ -31,7 +31,7 @@ def pdf_pages(response) -> list[str]:
 def printed(request, client, therapist, manager, client_record):
     """(who printed, the response) for each PDF of the app, printed by a user whose name is nowhere else."""
     if request.param == "year_report":
-        user, url = manager, reverse("dashboard_year_pdf", args=[YEAR])
+        user, url = manager, reverse("figures:dashboard_year_pdf", args=[YEAR])
     elif request.param == "relative_summary":
         user, url = therapist, reverse("relatives:summary_pdf", args=[relative_record(therapist).pk])
     else:
