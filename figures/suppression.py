@@ -244,14 +244,14 @@ def _terms(relations: Sequence[Relation]) -> list[list[tuple[Hashable, int]]]:
     return systems
 
 
-def _bounds(
+def _starting_bounds(
     values: Mapping[Hashable, int],
     relations: Sequence[Relation],
     hidden: Mapping[Hashable, str],
     unknown: set[Hashable],
     zero_able: set[Hashable],
 ) -> dict[Hashable, list[float]]:
-    """What a reader can know of each figure: [lowest, highest], narrowed through every sum until it settles."""
+    """What a reader knows of each figure before any sum: the shown ones exactly, the hidden ones as a range."""
     bounds: dict[Hashable, list[float]] = {}
     for key, value in values.items():
         if key in unknown:
@@ -262,42 +262,54 @@ def _bounds(
             bounds[key] = [LIMIT, INFINITY]
         else:
             bounds[key] = [value, value]
-    systems = _terms(relations)
     for index, relation in enumerate(relations):
         if relation.rest:
             bounds[("rest", index)] = [0, INFINITY]
+    return bounds
+
+
+def _narrow(terms: list[tuple[Hashable, int]], bounds: dict[Hashable, list[float]]) -> bool:
+    """Narrow each term of one sum by the range of the others; whether any bound moved."""
+    # sign * x = -(sum of the other terms): the others' range gives this one's. The sums of the lowest
+    # and highest contributions are kept with their infinite ones counted apart, so each term's
+    # "others" is the whole less its own, without subtracting an infinity from an infinity.
+    changed = False
+    contributions = []
+    for key, sign in terms:
+        lo, hi = bounds[key]
+        contributions.append((sign * lo, sign * hi) if sign > 0 else (sign * hi, sign * lo))
+    low_finite = sum(lo for lo, _hi in contributions if lo != -INFINITY)
+    low_infinite = sum(1 for lo, _hi in contributions if lo == -INFINITY)
+    high_finite = sum(hi for _lo, hi in contributions if hi != INFINITY)
+    high_infinite = sum(1 for _lo, hi in contributions if hi == INFINITY)
+    for (key, sign), (own_lo, own_hi) in zip(terms, contributions, strict=True):
+        low = -INFINITY if low_infinite - (own_lo == -INFINITY) else low_finite - (own_lo if own_lo != -INFINITY else 0)
+        high = INFINITY if high_infinite - (own_hi == INFINITY) else high_finite - (own_hi if own_hi != INFINITY else 0)
+        new_lo, new_hi = (-high, -low) if sign > 0 else (low, high)
+        current = bounds[key]
+        if new_lo > current[0]:
+            current[0] = new_lo
+            changed = True
+        if new_hi < current[1]:
+            current[1] = new_hi
+            changed = True
+    return changed
+
+
+def _bounds(
+    values: Mapping[Hashable, int],
+    relations: Sequence[Relation],
+    hidden: Mapping[Hashable, str],
+    unknown: set[Hashable],
+    zero_able: set[Hashable],
+) -> dict[Hashable, list[float]]:
+    """What a reader can know of each figure: [lowest, highest], narrowed through every sum until it settles."""
+    bounds = _starting_bounds(values, relations, hidden, unknown, zero_able)
+    systems = _terms(relations)
     for _round in range(MAX_ROUNDS):
-        changed = False
-        for terms in systems:
-            # sign * x = -(sum of the other terms): the others' range gives this one's. The sums of the lowest
-            # and highest contributions are kept with their infinite ones counted apart, so each term's
-            # "others" is the whole less its own, without subtracting an infinity from an infinity.
-            contributions = []
-            for key, sign in terms:
-                lo, hi = bounds[key]
-                contributions.append((sign * lo, sign * hi) if sign > 0 else (sign * hi, sign * lo))
-            low_finite = sum(lo for lo, _hi in contributions if lo != -INFINITY)
-            low_infinite = sum(1 for lo, _hi in contributions if lo == -INFINITY)
-            high_finite = sum(hi for _lo, hi in contributions if hi != INFINITY)
-            high_infinite = sum(1 for _lo, hi in contributions if hi == INFINITY)
-            for (key, sign), (own_lo, own_hi) in zip(terms, contributions, strict=True):
-                if low_infinite - (own_lo == -INFINITY):
-                    low = -INFINITY
-                else:
-                    low = low_finite - (own_lo if own_lo != -INFINITY else 0)
-                if high_infinite - (own_hi == INFINITY):
-                    high = INFINITY
-                else:
-                    high = high_finite - (own_hi if own_hi != INFINITY else 0)
-                new_lo, new_hi = (-high, -low) if sign > 0 else (low, high)
-                current = bounds[key]
-                if new_lo > current[0]:
-                    current[0] = new_lo
-                    changed = True
-                if new_hi < current[1]:
-                    current[1] = new_hi
-                    changed = True
-        if not changed:
+        # Every sum is narrowed in each round (no short-circuit), as before.
+        changed = [_narrow(terms, bounds) for terms in systems]
+        if not any(changed):
             break
     return bounds
 

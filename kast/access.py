@@ -8,12 +8,21 @@ confidential model's gate (e.g. `Client.objects.visible_to(user)`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
 from django.urls import ResolverMatch, URLPattern, URLResolver, get_resolver
 
-from kast.models import Role
+from kast.models import Role, User
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """For the types only: a request past the AccessPolicyMiddleware on a page that is not public, so its user
+    is signed in (never AnonymousUser)."""
+
+    user: User
 
 
 @dataclass(frozen=True)
@@ -24,7 +33,7 @@ class Rule:
     #: non-public page sends such a session to the code or to the authenticator's setup.
     before_second_factor: bool = False
 
-    def allows(self, user) -> bool:
+    def allows(self, user: User | AnonymousUser) -> bool:
         if self.public:
             return True
         return bool(user.is_authenticated and user.is_active and user.role in self.roles)
@@ -148,7 +157,9 @@ def rule_for(match: ResolverMatch) -> Rule | None:
     return rule_for_name(match.view_name)
 
 
-def url_view_names(patterns, namespace: str = "", route: str = "") -> Iterator[tuple[str, str]]:
+def url_view_names(
+    patterns: Sequence[URLPattern | URLResolver], namespace: str = "", route: str = ""
+) -> Iterator[tuple[str, str]]:
     """(view name, route) of every URL pattern, spelled as ResolverMatch.view_name spells it."""
     for pattern in patterns:
         if isinstance(pattern, URLResolver):

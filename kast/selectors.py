@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.db import models
 from django.db.models import QuerySet, Subquery
 from django.http import Http404, HttpRequest
@@ -12,15 +14,17 @@ from django.utils.translation import gettext as _
 from kast.models import AccessLogEntry, LoginEvent, User
 from kast.services import access_log_record
 
+M = TypeVar("M", bound=models.Model)
+
 
 def get_client_owned_or_404(
     request: HttpRequest,
-    visible: QuerySet,
+    visible: QuerySet[M],
     pk: object,
     *,
     action: str | None = AccessLogEntry.Action.VIEW,
     owner: str = "client_id",
-) -> models.Model:
+) -> M:
     """The record `pk` from `visible` (a model's gate queryset, already narrowed to the user), logged.
 
     Not visible and not existing look the same (404), so ids cannot be probed; the refusal is

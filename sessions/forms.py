@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import Any
 
 from django import forms
 from django.utils import formats, timezone
@@ -153,7 +154,7 @@ class QuickLogForm(forms.Form):
     client = forms.ModelChoiceField(label=_("Client"), queryset=None, empty_label=_("Choose a client"))
     kind = forms.ChoiceField(label=_("Type"), choices=SessionKind.choices, initial=SessionKind.INDIVIDUAL)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["client"].queryset = Client.objects.visible_to(user).only("id", "code").order_by("code")

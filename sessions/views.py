@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,7 +34,7 @@ from sessions.forms import (
     SessionForm,
     VoidForm,
 )
-from sessions.models import GUIDE_QUESTIONS, Attendance, Note, SessionKind, TherapySession
+from sessions.models import GUIDE_QUESTIONS, Attendance, Note, SessionKind, Theme, TherapySession
 
 Action = AccessLogEntry.Action
 TIMELINE_PAGE_SIZE = 25
@@ -106,9 +107,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         return _signed_page(request, session, note)
     chosen = list(note.themes.all()) if note else []
     themes = selectors.clinic_themes(session.clinic_id, keep=[t.pk for t in chosen])
-    session_form = SessionForm(request.POST or None, instance=session, clinic=session.clinic, prefix="session")
-    if request.method == "GET" and session.attendance == Attendance.BOOKED and session.date <= timezone.localdate():
-        session_form.initial["attendance"] = Attendance.ATTENDED  # writing the note: it was held, usually
+    session_form = _session_form(request, session)
     note_form = NoteForm(
         request.POST or None,
         themes=themes,
@@ -123,10 +122,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
             note = selectors.note_of(session)
             messages.warning(request, _("The draft is saved. Correct the session's facts below before signing."))
         # The page goes on from the version now stored, whether ours or the other tab's.
-        data = request.POST.copy()
-        data["note-version"] = (conflict or note).version
-        note_form = NoteForm(data=data, themes=themes, prefix="note")
-        note_form.is_valid()
+        note_form = _note_form_at(request, themes, (conflict or note).version)
     elif request.method == "POST" and session_form.is_valid() and note_form.is_valid():
         sign = "sign" in request.POST
         try:
@@ -147,11 +143,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         except EditConflict as error:
             conflict = error.current
             if isinstance(conflict, Note):
-                # A copy of the QueryDict, not .dict(): that keeps only the last of several ticked themes.
-                data = request.POST.copy()
-                data["note-version"] = conflict.version
-                note_form = NoteForm(data=data, themes=themes, prefix="note")
-                note_form.is_valid()
+                note_form = _note_form_at(request, themes, conflict.version)
             else:
                 session_form.add_error(None, _("Someone else changed this session while you were writing. Reload."))
                 conflict = None
@@ -163,9 +155,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
             else:
                 messages.success(request, _("The draft is saved."))
             return redirect("sessions:detail", session_id=session.pk)
-    overlaps = selectors.overlaps_of(session) if request.method == "GET" else []
-    if overlaps:
-        session_form.show_overlap_box()
+    overlaps = _overlaps_shown(request, session, session_form)
     context = {
         "session": session,
         "client": selectors.session_record_for(request.user, session),
@@ -180,6 +170,32 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "autosave_url": reverse("sessions:autosave", args=[session.pk]),
     }
     return render(request, "sessions/session_detail.html", context, status=409 if conflict else 200)
+
+
+def _session_form(request: HttpRequest, session: TherapySession) -> SessionForm:
+    """The session's facts; a booked session of today or earlier offers "attended" (writing the note: it was held)."""
+    session_form = SessionForm(request.POST or None, instance=session, clinic=session.clinic, prefix="session")
+    if request.method == "GET" and session.attendance == Attendance.BOOKED and session.date <= timezone.localdate():
+        session_form.initial["attendance"] = Attendance.ATTENDED  # writing the note: it was held, usually
+    return session_form
+
+
+def _note_form_at(request: HttpRequest, themes: QuerySet[Theme], version: int) -> NoteForm:
+    """The posted note form again, going on from the stored `version` (validated, to show its errors)."""
+    # A copy of the QueryDict, not .dict(): that keeps only the last of several ticked themes.
+    data = request.POST.copy()
+    data["note-version"] = version
+    note_form = NoteForm(data=data, themes=themes, prefix="note")
+    note_form.is_valid()
+    return note_form
+
+
+def _overlaps_shown(request: HttpRequest, session: TherapySession, session_form: SessionForm) -> list[TherapySession]:
+    """On opening the page, the sessions this one overlaps, with the box to confirm them shown when any."""
+    overlaps = selectors.overlaps_of(session) if request.method == "GET" else []
+    if overlaps:
+        session_form.show_overlap_box()
+    return overlaps
 
 
 def _save_draft_only(request: HttpRequest, session: TherapySession, note_form: NoteForm) -> Note | None:

@@ -237,6 +237,22 @@ def _strings(value):
             yield from _strings(item)
 
 
+_NOT_CHECKED = object()
+
+
+def _cleaned_as_sent(field: forms.Field, raw: object) -> object:
+    """What a text or choice field should clean `raw` to (text stripped where the field strips); other fields
+    are not checked (_NOT_CHECKED)."""
+    if type(field) is forms.CharField and isinstance(raw, str):
+        expected = raw.strip() if field.strip else raw
+        return field.empty_value if expected in field.empty_values else expected
+    if type(field) is forms.ChoiceField and isinstance(raw, str) and raw:
+        return raw
+    if type(field) is forms.MultipleChoiceField and isinstance(raw, list):
+        return [str(v) for v in raw]
+    return _NOT_CHECKED
+
+
 def form_problems(form: forms.BaseForm) -> list[str]:
     """What is wrong with how a validated form treated its input; empty when all is well.
 
@@ -267,14 +283,8 @@ def form_problems(form: forms.BaseForm) -> list[str]:
         if field.disabled or hasattr(form, f"clean_{name}") or name not in form.cleaned_data:
             continue
         raw, cleaned = _raw(form, name), form.cleaned_data[name]
-        if type(field) is forms.CharField and isinstance(raw, str):
-            expected = raw.strip() if field.strip else raw
-            expected = field.empty_value if expected in field.empty_values else expected
-        elif type(field) is forms.ChoiceField and isinstance(raw, str) and raw:
-            expected = raw
-        elif type(field) is forms.MultipleChoiceField and isinstance(raw, list):
-            expected = [str(v) for v in raw]
-        else:
+        expected = _cleaned_as_sent(field, raw)
+        if expected is _NOT_CHECKED:
             continue
         if cleaned != expected:
             problems.append(f"{name_of}.{name}: sent {expected!r:.80}, cleaned to {cleaned!r:.80}")
