@@ -24,6 +24,8 @@ DEMO_STAFF = {
     ("behandlare3", "Sara", Role.THERAPIST, "MLM"),
     ("enhetschef", "Karin", Role.MANAGER, "GBG"),
     ("admin", "Erik", Role.ADMIN, None),
+    ("uppfoljning", "Maria", Role.NATIONAL, None),
+    ("forskare", "Lena", Role.RESEARCHER, None),
 }
 
 
@@ -43,7 +45,7 @@ def test_refuses_with_debug_off(db):
 
 
 def test_creates_the_demo_clinics_and_staff(db):
-    assert seed() == "Demo data ready: 2 clinics, 5 staff accounts.\n"
+    assert seed() == "Demo data ready: 2 clinics, 7 staff accounts.\n"
 
     assert set(Clinic.objects.values_list("name", "code")) == {("Göteborg", "GBG"), ("Malmö", "MLM")}
     assert set(User.objects.values_list("username", "first_name", "role", "clinic__code")) == DEMO_STAFF
@@ -61,7 +63,7 @@ def test_running_twice_changes_nothing(db):
 
     seed()
 
-    assert (Clinic.objects.count(), User.objects.count()) == (2, 5)
+    assert (Clinic.objects.count(), User.objects.count()) == (2, 7)
     assert {model: set(model.objects.values_list("pk", flat=True)) for model in (Clinic, User, Client)} == first
     assert set(User.objects.values_list("username", "first_name", "role", "clinic__code")) == DEMO_STAFF
 

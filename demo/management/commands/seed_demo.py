@@ -32,6 +32,8 @@ STAFF = [
     ("behandlare3", "Sara", "Nilsson", Role.THERAPIST, "MLM"),
     ("enhetschef", "Karin", "Holm", Role.MANAGER, "GBG"),
     ("admin", "Erik", "Strand", Role.ADMIN, None),
+    ("uppfoljning", "Maria", "Ström", Role.NATIONAL, None),
+    ("forskare", "Lena", "Ek", Role.RESEARCHER, None),
 ]
 
 
