@@ -12,10 +12,9 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+# client_ip lives in kast.actor (the request's side); kast.admin and kast.views still import it from here.
 from kast.actor import Actor, actor_of, client_ip
 from kast.models import AccessLogEntry, Clinic, LoginEvent, StaffSession, User
-
-__all__ = ["client_ip"]  # kept importable from here for the callers of before kast.actor (the admin, the login views)
 
 logger = logging.getLogger(__name__)
 
