@@ -73,10 +73,6 @@ class Actor:
         code opened it, from the tablet's address."""
         return dataclasses.replace(self, user=user, role=user.role, clinic_id=user.clinic_id)
 
-    def with_path(self, path: str) -> Actor:
-        """The same actor logged with another path (a secret in the real path stays out of the log)."""
-        return dataclasses.replace(self, path=path)
-
 
 def actor_of(request: HttpRequest) -> Actor:
     """The request's actor: the one the middleware set, or (a request that never passed it) built now."""
