@@ -33,14 +33,14 @@ class RetentionHoldAdmin(admin.ModelAdmin):
         return [] if obj is None else self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        services.retention_hold_save(request=request, hold=obj)
+        services.retention_hold_save(actor=request.actor, hold=obj)
 
     def delete_model(self, request, obj):
-        services.retention_hold_lift(request=request, hold=obj)
+        services.retention_hold_lift(actor=request.actor, hold=obj)
 
     def delete_queryset(self, request, queryset):
         for hold in queryset:
-            services.retention_hold_lift(request=request, hold=hold)
+            services.retention_hold_lift(actor=request.actor, hold=hold)
 
 
 @admin.register(RemovalRecord)

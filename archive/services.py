@@ -17,7 +17,6 @@ import pgtrigger
 from django.apps import apps
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.http import HttpRequest
 from pghistory.models import Context, Event
 from pgtrigger import registry
 
@@ -25,6 +24,7 @@ from archive.models import RemovalRecord, RetentionHold
 from archive.selectors import retention_cutoff, with_last_entry
 from assessments.models import Administration
 from clients.models import Client
+from kast.actor import Actor
 from kast.models import AccessLogEntry
 from kast.services import access_log_record
 from relatives.models import RelativeLink
@@ -61,9 +61,9 @@ class NotDue(Exception):
     """The record is held, or has had a new entry since it was listed: it is not removed."""
 
 
-def _hold_logged(*, request: HttpRequest, hold: RetentionHold, what: str) -> None:
+def _hold_logged(*, actor: Actor, hold: RetentionHold, what: str) -> None:
     access_log_record(
-        request=request,
+        actor=actor,
         action=AccessLogEntry.Action.UPDATE,
         obj=hold,
         client_id=hold.client_id,
@@ -72,21 +72,21 @@ def _hold_logged(*, request: HttpRequest, hold: RetentionHold, what: str) -> Non
 
 
 @transaction.atomic
-def retention_hold_save(*, request: HttpRequest, hold: RetentionHold) -> RetentionHold:
+def retention_hold_save(*, actor: Actor, hold: RetentionHold) -> RetentionHold:
     """Place a hold (or change its reason): the record is kept past its retention time until the hold is lifted."""
     placed = hold.pk is None
     if placed:
-        hold.placed_by = request.user
+        hold.placed_by = actor.user
     hold.full_clean()
     hold.save()
-    _hold_logged(request=request, hold=hold, what="placed" if placed else "changed")
+    _hold_logged(actor=actor, hold=hold, what="placed" if placed else "changed")
     return hold
 
 
 @transaction.atomic
-def retention_hold_lift(*, request: HttpRequest, hold: RetentionHold) -> None:
+def retention_hold_lift(*, actor: Actor, hold: RetentionHold) -> None:
     """Lift a hold: the record goes at the next retention run if its time has run out."""
-    _hold_logged(request=request, hold=hold, what="lifted")
+    _hold_logged(actor=actor, hold=hold, what="lifted")
     hold.delete()
 
 

@@ -29,7 +29,7 @@ def right_of_access(request: HttpRequest, record_id: uuid.UUID) -> HttpResponse:
     record = get_client_for(request, record_id, action=None)
     if not record.can_see_identity(request.user):
         # The extract names the person: with a protected identity, only the responsible therapist prints it.
-        access_log_record(request=request, action=Action.DENIED, obj=record, reason=selectors.RIGHT_OF_ACCESS)
+        access_log_record(actor=request.actor, action=Action.DENIED, obj=record, reason=selectors.RIGHT_OF_ACCESS)
         messages.error(
             request, _("This record has a protected identity; only the responsible therapist can print the extract.")
         )
@@ -44,6 +44,6 @@ def right_of_access(request: HttpRequest, record_id: uuid.UUID) -> HttpResponse:
         },
         filename=f"{record.code}-extract.pdf",
         log_print=lambda: access_log_record(
-            request=request, action=Action.PRINT, obj=record, reason=selectors.RIGHT_OF_ACCESS
+            actor=request.actor, action=Action.PRINT, obj=record, reason=selectors.RIGHT_OF_ACCESS
         ),
     )

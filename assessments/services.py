@@ -6,10 +6,8 @@ import datetime
 import secrets
 from typing import Any
 
-from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,8 +23,9 @@ from assessments.models import (
     WrongTabletCode,
 )
 from clients.models import Client
-from kast.models import AccessLogEntry, User
-from kast.services import access_log_record, client_ip
+from kast.actor import Actor
+from kast.models import AccessLogEntry
+from kast.services import access_log_record
 
 Action = AccessLogEntry.Action
 
@@ -55,7 +54,7 @@ def version_for(time_point: str) -> InstrumentVersion:
 
 @transaction.atomic
 def administration_start(
-    *, request: HttpRequest, client: Client, time_point: str, filled_by: str = FilledBy.THERAPIST
+    *, actor: Actor, client: Client, time_point: str, filled_by: str = FilledBy.THERAPIST
 ) -> Administration:
     """Give the client the questionnaire of this time point, in the current treatment period."""
     if time_point not in TimePoint.values:
@@ -71,7 +70,7 @@ def administration_start(
         time_point=time_point,
         version=version_for(time_point),
         filled_by=filled_by,
-        created_by=request.user,
+        created_by=actor.user,
     )
     administration.full_clean(validate_constraints=False)
     try:
@@ -81,7 +80,7 @@ def administration_start(
         raise ValidationError(
             {"time_point": _("This treatment period already has a questionnaire for that time point.")}
         ) from None
-    access_log_record(request=request, action=Action.CREATE, obj=administration)
+    access_log_record(actor=actor, action=Action.CREATE, obj=administration)
     return administration
 
 
@@ -139,16 +138,15 @@ def _value_fields(item: Item, value: Any) -> dict[str, Any]:
 @transaction.atomic
 def answers_save(
     *,
-    request: HttpRequest,
+    actor: Actor,
     administration: Administration,
     answers: dict[str, Any],
     submit: bool = False,
-    user: User | None = None,
 ) -> Administration:
     """Save what is answered so far; an item left empty is "not answered" (no row).
 
     `answers` maps item codes to typed values or DECLINED. `submit` closes the questionnaire:
-    from then on the answers are final. `user` is the therapist whose tablet code is in use.
+    from then on the answers are final.
     """
     administration = Administration.objects.select_for_update().get(pk=administration.pk)
     if administration.is_submitted:
@@ -180,14 +178,12 @@ def answers_save(
     if submit:
         administration.submitted_at = timezone.now()
         administration.save(update_fields=["submitted_at"])
-    access_log_record(
-        request=request, action=Action.UPDATE, obj=administration, reason="submitted" if submit else "", user=user
-    )
+    access_log_record(actor=actor, action=Action.UPDATE, obj=administration, reason="submitted" if submit else "")
     return administration
 
 
 @transaction.atomic
-def tablet_code_create(*, request: HttpRequest, administration: Administration) -> str:
+def tablet_code_create(*, actor: Actor, administration: Administration) -> str:
     """A fresh one-time code for the clinic tablet; any earlier unused code for it stops working."""
     if administration.is_submitted:
         raise ValidationError(_("This questionnaire is already submitted."))
@@ -197,10 +193,10 @@ def tablet_code_create(*, request: HttpRequest, administration: Administration) 
     TabletCode.objects.create(
         administration=administration,
         code_hash=TabletCode.hash(code),
-        created_by=request.user,
+        created_by=actor.user,
         expires_at=now + TABLET_CODE_LIFETIME,
     )
-    access_log_record(request=request, action=Action.UPDATE, obj=administration, reason="tablet_code")
+    access_log_record(actor=actor, action=Action.UPDATE, obj=administration, reason="tablet_code")
     return code
 
 
@@ -213,73 +209,71 @@ TABLET_GUESS_LIMIT_ALL = 100
 TABLET_GUESS_WINDOW = datetime.timedelta(minutes=15)
 
 
-def tablet_guesses_exhausted(request: HttpRequest) -> bool:
+def tablet_guesses_exhausted(*, address: str | None) -> bool:
     """Whether this address, or all addresses together, typed too many wrong codes lately."""
     recent = WrongTabletCode.objects.filter(at__gte=timezone.now() - TABLET_GUESS_WINDOW)
-    if recent.filter(address=client_ip(request)).count() >= TABLET_GUESS_LIMIT:
+    if recent.filter(address=address).count() >= TABLET_GUESS_LIMIT:
         return True
     return recent.count() >= TABLET_GUESS_LIMIT_ALL
 
 
-def tablet_wrong_code(request: HttpRequest) -> None:
+def tablet_wrong_code(*, address: str | None) -> None:
     now = timezone.now()
     # Old tries are of no use to the limit and say where someone stood: they go as new ones come.
     WrongTabletCode.objects.filter(at__lt=now - TABLET_GUESS_WINDOW).delete()
-    WrongTabletCode.objects.create(address=client_ip(request), at=now)
+    WrongTabletCode.objects.create(address=address, at=now)
 
 
-def tablet_open(*, request: HttpRequest, code: str) -> TabletCode | None:
-    """Open a code on this device: whoever was signed in here is signed out, so it shows nothing else.
+def tablet_open(*, actor: Actor, code: str, device_tablet_id: int | None = None) -> TabletCode | None:
+    """Open a code on this device (`actor`, anonymous or not: the tablet acts for the code's therapist).
 
-    Raises ValidationError when another device has opened the code already.
+    `device_tablet_id` is the code this device has opened before, if any (the view keeps it in the login
+    session): opening it again on the same device is allowed. The view then signs out whoever was signed in on
+    the device, so it shows nothing else, and remembers the code. Raises ValidationError when another device
+    has opened the code already.
     """
     tablet = TabletCode.objects.filter(code_hash=TabletCode.hash(code)).select_related("administration").first()
     if tablet is None:
-        tablet_wrong_code(request)
+        tablet_wrong_code(address=actor.address)
         return None
+    on_behalf = actor.acting_as(tablet.created_by)
     if not tablet.is_valid() or tablet.administration.is_submitted:
         access_log_record(
-            request=request,
+            actor=on_behalf,
             action=Action.DENIED,
             obj=tablet.administration,
             reason="tablet_code_used"
             if tablet.used_at or tablet.administration.is_submitted
             else "tablet_code_expired",
-            user=tablet.created_by,
         )
         return None
-    same_device = request.session.get(TABLET_SESSION_KEY) == tablet.pk
+    same_device = device_tablet_id == tablet.pk
     # One statement claims the code, so two devices typing it at the same instant cannot both get it.
     claimed = TabletCode.objects.filter(pk=tablet.pk, opened_at__isnull=True).update(opened_at=timezone.now())
     if not claimed and not same_device:
         access_log_record(
-            request=request,
+            actor=on_behalf,
             action=Action.DENIED,
             obj=tablet.administration,
             reason="tablet_code_in_use",
-            user=tablet.created_by,
         )
         raise ValidationError(_("This code is already in use on another device. Ask your therapist for a new one."))
-    logout(request)
-    request.session[TABLET_SESSION_KEY] = tablet.pk
-    access_log_record(
-        request=request, action=Action.VIEW, obj=tablet.administration, reason="tablet", user=tablet.created_by
-    )
+    access_log_record(actor=on_behalf, action=Action.VIEW, obj=tablet.administration, reason="tablet")
     return tablet
 
 
 @transaction.atomic
-def tablet_submit(*, request: HttpRequest, tablet: TabletCode, answers: dict[str, Any], submit: bool) -> None:
-    """The client's answers from the tablet. Submitting uses up the code and ends the device's access."""
+def tablet_submit(*, actor: Actor, tablet: TabletCode, answers: dict[str, Any], submit: bool) -> None:
+    """The client's answers from the tablet, saved on behalf of the code's therapist. Submitting uses up the
+    code (the view then ends the device's access)."""
     answers_save(
-        request=request, administration=tablet.administration, answers=answers, submit=submit, user=tablet.created_by
+        actor=actor.acting_as(tablet.created_by), administration=tablet.administration, answers=answers, submit=submit
     )
     # The client answered alone on the tablet: say so where the answers are read.
     Administration.objects.filter(pk=tablet.administration_id).update(filled_by=FilledBy.CLIENT)
     if submit:
         tablet.used_at = timezone.now()
         tablet.save(update_fields=["used_at"])
-        request.session.pop(TABLET_SESSION_KEY, None)
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ import logging
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -41,7 +42,7 @@ def administration_start(request: HttpRequest, client_id: uuid.UUID) -> HttpResp
     if form.is_valid():
         try:
             administration = services.administration_start(
-                request=request, client=client, time_point=form.cleaned_data["time_point"]
+                actor=request.actor, client=client, time_point=form.cleaned_data["time_point"]
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -64,7 +65,9 @@ def fill(request: HttpRequest, administration_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         submit = "submit" in request.POST
         try:
-            services.answers_save(request=request, administration=administration, answers=form.answers(), submit=submit)
+            services.answers_save(
+                actor=request.actor, administration=administration, answers=form.answers(), submit=submit
+            )
         except ValidationError as error:
             _errors_to_fields(form, error)
         else:
@@ -89,7 +92,7 @@ def tablet_code(request: HttpRequest, administration_id: int) -> HttpResponse:
     """A one-time code for the clinic tablet, shown once to the therapist."""
     administration = selectors.get_administration_for(request, administration_id, action=None)
     try:
-        code = services.tablet_code_create(request=request, administration=administration)
+        code = services.tablet_code_create(actor=request.actor, administration=administration)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("assessments:client", client_id=administration.client_id)
@@ -106,18 +109,25 @@ def tablet_start(request: HttpRequest) -> HttpResponse:
     # Bound on every POST, even an empty one: the throttle below adds its error to a bound form.
     form = TabletCodeForm(request.POST if request.method == "POST" else None)
     status = 200
-    if request.method == "POST" and services.tablet_guesses_exhausted(request):
+    if request.method == "POST" and services.tablet_guesses_exhausted(address=request.actor.address):
         form.is_valid()  # the typed code is not looked at: a guesser must not learn which one was right
         form.add_error(None, _("Too many wrong codes were typed on this network. Wait a quarter of an hour."))
         security_log.warning("Tablet codes throttled for %s", request.META.get("REMOTE_ADDR"))
         status = 429
     elif request.method == "POST" and form.is_valid():
         try:
-            opened = services.tablet_open(request=request, code=form.cleaned_data["code"])
+            opened = services.tablet_open(
+                actor=request.actor,
+                code=form.cleaned_data["code"],
+                device_tablet_id=request.session.get(services.TABLET_SESSION_KEY),
+            )
         except ValidationError as error:
             form.add_error("code", error)
         else:
             if opened is not None:
+                # Whoever was signed in on this device is signed out: it shows this questionnaire and nothing else.
+                logout(request)
+                request.session[services.TABLET_SESSION_KEY] = opened.pk
                 return redirect("assessments:tablet_form")
             # No content in the log line: a code is a key, the IP shows who is guessing.
             security_log.warning("Refused tablet code from %s", request.META.get("REMOTE_ADDR"))
@@ -139,11 +149,12 @@ def tablet_form(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         submit = "submit" in request.POST
         try:
-            services.tablet_submit(request=request, tablet=tablet, answers=form.answers(), submit=submit)
+            services.tablet_submit(actor=request.actor, tablet=tablet, answers=form.answers(), submit=submit)
         except ValidationError as error:
             _errors_to_fields(form, error)
         else:
             if submit:
+                request.session.pop(services.TABLET_SESSION_KEY, None)  # submitted: the device's access ends
                 return redirect("assessments:tablet_done")
             messages.success(request, _("Your answers are saved. You can go on or send them when you are ready."))
             return redirect("assessments:tablet_form")

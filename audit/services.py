@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from audit.models import LogReview
+from kast.actor import Actor
 from kast.models import AccessLogEntry
 
 
 @transaction.atomic
-def review_record(*, request: HttpRequest, entry: AccessLogEntry, outcome: str, comment: str = "") -> LogReview:
+def review_record(*, actor: Actor, entry: AccessLogEntry, outcome: str, comment: str = "") -> LogReview:
     """Who reviewed the flagged access, when, and the outcome. Final once written."""
-    review = LogReview(entry=entry, kind=entry.kind, outcome=outcome, comment=comment.strip(), reviewed_by=request.user)
+    review = LogReview(entry=entry, kind=entry.kind, outcome=outcome, comment=comment.strip(), reviewed_by=actor.user)
     review.full_clean(exclude=["entry"])
     try:
         with transaction.atomic():

@@ -42,7 +42,7 @@ def review(request: HttpRequest, entry_id: int) -> HttpResponse:
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
-            services.review_record(request=request, entry=entry, **form.cleaned_data)
+            services.review_record(actor=request.actor, entry=entry, **form.cleaned_data)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:

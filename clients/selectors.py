@@ -74,11 +74,11 @@ def get_client_for(
     client = visible.filter(pk=client_id).select_related("clinic", "responsible_therapist").first()
     if client is None:
         access_log_record(
-            request=request, action=AccessLogEntry.Action.DENIED, client_id=client_id, object_type="clients.client"
+            actor=request.actor, action=AccessLogEntry.Action.DENIED, client_id=client_id, object_type="clients.client"
         )
         raise Http404
     if action is not None:
-        access_log_record(request=request, action=action, obj=client)
+        access_log_record(actor=request.actor, action=action, obj=client)
     return client
 
 
@@ -95,9 +95,11 @@ def get_client_identity_for(request: HttpRequest, client_id: uuid.UUID) -> Clien
     "denied" when a protected identity keeps them from anyone but the responsible therapist."""
     client = get_client_for(request, client_id, action=None)
     if not client.can_see_identity(request.user):
-        access_log_record(request=request, action=AccessLogEntry.Action.DENIED, obj=client, reason="protected_identity")
+        access_log_record(
+            actor=request.actor, action=AccessLogEntry.Action.DENIED, obj=client, reason="protected_identity"
+        )
         raise IdentityProtected(client)
-    access_log_record(request=request, action=AccessLogEntry.Action.REVEAL, obj=client)
+    access_log_record(actor=request.actor, action=AccessLogEntry.Action.REVEAL, obj=client)
     return client
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Length
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +33,7 @@ from clients.models import (
     Sex,
     StatusChange,
 )
+from kast.actor import Actor
 from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry, Clinic
 from kast.services import access_log_record
@@ -90,10 +90,10 @@ def _next_code(clinic: Clinic, year: int) -> str:
 
 
 @transaction.atomic
-def client_register(*, request: HttpRequest, data: dict[str, Any], kind: str = RecordKind.CLIENT) -> Client:
+def client_register(*, actor: Actor, data: dict[str, Any], kind: str = RecordKind.CLIENT) -> Client:
     """Register a new contact: the record, treatment period 1 at 'contact', and (for a client) the
     family map's centre. A relative's record is made the same way, by `relatives.services`."""
-    by = request.user
+    by = actor.user
     co_therapists = data.pop("co_therapists", [])
     clinic = Clinic.objects.select_for_update().get(pk=by.clinic_id)
     client = Client(clinic=clinic, kind=kind, **data)
@@ -112,12 +112,12 @@ def client_register(*, request: HttpRequest, data: dict[str, Any], kind: str = R
             sex=_SEX_FOR_GENDER.get(client.gender, Sex.OTHER),
             birth_year=client.birth_year,
         )
-    access_log_record(request=request, action=Action.CREATE, obj=client)
+    access_log_record(actor=actor, action=Action.CREATE, obj=client)
     return client
 
 
 @transaction.atomic
-def client_update(*, request: HttpRequest, client: Client, version: int, data: dict[str, Any]) -> Client:
+def client_update(*, actor: Actor, client: Client, version: int, data: dict[str, Any]) -> Client:
     """Change the client's details; refused with EditConflict if someone saved since `version`."""
     co_therapists = data.pop("co_therapists", None)
     for name, value in data.items():
@@ -135,14 +135,14 @@ def client_update(*, request: HttpRequest, client: Client, version: int, data: d
         ) from error
     if co_therapists is not None:
         client.co_therapists.set(co_therapists)
-    access_log_record(request=request, action=Action.UPDATE, obj=client)
+    access_log_record(actor=actor, action=Action.UPDATE, obj=client)
     return client
 
 
 @transaction.atomic
 def client_transition(
     *,
-    request: HttpRequest,
+    actor: Actor,
     client: Client,
     to_status: str,
     reason: str = "",
@@ -173,7 +173,7 @@ def client_transition(
         episode=episode,
         from_status=client.status,
         to_status=to_status,
-        by=request.user,
+        by=actor.user,
         reason=reason,
         referred_to=referred_to,
         destination=destination.strip(),
@@ -186,12 +186,12 @@ def client_transition(
     if to_status in FINISHED:
         client.next_contact_date = None
     client.save(update_fields=["status", "next_contact_date"])
-    access_log_record(request=request, action=Action.UPDATE, obj=client, reason=f"status:{to_status}")
+    access_log_record(actor=actor, action=Action.UPDATE, obj=client, reason=f"status:{to_status}")
     return client
 
 
 @transaction.atomic
-def client_reopen(*, request: HttpRequest, client: Client, reason: str = "") -> Episode:
+def client_reopen(*, actor: Actor, client: Client, reason: str = "") -> Episode:
     """A returning former client: a new treatment period on the same record, starting at contact."""
     client = Client.objects.select_for_update().get(pk=client.pk)
     if client.status not in FINISHED:
@@ -199,18 +199,18 @@ def client_reopen(*, request: HttpRequest, client: Client, reason: str = "") -> 
     previous = client.current_episode()
     episode = Episode.objects.create(client=client, number=previous.number + 1)
     StatusChange.objects.create(
-        client=client, episode=episode, from_status="", to_status=CaseStatus.CONTACT, by=request.user, reason=reason
+        client=client, episode=episode, from_status="", to_status=CaseStatus.CONTACT, by=actor.user, reason=reason
     )
     client.status = CaseStatus.CONTACT
     client.save(update_fields=["status"])
-    access_log_record(request=request, action=Action.UPDATE, obj=client, reason="new_period")
+    access_log_record(actor=actor, action=Action.UPDATE, obj=client, reason="new_period")
     return episode
 
 
 @transaction.atomic
 def assessment_save(
     *,
-    request: HttpRequest,
+    actor: Actor,
     client: Client,
     version: int | None,
     data: dict[str, Any],
@@ -226,38 +226,38 @@ def assessment_save(
     episode = client.current_episode()
     conversation = AssessmentConversation.objects.filter(episode=episode).first()
     if conversation is None:
-        conversation = AssessmentConversation(episode=episode, updated_by=request.user, **data)
+        conversation = AssessmentConversation(episode=episode, updated_by=actor.user, **data)
         conversation.full_clean()
         conversation.save()
     else:
         for name, value in data.items():
             setattr(conversation, name, value)
-        conversation.updated_by = request.user
+        conversation.updated_by = actor.user
         conversation.updated_at = timezone.now()
         conversation.full_clean()
         save_versioned(conversation, expected_version=version or 0, fields=[*data, "updated_by", "updated_at"])
     if client.status == CaseStatus.CONTACT:
-        client = client_transition(request=request, client=client, to_status=CaseStatus.ASSESSMENT)
+        client = client_transition(actor=actor, client=client, to_status=CaseStatus.ASSESSMENT)
     decided = DECISION_STATUS.get(conversation.decision)
     if decided and client.status == CaseStatus.ASSESSMENT:
         client_transition(
-            request=request,
+            actor=actor,
             client=client,
             to_status=decided,
             reason=_("Decision of the assessment conversation"),
             referred_to=referred_to,
             destination=destination,
         )
-    access_log_record(request=request, action=Action.UPDATE, obj=conversation, client_id=client.pk)
+    access_log_record(actor=actor, action=Action.UPDATE, obj=conversation, client_id=client.pk)
     return conversation
 
 
 @transaction.atomic
 def interview_section_save(
-    *, request: HttpRequest, client: Client, section: str, version: int, text: str, done: bool
+    *, actor: Actor, client: Client, section: str, version: int, text: str, done: bool
 ) -> DeepInterviewSection:
     """Save one deep-interview section. Version 0 means 'first save'; a stale version raises EditConflict."""
-    by = request.user
+    by = actor.user
     if version == 0:
         entry = DeepInterviewSection(client=client, section=section, text=text, done=done, updated_by=by)
         entry.full_clean(validate_constraints=False)
@@ -274,13 +274,13 @@ def interview_section_save(
         entry.text, entry.done, entry.updated_by, entry.updated_at = text, done, by, timezone.now()
         entry.full_clean()
         save_versioned(entry, expected_version=version, fields=["text", "done", "updated_by", "updated_at"])
-    access_log_record(request=request, action=Action.UPDATE, obj=entry)
+    access_log_record(actor=actor, action=Action.UPDATE, obj=entry)
     return entry
 
 
 @transaction.atomic
 def family_member_save(
-    *, request: HttpRequest, client: Client, data: dict[str, Any], member: FamilyMember | None = None
+    *, actor: Actor, client: Client, data: dict[str, Any], member: FamilyMember | None = None
 ) -> FamilyMember:
     """Add a person to the family map, or change one; the genogram is redrawn from the rows."""
     parents = data.pop("parents", [])
@@ -290,20 +290,20 @@ def family_member_save(
     member.full_clean()
     member.save()
     member.parents.set([p for p in parents if p.client_id == client.pk and p.pk != member.pk])
-    access_log_record(request=request, action=Action.UPDATE, obj=member)
+    access_log_record(actor=actor, action=Action.UPDATE, obj=member)
     return member
 
 
 @transaction.atomic
-def family_member_delete(*, request: HttpRequest, member: FamilyMember) -> None:
+def family_member_delete(*, actor: Actor, member: FamilyMember) -> None:
     if member.relation == FamilyRelation.CLIENT:
         raise ValidationError(_("The client is the centre of the family map and cannot be removed."))
-    access_log_record(request=request, action=Action.UPDATE, obj=member)
+    access_log_record(actor=actor, action=Action.UPDATE, obj=member)
     member.delete()
 
 
 @transaction.atomic
-def family_relationship_add(*, request: HttpRequest, client: Client, data: dict[str, Any]) -> FamilyRelationship:
+def family_relationship_add(*, actor: Actor, client: Client, data: dict[str, Any]) -> FamilyRelationship:
     relationship = FamilyRelationship(client=client, **data)
     if relationship.a.client_id != client.pk or relationship.b.client_id != client.pk:
         raise ValidationError(_("Both people must be in this client's family map."))
@@ -315,13 +315,13 @@ def family_relationship_add(*, request: HttpRequest, client: Client, data: dict[
         if constraint_violated(error) != "relationship_unique":
             raise
         raise ValidationError(_("This relationship is already in the family map.")) from error
-    access_log_record(request=request, action=Action.UPDATE, obj=relationship)
+    access_log_record(actor=actor, action=Action.UPDATE, obj=relationship)
     return relationship
 
 
 @transaction.atomic
-def family_relationship_delete(*, request: HttpRequest, relationship: FamilyRelationship) -> None:
-    access_log_record(request=request, action=Action.UPDATE, obj=relationship)
+def family_relationship_delete(*, actor: Actor, relationship: FamilyRelationship) -> None:
+    access_log_record(actor=actor, action=Action.UPDATE, obj=relationship)
     relationship.delete()
 
 
@@ -330,20 +330,20 @@ EMERGENCY_ACCESS_HOURS = 4
 
 
 @transaction.atomic
-def emergency_access_open(*, request: HttpRequest, client: Client, reason: str) -> EmergencyAccess:
+def emergency_access_open(*, actor: Actor, client: Client, reason: str) -> EmergencyAccess:
     """Open a record outside the user's caseload, with a stated reason: logged and queued for review."""
     if not reason.strip():
         raise ValidationError({"reason": _("Say why you must open the record.")})
-    if client.clinic_id != request.user.clinic_id:
+    if client.clinic_id != actor.user.clinic_id:
         raise ValidationError({"code": _("Only records of your own clinic can be opened.")})
     now = timezone.now()
     access = EmergencyAccess.objects.create(
         client=client,
-        user=request.user,
+        user=actor.user,
         reason=reason.strip(),
         opened_at=now,
         expires_at=now + datetime.timedelta(hours=EMERGENCY_ACCESS_HOURS),
     )
     # The reason stays in its own row (it is free text); the log names the access, for the review queue.
-    access_log_record(request=request, action=Action.VIEW, obj=client, reason=f"{EMERGENCY_REASON_PREFIX}{access.pk}")
+    access_log_record(actor=actor, action=Action.VIEW, obj=client, reason=f"{EMERGENCY_REASON_PREFIX}{access.pk}")
     return access

@@ -56,7 +56,7 @@ def client_register(request: HttpRequest) -> HttpResponse:
     form = ClientRegisterForm(request.POST or None, clinic=request.user.clinic, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            client = services.client_register(request=request, data=form.cleaned_data)
+            client = services.client_register(actor=request.actor, data=form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -129,7 +129,7 @@ def _versioned_client_form(request, client, form_class, template) -> HttpRespons
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         try:
-            services.client_update(request=request, client=client, version=form.cleaned_data["version"], data=data)
+            services.client_update(actor=request.actor, client=client, version=form.cleaned_data["version"], data=data)
         except EditConflict:
             form.add_error(
                 None, _("Someone else saved this client while you were editing. Reload to see their changes.")
@@ -148,7 +148,7 @@ def client_transition(request: HttpRequest, client_id: uuid.UUID) -> HttpRespons
     form = TransitionForm(request.POST, client=client)
     if form.is_valid():
         try:
-            services.client_transition(request=request, client=client, **form.cleaned_data)
+            services.client_transition(actor=request.actor, client=client, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -166,7 +166,7 @@ def client_reopen(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
         return redirect("clients:detail", client_id=client.pk)
     try:
-        episode = services.client_reopen(request=request, client=client, reason=form.cleaned_data["reason"])
+        episode = services.client_reopen(actor=request.actor, client=client, reason=form.cleaned_data["reason"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -186,7 +186,7 @@ def assessment_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         data = {k: v for k, v in form.cleaned_data.items() if k not in ("version", "referred_to", "destination")}
         try:
             services.assessment_save(
-                request=request,
+                actor=request.actor,
                 client=client,
                 version=form.cleaned_data["version"],
                 data=data,
@@ -226,7 +226,7 @@ def interview_section(request: HttpRequest, client_id: uuid.UUID, section: str) 
     conflict = None
     if request.method == "POST" and form.is_valid():
         try:
-            services.interview_section_save(request=request, client=client, section=section, **form.cleaned_data)
+            services.interview_section_save(actor=request.actor, client=client, section=section, **form.cleaned_data)
         except EditConflict as error:
             # Nothing is overwritten: show both texts; the newer one becomes the base of a retry.
             conflict = error.current
@@ -252,7 +252,7 @@ def family_map(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = get_client_for(request, client_id)
     member_form = FamilyMemberForm(request.POST or None, client=client)
     if request.method == "POST" and member_form.is_valid():
-        services.family_member_save(request=request, client=client, data=member_form.cleaned_data)
+        services.family_member_save(actor=request.actor, client=client, data=member_form.cleaned_data)
         messages.success(request, _("The person is added to the family map."))
         return redirect("clients:family", client_id=client.pk)
     return _family_page(request, client, member_form=member_form)
@@ -277,7 +277,7 @@ def family_member_edit(request: HttpRequest, client_id: uuid.UUID, member_id: in
     member = selectors.get_family_member(client, member_id)
     form = FamilyMemberForm(request.POST or None, instance=member, client=client)
     if request.method == "POST" and form.is_valid():
-        services.family_member_save(request=request, client=client, data=form.cleaned_data, member=member)
+        services.family_member_save(actor=request.actor, client=client, data=form.cleaned_data, member=member)
         messages.success(request, _("Saved."))
         return redirect("clients:family", client_id=client.pk)
     return render(request, "clients/family_member_edit.html", {"client": client, "member": member, "form": form})
@@ -288,7 +288,7 @@ def family_member_delete(request: HttpRequest, client_id: uuid.UUID, member_id: 
     client = get_client_for(request, client_id)
     member = selectors.get_family_member(client, member_id)
     try:
-        services.family_member_delete(request=request, member=member)
+        services.family_member_delete(actor=request.actor, member=member)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -302,7 +302,7 @@ def relationship_add(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse
     form = FamilyRelationshipForm(request.POST, client=client)
     if form.is_valid():
         try:
-            services.family_relationship_add(request=request, client=client, data=form.cleaned_data)
+            services.family_relationship_add(actor=request.actor, client=client, data=form.cleaned_data)
         except ValidationError as error:  # e.g. the same relationship added in another tab meanwhile
             form.add_error(None, error)
         else:
@@ -315,7 +315,7 @@ def relationship_add(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse
 def relationship_delete(request: HttpRequest, client_id: uuid.UUID, relationship_id: int) -> HttpResponse:
     client = get_client_for(request, client_id)
     relationship = selectors.get_family_relationship(client, relationship_id)
-    services.family_relationship_delete(request=request, relationship=relationship)
+    services.family_relationship_delete(actor=request.actor, relationship=relationship)
     messages.success(request, _("The relationship is removed."))
     return redirect("clients:family", client_id=client.pk)
 
@@ -335,7 +335,7 @@ def intake_pdf(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             "printed_by": request.user,
         },
         filename=f"{client.code}-intake.pdf",
-        log_print=lambda: access_log_record(request=request, action=Action.PRINT, obj=client),
+        log_print=lambda: access_log_record(actor=request.actor, action=Action.PRINT, obj=client),
     )
 
 
@@ -351,7 +351,7 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
             return redirect("clients:detail", client_id=client.pk)  # already on their caseload
         else:
             try:
-                services.emergency_access_open(request=request, client=client, reason=form.cleaned_data["reason"])
+                services.emergency_access_open(actor=request.actor, client=client, reason=form.cleaned_data["reason"])
             except ValidationError as error:
                 form.add_error(None, error)
             else:

@@ -1,4 +1,4 @@
-"""Request middleware: idle and absolute sign-out, deny-by-default access with two factors (kast.access.URL_RULES),
+"""Request middleware: who acts (request.actor), idle and absolute sign-out, deny-by-default access with two factors (kast.access.URL_RULES),
 the UI language, no caching."""
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.cache import patch_cache_control
+from django.utils.functional import SimpleLazyObject
 from two_factor.utils import default_device
 
 from kast.access import rule_for
+from kast.actor import Actor
 from kast.models import AccessLogEntry, LoginEvent
 from kast.services import access_log_record, login_event_record
 
@@ -38,6 +40,19 @@ def mark_seen(session) -> None:
 
 def mark_logged_in(session) -> None:
     session[LOGGED_IN_AT] = session[LAST_SEEN] = int(time.time())
+
+
+class ActorMiddleware:
+    """`request.actor`: the acting user, her role and clinic, the address and the path, for every service and
+    the access log. Built at its first use, so it sees the user as an idle sign-out (below) has left her; a view
+    that changes who acts (a tablet code, a calendar feed's key) derives its own from it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.actor = SimpleLazyObject(lambda: Actor.from_request(request))
+        return self.get_response(request)
 
 
 class IdleTimeoutMiddleware:
@@ -63,7 +78,10 @@ class IdleTimeoutMiddleware:
 
     @staticmethod
     def sign_out(request, *, reason: str) -> None:
-        login_event_record(request=request, event=LoginEvent.Event.TIMEOUT, user=request.user, reason=reason)
+        # A fresh actor: request.actor is left unbuilt until after the logout.
+        login_event_record(
+            actor=Actor.from_request(request), event=LoginEvent.Event.TIMEOUT, user=request.user, reason=reason
+        )
         logout(request)
 
 
@@ -84,7 +102,7 @@ class AccessPolicyMiddleware(LoginRequiredMiddleware):
             return self.second_factor_required(request)
         if not rule.allows(request.user):
             access_log_record(
-                request=request,
+                actor=request.actor,
                 action=AccessLogEntry.Action.DENIED,
                 # The record tried, so the review names it (a relative's record is a record_id).
                 client_id=view_kwargs.get("client_id") or view_kwargs.get("record_id"),

@@ -3,58 +3,46 @@
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import logging
 import uuid
 from importlib import import_module
+from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+# client_ip lives in kast.actor (the request's side); kast.admin and kast.views still import it from here.
+from kast.actor import Actor, actor_of, client_ip
 from kast.models import AccessLogEntry, Clinic, LoginEvent, StaffSession, User
 
 logger = logging.getLogger(__name__)
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The address a request came from, for the access log, the login log and the lockout.
-
-    Behind TRUSTED_PROXY_COUNT reverse proxies, each of which appends the address it was connected from to
-    X-Forwarded-For, the client is the N-th entry from the right; entries further left were written by the
-    client and would let anyone put any address in the log (or lock out someone else's). With 0 proxies the
-    header is ignored.
-    """
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies:
-        chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        try:
-            return str(ipaddress.ip_address(chain[-proxies]))
-        except (IndexError, ValueError):
-            # Not through all the proxies (or a malformed header): the socket's address is all we know.
-            logger.warning("X-Forwarded-For does not match TRUSTED_PROXY_COUNT=%d; using REMOTE_ADDR.", proxies)
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def access_log_record(
     *,
-    request: HttpRequest,
+    actor: Actor | None = None,
     action: str,
     obj: models.Model | None = None,
     client_id: uuid.UUID | str | None = None,
     object_type: str = "",
     reason: str = "",
     path: str | None = None,
-    user=None,
+    request: Any = None,
 ) -> AccessLogEntry:
-    """Write one access-log row for the signed-in user's request.
+    """Write one access-log row for what `actor` did.
 
     `obj` is the record touched; a client-owned record passes its client through `client_id`
     (a Client passes itself, records with a `client_id` field pass theirs). Only ids and the
-    path go into the log, never content.
+    path go into the log, never content. `path` replaces the actor's (a secret in the path stays out).
+
+    `request` is transitional, for callers not yet passing `actor=request.actor` (kast.admin,
+    kast.selectors, figures): its actor is taken, nothing else of it.
     """
-    user = user or request.user  # `user`: whose key opened an anonymous request (a tablet code)
+    if actor is None:
+        actor = actor_of(request)
+    if actor.user is None:
+        raise ValueError("an access-log entry needs an acting user")
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         if client_id is None:
@@ -65,29 +53,35 @@ def access_log_record(
         except ValueError:
             client_id = None
     return AccessLogEntry.objects.create(
-        user=user,
-        role=user.role,
-        clinic_id=user.clinic_id,
+        user=actor.user,
+        role=actor.role,
+        clinic_id=actor.clinic_id,
         action=action,
         client_id=client_id,
         object_type=object_type,
         object_id=str(obj.pk) if obj is not None else "",
         # PostgreSQL text cannot hold NUL: a path with %00 in it must be logged, not turned into a 500.
-        path=(request.path if path is None else path).replace("\x00", "\ufffd")[:300],
-        ip=client_ip(request),
+        path=(actor.path if path is None else path).replace("\x00", "\ufffd")[:300],
+        ip=actor.address,
         reason=reason,
     )
 
 
 def login_event_record(
     *,
-    request: HttpRequest | None,
+    actor: Actor | None = None,
     event: str,
     user: User | None = None,
     username: str = "",
     reason: str = "",
+    request: Any = None,
 ) -> LoginEvent:
-    """Write one row of the login log: the user (or the username tried), the address, the outcome."""
+    """Write one row of the login log: the user (or the username tried), the address, the outcome.
+
+    `actor` gives the address only (a login starts anonymous); `request` is transitional, as in access_log_record.
+    """
+    if actor is None and request is not None:
+        actor = actor_of(request)
     if user is not None and not username:
         username = user.get_username()
     elif user is None and username:
@@ -96,22 +90,35 @@ def login_event_record(
         event=event,
         user=user,
         username=(username or "")[:150],
-        ip=client_ip(request) if request is not None else None,
+        ip=actor.address if actor is not None else None,
         reason=reason[:200],
     )
 
 
-def staff_session_record(*, request: HttpRequest, user: User, started_at: datetime.datetime | None = None) -> None:
-    """Remember that this session belongs to `user`, so it can be ended from elsewhere (database sessions)."""
-    if request.session.session_key is None:
+def staff_session_record(
+    *,
+    user: User,
+    session_key: str | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
+    started_at: datetime.datetime | None = None,
+    request: Any = None,
+) -> None:
+    """Remember that the login session `session_key` belongs to `user`, so it can be ended from elsewhere
+    (database sessions). `request` is transitional: its session key, address and browser are taken."""
+    if request is not None:
+        session_key = request.session.session_key
+        ip = client_ip(request)
+        user_agent = request.META.get("HTTP_USER_AGENT", "")
+    if session_key is None:
         return
     StaffSession.objects.update_or_create(
-        session_id=request.session.session_key,
+        session_id=session_key,
         defaults={
             "user": user,
             "started_at": started_at or timezone.now(),
-            "ip": client_ip(request),
-            "user_agent": request.META.get("HTTP_USER_AGENT", "")[:200],
+            "ip": ip,
+            "user_agent": user_agent[:200],
         },
     )
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client, RecordKind, TargetGroup
 from clients.services import client_register, client_update, constraint_violated
+from kast.actor import Actor
 from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry
 from kast.services import access_log_record
@@ -22,27 +22,25 @@ Action = AccessLogEntry.Action
 
 @transaction.atomic
 def relative_register(
-    *, request: HttpRequest, data: dict[str, Any], relation: str, link_to: Client | None = None, **consents: bool
+    *, actor: Actor, data: dict[str, Any], relation: str, link_to: Client | None = None, **consents: bool
 ) -> Client:
     """A relative's own record (code, treatment period, optional identity) and, when they come with
     a registered client, the link with each one's consent. A relative may come without one."""
     record = client_register(
-        request=request, data={**data, "target_groups": [TargetGroup.RELATIVE]}, kind=RecordKind.RELATIVE
+        actor=actor, data={**data, "target_groups": [TargetGroup.RELATIVE]}, kind=RecordKind.RELATIVE
     )
     relative = Relative(record=record, relation=relation)
     relative.full_clean(exclude=["record"])
     relative.save()
     if link_to is not None:
-        link_add(request=request, relative=record, client=link_to, **consents)
+        link_add(actor=actor, relative=record, client=link_to, **consents)
     return record
 
 
 @transaction.atomic
-def relative_update(
-    *, request: HttpRequest, record: Client, version: int, data: dict[str, Any], relation: str
-) -> Client:
+def relative_update(*, actor: Actor, record: Client, version: int, data: dict[str, Any], relation: str) -> Client:
     """The relative's details and relation together; refused with EditConflict if saved since `version`."""
-    record = client_update(request=request, client=record, version=version, data=data)
+    record = client_update(actor=actor, client=record, version=version, data=data)
     relative = Relative.objects.select_for_update().get(record=record)
     relative.relation = relation
     relative.full_clean(exclude=["record"])
@@ -53,7 +51,7 @@ def relative_update(
 @transaction.atomic
 def link_add(
     *,
-    request: HttpRequest,
+    actor: Actor,
     relative: Client,
     client: Client,
     client_consents: bool = False,
@@ -82,33 +80,33 @@ def link_add(
         client=client,
         client_consents=client_consents,
         relative_consents=relative_consents,
-        created_by=request.user,
+        created_by=actor.user,
     )
     try:
         with transaction.atomic():
             link.save()
     except IntegrityError as error:  # the constraint, should a concurrent request win after all
         raise ValidationError({"client_code": _("The relative is already linked to this client.")}) from error
-    access_log_record(request=request, action=Action.CREATE, obj=link)
-    access_log_record(request=request, action=Action.UPDATE, obj=link, client_id=relative.pk)
+    access_log_record(actor=actor, action=Action.CREATE, obj=link)
+    access_log_record(actor=actor, action=Action.UPDATE, obj=link, client_id=relative.pk)
     return link
 
 
 @transaction.atomic
 def link_consents_update(
-    *, request: HttpRequest, link: RelativeLink, version: int, client_consents: bool, relative_consents: bool
+    *, actor: Actor, link: RelativeLink, version: int, client_consents: bool, relative_consents: bool
 ) -> RelativeLink:
     if link.removed_at is not None:
         raise ValidationError(_("The link has been removed."))
     link.client_consents = client_consents
     link.relative_consents = relative_consents
     save_versioned(link, expected_version=version, fields=["client_consents", "relative_consents"])
-    _log_both_sides(request, link, Action.UPDATE)
+    _log_both_sides(actor, link, Action.UPDATE)
     return link
 
 
 @transaction.atomic
-def link_remove(*, request: HttpRequest, link: RelativeLink, reason: str) -> RelativeLink:
+def link_remove(*, actor: Actor, link: RelativeLink, reason: str) -> RelativeLink:
     """End a link. Both records, every note and every joint session stay as they were."""
     link = RelativeLink.objects.select_for_update().get(pk=link.pk)
     if link.removed_at is not None:
@@ -116,21 +114,21 @@ def link_remove(*, request: HttpRequest, link: RelativeLink, reason: str) -> Rel
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the link is removed.")})
     link.removed_at = timezone.now()
-    link.removed_by = request.user
+    link.removed_by = actor.user
     link.removal_reason = reason.strip()
     link.save(update_fields=["removed_at", "removed_by", "removal_reason"])
-    _log_both_sides(request, link, Action.UPDATE)
+    _log_both_sides(actor, link, Action.UPDATE)
     return link
 
 
-def _log_both_sides(request: HttpRequest, link: RelativeLink, action: str) -> None:
-    access_log_record(request=request, action=action, obj=link)
-    access_log_record(request=request, action=action, obj=link, client_id=link.relative_id)
+def _log_both_sides(actor: Actor, link: RelativeLink, action: str) -> None:
+    access_log_record(actor=actor, action=action, obj=link)
+    access_log_record(actor=actor, action=action, obj=link, client_id=link.relative_id)
 
 
 @transaction.atomic
-def reactions_record(*, request: HttpRequest, record: Client, data: dict[str, Any]) -> ReactionReview:
-    review = ReactionReview(relative=record, recorded_by=request.user, **data)
+def reactions_record(*, actor: Actor, record: Client, data: dict[str, Any]) -> ReactionReview:
+    review = ReactionReview(relative=record, recorded_by=actor.user, **data)
     if ReactionReview.objects.filter(relative=record, reviewed_on=review.reviewed_on).exists():
         raise ValidationError({"reviewed_on": _("The reactions are already recorded for this date.")})
     review.full_clean()
@@ -142,41 +140,39 @@ def reactions_record(*, request: HttpRequest, record: Client, data: dict[str, An
         if constraint_violated(error) != "reaction_review_once_a_day":
             raise
         raise ValidationError({"reviewed_on": _("The reactions are already recorded for this date.")}) from error
-    access_log_record(request=request, action=Action.CREATE, obj=review, client_id=record.pk)
+    access_log_record(actor=actor, action=Action.CREATE, obj=review, client_id=record.pk)
     return review
 
 
 @transaction.atomic
-def goal_add(*, request: HttpRequest, record: Client, text: str, set_on=None) -> Goal:
-    goal = Goal(relative=record, text=text.strip(), created_by=request.user)
+def goal_add(*, actor: Actor, record: Client, text: str, set_on=None) -> Goal:
+    goal = Goal(relative=record, text=text.strip(), created_by=actor.user)
     if set_on is not None:
         goal.set_on = set_on
     goal.full_clean()
     goal.save()
-    access_log_record(request=request, action=Action.CREATE, obj=goal, client_id=record.pk)
+    access_log_record(actor=actor, action=Action.CREATE, obj=goal, client_id=record.pk)
     return goal
 
 
 @transaction.atomic
-def goal_status_set(*, request: HttpRequest, goal: Goal, status: str) -> Goal:
+def goal_status_set(*, actor: Actor, goal: Goal, status: str) -> Goal:
     goal.status = status
     goal.status_on = None if status == GoalStatus.OPEN else timezone.localdate()
     goal.full_clean()
     goal.save(update_fields=["status", "status_on"])
-    access_log_record(request=request, action=Action.UPDATE, obj=goal, client_id=goal.relative_id)
+    access_log_record(actor=actor, action=Action.UPDATE, obj=goal, client_id=goal.relative_id)
     return goal
 
 
 @transaction.atomic
-def child_perspective_save(
-    *, request: HttpRequest, record: Client, version: int, data: dict[str, Any]
-) -> ChildPerspective:
+def child_perspective_save(*, actor: Actor, record: Client, version: int, data: dict[str, Any]) -> ChildPerspective:
     """Create or update the record's child perspective; a stale save is refused (EditConflict)."""
     current = ChildPerspective.objects.filter(record=record).first()
     perspective = current or ChildPerspective(record=record)
     for name, value in data.items():
         setattr(perspective, name, value)
-    perspective.updated_by = request.user
+    perspective.updated_by = actor.user
     perspective.updated_at = timezone.now()
     perspective.full_clean(exclude=["record"])
     if current is None:
@@ -185,8 +181,8 @@ def child_perspective_save(
                 perspective.save(force_insert=True)
         except IntegrityError as error:  # another tab saved the first version meanwhile
             raise EditConflict(ChildPerspective.objects.get(record=record)) from error
-        access_log_record(request=request, action=Action.CREATE, obj=perspective, client_id=record.pk)
+        access_log_record(actor=actor, action=Action.CREATE, obj=perspective, client_id=record.pk)
     else:
         save_versioned(perspective, expected_version=version, fields=[*data, "updated_by", "updated_at"])
-        access_log_record(request=request, action=Action.UPDATE, obj=perspective, client_id=record.pk)
+        access_log_record(actor=actor, action=Action.UPDATE, obj=perspective, client_id=record.pk)
     return perspective

@@ -45,7 +45,7 @@ def relative_register(request: HttpRequest, client_id: uuid.UUID | None = None) 
         consents = {k: form.cleaned_data[k] for k in ("client_consents", "relative_consents") if k in form.cleaned_data}
         try:
             record = services.relative_register(
-                request=request,
+                actor=request.actor,
                 data=form.record_data(),
                 relation=form.cleaned_data["relation"],
                 link_to=client,
@@ -108,7 +108,7 @@ def relative_edit(request: HttpRequest, record_id: uuid.UUID) -> HttpResponse:
         data = {k: v for k, v in form.cleaned_data.items() if k not in ("version", "relation")}
         try:
             services.relative_update(
-                request=request,
+                actor=request.actor,
                 record=record,
                 version=form.cleaned_data["version"],
                 data=data,
@@ -144,7 +144,7 @@ def link_add(request: HttpRequest, record_id: uuid.UUID) -> HttpResponse:
         else:
             try:
                 services.link_add(
-                    request=request,
+                    actor=request.actor,
                     relative=record,
                     client=client,
                     client_consents=form.cleaned_data["client_consents"],
@@ -165,7 +165,7 @@ def link_consents(request: HttpRequest, link_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.link_consents_update(
-                request=request,
+                actor=request.actor,
                 link=link,
                 version=form.cleaned_data["version"],
                 client_consents=form.cleaned_data["client_consents"],
@@ -188,7 +188,7 @@ def link_remove(request: HttpRequest, link_id: int) -> HttpResponse:
     form = LinkRemoveForm(request.POST)
     if form.is_valid():
         try:
-            services.link_remove(request=request, link=link, reason=form.cleaned_data["reason"])
+            services.link_remove(actor=request.actor, link=link, reason=form.cleaned_data["reason"])
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -211,7 +211,7 @@ def reactions_add(request: HttpRequest, record_id: uuid.UUID) -> HttpResponse:
     form = ReactionForm(request.POST)
     if form.is_valid():
         try:
-            services.reactions_record(request=request, record=record, data=form.cleaned_data)
+            services.reactions_record(actor=request.actor, record=record, data=form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -225,7 +225,7 @@ def goal_add(request: HttpRequest, record_id: uuid.UUID) -> HttpResponse:
     record = selectors.get_relative_for(request, record_id, action=None)
     form = GoalForm(request.POST)
     if form.is_valid():
-        services.goal_add(request=request, record=record, **form.cleaned_data)
+        services.goal_add(actor=request.actor, record=record, **form.cleaned_data)
         messages.success(request, _("The goal is added."))
         return redirect("relatives:detail", record_id=record.pk)
     return _detail_with_errors(request, record, goal_form=form)
@@ -236,7 +236,7 @@ def goal_status(request: HttpRequest, goal_id: int) -> HttpResponse:
     goal = selectors.get_goal_for(request, goal_id)
     form = GoalStatusForm(request.POST)
     if form.is_valid():
-        services.goal_status_set(request=request, goal=goal, status=form.cleaned_data["status"])
+        services.goal_status_set(actor=request.actor, goal=goal, status=form.cleaned_data["status"])
         messages.success(request, _("The goal's status is saved."))
     else:
         messages.error(request, _("Choose one of the statuses."))
@@ -251,7 +251,7 @@ def child_perspective(request: HttpRequest, record_id: uuid.UUID) -> HttpRespons
     if request.method == "POST" and form.is_valid():
         try:
             services.child_perspective_save(
-                request=request, record=record, version=form.cleaned_data["version"], data=form.service_data()
+                actor=request.actor, record=record, version=form.cleaned_data["version"], data=form.service_data()
             )
         except EditConflict:
             form.add_error(None, _("Someone else saved this while you were editing. Reload to see their changes."))
@@ -272,5 +272,5 @@ def summary_pdf(request: HttpRequest, record_id: uuid.UUID) -> HttpResponse:
         template="relatives/summary_pdf.html",
         context=lambda: {**_detail_context(request, record), "printed_by": request.user},
         filename=f"{record.code}-support.pdf",
-        log_print=lambda: access_log_record(request=request, action=Action.PRINT, obj=record),
+        log_print=lambda: access_log_record(actor=request.actor, action=Action.PRINT, obj=record),
     )

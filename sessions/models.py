@@ -349,6 +349,14 @@ class Note(models.Model):
     def is_signed(self) -> bool:
         return self.signed_at is not None
 
+    def written_by(self, user) -> bool:
+        """Only its author writes the draft, signs it and adds to it: the one place this is said (the pages ask
+        it to show the forms, the services to refuse)."""
+        return user is not None and self.author_id == user.pk
+
+    def draft_writable_by(self, user) -> bool:
+        return not self.is_signed and self.written_by(user)
+
 
 class NoteTheme(models.Model):
     note = models.ForeignKey(Note, on_delete=models.CASCADE)

@@ -11,12 +11,12 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import FINISHED, CaseStatus, Client, EndReason
 from clients.services import client_transition
+from kast.actor import Actor
 from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry, Clinic, Role, User
 from kast.services import access_log_record
@@ -149,16 +149,16 @@ def _check_overlap(session: TherapySession, therapists: list[User], *, allow_ove
 
 @transaction.atomic
 def session_create(
-    *, request: HttpRequest, client: Client, data: dict[str, Any], allow_overlap: bool = False
+    *, actor: Actor, client: Client, data: dict[str, Any], allow_overlap: bool = False
 ) -> TherapySession:
     """Book a session, or log one that was held. Raises SessionOverlap unless `allow_overlap`."""
     data = dict(data)
-    therapists = list(data.pop("therapists", None) or [request.user])
+    therapists = list(data.pop("therapists", None) or [actor.user])
     participants = list(data.pop("participants", None) or [])
     if data.get("fee_charged") is None:
         data["fee_charged"] = default_fee(client.clinic, data.get("kind", SessionKind.INDIVIDUAL))
     session = TherapySession(
-        clinic_id=client.clinic_id, client=client, episode=client.current_episode(), created_by=request.user, **data
+        clinic_id=client.clinic_id, client=client, episode=client.current_episode(), created_by=actor.user, **data
     )
     session.full_clean()
     _check_therapists(client, therapists)
@@ -167,18 +167,18 @@ def session_create(
     session.save()
     session.therapists.set(therapists)
     _set_participants(session, participants)
-    _follow_up_done_by(request, session)
+    _follow_up_done_by(actor, session)
     _next_contact_follows_bookings(session.client)
-    access_log_record(request=request, action=Action.CREATE, obj=session)
+    access_log_record(actor=actor, action=Action.CREATE, obj=session)
     return session
 
 
 @transaction.atomic
 def session_update(
-    *, request: HttpRequest, session: TherapySession, version: int, data: dict[str, Any], allow_overlap: bool = False
+    *, actor: Actor, session: TherapySession, version: int, data: dict[str, Any], allow_overlap: bool = False
 ) -> TherapySession:
     """Change the session's facts. Once its note is signed only the payment can change."""
-    check_may_change_session(request.user, session)
+    check_may_change_session(actor.user, session)
     data = dict(data)
     therapists = data.pop("therapists", None)
     participants = data.pop("participants", None)
@@ -213,15 +213,15 @@ def session_update(
         session.therapists.set(therapists)
     if participants is not None:
         _set_participants(session, participants)
-    _follow_up_done_by(request, session)
+    _follow_up_done_by(actor, session)
     _next_contact_follows_bookings(session.client)
-    access_log_record(request=request, action=Action.UPDATE, obj=session)
+    access_log_record(actor=actor, action=Action.UPDATE, obj=session)
     return session
 
 
-def _writable_note(request: HttpRequest, session: TherapySession) -> Note | None:
+def _writable_note(actor: Actor, session: TherapySession) -> Note | None:
     note = note_of(session)
-    if note is not None and note.author_id != request.user.pk:
+    if note is not None and not note.written_by(actor.user):
         raise PermissionDenied("only the author writes the note")
     if note is not None and note.is_signed:
         raise ValidationError(_("The note is signed and can no longer change. Write an addendum instead."))
@@ -230,33 +230,33 @@ def _writable_note(request: HttpRequest, session: TherapySession) -> Note | None
 
 @transaction.atomic
 def note_save(
-    *, request: HttpRequest, session: TherapySession, version: int, text: str, themes: Iterable[Theme] | None = None
+    *, actor: Actor, session: TherapySession, version: int, text: str, themes: Iterable[Theme] | None = None
 ) -> Note:
     """Save the draft. Version 0 starts the note; a stale version raises EditConflict (two tabs, two people)."""
     if session.is_voided:
         raise ValidationError(_("This session is marked as wrongly recorded."))
     # Lock the session row: two first saves of the same note must not both start one.
     TherapySession.objects.select_for_update().filter(pk=session.pk).first()
-    note = _writable_note(request, session)
+    note = _writable_note(actor, session)
     now = timezone.now()
     if note is None:
         if version != 0:
             raise EditConflict(Note(session=session, text="", version=0))
-        note = Note.objects.create(session=session, author=request.user, text=text, updated_at=now)
+        note = Note.objects.create(session=session, author=actor.user, text=text, updated_at=now)
     else:
         note.text, note.updated_at = text, now
         save_versioned(note, expected_version=version, fields=["text", "updated_at"])
     if themes is not None:
         note.themes.set([t for t in themes if t.clinic_id == session.clinic_id])
-    access_log_record(request=request, action=Action.UPDATE, obj=note, client_id=session.client_id)
+    access_log_record(actor=actor, action=Action.UPDATE, obj=note, client_id=session.client_id)
     return note
 
 
 @transaction.atomic
-def note_sign(*, request: HttpRequest, note: Note) -> Note:
+def note_sign(*, actor: Actor, note: Note) -> Note:
     """Sign the note: from now on PostgreSQL refuses any change to it."""
     note = Note.objects.select_for_update().select_related("session").get(pk=note.pk)
-    if note.author_id != request.user.pk:
+    if not note.written_by(actor.user):
         raise PermissionDenied("only the author signs the note")
     if note.is_signed:
         raise ValidationError(_("The note is already signed."))
@@ -266,16 +266,14 @@ def note_sign(*, request: HttpRequest, note: Note) -> Note:
         raise ValidationError({"attendance": _("Say whether the session was held before signing the note.")})
     note.signed_at = timezone.now()
     note.save(update_fields=["signed_at"])
-    access_log_record(
-        request=request, action=Action.UPDATE, obj=note, client_id=note.session.client_id, reason="signed"
-    )
+    access_log_record(actor=actor, action=Action.UPDATE, obj=note, client_id=note.session.client_id, reason="signed")
     return note
 
 
 @transaction.atomic
 def session_document(
     *,
-    request: HttpRequest,
+    actor: Actor,
     session: TherapySession,
     session_version: int,
     session_data: dict[str, Any],
@@ -291,46 +289,46 @@ def session_document(
     (the page then shows the overlap as a warning to fix), so nothing typed waits on a wrong time.
     """
     session_update(
-        request=request,
+        actor=actor,
         session=session,
         version=session_version,
         data=session_data,
         allow_overlap=allow_overlap or not sign,
     )
-    note = note_save(request=request, session=session, version=note_version, text=text, themes=themes)
+    note = note_save(actor=actor, session=session, version=note_version, text=text, themes=themes)
     if sign:
-        note = note_sign(request=request, note=note)
+        note = note_sign(actor=actor, note=note)
     return note
 
 
 @transaction.atomic
-def addendum_add(*, request: HttpRequest, note: Note, text: str) -> Addendum:
+def addendum_add(*, actor: Actor, note: Note, text: str) -> Addendum:
     """A dated correction below a signed note. Only its author writes one; the original stays as it was."""
-    if note.author_id != request.user.pk:
+    if not note.written_by(actor.user):
         raise PermissionDenied("only the author adds to the note")
     if not note.is_signed:
         raise ValidationError(_("A draft is changed directly; an addendum follows a signed note."))
-    addendum = Addendum(note=note, author=request.user, text=text.strip())
+    addendum = Addendum(note=note, author=actor.user, text=text.strip())
     addendum.full_clean()
     addendum.save()
-    access_log_record(request=request, action=Action.UPDATE, obj=addendum, client_id=note.session.client_id)
+    access_log_record(actor=actor, action=Action.UPDATE, obj=addendum, client_id=note.session.client_id)
     return addendum
 
 
 @transaction.atomic
-def session_void(*, request: HttpRequest, session: TherapySession, reason: str) -> TherapySession:
+def session_void(*, actor: Actor, session: TherapySession, reason: str) -> TherapySession:
     """Mark an entry as wrongly recorded ("felmarkerad"): kept and logged, but out of the normal view."""
-    check_may_change_session(request.user, session)
+    check_may_change_session(actor.user, session)
     session = TherapySession.objects.select_for_update().get(pk=session.pk)
     if session.is_voided:
         raise ValidationError(_("This session is already marked as wrongly recorded."))
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the entry is wrongly recorded.")})
-    session.voided_at, session.voided_by, session.void_reason = timezone.now(), request.user, reason.strip()
+    session.voided_at, session.voided_by, session.void_reason = timezone.now(), actor.user, reason.strip()
     session.save(update_fields=["voided_at", "voided_by", "void_reason"])
     FollowUp.objects.filter(session=session).update(session=None, done_on=None)
     _next_contact_follows_bookings(session.client)
-    access_log_record(request=request, action=Action.UPDATE, obj=session, reason="voided")
+    access_log_record(actor=actor, action=Action.UPDATE, obj=session, reason="voided")
     return session
 
 
@@ -352,7 +350,7 @@ def _next_contact_follows_bookings(client: Client) -> None:
         client.next_contact_date = next_booking
 
 
-def _follow_up_done_by(request: HttpRequest, session: TherapySession) -> None:
+def _follow_up_done_by(actor: Actor, session: TherapySession) -> None:
     """A follow-up conversation that was held completes the earliest open follow-up of the client.
 
     The six-month one also moves an ended case to "followed up".
@@ -374,25 +372,25 @@ def _follow_up_done_by(request: HttpRequest, session: TherapySession) -> None:
     client = session.client
     if follow_up.kind == FollowUpKind.FOLLOW_UP and CaseStatus.FOLLOWED_UP in client.allowed_transitions():
         client_transition(
-            request=request, client=client, to_status=CaseStatus.FOLLOWED_UP, reason=_("Follow-up conversation held")
+            actor=actor, client=client, to_status=CaseStatus.FOLLOWED_UP, reason=_("Follow-up conversation held")
         )
 
 
 @transaction.atomic
 def session_book_next(
     *,
-    request: HttpRequest,
+    actor: Actor,
     session: TherapySession,
     date: datetime.date,
     start_time: datetime.time,
     allow_overlap: bool = False,
 ) -> TherapySession:
     """Book the next session like this one: same client, type, length, therapists and other participants."""
-    check_may_change_session(request.user, session)
+    check_may_change_session(actor.user, session)
     if session.is_voided:
         raise ValidationError(_("This session is marked as wrongly recorded."))
     return session_create(
-        request=request,
+        actor=actor,
         client=session.client,
         data={
             "kind": session.kind,
@@ -410,7 +408,7 @@ def session_book_next(
 @transaction.atomic
 def treatment_end(
     *,
-    request: HttpRequest,
+    actor: Actor,
     client: Client,
     ended_on: datetime.date,
     reason: str,
@@ -422,7 +420,7 @@ def treatment_end(
         raise ValidationError({"ended_on": _("A treatment cannot end in the future.")})
     if reason not in EndReason.values:
         raise ValidationError({"reason": _("Choose why the treatment ended.")})
-    client = client_transition(request=request, client=client, to_status=CaseStatus.ENDED, reason=comment)
+    client = client_transition(actor=actor, client=client, to_status=CaseStatus.ENDED, reason=comment)
     episode = client.current_episode()
     if ended_on < episode.opened_on:
         raise ValidationError({"ended_on": _("The treatment cannot end before the period opened.")})

@@ -65,7 +65,7 @@ def session_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             session = services.session_create(
-                request=request,
+                actor=request.actor,
                 client=client,
                 data=form.service_data(),
                 allow_overlap=form.cleaned_data["allow_overlap"],
@@ -88,7 +88,7 @@ def quick_log(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Choose one of your clients to log a session."))
         return redirect("home")
     client = get_client_for(request, form.cleaned_data["client"].pk, action=Action.UPDATE)
-    session = services.session_create(request=request, client=client, data=form.service_data(), allow_overlap=True)
+    session = services.session_create(actor=request.actor, client=client, data=form.service_data(), allow_overlap=True)
     return redirect("sessions:detail", session_id=session.pk)
 
 
@@ -101,7 +101,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     writable = (
         selectors.may_change_session(request.user, session)
         and not session.is_voided
-        and (note is None or (not note.is_signed and note.author_id == request.user.pk))
+        and (note is None or note.draft_writable_by(request.user))
     )
     if not writable:
         return _signed_page(request, session, note)
@@ -127,7 +127,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         sign = "sign" in request.POST
         try:
             note = services.session_document(
-                request=request,
+                actor=request.actor,
                 session=session,
                 session_version=session_form.cleaned_data["version"] or 0,
                 session_data=session_form.service_data(),
@@ -202,7 +202,7 @@ def _save_draft_only(request: HttpRequest, session: TherapySession, note_form: N
     """Save the note's text alone; answers the stored note when another tab saved it first (a conflict)."""
     try:
         services.note_save(
-            request=request,
+            actor=request.actor,
             session=session,
             version=note_form.cleaned_data["version"],
             text=note_form.cleaned_data["text"],
@@ -225,7 +225,7 @@ def _guide(themes) -> list[tuple[str, list[str]]]:
 
 
 def _signed_page(request: HttpRequest, session: TherapySession, note: Note | None, **extra) -> HttpResponse:
-    is_author = note is not None and note.author_id == request.user.pk
+    is_author = note is not None and note.written_by(request.user)
     may_change = selectors.may_change_session(request.user, session)
     context = {
         "session": session,
@@ -258,7 +258,7 @@ def note_autosave(request: HttpRequest, session_id: uuid.UUID) -> JsonResponse:
         return JsonResponse({"error": message}, status=400)
     try:
         note = services.note_save(
-            request=request,
+            actor=request.actor,
             session=session,
             version=form.cleaned_data["version"],
             text=form.cleaned_data["text"],
@@ -295,7 +295,7 @@ def addendum_add(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     form = AddendumForm(request.POST)
     if form.is_valid():
         try:
-            services.addendum_add(request=request, note=note, text=form.cleaned_data["text"])
+            services.addendum_add(actor=request.actor, note=note, text=form.cleaned_data["text"])
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -312,7 +312,7 @@ def payment(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     if form.is_valid():
         try:
             services.session_update(
-                request=request,
+                actor=request.actor,
                 session=session,
                 version=form.cleaned_data["version"],
                 data={"fee_paid": form.cleaned_data["fee_paid"]},
@@ -331,7 +331,7 @@ def session_void(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     form = VoidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.session_void(request=request, session=session, reason=form.cleaned_data["reason"])
+            services.session_void(actor=request.actor, session=session, reason=form.cleaned_data["reason"])
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -348,7 +348,7 @@ def book_next(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     if form.is_valid():
         try:
             booked = services.session_book_next(
-                request=request,
+                actor=request.actor,
                 session=session,
                 date=form.cleaned_data["date"],
                 start_time=form.cleaned_data["start_time"],
@@ -396,7 +396,7 @@ def end_treatment(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     form = EndTreatmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            follow_ups = services.treatment_end(request=request, client=client, **form.cleaned_data)
+            follow_ups = services.treatment_end(actor=request.actor, client=client, **form.cleaned_data)
         except ValidationError as error:
             _add_errors({}, form, error)
         else:
@@ -442,5 +442,5 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     request.user = user
     sessions = list(selectors.calendar_sessions(user))
     # The path holds the secret: log the feed, not the address.
-    access_log_record(request=request, action=Action.EXPORT, object_type=CALENDAR_FEED, path="")
+    access_log_record(actor=request.actor.acting_as(user), action=Action.EXPORT, object_type=CALENDAR_FEED, path="")
     return HttpResponse(calendar.ics(user, sessions), content_type="text/calendar; charset=utf-8")

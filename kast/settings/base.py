@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): has this session passed the second factor (AccessPolicyMiddleware asks).
     "django_otp.middleware.OTPMiddleware",
+    # request.actor (who acts, from where) for the services and the access log; built at its first use.
+    "kast.middleware.ActorMiddleware",
     "kast.middleware.IdleTimeoutMiddleware",
     # Deny by default: login required everywhere, then the role table in kast/access.py.
     "kast.middleware.AccessPolicyMiddleware",
@@ -205,8 +207,8 @@ LOGIN_ADDRESS_FREE_FAILURES = env.int("LOGIN_ADDRESS_FREE_FAILURES", default=10)
 LOGIN_ADDRESS_MAX_DELAY_SECONDS = env.int("LOGIN_ADDRESS_MAX_DELAY_SECONDS", default=300)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "kast.views.locked_out"
-# The address comes from kast.services.client_ip, the same as in the access log (TRUSTED_PROXY_COUNT).
-AXES_CLIENT_IP_CALLABLE = "kast.services.client_ip"
+# The address comes from kast.actor.client_ip, the same as in the access log (TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "kast.actor.client_ip"
 # Successful logins and logouts go to kast.LoginEvent, which is append-only; axes keeps only the counters.
 AXES_DISABLE_ACCESS_LOG = True
 # The login wizard prefixes its fields with the step ("auth-password"): name it, or axes would store the

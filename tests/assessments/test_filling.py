@@ -8,7 +8,6 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from assessments import services
 from assessments.models import Administration, Answer, FilledBy, TimePoint
 from assessments.services import DECLINED, answers_save, version_for
 from clients.models import EndReason, Episode
+from kast.actor import Actor
 from kast.models import AccessLogEntry
 from tests.factories import open_first_period, put_in_treatment
 
@@ -78,10 +78,8 @@ def started(buyer):
     return administration_of(buyer)
 
 
-def service_request(user):
-    request = RequestFactory().post("/")
-    request.user = user
-    return request
+def service_actor(user):
+    return Actor.for_user(user)
 
 
 def stored(administration) -> dict[str, tuple]:
@@ -187,7 +185,7 @@ def test_the_start_service_refuses_a_second_questionnaire_for_the_period(therapi
     administration_of(case, TimePoint.END)
 
     with pytest.raises(ValidationError) as refused:
-        services.administration_start(request=service_request(therapist), client=case, time_point=TimePoint.END)
+        services.administration_start(actor=service_actor(therapist), client=case, time_point=TimePoint.END)
 
     assert refused.value.message_dict == {
         "time_point": [_("This treatment period already has a questionnaire for that time point.")]
@@ -346,7 +344,7 @@ def test_submitting_closes_the_questionnaire_and_shows_the_answers_read_only(cli
     assert (started.submitted_at, stored(started)) == (submitted_at, valid_stored())
 
     with pytest.raises(ValidationError) as refused:
-        answers_save(request=service_request(therapist), administration=started, answers={"has_partner": False})
+        answers_save(actor=service_actor(therapist), administration=started, answers={"has_partner": False})
     assert refused.value.messages == [_("This questionnaire is submitted; its answers can no longer change.")]
     assert stored(started) == valid_stored()
 
@@ -389,7 +387,7 @@ EARLIER_STORED = {
     ],
 )
 def test_a_bad_answer_is_a_field_error_and_nothing_is_saved(client, therapist, started, bad, field, button):
-    answers_save(request=service_request(therapist), administration=started, answers=EARLIER)
+    answers_save(actor=service_actor(therapist), administration=started, answers=EARLIER)
     client.force_login(therapist)
     # Otherwise good changes alongside the bad answer: none of them may be kept.
     data = {
@@ -434,11 +432,11 @@ def test_a_value_and_declined_together_are_refused_with_a_message_saying_so(clie
     ],
 )
 def test_the_service_refuses_a_value_that_does_not_fit_the_item(therapist, started, answers, errors):
-    answers_save(request=service_request(therapist), administration=started, answers=EARLIER)
+    answers_save(actor=service_actor(therapist), administration=started, answers=EARLIER)
     log_entries = AccessLogEntry.objects.count()
 
     with pytest.raises(ValidationError) as refused:
-        answers_save(request=service_request(therapist), administration=started, answers=answers)
+        answers_save(actor=service_actor(therapist), administration=started, answers=answers)
 
     assert refused.value.message_dict == {code: [_(message) for message in m] for code, m in errors.items()}
     assert stored(started) == EARLIER_STORED
@@ -447,12 +445,10 @@ def test_the_service_refuses_a_value_that_does_not_fit_the_item(therapist, start
 
 @pytest.mark.parametrize("code", ["no_such_item", "came_as_often"])  # the second is an end-version item
 def test_the_service_refuses_an_item_that_is_not_in_the_questionnaire(therapist, started, code):
-    answers_save(request=service_request(therapist), administration=started, answers=EARLIER)
+    answers_save(actor=service_actor(therapist), administration=started, answers=EARLIER)
 
     with pytest.raises(ValidationError) as refused:
-        answers_save(
-            request=service_request(therapist), administration=started, answers={"has_children": True, code: True}
-        )
+        answers_save(actor=service_actor(therapist), administration=started, answers={"has_children": True, code: True})
 
     assert refused.value.messages == [_("The answers do not belong to this questionnaire.")]
     assert stored(started) == EARLIER_STORED
@@ -499,7 +495,7 @@ def test_the_service_refuses_an_answer_to_a_question_the_client_does_not_get(the
 
     with pytest.raises(ValidationError) as refused:
         answers_save(
-            request=service_request(therapist),
+            actor=service_actor(therapist),
             administration=administration,
             answers={"has_partner": False, "freq_buying_sex": 3},
         )
@@ -516,13 +512,13 @@ def answered(case, therapist):
     """`case` with a submitted start and an open end questionnaire, both with a sentinel in the own words."""
     submitted = administration_of(case, TimePoint.START)
     answers_save(
-        request=service_request(therapist),
+        actor=service_actor(therapist),
         administration=submitted,
         answers={"own_words": SENTINEL, "wellbeing": 2},
         submit=True,
     )
     open_one = administration_of(case, TimePoint.END)
-    answers_save(request=service_request(therapist), administration=open_one, answers={"own_words": SENTINEL})
+    answers_save(actor=service_actor(therapist), administration=open_one, answers={"own_words": SENTINEL})
     return submitted, open_one
 
 

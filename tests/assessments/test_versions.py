@@ -7,7 +7,6 @@ import json
 import pytest
 from django.contrib import admin as django_admin
 from django.db import IntegrityError, InternalError, connection, transaction
-from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +22,7 @@ from assessments.models import (
 )
 from assessments.services import answers_save, version_for
 from clients.models import CaseStatus
+from kast.actor import Actor
 from tests.factories import ClientFactory, open_first_period
 
 pytestmark = pytest.mark.django_db
@@ -296,8 +296,7 @@ def in_treatment(client):
 
 def test_answers_keep_their_version_when_a_new_one_is_published(client, therapist, client_record, published, draft):
     older_client = in_treatment(client_record)
-    request = RequestFactory().post("/")
-    request.user = therapist
+    actor = Actor.for_user(therapist)
     older = Administration.objects.create(
         client=older_client,
         episode=older_client.episodes.get(),
@@ -305,7 +304,7 @@ def test_answers_keep_their_version_when_a_new_one_is_published(client, therapis
         version=version_for(TimePoint.START),
         created_by=therapist,
     )
-    answers_save(request=request, administration=older, answers={"wellbeing": 2, "has_children": False})
+    answers_save(actor=actor, administration=older, answers={"wellbeing": 2, "has_children": False})
     Item.objects.filter(pk=item(draft, "wellbeing").pk).update(text="Hur mår du i dag?")
     new_item(draft).save()
     draft.published_at = timezone.now()

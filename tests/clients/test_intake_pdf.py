@@ -235,19 +235,17 @@ def test_a_demo_client_with_a_complete_intake_prints_without_warnings(client, ca
 
 def test_the_submitted_start_questionnaire_is_in_the_pdf(client, therapist, intake):
     """The intake's baseline: the start questionnaire's answers in words, once the client has submitted it."""
-    from django.test import RequestFactory
-
     from assessments.models import TimePoint
     from assessments.services import DECLINED, administration_start, answers_save
+    from kast.actor import Actor
 
-    request = RequestFactory().post("/")
-    request.user = therapist
-    administration = administration_start(request=request, client=intake, time_point=TimePoint.START)
+    actor = Actor.for_user(therapist)
+    administration = administration_start(actor=actor, client=intake, time_point=TimePoint.START)
     client.force_login(therapist)
     assert _("Not submitted yet.") in "\n".join(pdf_pages(print_pdf(client, intake)))
 
     answers_save(
-        request=request,
+        actor=actor,
         administration=administration,
         answers={"has_partner": True, "wellbeing": 2, "has_children": DECLINED},
         submit=True,

@@ -8,7 +8,6 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -26,6 +25,7 @@ from clients.models import (
     Sex,
     StatusChange,
 )
+from kast.actor import Actor
 from kast.models import AccessLogEntry
 from tests.clients.form_data import assessment_data, register_data
 
@@ -495,8 +495,7 @@ def test_a_referral_decision_without_destination_saves_nothing(client, therapist
 
 def test_the_assessment_service_is_one_transaction(therapist, case):
     """Past the form: the conversation and the move to assessment are written, then the referral fails; all is undone."""
-    request = RequestFactory().post("/")
-    request.user = therapist
+    actor = Actor.for_user(therapist)
     data = {
         "held_on": datetime.date(2025, 5, 8),
         "problem": "P",
@@ -506,7 +505,7 @@ def test_the_assessment_service_is_one_transaction(therapist, case):
     }
 
     with pytest.raises(ValidationError) as error:
-        services.assessment_save(request=request, client=case, version=0, data=data, destination="")
+        services.assessment_save(actor=actor, client=case, version=0, data=data, destination="")
 
     assert error.value.message_dict == {"referred_to": [_("Say where the client is referred to.")]}
     assert AssessmentConversation.objects.count() == 0
@@ -563,12 +562,11 @@ def test_the_service_refuses_a_destination_no_longer_in_use_whoever_calls_it(cas
     retired = listed(case, "Privat terapeut")
     retired.active = False
     retired.save(update_fields=["active"])
-    request = RequestFactory().post("/")
-    request.user = therapist
+    actor = Actor.for_user(therapist)
     steps_before = case.status_changes.count()
 
     with pytest.raises(ValidationError) as refused:
-        services.client_transition(request=request, client=case, to_status="referred", referred_to=retired)
+        services.client_transition(actor=actor, client=case, to_status="referred", referred_to=retired)
 
     assert refused.value.message_dict == {"referred_to": [_("Choose a destination of the clinic's list.")]}
     assert case.status_changes.count() == steps_before

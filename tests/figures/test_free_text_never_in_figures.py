@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 import pytest
 from django.apps import apps
 from django.db import DatabaseError, connection, models, transaction
-from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -24,6 +23,7 @@ from clients.models import Client
 from clients.services import emergency_access_open
 from figures.statistics import dashboard, dashboard_tables
 from kast.access import rule_for_name
+from kast.actor import Actor
 from kast.db_roles import RUNTIME_ROLE
 from kast.models import Role
 from relatives.models import Goal, ReactionReview
@@ -183,9 +183,7 @@ def everything(families, gbg, mlm, therapist, colleague, other_clinic_therapist)
             last_entry=datetime.date(2015, 5, 1),
         )
     # Break the glass as the service does (the access log names the access, the review queue shows it).
-    request = RequestFactory().get("/")
-    request.user = colleague
-    emergency_access_open(request=request, client=c1, reason="Akut: klienten ringde")
+    emergency_access_open(actor=Actor.for_user(colleague), client=c1, reason="Akut: klienten ringde")
     relative = Client.objects.filter(clinic=gbg, kind="relative").first()
     Goal.objects.create(relative=relative, text="Sova bättre", created_by=therapist)
     ReactionReview.objects.create(

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kast.actor import client_ip
 from kast.models import LoginEvent
-from kast.services import client_ip
 from tests.kast.test_two_factor import PASSWORD, code_step, password_step
 from tests.otp import authenticator_for, current_code
 

@@ -10,7 +10,6 @@ import datetime
 import io
 
 import pytest
-from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -18,6 +17,7 @@ from pypdf import PdfReader
 from assessments.models import Administration, Answer, ItemKind, TimePoint
 from assessments.services import version_for
 from clients.models import DeepInterviewSection
+from kast.actor import Actor
 from kast.models import AccessLogEntry
 from relatives.models import ChildPerspective, Goal, ReactionReview, RelativeLink
 from sessions import services as session_services
@@ -45,9 +45,7 @@ RELATIVE_SECRETS = (RELATIVE_NOTE, RELATIVE_GOAL, RELATIVE_REASON)
 
 
 def as_user(user):
-    request = RequestFactory().post("/")
-    request.user = user
-    return request
+    return Actor.for_user(user)
 
 
 @pytest.fixture
@@ -85,7 +83,7 @@ def family(client_record, therapist):
     link(partner, client)
 
     joint = session_services.session_create(
-        request=as_user(therapist),
+        actor=as_user(therapist),
         client=client,
         data={
             "kind": SessionKind.COUPLE,

@@ -12,11 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
 from django.forms import CheckboxInput
 from django.test import Client as Browser
-from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kast.actor import Actor
 from kast.db_roles import owner_connection
 from kast.models import AccessLogEntry
 from sessions.models import Addendum, Attendance, Note, NoteTheme, SessionFee, Theme, TherapySession
@@ -204,12 +204,11 @@ def test_autosave_of_a_signed_note_is_refused(client, therapist, signed_note):
 
 
 def test_the_service_refuses_to_save_a_signed_note(therapist, signed_note):
-    request = RequestFactory().post("/")
-    request.user = therapist
+    actor = Actor.for_user(therapist)
     session = TherapySession.objects.get(pk=signed_note.session_id)
 
     with pytest.raises(ValidationError) as refused:
-        note_save(request=request, session=session, version=signed_note.version, text="Ändrad i skalet.")
+        note_save(actor=actor, session=session, version=signed_note.version, text="Ändrad i skalet.")
 
     assert refused.value.messages == [_(SIGNED_ERROR)]
     assert fresh(signed_note).text == "Signerad anteckning om samtalet."
