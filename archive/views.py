@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from archive import selectors
 from clients.selectors import get_client_for
+from kast.access import AuthenticatedHttpRequest
 from kast.models import AccessLogEntry
 from kast.pdf import print_response
 from kast.services import access_log_record
@@ -20,7 +21,7 @@ Action = AccessLogEntry.Action
 
 
 @require_POST
-def right_of_access(request: HttpRequest, record_id: uuid.UUID) -> HttpResponse:
+def right_of_access(request: AuthenticatedHttpRequest, record_id: uuid.UUID) -> HttpResponse:
     """The complete record, identity and access log included, as a PDF to hand to the person (GDPR art. 15).
 
     Logged as a print marked as this extract, before the log is read, so the extract shows its own printing;

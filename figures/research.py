@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from assessments.models import Administration, Answer, Item, ItemKind, TimePoint
 from clients.models import TargetGroup
 from figures import scope, suppression
 from figures.reports import Selection, _submitted_in
+from kast.actor import Actor
 from kast.models import AccessLogEntry, Clinic, Role, User
 from kast.services import access_log_record
 
@@ -161,14 +161,14 @@ def _target_groups(groups: list[str]) -> str:
 
 
 @transaction.atomic
-def research_file(*, request: HttpRequest, selection: Selection, purpose: str, decision: str) -> ResearchFile:
+def research_file(*, actor: Actor, selection: Selection, purpose: str, decision: str) -> ResearchFile:
     """The submitted questionnaires in the selection, pseudonymised and k-anonymous; four queries whatever the size.
 
     The one write here is the access-log entry ("exported"): the purpose, the decision, and the counts of rows,
     people, coarsened and left out. No research file leaves the system unrecorded. Free-text items are left out
     altogether, whatever their code.
     """
-    if request.user.role != Role.RESEARCHER:
+    if actor.user is None or actor.user.role != Role.RESEARCHER:
         raise PermissionDenied  # the role table's second lock
     administrations = list(
         Administration.objects.filter(_submitted_in(selection)).values(
@@ -246,7 +246,7 @@ def research_file(*, request: HttpRequest, selection: Selection, purpose: str, d
         left_out=len(people) - len(kept),
     )
     access_log_record(
-        request=request,
+        actor=actor,
         action=AccessLogEntry.Action.EXPORT,
         object_type="assessments.research_export",
         reason=export_reason(selection, export, purpose=purpose, decision=decision),

@@ -56,6 +56,6 @@ def refuse_another_clinic(request: HttpRequest, *, object_type: str) -> str:
     than their own are refused (403) and the attempt is logged."""
     asked = request.GET.get("clinic", "")
     if not chooses_clinic(request.user) and asked and asked != str(request.user.clinic_id):
-        access_log_record(request=request, action=AccessLogEntry.Action.DENIED, object_type=object_type)
+        access_log_record(actor=request.actor, action=AccessLogEntry.Action.DENIED, object_type=object_type)
         raise PermissionDenied
     return asked

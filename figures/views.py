@@ -83,7 +83,7 @@ def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
     start, end = form.bounds
     clinic = form.counted_clinic
     access_log_record(
-        request=request,
+        actor=request.actor,
         action=AccessLogEntry.Action.EXPORT,
         object_type="kast.dashboard",
         reason=f"table={table} from={start:%Y-%m-%d} to={end:%Y-%m-%d} clinic={clinic.code if clinic else 'all'}",
@@ -119,7 +119,7 @@ def dashboard_year_pdf(request: HttpRequest, year: int) -> HttpResponse:
         context=lambda: {**report, "printed_by": user},
         filename=f"kast-year-report-{year}-{clinic.code if clinic else 'all'}.pdf",
         log_print=lambda: access_log_record(
-            request=request,
+            actor=request.actor,
             action=AccessLogEntry.Action.PRINT,
             object_type="kast.year_report",
             reason=f"year={year} clinic={clinic.code if clinic else 'all'}",
@@ -159,7 +159,7 @@ def research_export(request: HttpRequest) -> HttpResponse:
     form = ResearchExportForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         export = research.research_file(
-            request=request,
+            actor=request.actor,
             selection=form.selection(),
             purpose=form.cleaned_data["purpose"],
             decision=form.cleaned_data["decision"],

@@ -15,14 +15,16 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.urls import ResolverMatch, URLPattern, URLResolver, get_resolver
 
+from kast.actor import Actor
 from kast.models import Role, User
 
 
 class AuthenticatedHttpRequest(HttpRequest):
     """For the types only: a request past the AccessPolicyMiddleware on a page that is not public, so its user
-    is signed in (never AnonymousUser)."""
+    is signed in (never AnonymousUser), with the actor kast.middleware.ActorMiddleware sets."""
 
     user: User
+    actor: Actor
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,11 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from kast.actor import client_ip
 from kast.models import AccessLogEntry, Clinic, LoginEvent, Role, StaffSession, User
 from kast.services import (
     access_log_record,
     account_reset_start,
-    client_ip,
     login_event_record,
     second_factor_remove,
     staff_changes_record,
@@ -170,7 +170,7 @@ class StaffAdmin(UserAdmin):
         # is (the old one asked); anyone else's, never (a reset instead).
         if str(request.user.pk) == unquote(id):
             return redirect("password_change")
-        access_log_record(request=request, action=AccessLogEntry.Action.DENIED, object_type="kast.user_password")
+        access_log_record(actor=request.actor, action=AccessLogEntry.Action.DENIED, object_type="kast.user_password")
         raise PermissionDenied
 
     def get_queryset(self, request):
@@ -202,7 +202,7 @@ class StaffAdmin(UserAdmin):
         for user in queryset:
             staff_sessions_end(user=user, keep_session_key=request.session.session_key)
             login_event_record(
-                request=request,
+                actor=request.actor,
                 event=LoginEvent.Event.SESSIONS_ENDED,
                 user=user,
                 reason=f"by {request.user.get_username()}",

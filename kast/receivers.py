@@ -6,6 +6,7 @@ inside axes); each receiver only calls a service.
 
 from __future__ import annotations
 
+from kast.actor import actor_of, client_ip
 from kast.middleware import mark_logged_in
 from kast.models import LoginEvent
 from kast.services import login_event_record, staff_session_record
@@ -14,7 +15,12 @@ from kast.services import login_event_record, staff_session_record
 def logged_in(sender, request, user, **kwargs) -> None:
     # The idle and absolute clocks start at login, so the first request after it need not write the session.
     mark_logged_in(request.session)
-    staff_session_record(request=request, user=user)
+    staff_session_record(
+        user=user,
+        session_key=request.session.session_key,
+        ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
 
 
 def login_failed(sender, credentials, request=None, **kwargs) -> None:
@@ -22,4 +28,8 @@ def login_failed(sender, credentials, request=None, **kwargs) -> None:
     # tells the outcome. Django has already masked the password in `credentials`; only the username is kept.
     locked = getattr(request, "axes_locked_out", False)
     event = LoginEvent.Event.LOCKED_OUT if locked else LoginEvent.Event.FAILED
-    login_event_record(request=request, event=event, username=credentials.get("username") or "")
+    login_event_record(
+        actor=actor_of(request) if request is not None else None,
+        event=event,
+        username=credentials.get("username") or "",
+    )

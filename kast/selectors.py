@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from kast.actor import actor_of
 from kast.models import AccessLogEntry, LoginEvent, User
 from kast.services import access_log_record
 
@@ -36,7 +37,7 @@ def get_client_owned_or_404(
     if record is None:
         client_id = model._default_manager.filter(pk=pk).values_list(owner, flat=True).first()
         access_log_record(
-            request=request,
+            actor=actor_of(request),
             action=AccessLogEntry.Action.DENIED,
             client_id=client_id,
             object_type=model._meta.label_lower,
@@ -44,7 +45,7 @@ def get_client_owned_or_404(
         )
         raise Http404
     if action is not None:
-        access_log_record(request=request, action=action, obj=record, client_id=getattr(record, owner))
+        access_log_record(actor=actor_of(request), action=action, obj=record, client_id=getattr(record, owner))
     return record
 
 

@@ -6,14 +6,12 @@ import datetime
 import logging
 import uuid
 from importlib import import_module
-from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-# client_ip lives in kast.actor (the request's side); kast.admin and kast.views still import it from here.
-from kast.actor import Actor, actor_of, client_ip
+from kast.actor import Actor
 from kast.models import AccessLogEntry, Clinic, LoginEvent, StaffSession, User
 
 logger = logging.getLogger(__name__)
@@ -21,26 +19,20 @@ logger = logging.getLogger(__name__)
 
 def access_log_record(
     *,
-    actor: Actor | None = None,
+    actor: Actor,
     action: str,
     obj: models.Model | None = None,
     client_id: uuid.UUID | str | None = None,
     object_type: str = "",
     reason: str = "",
     path: str | None = None,
-    request: Any = None,
 ) -> AccessLogEntry:
     """Write one access-log row for what `actor` did.
 
     `obj` is the record touched; a client-owned record passes its client through `client_id`
     (a Client passes itself, records with a `client_id` field pass theirs). Only ids and the
     path go into the log, never content. `path` replaces the actor's (a secret in the path stays out).
-
-    `request` is transitional, for callers not yet passing `actor=request.actor` (kast.admin,
-    kast.selectors, figures): its actor is taken, nothing else of it.
     """
-    if actor is None:
-        actor = actor_of(request)
     if actor.user is None:
         raise ValueError("an access-log entry needs an acting user")
     if obj is not None:
@@ -74,14 +66,11 @@ def login_event_record(
     user: User | None = None,
     username: str = "",
     reason: str = "",
-    request: Any = None,
 ) -> LoginEvent:
     """Write one row of the login log: the user (or the username tried), the address, the outcome.
 
-    `actor` gives the address only (a login starts anonymous); `request` is transitional, as in access_log_record.
+    `actor` gives the address only (a login starts anonymous; a failed login's signal may come without a request).
     """
-    if actor is None and request is not None:
-        actor = actor_of(request)
     if user is not None and not username:
         username = user.get_username()
     elif user is None and username:
@@ -102,14 +91,9 @@ def staff_session_record(
     ip: str | None = None,
     user_agent: str = "",
     started_at: datetime.datetime | None = None,
-    request: Any = None,
 ) -> None:
     """Remember that the login session `session_key` belongs to `user`, so it can be ended from elsewhere
-    (database sessions). `request` is transitional: its session key, address and browser are taken."""
-    if request is not None:
-        session_key = request.session.session_key
-        ip = client_ip(request)
-        user_agent = request.META.get("HTTP_USER_AGENT", "")
+    (database sessions)."""
     if session_key is None:
         return
     StaffSession.objects.update_or_create(

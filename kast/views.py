@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django_otp.forms import OTPAuthenticationFormMixin
 from two_factor import views as two_factor_views
 
+from kast.actor import client_ip
 from kast.auth import account_reset_tokens
 from kast.login_throttle import login_wait_seconds
 from kast.middleware import LOGGED_IN_AT
@@ -22,7 +23,6 @@ from kast.models import LoginEvent
 from kast.selectors import account_changes_notice, account_changes_untold
 from kast.services import (
     account_reset_complete,
-    client_ip,
     login_event_record,
     staff_session_record,
     staff_sessions_end,
@@ -79,7 +79,7 @@ class LoginView(PathOnlyRedirectMixin, two_factor_views.LoginView):
             wait = login_wait_seconds(client_ip(self.request))
             if wait:
                 login_event_record(
-                    request=self.request,
+                    actor=self.request.actor,
                     event=LoginEvent.Event.THROTTLED,
                     username=self.request.POST.get(f"{self.AUTH_STEP}-username", ""),
                     reason=f"wait {wait} s",
@@ -114,7 +114,7 @@ class LoginView(PathOnlyRedirectMixin, two_factor_views.LoginView):
     def render(self, form=None, **kwargs):
         if form is not None and form.is_bound and form.errors and self.steps.current != self.AUTH_STEP:
             login_event_record(
-                request=self.request,
+                actor=self.request.actor,
                 event=LoginEvent.Event.CODE_FAILED,
                 user=self.get_user() or None,
                 reason=self.steps.current,
@@ -126,9 +126,9 @@ class LoginView(PathOnlyRedirectMixin, two_factor_views.LoginView):
         user = self.get_user()
         if getattr(user, "otp_device", None) is not None:
             tell_account_changes(self.request, user)
-            login_event_record(request=self.request, event=LoginEvent.Event.LOGIN, user=user)
+            login_event_record(actor=self.request.actor, event=LoginEvent.Event.LOGIN, user=user)
             return response
-        login_event_record(request=self.request, event=LoginEvent.Event.PASSWORD_ONLY, user=user)
+        login_event_record(actor=self.request.actor, event=LoginEvent.Event.PASSWORD_ONLY, user=user)
         return redirect("two_factor:setup")
 
 
@@ -145,7 +145,9 @@ class SetupView(PathOnlyRedirectMixin, two_factor_views.SetupView):
     def done(self, form_list, **kwargs):
         response = super().done(form_list, **kwargs)
         tell_account_changes(self.request, self.request.user)  # after a reset, this is the login that gets in
-        login_event_record(request=self.request, event=LoginEvent.Event.SECOND_FACTOR_SET_UP, user=self.request.user)
+        login_event_record(
+            actor=self.request.actor, event=LoginEvent.Event.SECOND_FACTOR_SET_UP, user=self.request.user
+        )
         return response
 
 
@@ -227,7 +229,7 @@ class LogoutView(auth_views.LogoutView):
 
     def post(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            login_event_record(request=request, event=LoginEvent.Event.LOGOUT, user=request.user)
+            login_event_record(actor=request.actor, event=LoginEvent.Event.LOGOUT, user=request.user)
             staff_sessions_end(user=request.user)
         return super().post(request, *args, **kwargs)
 
@@ -241,11 +243,13 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         user = form.user
         staff_sessions_end(user=user, keep_session_key=self.request.session.session_key)
         staff_session_record(
-            request=self.request,
             user=user,
+            session_key=self.request.session.session_key,
+            ip=self.request.actor.address,
+            user_agent=self.request.META.get("HTTP_USER_AGENT", ""),
             started_at=datetime.datetime.fromtimestamp(logged_in_at, tz=datetime.UTC) if logged_in_at else None,
         )
-        login_event_record(request=self.request, event=LoginEvent.Event.PASSWORD_CHANGED, user=user)
+        login_event_record(actor=self.request.actor, event=LoginEvent.Event.PASSWORD_CHANGED, user=user)
         return response
 
 

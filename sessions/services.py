@@ -308,6 +308,8 @@ def addendum_add(*, actor: Actor, note: Note, text: str) -> Addendum:
         raise PermissionDenied("only the author adds to the note")
     if not note.is_signed:
         raise ValidationError(_("A draft is changed directly; an addendum follows a signed note."))
+    if note.session.is_voided:
+        raise ValidationError(_("This session is marked as wrongly recorded: its note takes no addendum."))
     addendum = Addendum(note=note, author=actor.user, text=text.strip())
     addendum.full_clean()
     addendum.save()

@@ -63,14 +63,8 @@ def test_an_actor_acting_for_another_keeps_the_address(therapist, colleague):
     )
 
 
-#: kast/services.py still accepts `request=` from callers not yet moved to `actor=` (kast.admin, kast.selectors,
-#: kast.views, kast.receivers, figures): it takes the actor (or the address) from it, nothing else. Empty this set
-#: when they pass the actor.
-TRANSITIONAL = {
-    ("kast/services.py", "access_log_record"),
-    ("kast/services.py", "login_event_record"),
-    ("kast/services.py", "staff_session_record"),
-}
+#: Services allowed a `request` parameter: none (every caller passes `actor=request.actor`).
+TRANSITIONAL: set[tuple[str, str]] = set()
 
 
 def service_modules() -> list[Path]:

@@ -324,6 +324,22 @@ def test_an_addendum_to_a_draft_is_refused(client, therapist, draft):
     assert not Addendum.objects.exists()
 
 
+def test_an_addendum_to_a_note_of_a_session_marked_as_wrongly_recorded_is_refused(client, therapist, signed_note):
+    """The page offers no addendum form for it; a crafted POST gets the same answer, not a new entry."""
+    session = signed_note.session
+    session.voided_at, session.voided_by, session.void_reason = timezone.now(), therapist, "Fel klient."
+    session.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    client.force_login(therapist)
+
+    response = client.post(reverse("sessions:addendum", args=[session.pk]), {"text": "Tillägg i efterhand."})
+
+    assert response.status_code == 400
+    assert response.context["addendum_form"].non_field_errors() == [
+        _("This session is marked as wrongly recorded: its note takes no addendum.")
+    ]
+    assert not Addendum.objects.exists()
+
+
 def test_a_co_therapist_who_is_not_the_author_cannot_add_an_addendum(client, colleague, case, signed_note):
     case.co_therapists.add(colleague)
     client.force_login(colleague)
