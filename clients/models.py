@@ -98,7 +98,7 @@ UNDECIDED = (CaseStatus.CONTACT, CaseStatus.ASSESSMENT)
 FINISHED = (CaseStatus.ENDED, CaseStatus.FOLLOWED_UP, CaseStatus.REFERRED, CaseStatus.CLOSED)
 
 
-class ClientQuerySet(models.QuerySet):
+class ClientQuerySet(models.QuerySet["Client"]):
     def visible_to(self, user) -> ClientQuerySet:
         """The one gate for reading clients: a therapist sees the cases they work on, in their clinic.
 

@@ -185,7 +185,7 @@ class SessionFee(models.Model):
         return f"{self.get_kind_display()}: {self.amount}"
 
 
-class TherapySessionQuerySet(models.QuerySet):
+class TherapySessionQuerySet(models.QuerySet["TherapySession"]):
     def visible_to(self, user) -> TherapySessionQuerySet:
         """The one gate for reading sessions and notes: those of records the user may see.
 
