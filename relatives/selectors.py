@@ -7,17 +7,22 @@ interview and questionnaire answers of one person are never read for the other's
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 
 from clients.models import Client, RecordKind
 from clients.selectors import get_client_for
-from kast.models import AccessLogEntry
+from kast.models import AccessLogEntry, User
 from kast.selectors import get_client_owned_or_404
 from relatives.models import ChildPerspective, Goal, Reaction, ReactionReview, Relative, RelativeLink
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 Action = AccessLogEntry.Action
 
@@ -41,7 +46,7 @@ def relative_profile(record: Client) -> Relative:
     return Relative.objects.get(record=record)
 
 
-def links_of_relative(user, record: Client) -> QuerySet[RelativeLink]:
+def links_of_relative(user: User, record: Client) -> QuerySet[RelativeLink]:
     """The relative's links, newest state first; the client is named by code only."""
     return (
         RelativeLink.objects.visible_to(user)
@@ -67,7 +72,7 @@ def client_side_links(record: Client) -> QuerySet[RelativeLink]:
     return seen_from_client(RelativeLink.objects.filter(client=record))
 
 
-def links_of_client(user, record: Client) -> QuerySet[RelativeLink]:
+def links_of_client(user: User, record: Client) -> QuerySet[RelativeLink]:
     """The client's relatives who consented to the link: code, relation and consents; their page only
     for their own therapists."""
     return (
@@ -94,8 +99,8 @@ def child_perspective(record: Client) -> ChildPerspective | None:
 class ReactionChart:
     """The reviews as rows per reaction, oldest first: how each reaction changed over time."""
 
-    dates: list = field(default_factory=list)
-    rows: list[tuple[str, list[int]]] = field(default_factory=list)
+    dates: list[datetime.date] = field(default_factory=list)
+    rows: list[tuple[StrOrPromise, list[int]]] = field(default_factory=list)
 
 
 def reaction_chart(reviews: list[ReactionReview]) -> ReactionChart:
