@@ -330,6 +330,9 @@ class Note(models.Model):
     updated_at = models.DateTimeField(_("last saved"), default=timezone.now)
     signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
 
+    #: Not a column: set on the drafts of the start page (sessions.selectors.start_page_for).
+    waiting_long: bool
+
     class Meta:
         verbose_name = _("note")
         verbose_name_plural = _("notes")
