@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
@@ -24,7 +25,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Greatest, TruncDate
+from django.db.models.manager import Manager
 from django.utils.translation import gettext as _
 
 from archive.models import RetentionHold
@@ -40,10 +43,13 @@ from clients.models import (
     StatusChange,
 )
 from clients.selectors import SectionRow, interview_sections
-from kast.models import AccessLogEntry, Role
+from kast.models import AccessLogEntry, Role, User
 from relatives import selectors as relative_selectors
 from relatives.models import ChildPerspective, Goal, ReactionReview, Relative, RelativeLink
 from sessions.models import Addendum, FollowUp, SessionParticipant, TherapySession
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 #: SoL 12 kap. 1 §: a record is kept five years after its last entry.
 RETENTION_YEARS = 5
@@ -64,7 +70,7 @@ def _day(field_name: str) -> TruncDate:
     return TruncDate(field_name, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
-def _latest(queryset: QuerySet, owner: str, *dates) -> Subquery:
+def _latest(queryset: Manager[Any], owner: str, *dates: Combinable) -> Subquery:
     """The latest of `dates` over the rows of `queryset` that belong to the outer record through `owner`."""
     latest = Greatest(*[Max(d) for d in dates]) if len(dates) > 1 else Max(dates[0])
     rows = queryset.filter(**{owner: OuterRef("pk")}).order_by().values(owner).annotate(latest=latest)
@@ -127,7 +133,12 @@ class RecordDue:
         return self.hold is not None
 
 
-def with_last_entry(records: QuerySet[Client]) -> QuerySet[Client]:
+class LastEntry(TypedDict):
+    last_entry: datetime.date
+    held: bool
+
+
+def with_last_entry(records: QuerySet[Client]) -> QuerySet[WithAnnotations[Client, LastEntry]]:
     return records.annotate(last_entry=last_entry(), held=Exists(RetentionHold.objects.filter(client=OuterRef("pk"))))
 
 
@@ -183,7 +194,7 @@ class LogLine:
 @dataclass
 class Extract:
     client: Client
-    co_therapists: list = field(default_factory=list)
+    co_therapists: list[User] = field(default_factory=list)
     hold: RetentionHold | None = None
     episodes: list[Episode] = field(default_factory=list)
     history: list[StatusChange] = field(default_factory=list)
@@ -286,6 +297,7 @@ def _answer_line(item: Item, answer: Answer) -> AnswerLine:
     if value is None or value == []:
         return AnswerLine(item, "", False)
     if item.kind == ItemKind.MULTIPLE:
+        assert isinstance(value, list)  # a multiple choice's value is the list of choices
         return AnswerLine(item, ", ".join(str(labels.get(v, v)) for v in value), False)
     return AnswerLine(item, str(labels.get(value, value)), False)
 

@@ -222,7 +222,7 @@ class Item(models.Model):
         return not self.target_groups or bool(set(self.target_groups) & set(target_groups))
 
 
-class AdministrationQuerySet(models.QuerySet):
+class AdministrationQuerySet(models.QuerySet["Administration"]):
     def visible_to(self, user) -> AdministrationQuerySet:
         """The one gate for reading answers: those of clients the user may see."""
         from clients.models import Client

@@ -88,6 +88,7 @@ def answer_rows(administration: Administration) -> list[AnswerRow]:
         elif value is None or value == []:
             rows.append(AnswerRow(item, "", False))
         elif item.kind == ItemKind.MULTIPLE:
+            assert isinstance(value, list)  # a multiple choice's value is the list of choices
             rows.append(AnswerRow(item, ", ".join(str(labels.get(v, v)) for v in value), False))
         elif labels:
             rows.append(AnswerRow(item, str(labels.get(value, value)), False))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.db.models import Case, CharField, Count, Min, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast, TruncHour
@@ -18,7 +19,7 @@ Action = AccessLogEntry.Action
 VOLUME_LIMIT = 20
 
 
-def access_log_visible_to(user) -> QuerySet[AccessLogEntry]:
+def access_log_visible_to(user: User) -> QuerySet[AccessLogEntry]:
     """Managers review their own clinic's log; an administrator without a clinic reviews all."""
     entries = AccessLogEntry.objects.select_related("user", "clinic")
     if user.role not in (Role.MANAGER, Role.ADMIN):
@@ -42,10 +43,10 @@ def access_log_visible_to(user) -> QuerySet[AccessLogEntry]:
 
 
 def filtered_log(
-    user,
+    user: User,
     *,
     code: str = "",
-    staff=None,
+    staff: User | None = None,
     start: datetime.date | None = None,
     end: datetime.date | None = None,
 ) -> QuerySet[AccessLogEntry]:
@@ -66,7 +67,7 @@ def _midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def review_queue(user) -> QuerySet[AccessLogEntry]:
+def review_queue(user: User) -> QuerySet[AccessLogEntry]:
     """Entries waiting for review, oldest first: break-the-glass openings, refused attempts to open a record,
     bursts of many records within one hour (the burst's first entry), prints and exports, and changes to staff
     accounts (a password reset started or completed, a second factor removed, a new role or clinic)."""
@@ -107,7 +108,7 @@ def review_queue(user) -> QuerySet[AccessLogEntry]:
     )
 
 
-def emergency_reasons(entries) -> dict[int, str]:
+def emergency_reasons(entries: Iterable[AccessLogEntry]) -> dict[int, str]:
     """The stated reasons of the break-the-glass openings among `entries` (one query), by entry id."""
     ids = {
         entry.pk: int(entry.reason.removeprefix(EMERGENCY_REASON_PREFIX))
@@ -118,5 +119,5 @@ def emergency_reasons(entries) -> dict[int, str]:
     return {entry_id: reasons.get(access_id, "") for entry_id, access_id in ids.items()}
 
 
-def queued_entry(user, entry_id: int) -> AccessLogEntry | None:
+def queued_entry(user: User, entry_id: int) -> AccessLogEntry | None:
     return review_queue(user).filter(pk=entry_id).first()

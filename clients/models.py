@@ -7,6 +7,7 @@ personnummer and contact details are optional and hidden until deliberately show
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 import pghistory
 from django.conf import settings
@@ -21,6 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from kast.models import Role
 from kast.triggers import FiguresChanged
 from kast.validators import BOOKABLE_DATE, PAST_DATE
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Gender(models.TextChoices):
@@ -98,7 +102,7 @@ UNDECIDED = (CaseStatus.CONTACT, CaseStatus.ASSESSMENT)
 FINISHED = (CaseStatus.ENDED, CaseStatus.FOLLOWED_UP, CaseStatus.REFERRED, CaseStatus.CLOSED)
 
 
-class ClientQuerySet(models.QuerySet):
+class ClientQuerySet(models.QuerySet["Client"]):
     def visible_to(self, user) -> ClientQuerySet:
         """The one gate for reading clients: a therapist sees the cases they work on, in their clinic.
 
@@ -445,7 +449,7 @@ class InterviewSection(models.TextChoices):
     BEHAVIOUR_DEBUT = "behaviour_debut", _("Debut of buying sex or start of the compulsive behaviour")
 
 
-INTERVIEW_GUIDANCE = {
+INTERVIEW_GUIDANCE: dict[str, StrOrPromise] = {
     InterviewSection.CHILDHOOD: _("Where and how was it? Interests, school, friends, experiences."),
     InterviewSection.UPBRINGING: _("Patterns and imprinting: which attitudes, behaviours and norms prevailed?"),
     InterviewSection.VULNERABILITY: _("Experiences of being exposed or harmed, and by whom; losses early in life."),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -23,11 +24,17 @@ from clients.models import (
     InterviewSection,
     StatusChange,
 )
-from kast.models import AccessLogEntry
+from kast.access import AuthenticatedHttpRequest
+from kast.models import AccessLogEntry, User
 from kast.services import access_log_record
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def caseload_for(user) -> QuerySet[Client]:
+    from assessments.selectors import AnswerRow
+
+
+def caseload_for(user: User) -> QuerySet[Client]:
     """The therapist's caseload, next planned contact first (clients with none last)."""
     return (
         Client.objects.visible_to(user)
@@ -36,7 +43,7 @@ def caseload_for(user) -> QuerySet[Client]:
     )
 
 
-def caseload_search(user, query: str) -> QuerySet[Client]:
+def caseload_search(user: User, query: str) -> QuerySet[Client]:
     """By code or alias; protected identities are only searched by alias for their responsible therapist."""
     query = query.strip()
     by_alias = Q(alias__icontains=query) & (Q(protected_identity=False) | Q(responsible_therapist=user))
@@ -56,7 +63,7 @@ def records_by_code(clinic_id: int, codes: list[str]) -> dict[str, Client]:
 
 
 def get_client_for(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     client_id: uuid.UUID,
     *,
     action: str | None = AccessLogEntry.Action.VIEW,
@@ -90,7 +97,7 @@ class IdentityProtected(PermissionDenied):
         self.client = client
 
 
-def get_client_identity_for(request: HttpRequest, client_id: uuid.UUID) -> Client:
+def get_client_identity_for(request: AuthenticatedHttpRequest, client_id: uuid.UUID) -> Client:
     """The client, for showing or changing identifying details: logged as "reveal", or as
     "denied" when a protected identity keeps them from anyone but the responsible therapist."""
     client = get_client_for(request, client_id, action=None)
@@ -119,7 +126,7 @@ def current_assessment(client: Client) -> AssessmentConversation | None:
 @dataclass(frozen=True)
 class SectionRow:
     key: str
-    title: str
+    title: StrOrPromise
     guidance: str
     entry: DeepInterviewSection | None
 
@@ -191,7 +198,7 @@ def genogram_svg(client: Client, members: list[FamilyMember], relationships: lis
     return mark_safe(svg)  # noqa: S308
 
 
-def intake_summary(client: Client, *, include_name: bool) -> dict:
+def intake_summary(client: Client, *, include_name: bool) -> dict[str, object]:
     """Everything the intake PDF shows, read in a fixed number of queries."""
     members = family_members(client)
     relationships = family_relationships(client)
@@ -207,7 +214,7 @@ def intake_summary(client: Client, *, include_name: bool) -> dict:
     }
 
 
-def _start_questionnaire_answers(client: Client) -> list:
+def _start_questionnaire_answers(client: Client) -> list[AnswerRow]:
     """The answers of the current period's start questionnaire, once submitted (the intake baseline)."""
     from assessments.models import Administration, TimePoint
     from assessments.selectors import answer_rows

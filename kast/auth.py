@@ -3,13 +3,18 @@ tokens of the password-reset links administrators start."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 
+if TYPE_CHECKING:
+    from kast.models import User
+
 
 class StaffBackend(ModelBackend):
-    def get_user(self, user_id):
+    def get_user(self, user_id: Any) -> User | None:
         user = get_user_model()._default_manager.select_related("clinic").filter(pk=user_id).first()
         # Django's check: an account deactivated now is out at its next request.
         return user if user is not None and self.user_can_authenticate(user) else None
@@ -24,7 +29,7 @@ class AccountResetTokenGenerator(PasswordResetTokenGenerator):
 
     key_salt = "kast.auth.AccountResetTokenGenerator"
 
-    def _make_hash_value(self, user, timestamp):
+    def _make_hash_value(self, user: User, timestamp: int) -> str:
         from kast.models import LoginEvent
 
         latest = (

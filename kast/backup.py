@@ -25,6 +25,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import psycopg2
@@ -32,6 +33,8 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 from psycopg2 import sql
+from psycopg2.extensions import connection as PgConnection
+from psycopg2.extensions import cursor as PgCursor
 from psycopg2.extensions import make_dsn
 
 from kast.models import AccessLogEntry
@@ -76,11 +79,11 @@ class DrillResult:
 # -- connections ----------------------------------------------------------------------------------------------
 
 
-def _database_settings(using: str = "default") -> dict:
+def _database_settings(using: str = "default") -> dict[str, Any]:
     return connections[using].settings_dict
 
 
-def _libpq_params(db: dict, name: str | None = None) -> dict[str, str]:
+def _libpq_params(db: dict[str, Any], name: str | None = None) -> dict[str, str]:
     # OPTIONS first: a DATABASE_URL like postgres://postgres@/kast?host=/socket/dir puts the host there.
     params = {k: str(v) for k, v in (db.get("OPTIONS") or {}).items() if k in LIBPQ_OPTIONS}
     params["dbname"] = name or db["NAME"]
@@ -90,11 +93,11 @@ def _libpq_params(db: dict, name: str | None = None) -> dict[str, str]:
     return {k: v for k, v in params.items() if v}
 
 
-def _connect(db: dict, name: str | None = None):
+def _connect(db: dict[str, Any], name: str | None = None) -> PgConnection:
     return psycopg2.connect(make_dsn(**_libpq_params(db, name)), password=db.get("PASSWORD") or None)
 
 
-def _tool_env(db: dict) -> dict[str, str]:
+def _tool_env(db: dict[str, Any]) -> dict[str, str]:
     # The password goes through the environment, never on a command line that `ps` shows.
     env = {**os.environ}
     if db.get("PASSWORD"):
@@ -102,7 +105,7 @@ def _tool_env(db: dict) -> dict[str, str]:
     return env
 
 
-def database_url(db: dict, name: str) -> str:
+def database_url(db: dict[str, Any], name: str) -> str:
     """DATABASE_URL for another database on the same server (as django-environ reads it)."""
     user = quote(db.get("USER") or "", safe="")
     password = quote(db.get("PASSWORD") or "", safe="")
@@ -169,7 +172,7 @@ def pg_tool(name: str, server_version: int) -> str:
     )
 
 
-def _run(args: list[str], *, env: dict[str, str], what: str, **kwargs) -> subprocess.CompletedProcess:
+def _run(args: list[str], *, env: dict[str, str], what: str, **kwargs: Any) -> subprocess.CompletedProcess[Any]:
     # The arguments are our own: tool paths found by pg_tool, the configured database, file names we made.
     result = subprocess.run(args, env=env, timeout=TOOL_TIMEOUT, check=False, **kwargs)  # noqa: S603
     if result.returncode != 0:
@@ -185,7 +188,7 @@ def _run(args: list[str], *, env: dict[str, str], what: str, **kwargs) -> subpro
 # -- reading the database ---------------------------------------------------------------------------------------
 
 
-def table_counts(cursor) -> dict[str, int]:
+def table_counts(cursor: PgCursor) -> dict[str, int]:
     """schema.table -> number of rows, for every ordinary table outside PostgreSQL's own schemas."""
     cursor.execute(
         """
@@ -209,10 +212,12 @@ def table_counts(cursor) -> dict[str, int]:
     return dict(cursor.fetchall())
 
 
-def _canary(cursor) -> dict | None:
+def _canary(cursor: PgCursor) -> dict[str, Any] | None:
     table = AccessLogEntry._meta.db_table
     cursor.execute("SELECT to_regclass(%s)", [table])
-    if cursor.fetchone()[0] is None:
+    regclass = cursor.fetchone()
+    assert regclass is not None  # a SELECT without FROM returns one row
+    if regclass[0] is None:
         return None  # a database not migrated yet: nothing to read back
     cursor.execute(
         sql.SQL("SELECT row_to_json(e)::text FROM {} e ORDER BY id DESC LIMIT 1").format(sql.Identifier(table))
@@ -250,7 +255,9 @@ def backup(directory: Path, *, using: str = "default") -> Backup:
         connection.set_session(isolation_level="REPEATABLE READ", readonly=True)
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_export_snapshot()")
-            snapshot = cursor.fetchone()[0]
+            exported = cursor.fetchone()
+            assert exported is not None  # a SELECT without FROM returns one row
+            snapshot = exported[0]
             counts = table_counts(cursor)
             canary = _canary(cursor)
         pg_dump = pg_tool("pg_dump", connection.server_version)
@@ -299,12 +306,13 @@ def latest_dump(directory: Path) -> Path:
 # -- the restore drill ---------------------------------------------------------------------------------------------
 
 
-def _manifest_for(dump: Path) -> dict:
+def _manifest_for(dump: Path) -> dict[str, Any]:
     path = dump.with_name(dump.name.removesuffix(".dump") + ".json")
     try:
-        return json.loads(path.read_text())
+        manifest: dict[str, Any] = json.loads(path.read_text())
     except FileNotFoundError as missing:
         raise BackupError(f"The manifest {path.name} is missing beside {dump.name}.") from missing
+    return manifest
 
 
 def verify_checksum(dump: Path) -> str:

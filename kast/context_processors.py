@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from kast.access import rule_for_name
+from kast.models import User
 
 NAVIGATION = [
     ("home", _("Start")),
@@ -18,10 +21,16 @@ NAVIGATION = [
 ]
 
 
-def navigation(request):
-    user = getattr(request, "user", None)
+def _offered(name: str, user: User | AnonymousUser) -> bool:
+    rule = rule_for_name(name)
+    assert rule is not None, name  # every page has a rule (tests/kast/test_url_coverage.py)
+    return rule.allows(user)
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user: User | AnonymousUser | None = getattr(request, "user", None)
     items = []
     # Before the second factor every page but its setup would send the user back: offer none.
     if user is not None and user.is_authenticated and getattr(user, "is_verified", lambda: False)():
-        items = [(name, label) for name, label in NAVIGATION if rule_for_name(name).allows(user)]
+        items = [(name, label) for name, label in NAVIGATION if _offered(name, user)]
     return {"nav_items": items, "product_name": settings.SITE_NAME}

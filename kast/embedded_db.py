@@ -13,8 +13,12 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kast.db_roles import OWNER_ROLE, RUNTIME_ROLE, create_roles, prepare_database
+
+if TYPE_CHECKING:
+    import psycopg2.extensions
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PGDATA = BASE_DIR / "var" / "pgdata"
@@ -64,7 +68,7 @@ def database_settings(user: str = RUNTIME_ROLE) -> dict[str, object] | None:
     }
 
 
-def _connect(dbname: str):
+def _connect(dbname: str) -> psycopg2.extensions.connection:
     import psycopg2
 
     conn = psycopg2.connect(dbname=dbname, user=SUPERUSER, host=socket_dir())

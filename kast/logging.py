@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from typing import Any, TypeVar
 
+from django.http import HttpRequest
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 _QUERY = re.compile(r"\?[^\s\"]*")
 
+_V = TypeVar("_V")
 
-def _strip_query(value):
+
+def _strip_query(value: _V) -> _V | str:
     return _QUERY.sub("?…", value) if isinstance(value, str) else value
 
 
@@ -45,7 +49,7 @@ def mask_database_detail(text: str) -> str:
     return _FAILING_ROW.sub(r"\1(…)", text)
 
 
-def _mask_argument(value):
+def _mask_argument(value: object) -> object:
     # An exception passed as an argument ("failed: %s", error) is formatted with its DETAIL line.
     if isinstance(value, BaseException):
         return mask_database_detail(str(value))
@@ -78,17 +82,20 @@ class MaskDatabaseDetailFilter(logging.Filter):
 class ConfidentialExceptionReporterFilter(SafeExceptionReporterFilter):
     """Masks every POST value and every query string in error reports, not just passwords."""
 
-    def get_post_parameters(self, request):
+    def get_post_parameters(self, request: HttpRequest | None) -> dict[str, Any]:
         if request is None:
             return {}
         return {key: self.cleansed_substitute for key in request.POST}
 
-    def get_traceback_frame_variables(self, request, tb_frame):
+    # Django's report iterates the pairs: a list of them serves as well as the items view the stubs name.
+    def get_traceback_frame_variables(  # type: ignore[override]
+        self, request: Any, tb_frame: Any
+    ) -> list[tuple[str, str]]:
         return [
             (name, self.cleansed_substitute) for name, _ in super().get_traceback_frame_variables(request, tb_frame)
         ]
 
-    def get_safe_request_meta(self, request):
+    def get_safe_request_meta(self, request: HttpRequest) -> dict[str, Any]:
         # QUERY_STRING, and the query part of HTTP_REFERER, RAW_URI, REQUEST_URI and the like.
         return {
             key: self.cleansed_substitute if key == "QUERY_STRING" and value else _strip_query(value)
@@ -99,7 +106,7 @@ class ConfidentialExceptionReporterFilter(SafeExceptionReporterFilter):
 class ConfidentialExceptionReporter(ExceptionReporter):
     """Django's report, without the query string it reads from the request itself (past the filter)."""
 
-    def get_traceback_data(self):
+    def get_traceback_data(self) -> dict[str, Any]:
         data = super().get_traceback_data()
         if self.request is not None:
             data["request_GET_items"] = [(key, self.filter.cleansed_substitute) for key in self.request.GET]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 
 from axes.models import AccessAttempt
@@ -28,6 +29,7 @@ def login_wait_seconds(ip: str | None) -> int:
     if beyond <= 0:
         return 0
     # 2 ** beyond can be huge after a long attack: cap the exponent before the power, then the delay.
-    delay = min(2 ** min(beyond - 1, 32), settings.LOGIN_ADDRESS_MAX_DELAY_SECONDS)
-    remaining = (found["last"] - now).total_seconds() + delay
+    delay: int = min(2 ** min(beyond - 1, 32), settings.LOGIN_ADDRESS_MAX_DELAY_SECONDS)
+    last: datetime.datetime = found["last"]
+    remaining = (last - now).total_seconds() + delay
     return max(0, math.ceil(remaining))

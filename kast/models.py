@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, ClassVar
 
 import pghistory
 import pgtrigger
@@ -72,8 +73,10 @@ class Role(models.TextChoices):
     RESEARCHER = "researcher", _("Researcher")
 
 
-class StaffManager(UserManager):
-    def create_superuser(self, username, email=None, password=None, **extra_fields):
+class StaffManager(UserManager["User"]):
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra_fields: Any
+    ) -> User:
         # `createsuperuser` makes the IT department's first account: a system administrator.
         extra_fields.setdefault("role", Role.ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
@@ -107,7 +110,7 @@ class User(AbstractUser):
         help_text=_("1.00 for full time, 0.50 for half time. Used for sessions per full-time therapist."),
     )
 
-    objects = StaffManager()
+    objects: ClassVar[StaffManager] = StaffManager()
 
     class Meta:
         verbose_name = _("staff member")

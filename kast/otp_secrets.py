@@ -22,10 +22,22 @@ import hashlib
 import hmac
 import os
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    # django-otp's columns hold text (a hex key, a code); CharField is not subscriptable at run time.
+    _TextField = models.CharField[str | None, str | None]
+else:
+    _TextField = models.CharField
 
 #: What an encrypted key starts with (django-otp's clear keys are hex: they never do).
 ENCRYPTED_PREFIX = "e1$"
@@ -61,7 +73,7 @@ def _keys() -> tuple[bytes, ...]:
     return tuple(masters)
 
 
-def _aead(master: bytes):
+def _aead(master: bytes) -> AESGCM:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     return AESGCM(_derive(master, b"totp key encryption"))
@@ -104,42 +116,42 @@ class StoredHash(str):
     """A backup code as read from the database: already hashed, so saved again as it is."""
 
 
-class EncryptedTOTPKeyField(models.CharField):
+class EncryptedTOTPKeyField(_TextField):
     """django-otp's key column, encrypted in the database and clear hex in Python."""
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(self, value: str | None, expression: object, connection: BaseDatabaseWrapper) -> str | None:
         return value if value is None else decrypt_key(value)
 
-    def get_db_prep_value(self, value, connection, prepared=False):
+    def get_db_prep_value(self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False) -> Any:
         value = super().get_db_prep_value(value, connection, prepared)
         if value is None or value.startswith(ENCRYPTED_PREFIX):
             return value
         return encrypt_key(value)
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         # The same column as django-otp declares: no migration for its app.
         name, _path, args, kwargs = super().deconstruct()
         return name, "django.db.models.CharField", args, kwargs
 
 
-class HashedCodeField(models.CharField):
+class HashedCodeField(_TextField):
     """django-otp's backup-code column, hashed on every way in: a saved code and a code looked up alike."""
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(self, value: str | None, expression: object, connection: BaseDatabaseWrapper) -> str | None:
         return value if value is None else StoredHash(value)
 
-    def get_db_prep_value(self, value, connection, prepared=False):
+    def get_db_prep_value(self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False) -> Any:
         if isinstance(value, StoredHash):
             return str(value)
         value = super().get_db_prep_value(value, connection, prepared)
         return value if value is None else hash_code(value)
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, _path, args, kwargs = super().deconstruct()
         return name, "django.db.models.CharField", args, kwargs
 
 
-def _keys_changed(*, setting: str, **kwargs) -> None:
+def _keys_changed(*, setting: str, **kwargs: object) -> None:
     if setting == "OTP_SECRETS_KEYS":
         _keys.cache_clear()
 

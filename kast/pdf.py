@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -26,6 +27,9 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+
+if TYPE_CHECKING:
+    from weasyprint import CSS
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +43,7 @@ class PdfUnavailable(Exception):
 
 
 @functools.cache
-def _print_stylesheet():
+def _print_stylesheet() -> CSS:
     from weasyprint import CSS
 
     return CSS(filename=finders.find("css/print.css"))
@@ -113,10 +117,11 @@ def write_pdf(html: str, *, base_url: str) -> bytes:
     if kind != "pdf":
         logger.error("WeasyPrint failed with %s: nothing printed.", value)
         raise PdfUnavailable(value)
+    assert isinstance(value, bytes)  # a "pdf" result is the PDF's bytes
     return value
 
 
-def render_pdf(template: str, context: dict, *, request: HttpRequest) -> bytes:
+def render_pdf(template: str, context: dict[str, Any], *, request: HttpRequest) -> bytes:
     """The template as PDF with the print stylesheet; raises PdfUnavailable when it cannot be made in time."""
     html = render_to_string(template, context, request=request)
     return write_pdf(html, base_url=request.build_absolute_uri("/"))
@@ -141,7 +146,7 @@ def print_response(
     request: HttpRequest,
     *,
     template: str,
-    context: Callable[[], dict],
+    context: Callable[[], dict[str, Any]],
     filename: str,
     log_print: Callable[[], object],
 ) -> HttpResponse:

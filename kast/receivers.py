@@ -6,13 +6,17 @@ inside axes); each receiver only calls a service.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import HttpRequest
+
 from kast.actor import actor_of, client_ip
 from kast.middleware import mark_logged_in
-from kast.models import LoginEvent
+from kast.models import LoginEvent, User
 from kast.services import login_event_record, staff_session_record
 
 
-def logged_in(sender, request, user, **kwargs) -> None:
+def logged_in(sender: type[User], request: HttpRequest, user: User, **kwargs: object) -> None:
     # The idle and absolute clocks start at login, so the first request after it need not write the session.
     mark_logged_in(request.session)
     staff_session_record(
@@ -23,7 +27,9 @@ def logged_in(sender, request, user, **kwargs) -> None:
     )
 
 
-def login_failed(sender, credentials, request=None, **kwargs) -> None:
+def login_failed(
+    sender: str, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: object
+) -> None:
     # Axes' receiver has run first (kast.apps): it has counted the failure and flagged a lockout, so one row
     # tells the outcome. Django has already masked the password in `credentials`; only the username is kept.
     locked = getattr(request, "axes_locked_out", False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pgtrigger
+from django.db import models
 
 #: The stamp of the data that every clinic's figures share (questionnaire versions, clinics' names).
 SHARED = 0
@@ -24,14 +25,16 @@ class FiguresChanged(pgtrigger.Trigger):
     when = pgtrigger.After
     level = pgtrigger.Row
 
-    def __init__(self, *, name: str, clinic: str = "", client: str = "", operation=None):
+    def __init__(
+        self, *, name: str, clinic: str = "", client: str = "", operation: pgtrigger.Operation | None = None
+    ) -> None:
         if clinic and client:
             raise ValueError("FiguresChanged reads the clinic from one column: `clinic` or `client`.")
         self.clinic_column = clinic
         self.client_column = client
         super().__init__(name=name, operation=operation or (pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete))
 
-    def get_func(self, model) -> str:
+    def get_func(self, model: models.Model) -> str:
         if self.clinic_column:
             column = self.clinic_column
             clinics = f"SELECT DISTINCT c FROM unnest(ARRAY[NEW.{column}, OLD.{column}]) AS c WHERE c IS NOT NULL"  # noqa: S608

@@ -1,7 +1,9 @@
+from typing import NoReturn
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from two_factor import views as two_factor_views
 
 from kast import views
@@ -19,11 +21,11 @@ two_factor_urls = (
 )
 
 
-def view_on_site_not_found(request: HttpRequest, **kwargs):
+def view_on_site_not_found(request: HttpRequest, **kwargs: object) -> NoReturn:
     raise Http404
 
 
-def admin_urls():
+def admin_urls() -> tuple[list[URLResolver | URLPattern], str, str]:
     """The admin site's URLs, its "view on site" shortcut (admin/r/<content_type_id>/<object_id>/) answering 404.
 
     No model here has a page of its own on the site, so the shortcut has nothing to show, and Django's

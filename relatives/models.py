@@ -12,6 +12,8 @@ pages. Only a couple or group session, which both attended, is shown on both rec
 
 from __future__ import annotations
 
+from typing import Self, TypeVar
+
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -23,6 +25,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kast.triggers import FiguresChanged
 from kast.validators import PAST_DATE
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 class Relation(models.TextChoices):
@@ -40,7 +44,7 @@ def _visible_records(user):
     return Client.objects.visible_to(user)
 
 
-class RecordOwnedQuerySet(models.QuerySet):
+class RecordOwnedQuerySet(models.QuerySet[_M]):
     """The gate of a model that hangs on one record: that record must pass the clients' gate.
 
     `record_field` names the foreign key to the record (a relative's or any client's).
@@ -48,11 +52,11 @@ class RecordOwnedQuerySet(models.QuerySet):
 
     record_field = "record"
 
-    def visible_to(self, user) -> RecordOwnedQuerySet:
+    def visible_to(self, user) -> Self:
         return self.filter(**{f"{self.record_field}__in": _visible_records(user)})
 
 
-class RelativeQuerySet(RecordOwnedQuerySet):
+class RelativeQuerySet(RecordOwnedQuerySet["Relative"]):
     """The relative's own record must be on the user's caseload."""
 
 
@@ -78,7 +82,7 @@ class Relative(models.Model):
         return f"{self.record_id}"
 
 
-class LinkQuerySet(models.QuerySet):
+class LinkQuerySet(models.QuerySet["RelativeLink"]):
     def visible_to(self, user) -> LinkQuerySet:
         """A link is seen from either side: from the client's record or from the relative's."""
         records = _visible_records(user)
@@ -159,7 +163,7 @@ class Level(models.IntegerChoices):
     VERY_MUCH = 4, _("Very much")
 
 
-class SupportQuerySet(RecordOwnedQuerySet):
+class SupportQuerySet(RecordOwnedQuerySet[_M]):
     """Reactions and goals: the relative's record must be on the user's caseload."""
 
     record_field = "relative"
@@ -248,7 +252,7 @@ class ChildAction(models.TextChoices):
 MAX_CHILDREN = 20
 
 
-class ChildPerspectiveQuerySet(RecordOwnedQuerySet):
+class ChildPerspectiveQuerySet(RecordOwnedQuerySet["ChildPerspective"]):
     """The child perspective of a client's or a relative's record on the user's caseload."""
 
 

@@ -7,22 +7,30 @@ interview and questionnaire answers of one person are never read for the other's
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 
 from clients.models import Client, RecordKind
 from clients.selectors import get_client_for
-from kast.models import AccessLogEntry
+from kast.access import AuthenticatedHttpRequest
+from kast.models import AccessLogEntry, User
 from kast.selectors import get_client_owned_or_404
 from relatives.models import ChildPerspective, Goal, Reaction, ReactionReview, Relative, RelativeLink
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 Action = AccessLogEntry.Action
 
 
-def get_relative_for(request: HttpRequest, record_id: uuid.UUID, *, action: str | None = Action.VIEW) -> Client:
+def get_relative_for(
+    request: AuthenticatedHttpRequest, record_id: uuid.UUID, *, action: str | None = Action.VIEW
+) -> Client:
     """The relative's record, if the user works with it; 404 (logged) otherwise, also for a client's."""
     return get_client_for(request, record_id, action=action, kind=RecordKind.RELATIVE)
 
@@ -41,7 +49,7 @@ def relative_profile(record: Client) -> Relative:
     return Relative.objects.get(record=record)
 
 
-def links_of_relative(user, record: Client) -> QuerySet[RelativeLink]:
+def links_of_relative(user: User, record: Client) -> QuerySet[RelativeLink]:
     """The relative's links, newest state first; the client is named by code only."""
     return (
         RelativeLink.objects.visible_to(user)
@@ -67,7 +75,7 @@ def client_side_links(record: Client) -> QuerySet[RelativeLink]:
     return seen_from_client(RelativeLink.objects.filter(client=record))
 
 
-def links_of_client(user, record: Client) -> QuerySet[RelativeLink]:
+def links_of_client(user: User, record: Client) -> QuerySet[RelativeLink]:
     """The client's relatives who consented to the link: code, relation and consents; their page only
     for their own therapists."""
     return (
@@ -94,8 +102,8 @@ def child_perspective(record: Client) -> ChildPerspective | None:
 class ReactionChart:
     """The reviews as rows per reaction, oldest first: how each reaction changed over time."""
 
-    dates: list = field(default_factory=list)
-    rows: list[tuple[str, list[int]]] = field(default_factory=list)
+    dates: list[datetime.date] = field(default_factory=list)
+    rows: list[tuple[StrOrPromise, list[int]]] = field(default_factory=list)
 
 
 def reaction_chart(reviews: list[ReactionReview]) -> ReactionChart:

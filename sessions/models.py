@@ -185,7 +185,7 @@ class SessionFee(models.Model):
         return f"{self.get_kind_display()}: {self.amount}"
 
 
-class TherapySessionQuerySet(models.QuerySet):
+class TherapySessionQuerySet(models.QuerySet["TherapySession"]):
     def visible_to(self, user) -> TherapySessionQuerySet:
         """The one gate for reading sessions and notes: those of records the user may see.
 
@@ -329,6 +329,9 @@ class Note(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("last saved"), default=timezone.now)
     signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
+
+    #: Not a column: set on the drafts of the start page (sessions.selectors.start_page_for).
+    waiting_long: bool
 
     class Meta:
         verbose_name = _("note")

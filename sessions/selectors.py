@@ -6,6 +6,7 @@ import datetime
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -43,13 +44,25 @@ from sessions.models import (
     TherapySession,
 )
 
+
+class OwnRecordVisible(TypedDict):
+    #: Whether the user may see the record the session is logged on (not only another participant's).
+    own_record_visible: bool
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    #: A session as get_session_for reads it: with whether its own record is visible to the user.
+    GatedSession = WithAnnotations[TherapySession, OwnRecordVisible]
+
 #: Follow-ups show on the start page this many days before they are due.
 FOLLOW_UP_HORIZON_DAYS = 30
 
 
 def get_session_for(
     request: HttpRequest, session_id: uuid.UUID, *, action: str | None = AccessLogEntry.Action.VIEW
-) -> TherapySession:
+) -> GatedSession:
     """The session with its note, if the user may see the client; 404 otherwise. Logged either way."""
     own_record_visible = Client.objects.visible_to(request.user).filter(pk=OuterRef("client_id"))
     visible = (
@@ -80,18 +93,19 @@ def check_may_change_session(user: User, session: TherapySession) -> None:
         raise PermissionDenied("only the therapists of the session's own record change it")
 
 
-def session_record_for(user: User, session: TherapySession) -> Client:
+def session_record_for(user: User, session: GatedSession) -> Client:
     """The record a session page is shown in: the session's own, or — for a couple or group
     session seen from another participant's record — the participant the user works with."""
     if session.own_record_visible:
         return session.client
-    return (
+    participant = (
         session.participants.filter(client__in=Client.objects.visible_to(user))
         .select_related("client", "client__clinic")
         .order_by("client__code")
         .first()
-        .client
     )
+    assert participant is not None  # the gate let the session through, so one participant's record is visible
+    return participant.client
 
 
 def participants_of(session: TherapySession) -> list[Client]:
@@ -166,7 +180,7 @@ def start_page_for(user: User, *, today: datetime.date | None = None) -> StartPa
         .select_related("client")
         .order_by("due_on")
     )
-    reminder_days = user.clinic.draft_reminder_days if user.clinic_id else 0
+    reminder_days = user.clinic.draft_reminder_days if user.clinic is not None else 0
     for note in drafts:
         note.waiting_long = (today - note.session.date).days > reminder_days
     return StartPage(
@@ -197,7 +211,19 @@ class TimelineEntry:
     item: object
 
 
-def client_timeline(client: Client, *, include_voided: bool = False) -> QuerySet:
+#: A row of client_timeline: (kind, id as text, when).
+TimelineRow = tuple[str, str, datetime.datetime]
+
+
+class TimelineFields(TypedDict):
+    entry_kind: str
+    entry_id: str
+    entry_at: datetime.datetime
+
+
+def client_timeline(
+    client: Client, *, include_voided: bool = False
+) -> QuerySet[WithAnnotations[TherapySession, TimelineFields], TimelineRow]:
     """(kind, id, at) of the case's sessions, status changes and questionnaires, newest first, one SQL UNION.
 
     Paginate it, then `timeline_entries` loads one page's records in one query per kind.
@@ -208,7 +234,9 @@ def client_timeline(client: Client, *, include_voided: bool = False) -> QuerySet
     if not include_voided:
         own, joint = own.in_record(), joint.in_record()
 
-    def session_rows(sessions):
+    def session_rows(
+        sessions: QuerySet[TherapySession],
+    ) -> QuerySet[WithAnnotations[TherapySession, TimelineFields], TimelineRow]:
         return sessions.annotate(
             entry_kind=Value("session"),
             entry_id=Cast("pk", CharField()),
@@ -231,7 +259,7 @@ def client_timeline(client: Client, *, include_voided: bool = False) -> QuerySet
     )
 
 
-def timeline_entries(rows) -> list[TimelineEntry]:
+def timeline_entries(rows: Iterable[TimelineRow]) -> list[TimelineEntry]:
     """The records behind one page of client_timeline, in its order."""
     rows = list(rows)
     session_ids = [pk for kind, pk, _ in rows if kind == "session"]
@@ -284,19 +312,23 @@ def calendar_sessions(user: User, *, today: datetime.date | None = None) -> Quer
 
 
 def overlapping_sessions(
-    *, therapists: Iterable[User], date: datetime.date, start_time: datetime.time, minutes: int, exclude=None
+    *,
+    therapists: Iterable[User],
+    date: datetime.date,
+    start_time: datetime.time,
+    minutes: int,
+    exclude: TherapySession | None = None,
 ) -> list[TherapySession]:
     """Sessions of any of these therapists that share a minute with the given time on that day."""
     start = start_time.hour * 60 + start_time.minute
     if not isinstance(therapists, QuerySet):
         therapists = list(therapists)  # a queryset stays a subquery: one query in all
-    candidates = (
-        TherapySession.objects.in_record()
-        .filter(date=date, therapists__in=therapists, attendance__in=OCCUPIES_TIME)
-        .exclude(pk=getattr(exclude, "pk", None))
-        .distinct()
-        .order_by("start_time")
+    candidates = TherapySession.objects.in_record().filter(
+        date=date, therapists__in=therapists, attendance__in=OCCUPIES_TIME
     )
+    if exclude is not None:
+        candidates = candidates.exclude(pk=exclude.pk)
+    candidates = candidates.distinct().order_by("start_time")
     end = start + minutes
     return [s for s in candidates if start < s.ends_at and s.start_time.hour * 60 + s.start_time.minute < end]
 
