@@ -24,8 +24,13 @@ from kast.models import Role
 from tests.factories import ClientFactory, ClinicFactory, UserFactory
 from tests.otp import authenticator_for
 
-# Fails any test whose application log lines hold client data (sentinels, personnummer).
-pytest_plugins = ["tests.log_sentinel"]
+# log_sentinel fails any test whose application log lines hold client data (sentinels, personnummer);
+# demo_data seeds the demo data once for the tests that only read it (`demo_db`).
+pytest_plugins = ["tests.log_sentinel", "tests.demo_data"]
+
+#: Key of the advisory lock (pg_advisory_lock) held while the roles are made: parallel test runs (pytest-xdist
+#: workers, other work trees on the same server) then make them one after the other.
+ROLES_LOCK = 0x6B617374
 
 _password_only_login = TestClient.force_login
 
@@ -39,7 +44,9 @@ def _work_as(role: str) -> None:
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
-    """Both roles exist (made by the superuser the suite logs in as), and the owner makes the test database."""
+    """Both roles exist (made by the superuser the suite logs in as), and the owner makes the test database.
+
+    Under pytest-xdist each worker has a database of its own (pytest-django's suffix: test_kast_gw0, ...)."""
     settings_dict = connections["default"].settings_dict
     if settings_dict["OPTIONS"].get("assume_role") != db_roles.RUNTIME_ROLE:
         pytest.exit("The tests derive their database roles from a superuser: unset DATABASE_OWNER_URL.", returncode=2)
@@ -54,7 +61,11 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
                     "DATABASE_URL must name a superuser (or leave it unset for the embedded server).",
                     returncode=2,
                 )
-            db_roles.create_roles(cursor)
+            cursor.execute("SELECT pg_advisory_lock(%s)", [ROLES_LOCK])
+            try:
+                db_roles.create_roles(cursor)
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [ROLES_LOCK])
     finally:
         conn.close()
     _work_as(db_roles.OWNER_ROLE)
