@@ -12,9 +12,11 @@ uses; the owner makes, migrates and drops the test database; a superuser empties
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.cache import cache
-from django.db import connections
+from django.db import connections, transaction
 from django.test import Client as TestClient
 from django.test import TransactionTestCase
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -25,8 +27,9 @@ from tests.factories import ClientFactory, ClinicFactory, UserFactory
 from tests.otp import authenticator_for
 
 # log_sentinel fails any test whose application log lines hold client data (sentinels, personnummer);
-# demo_data seeds the demo data once for the tests that only read it (`demo_db`).
-pytest_plugins = ["tests.log_sentinel", "tests.demo_data"]
+# demo_data seeds the demo data once for the tests that only read it (`demo_db`); parallel shares the tests out
+# between pytest-xdist workers (`make test`).
+pytest_plugins = ["tests.log_sentinel", "tests.demo_data", "tests.parallel"]
 
 #: Key of the advisory lock (pg_advisory_lock) held while the roles are made: parallel test runs (pytest-xdist
 #: workers, other work trees on the same server) then make them one after the other.
@@ -72,12 +75,46 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup):
+def django_db_setup(django_db_setup, django_db_blocker):
     """The test database, made and migrated by the owner (pytest-django's own fixture); the tests work as the
     runtime role; the owner drops the database at the end."""
+    with django_db_blocker.unblock():
+        _keep_migrated_rows()
     _work_as(db_roles.RUNTIME_ROLE)
     yield
     _work_as(db_roles.OWNER_ROLE)
+
+
+#: Table -> its rows right after the migrations (COPY's text format): the rows data migrations make (the published
+#: questionnaires, the themes, the referral destinations), which many tests rely on.
+_migrated_rows: dict[str, str] = {}
+
+
+def _keep_migrated_rows() -> None:
+    connection = connections["default"]
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SET ROLE NONE")
+        for table in sorted(tables):
+            name = connection.ops.quote_name(table)
+            cursor.execute(f"SELECT EXISTS (SELECT FROM {name})")
+            if cursor.fetchone()[0]:
+                rows = io.StringIO()
+                cursor.copy_expert(f"COPY {name} TO STDOUT", rows)
+                _migrated_rows[table] = rows.getvalue()
+
+
+def _put_back_migrated_rows(connection) -> None:
+    """(As a superuser.) The migrations' rows again in every table the flush left empty, as they were: with no
+    trigger fired (no history, no guard), keys and all. Tables post_migrate fills again (content types,
+    permissions) keep what it made."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        for table, rows in _migrated_rows.items():
+            name = connection.ops.quote_name(table)
+            cursor.execute(f"SELECT EXISTS (SELECT FROM {name})")
+            if not cursor.fetchone()[0]:
+                cursor.copy_expert(f"COPY {name} FROM STDIN", io.StringIO(rows))
 
 
 _flush = TransactionTestCase._fixture_teardown
@@ -85,12 +122,17 @@ _flush = TransactionTestCase._fixture_teardown
 
 def _flush_as_superuser(self):
     """After a transactional test every table is emptied (TRUNCATE): only a superuser may empty the append-only
-    ones, so the login's own role does it, and the connection works as the runtime role again after."""
+    ones, so the login's own role does it, and the connection works as the runtime role again after.
+
+    The rows the migrations made are then put back, so the database is as migrated again, as a test that runs
+    next expects it (pytest-django runs the transactional tests last for that reason; under pytest-xdist a
+    worker runs them in between)."""
     connection = connections["default"]
     with connection.cursor() as cursor:
         cursor.execute("SET ROLE NONE")
     try:
         _flush(self)
+        _put_back_migrated_rows(connection)
     finally:
         with connection.cursor() as cursor:
             cursor.execute(connection.ops.compose_sql("SET ROLE %s", [db_roles.RUNTIME_ROLE]))

@@ -5,10 +5,11 @@ on top of the demo data, which was seeded in a transaction that stays open from 
 of a row of them and is then rolled back. Whatever a test changes is undone at its end as usual, so the next one
 sees the demo data as seeded. Seeding takes seconds (more on a busy machine); per test it was most of the suite.
 
-So that the row is one row, the tests that ask for `demo_db` run together, after the other tests of their
-worker and in their own order (pytest_collection_modifyitems below); under pytest-xdist they are one group
-(`--dist loadgroup`), so they run on one worker, one after the other. Tests that need an empty database, or
-seed with other arguments, keep `db` and their own fixtures.
+So that the row is one row, the tests that ask for `demo_db` run together, after the other database tests
+and in their own order (pytest_collection_modifyitems below): one seeding for a run. Under pytest-xdist
+(`--dist loadfile`, tests/parallel.py) a file's tests go to one worker, in that order: one seeding for each
+file with such tests. Tests that need an empty database, or seed with other arguments, keep `db` and their
+own fixtures.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from django.db import connections, transaction
 from django.test import override_settings
 
 FIXTURE = "demo_db"
-XDIST_GROUP = "demo-data"
 
 
 class _Snapshot:
@@ -76,25 +76,16 @@ def demo_db(_demo_data, db):
         pytest.fail("The demo data was rolled back before this test: its tests must run one after the other.")
 
 
-def pytest_configure(config):
-    # pytest-xdist registers it too; without xdist the mark is inert (and --strict-markers wants it known).
-    config.addinivalue_line("markers", "xdist_group(name): run the tests of one group on one xdist worker")
-
-
 def _uses_demo_data(item) -> bool:
     return FIXTURE in getattr(item, "fixturenames", ())
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """The tests of the demo data after the others, in their order, and one xdist group (before xdist reads
-    the groups: tryfirst)."""
+    """The tests of the demo data after the others, in their order (pytest-django's sort, which comes after,
+    keeps them together: after the other non-transactional database tests)."""
     demo = [item for item in items if _uses_demo_data(item)]
-    if not demo:
-        return
     items[:] = [item for item in items if not _uses_demo_data(item)] + demo
-    for item in demo:
-        item.add_marker(pytest.mark.xdist_group(XDIST_GROUP))
 
 
 @pytest.hookimpl(wrapper=True)
