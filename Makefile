@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench install system db db-stop migrate backup restore-drill messages catalogues lint format lock clean
+.PHONY: help run test test-fast bench install system db db-stop migrate backup restore-drill messages catalogues lint format lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,8 +25,16 @@ run: migrate ## Set up everything, load demo data and serve on http://127.0.0.1:
 	@echo ""
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
-test: db catalogues ## Set up everything, then run the whole test suite
-	$(BIN)/pytest $(PYTEST_ARGS)
+# The tests are shared out between one pytest-xdist worker per core, each with a test database of its own
+# (tests/parallel.py). PYTEST_WORKERS=0 runs them in one process; PYTEST_ARGS adds pytest's own options.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
+
+test: db catalogues ## Set up everything, then run the whole test suite (browser journeys and fuzzing included)
+	$(PYTEST) $(PYTEST_ARGS)
+
+test-fast: db catalogues ## The whole test suite but the browser journeys (tests/browser)
+	$(PYTEST) -m "not browser" $(PYTEST_ARGS)
 
 BENCH_CLIENTS ?= 20000
 bench: db catalogues ## Load-test the main pages (gunicorn, wrk) at 20 000 demo clients and a tenth (own databases, seeded once)

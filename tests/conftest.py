@@ -12,9 +12,11 @@ uses; the owner makes, migrates and drops the test database; a superuser empties
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.cache import cache
-from django.db import connections
+from django.db import connections, transaction
 from django.test import Client as TestClient
 from django.test import TransactionTestCase
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -24,8 +26,14 @@ from kast.models import Role
 from tests.factories import ClientFactory, ClinicFactory, UserFactory
 from tests.otp import authenticator_for
 
-# Fails any test whose application log lines hold client data (sentinels, personnummer).
-pytest_plugins = ["tests.log_sentinel"]
+# log_sentinel fails any test whose application log lines hold client data (sentinels, personnummer);
+# demo_data seeds the demo data once for the tests that only read it (`demo_db`); parallel shares the tests out
+# between pytest-xdist workers (`make test`).
+pytest_plugins = ["tests.log_sentinel", "tests.demo_data", "tests.parallel"]
+
+#: Key of the advisory lock (pg_advisory_lock) held while the roles are made: parallel test runs (pytest-xdist
+#: workers, other work trees on the same server) then make them one after the other.
+ROLES_LOCK = 0x6B617374
 
 _password_only_login = TestClient.force_login
 
@@ -39,7 +47,9 @@ def _work_as(role: str) -> None:
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
-    """Both roles exist (made by the superuser the suite logs in as), and the owner makes the test database."""
+    """Both roles exist (made by the superuser the suite logs in as), and the owner makes the test database.
+
+    Under pytest-xdist each worker has a database of its own (pytest-django's suffix: test_kast_gw0, ...)."""
     settings_dict = connections["default"].settings_dict
     if settings_dict["OPTIONS"].get("assume_role") != db_roles.RUNTIME_ROLE:
         pytest.exit("The tests derive their database roles from a superuser: unset DATABASE_OWNER_URL.", returncode=2)
@@ -54,19 +64,57 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
                     "DATABASE_URL must name a superuser (or leave it unset for the embedded server).",
                     returncode=2,
                 )
-            db_roles.create_roles(cursor)
+            cursor.execute("SELECT pg_advisory_lock(%s)", [ROLES_LOCK])
+            try:
+                db_roles.create_roles(cursor)
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [ROLES_LOCK])
     finally:
         conn.close()
     _work_as(db_roles.OWNER_ROLE)
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup):
+def django_db_setup(django_db_setup, django_db_blocker):
     """The test database, made and migrated by the owner (pytest-django's own fixture); the tests work as the
     runtime role; the owner drops the database at the end."""
+    with django_db_blocker.unblock():
+        _keep_migrated_rows()
     _work_as(db_roles.RUNTIME_ROLE)
     yield
     _work_as(db_roles.OWNER_ROLE)
+
+
+#: Table -> its rows right after the migrations (COPY's text format): the rows data migrations make (the published
+#: questionnaires, the themes, the referral destinations), which many tests rely on.
+_migrated_rows: dict[str, str] = {}
+
+
+def _keep_migrated_rows() -> None:
+    connection = connections["default"]
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SET ROLE NONE")
+        for table in sorted(tables):
+            name = connection.ops.quote_name(table)
+            cursor.execute(f"SELECT EXISTS (SELECT FROM {name})")
+            if cursor.fetchone()[0]:
+                rows = io.StringIO()
+                cursor.copy_expert(f"COPY {name} TO STDOUT", rows)
+                _migrated_rows[table] = rows.getvalue()
+
+
+def _put_back_migrated_rows(connection) -> None:
+    """(As a superuser.) The migrations' rows again in every table the flush left empty, as they were: with no
+    trigger fired (no history, no guard), keys and all. Tables post_migrate fills again (content types,
+    permissions) keep what it made."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        for table, rows in _migrated_rows.items():
+            name = connection.ops.quote_name(table)
+            cursor.execute(f"SELECT EXISTS (SELECT FROM {name})")
+            if not cursor.fetchone()[0]:
+                cursor.copy_expert(f"COPY {name} FROM STDIN", io.StringIO(rows))
 
 
 _flush = TransactionTestCase._fixture_teardown
@@ -74,12 +122,17 @@ _flush = TransactionTestCase._fixture_teardown
 
 def _flush_as_superuser(self):
     """After a transactional test every table is emptied (TRUNCATE): only a superuser may empty the append-only
-    ones, so the login's own role does it, and the connection works as the runtime role again after."""
+    ones, so the login's own role does it, and the connection works as the runtime role again after.
+
+    The rows the migrations made are then put back, so the database is as migrated again, as a test that runs
+    next expects it (pytest-django runs the transactional tests last for that reason; under pytest-xdist a
+    worker runs them in between)."""
     connection = connections["default"]
     with connection.cursor() as cursor:
         cursor.execute("SET ROLE NONE")
     try:
         _flush(self)
+        _put_back_migrated_rows(connection)
     finally:
         with connection.cursor() as cursor:
             cursor.execute(connection.ops.compose_sql("SET ROLE %s", [db_roles.RUNTIME_ROLE]))

@@ -195,7 +195,7 @@ def test_the_warning_check_would_catch_a_weasyprint_warning(caplog):
     assert [r.levelno for r in caplog.records if r.name.startswith("weasyprint")] != []
 
 
-def test_a_demo_client_with_a_complete_intake_prints_without_warnings(client, caplog, settings):
+def test_a_demo_client_with_a_complete_intake_prints_without_warnings(client, demo_db, caplog, settings):
     """The seeded demo data is what clinics try first: its full intakes must print cleanly."""
     from django.core.management import call_command
 

@@ -70,8 +70,8 @@ def counts() -> dict[str, int]:
 
 
 @pytest.fixture
-def seeded(db):
-    seed()
+def seeded(demo_db):
+    """The demo data, seeded once for all these tests (tests.demo_data)."""
 
 
 def test_every_status_for_every_demo_therapist(seeded):

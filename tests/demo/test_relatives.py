@@ -19,9 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def seeded(db):
-    with override_settings(DEBUG=True):
-        call_command("seed_demo", stdout=io.StringIO())
+def seeded(demo_db):
+    """The demo data, seeded once for all these tests (tests.demo_data)."""
 
 
 def test_a_realistic_share_of_clients_has_a_partner_with_a_record(seeded):

@@ -51,13 +51,13 @@ def test_creates_the_demo_clinics_and_staff(db):
     assert set(User.objects.values_list("username", "first_name", "role", "clinic__code")) == DEMO_STAFF
 
 
-def test_only_the_administrator_may_use_the_admin_site(db):
+def test_only_the_administrator_may_use_the_admin_site(demo_db):
     seed()
 
     assert set(User.objects.filter(is_staff=True, is_superuser=True).values_list("username", flat=True)) == {"admin"}
 
 
-def test_running_twice_changes_nothing(db):
+def test_running_twice_changes_nothing(demo_db):
     seed()
     first = {model: set(model.objects.values_list("pk", flat=True)) for model in (Clinic, User, Client)}
 
@@ -76,7 +76,7 @@ def password_step(client, username: str):
 
 
 @pytest.mark.parametrize(("username", "first_name"), sorted((u, f) for u, f, _, _ in DEMO_STAFF))
-def test_demo_user_logs_in_through_the_login_form(client, db, username, first_name):
+def test_demo_user_logs_in_through_the_login_form(client, demo_db, username, first_name):
     """With the password and the code an authenticator app computes from the README's demo key."""
     seed()
 
@@ -94,7 +94,7 @@ def test_demo_user_logs_in_through_the_login_form(client, db, username, first_na
     assert f"Välkommen, {first_name}" in start.content.decode()
 
 
-def test_a_demo_backup_code_works_once_and_a_new_run_restores_it(db):
+def test_a_demo_backup_code_works_once_and_a_new_run_restores_it(demo_db):
     seed()
     first, second = DjangoClient(), DjangoClient()
 
