@@ -15,6 +15,7 @@ own fixtures.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -28,8 +29,8 @@ class _Snapshot:
     """The open transaction that holds the seeded demo data (one per worker process)."""
 
     def __init__(self) -> None:
-        self.atomic = None
-        self.blocker = None
+        self.atomic: transaction.Atomic | None = None
+        self.blocker: Any = None  # pytest-django's django_db_blocker
 
     @property
     def open(self) -> bool:
@@ -52,6 +53,7 @@ class _Snapshot:
 
     def roll_back(self) -> None:
         atomic, blocker = self.atomic, self.blocker
+        assert atomic is not None, "no demo data to roll back"
         self.atomic = self.blocker = None
         with blocker.unblock():
             transaction.set_rollback(True)
