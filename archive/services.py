@@ -10,7 +10,9 @@ import datetime
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict, cast
 
 import pghistory.trigger
 import pgtrigger
@@ -26,9 +28,12 @@ from assessments.models import Administration
 from clients.models import Client
 from kast.actor import Actor
 from kast.models import AccessLogEntry
-from kast.services import access_log_record
+from kast.services import access_log_record, acting_user
 from relatives.models import RelativeLink
 from sessions.models import Addendum, FollowUp, Note, SessionParticipant, TherapySession
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations  # the types only: django-stubs-ext is a development requirement
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +44,25 @@ FINAL_NOTE_TRIGGERS = (
     "therapy_sessions.Addendum:addendum_is_final",
 )
 
+
+class RecordIds(TypedDict):
+    """The removed record's id and the ids of its treatment periods, for finding their history rows."""
+
+    client: uuid.UUID
+    episodes: list[int]
+
+
+class RetentionAnnotations(TypedDict):
+    """What archive.selectors.with_last_entry adds to a record: its last entry's date, and whether it is held."""
+
+    last_entry: datetime.date
+    held: bool
+
+
 #: Each history table (django-pghistory's event models) and how its rows name the removed record.
 #: `ids` holds the record's id and the ids of its treatment periods. tests/archive/test_retention.py
 #: fails when a tracked model that belongs to a record is missing here.
-HISTORY: dict[str, object] = {
+HISTORY: dict[str, Callable[[RecordIds], Q]] = {
     "clients.ClientEvent": lambda ids: Q(pgh_obj_id=ids["client"]),
     "clients.AssessmentConversationEvent": lambda ids: Q(episode_id__in=ids["episodes"]),
     "clients.DeepInterviewSectionEvent": lambda ids: Q(client_id=ids["client"]),
@@ -76,7 +96,7 @@ def retention_hold_save(*, actor: Actor, hold: RetentionHold) -> RetentionHold:
     """Place a hold (or change its reason): the record is kept past its retention time until the hold is lifted."""
     placed = hold.pk is None
     if placed:
-        hold.placed_by = actor.user
+        hold.placed_by = acting_user(actor)
     hold.full_clean()
     hold.save()
     _hold_logged(actor=actor, hold=hold, what="placed" if placed else "changed")
@@ -97,7 +117,7 @@ class Removal:
     code: str
     kind: str
     last_entry: datetime.date
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
     joint_sessions_kept: int = 0
 
     @property
@@ -105,7 +125,7 @@ class Removal:
         return sum(self.counts.values())
 
 
-def _deleted(counts: Counter, result: tuple[int, dict[str, int]]) -> None:
+def _deleted(counts: Counter[str], result: tuple[int, dict[str, int]]) -> None:
     counts.update({label: n for label, n in result[1].items() if n})
 
 
@@ -125,10 +145,12 @@ def record_remove(*, record_id: uuid.UUID, today: datetime.date, dry_run: bool =
     then rolled back, so the counts are exactly what `--apply` would remove.
     """
     with transaction.atomic():
-        record = (
+        # with_last_entry's annotations, which its return type does not name.
+        record = cast(
+            "WithAnnotations[Client, RetentionAnnotations] | None",
             with_last_entry(Client.objects.select_for_update(of=("self",)).filter(pk=record_id))
             .only("id", "code", "kind", "clinic_id")
-            .first()
+            .first(),
         )
         if record is None or record.held or record.last_entry >= retention_cutoff(today):
             raise NotDue(record_id)
@@ -160,7 +182,7 @@ def record_remove(*, record_id: uuid.UUID, today: datetime.date, dry_run: bool =
 
 def _remove(record: Client, removal: Removal) -> None:
     counts = removal.counts
-    ids = {"client": record.pk, "episodes": list(record.episodes.values_list("pk", flat=True))}
+    ids: RecordIds = {"client": record.pk, "episodes": list(record.episodes.values_list("pk", flat=True))}
 
     # Joint sessions logged here that others attended stay with them: logged on the first other participant.
     own = TherapySession.objects.filter(client=record)
@@ -204,7 +226,7 @@ def _history_delete_triggers() -> list[str]:
     ]
 
 
-def _history_remove(ids: dict, counts: Counter) -> None:
+def _history_remove(ids: RecordIds, counts: Counter[str]) -> None:
     """The record's history rows (last: deleting a session writes one), and contexts no other history row uses."""
     contexts: set[uuid.UUID] = set()
     for label, rows_of in HISTORY.items():
@@ -214,7 +236,8 @@ def _history_remove(ids: dict, counts: Counter) -> None:
     if contexts:
         unused = Context.objects.filter(pk__in=contexts)
         for model in event_models():
-            unused = unused.exclude(Exists(model.objects.filter(pgh_context_id=OuterRef("pk"))))
+            # Each of our event models has pghistory's context field; the abstract Event does not declare it.
+            unused = unused.exclude(Exists(model.objects.filter(pgh_context_id=OuterRef("pk"))))  # type: ignore[misc]
         _deleted(counts, unused.delete())
 
 

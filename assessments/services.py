@@ -25,7 +25,7 @@ from assessments.models import (
 from clients.models import Client
 from kast.actor import Actor
 from kast.models import AccessLogEntry
-from kast.services import access_log_record
+from kast.services import access_log_record, acting_user
 
 Action = AccessLogEntry.Action
 
@@ -84,54 +84,61 @@ def administration_start(
     return administration
 
 
+def _refusal(item: Item) -> ValidationError:
+    return ValidationError({item.code: _("This answer does not fit the question.")})
+
+
+def _number_fields(item: Item, value: Any) -> dict[str, Any]:
+    """The Answer column of a number item's value: a whole number within the item's range."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _refusal(item)
+    if (item.min_value is not None and value < item.min_value) or (
+        item.max_value is not None and value > item.max_value
+    ):
+        raise ValidationError(
+            {item.code: _("Give a number from %(min)s to %(max)s.") % {"min": item.min_value, "max": item.max_value}}
+        )
+    return {"value_int": value}
+
+
+def _choice_fields(item: Item, value: Any) -> dict[str, Any]:
+    """The Answer columns of a closed item's value: a scale step or a frequency, one choice or several, each
+    among the item's options."""
+    allowed = [v for v, _label in item.options()]
+    if item.kind == ItemKind.MULTIPLE:
+        if not isinstance(value, list | tuple) or not value or not set(value) <= set(allowed):
+            raise _refusal(item)
+        return {"value_choices": list(value)}
+    if item.kind == ItemKind.SINGLE:
+        if value not in allowed:
+            raise _refusal(item)
+        return {"value_choices": [value]}
+    if isinstance(value, bool) or value not in allowed:  # a scale step or a frequency (True == 1 is no answer)
+        raise _refusal(item)
+    return {"value_int": value}
+
+
 def _value_fields(item: Item, value: Any) -> dict[str, Any]:
     """The Answer columns for one value, or ValidationError when the value does not fit the item."""
-
-    def refuse() -> ValidationError:
-        return ValidationError({item.code: _("This answer does not fit the question.")})
-
     if value == DECLINED:
         return {"declined": True}
     kind = item.kind
     if kind == ItemKind.YES_NO:
         if not isinstance(value, bool):
-            raise refuse()
+            raise _refusal(item)
         return {"value_bool": value}
-    if kind in (ItemKind.SCALE, ItemKind.FREQUENCY):
-        allowed = [v for v, _label in item.options()]
-        if isinstance(value, bool) or value not in allowed:
-            raise refuse()
-        return {"value_int": value}
+    if kind in (ItemKind.SCALE, ItemKind.FREQUENCY, ItemKind.SINGLE, ItemKind.MULTIPLE):
+        return _choice_fields(item, value)
     if kind == ItemKind.NUMBER:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise refuse()
-        if (item.min_value is not None and value < item.min_value) or (
-            item.max_value is not None and value > item.max_value
-        ):
-            raise ValidationError(
-                {
-                    item.code: _("Give a number from %(min)s to %(max)s.")
-                    % {"min": item.min_value, "max": item.max_value}
-                }
-            )
-        return {"value_int": value}
+        return _number_fields(item, value)
     if kind == ItemKind.LAST_OCCURRENCE:
         if not isinstance(value, datetime.date):
-            raise refuse()
+            raise _refusal(item)
         if value > timezone.localdate():
             raise ValidationError({item.code: _("The date cannot be in the future.")})
         return {"value_date": value}
-    if kind == ItemKind.SINGLE:
-        if value not in [v for v, _label in item.options()]:
-            raise refuse()
-        return {"value_choices": [value]}
-    if kind == ItemKind.MULTIPLE:
-        allowed = {v for v, _label in item.options()}
-        if not isinstance(value, list | tuple) or not value or not set(value) <= allowed:
-            raise refuse()
-        return {"value_choices": list(value)}
     if not isinstance(value, str) or not value.strip():
-        raise refuse()
+        raise _refusal(item)
     return {"value_text": value.strip()}
 
 
@@ -193,7 +200,7 @@ def tablet_code_create(*, actor: Actor, administration: Administration) -> str:
     TabletCode.objects.create(
         administration=administration,
         code_hash=TabletCode.hash(code),
-        created_by=actor.user,
+        created_by=acting_user(actor),
         expires_at=now + TABLET_CODE_LIFETIME,
     )
     access_log_record(actor=actor, action=Action.UPDATE, obj=administration, reason="tablet_code")
@@ -279,7 +286,8 @@ def tablet_submit(*, actor: Actor, tablet: TabletCode, answers: dict[str, Any], 
 @transaction.atomic
 def version_copy(*, version: InstrumentVersion) -> InstrumentVersion:
     """A new draft version with the same items: reword freely, keep a code while the meaning stays."""
-    latest = InstrumentVersion.objects.filter(instrument=version.instrument).order_by("-number").first()
+    # The instrument's latest version: `version` itself at least.
+    latest = InstrumentVersion.objects.filter(instrument=version.instrument).order_by("-number").first() or version
     copy = InstrumentVersion.objects.create(
         instrument=version.instrument, number=latest.number + 1, time_points=version.time_points
     )

@@ -36,14 +36,14 @@ from clients.models import (
 from kast.actor import Actor
 from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry, Clinic
-from kast.services import access_log_record
+from kast.services import access_log_record, acting_user
 
 Action = AccessLogEntry.Action
 #: The access-log reason of a break-the-glass opening: the review queue looks for it.
 EMERGENCY_REASON_PREFIX = "emergency:"
 
 #: The decision of the assessment conversation moves the case on (from assessment).
-DECISION_STATUS = {
+DECISION_STATUS: dict[str, CaseStatus] = {
     AssessmentDecision.ACCEPTED: CaseStatus.IN_TREATMENT,
     AssessmentDecision.REFERRED: CaseStatus.REFERRED,
     AssessmentDecision.NOT_NOW: CaseStatus.CLOSED,
@@ -51,7 +51,7 @@ DECISION_STATUS = {
 #: Leaving treatment (or never entering it) closes the treatment period.
 CLOSES_EPISODE = (CaseStatus.ENDED, CaseStatus.REFERRED, CaseStatus.CLOSED)
 
-_SEX_FOR_GENDER = {Gender.MAN: Sex.MALE, Gender.WOMAN: Sex.FEMALE}
+_SEX_FOR_GENDER: dict[str, Sex] = {Gender.MAN: Sex.MALE, Gender.WOMAN: Sex.FEMALE}
 
 
 def clinic_install_referral_destinations(clinic: Clinic) -> None:
@@ -93,7 +93,9 @@ def _next_code(clinic: Clinic, year: int) -> str:
 def client_register(*, actor: Actor, data: dict[str, Any], kind: str = RecordKind.CLIENT) -> Client:
     """Register a new contact: the record, treatment period 1 at 'contact', and (for a client) the
     family map's centre. A relative's record is made the same way, by `relatives.services`."""
-    by = actor.user
+    by = acting_user(actor)
+    if by.clinic_id is None:  # never: a therapist has a clinic (the constraint user_clinic_for_role)
+        raise ValueError("a client is registered at the clinic of whoever registers it")
     co_therapists = data.pop("co_therapists", [])
     clinic = Clinic.objects.select_for_update().get(pk=by.clinic_id)
     client = Client(clinic=clinic, kind=kind, **data)
@@ -173,7 +175,7 @@ def client_transition(
         episode=episode,
         from_status=client.status,
         to_status=to_status,
-        by=actor.user,
+        by=acting_user(actor),
         reason=reason,
         referred_to=referred_to,
         destination=destination.strip(),
@@ -199,7 +201,12 @@ def client_reopen(*, actor: Actor, client: Client, reason: str = "") -> Episode:
     previous = client.current_episode()
     episode = Episode.objects.create(client=client, number=previous.number + 1)
     StatusChange.objects.create(
-        client=client, episode=episode, from_status="", to_status=CaseStatus.CONTACT, by=actor.user, reason=reason
+        client=client,
+        episode=episode,
+        from_status="",
+        to_status=CaseStatus.CONTACT,
+        by=acting_user(actor),
+        reason=reason,
     )
     client.status = CaseStatus.CONTACT
     client.save(update_fields=["status"])
@@ -222,17 +229,18 @@ def assessment_save(
     Opening the assessment moves a new contact to 'assessment'; a decision then moves it to
     treatment, referral or closed, in the same transaction as the text.
     """
+    by = acting_user(actor)
     client = Client.objects.select_for_update().get(pk=client.pk)
     episode = client.current_episode()
     conversation = AssessmentConversation.objects.filter(episode=episode).first()
     if conversation is None:
-        conversation = AssessmentConversation(episode=episode, updated_by=actor.user, **data)
+        conversation = AssessmentConversation(episode=episode, updated_by=by, **data)
         conversation.full_clean()
         conversation.save()
     else:
         for name, value in data.items():
             setattr(conversation, name, value)
-        conversation.updated_by = actor.user
+        conversation.updated_by = by
         conversation.updated_at = timezone.now()
         conversation.full_clean()
         save_versioned(conversation, expected_version=version or 0, fields=[*data, "updated_by", "updated_at"])
@@ -257,7 +265,7 @@ def interview_section_save(
     *, actor: Actor, client: Client, section: str, version: int, text: str, done: bool
 ) -> DeepInterviewSection:
     """Save one deep-interview section. Version 0 means 'first save'; a stale version raises EditConflict."""
-    by = actor.user
+    by = acting_user(actor)
     if version == 0:
         entry = DeepInterviewSection(client=client, section=section, text=text, done=done, updated_by=by)
         entry.full_clean(validate_constraints=False)
@@ -268,9 +276,10 @@ def interview_section_save(
         except IntegrityError:
             raise EditConflict(DeepInterviewSection.objects.get(client=client, section=section)) from None
     else:
-        entry = DeepInterviewSection.objects.filter(client=client, section=section).first()
-        if entry is None:  # a version of a section never saved: only a crafted or corrupted form sends that
+        saved = DeepInterviewSection.objects.filter(client=client, section=section).first()
+        if saved is None:  # a version of a section never saved: only a crafted or corrupted form sends that
             raise ValidationError(_("The page is out of date. Reload it and try again."))
+        entry = saved
         entry.text, entry.done, entry.updated_by, entry.updated_at = text, done, by, timezone.now()
         entry.full_clean()
         save_versioned(entry, expected_version=version, fields=["text", "done", "updated_by", "updated_at"])
@@ -334,12 +343,13 @@ def emergency_access_open(*, actor: Actor, client: Client, reason: str) -> Emerg
     """Open a record outside the user's caseload, with a stated reason: logged and queued for review."""
     if not reason.strip():
         raise ValidationError({"reason": _("Say why you must open the record.")})
-    if client.clinic_id != actor.user.clinic_id:
+    user = acting_user(actor)
+    if client.clinic_id != user.clinic_id:
         raise ValidationError({"code": _("Only records of your own clinic can be opened.")})
     now = timezone.now()
     access = EmergencyAccess.objects.create(
         client=client,
-        user=actor.user,
+        user=user,
         reason=reason.strip(),
         opened_at=now,
         expires_at=now + datetime.timedelta(hours=EMERGENCY_ACCESS_HOURS),

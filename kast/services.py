@@ -6,6 +6,7 @@ import datetime
 import logging
 import uuid
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models, transaction
@@ -14,7 +15,17 @@ from django.utils import timezone
 from kast.actor import Actor
 from kast.models import AccessLogEntry, Clinic, LoginEvent, StaffSession, User
 
+if TYPE_CHECKING:
+    from django_otp.models import Device
+
 logger = logging.getLogger(__name__)
+
+
+def acting_user(actor: Actor) -> User:
+    """The user who acts: every write is someone's, so a service refuses an anonymous actor."""
+    if actor.user is None:
+        raise ValueError("a write needs an acting user")
+    return actor.user
 
 
 def access_log_record(
@@ -33,8 +44,7 @@ def access_log_record(
     (a Client passes itself, records with a `client_id` field pass theirs). Only ids and the
     path go into the log, never content. `path` replaces the actor's (a secret in the path stays out).
     """
-    if actor.user is None:
-        raise ValueError("an access-log entry needs an acting user")
+    user = acting_user(actor)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         if client_id is None:
@@ -45,7 +55,7 @@ def access_log_record(
         except ValueError:
             client_id = None
     return AccessLogEntry.objects.create(
-        user=actor.user,
+        user=user,
         role=actor.role,
         clinic_id=actor.clinic_id,
         action=action,
@@ -192,7 +202,9 @@ def account_reset_complete(*, user: User, password: str, ip: str | None, path: s
 
 
 @transaction.atomic
-def second_factor_remove(*, user: User, by: User, ip: str | None, path: str = "", devices: list | None = None) -> int:
+def second_factor_remove(
+    *, user: User, by: User, ip: str | None, path: str = "", devices: list[Device] | None = None
+) -> int:
     """Remove a user's authenticator and backup codes (a lost phone), or only `devices` of hers: she sets up new
     ones at her next login, with her own password. Returns how many devices went."""
     if devices is None:
@@ -222,7 +234,9 @@ def staff_changes_record(
             detail=f"{role_before} → {user.role}",
         )
     if user.clinic_id != clinic_before_id:
-        codes = dict(Clinic.objects.filter(pk__in=[user.clinic_id, clinic_before_id]).values_list("pk", "code"))
+        codes: dict[int | None, str] = dict(
+            Clinic.objects.filter(pk__in=[user.clinic_id, clinic_before_id]).values_list("pk", "code")
+        )
         account_change_record(
             event=LoginEvent.Event.CLINIC_CHANGED,
             user=user,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,7 +15,7 @@ from clients.services import client_register, client_update, constraint_violated
 from kast.actor import Actor
 from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry
-from kast.services import access_log_record
+from kast.services import access_log_record, acting_user
 from relatives.models import ChildPerspective, Goal, GoalStatus, ReactionReview, Relative, RelativeLink
 
 Action = AccessLogEntry.Action
@@ -145,7 +146,7 @@ def reactions_record(*, actor: Actor, record: Client, data: dict[str, Any]) -> R
 
 
 @transaction.atomic
-def goal_add(*, actor: Actor, record: Client, text: str, set_on=None) -> Goal:
+def goal_add(*, actor: Actor, record: Client, text: str, set_on: datetime.date | None = None) -> Goal:
     goal = Goal(relative=record, text=text.strip(), created_by=actor.user)
     if set_on is not None:
         goal.set_on = set_on
@@ -172,7 +173,7 @@ def child_perspective_save(*, actor: Actor, record: Client, version: int, data: 
     perspective = current or ChildPerspective(record=record)
     for name, value in data.items():
         setattr(perspective, name, value)
-    perspective.updated_by = actor.user
+    perspective.updated_by = acting_user(actor)
     perspective.updated_at = timezone.now()
     perspective.full_clean(exclude=["record"])
     if current is None:
