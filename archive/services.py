@@ -12,7 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypedDict, cast
+from typing import TYPE_CHECKING, TypedDict
 
 import pghistory.trigger
 import pgtrigger
@@ -33,7 +33,7 @@ from relatives.models import RelativeLink
 from sessions.models import Addendum, FollowUp, Note, SessionParticipant, TherapySession
 
 if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations  # the types only: django-stubs-ext is a development requirement
+    pass  # the types only: django-stubs-ext is a development requirement
 
 logger = logging.getLogger(__name__)
 
@@ -145,12 +145,10 @@ def record_remove(*, record_id: uuid.UUID, today: datetime.date, dry_run: bool =
     then rolled back, so the counts are exactly what `--apply` would remove.
     """
     with transaction.atomic():
-        # with_last_entry's annotations, which its return type does not name.
-        record = cast(
-            "WithAnnotations[Client, RetentionAnnotations] | None",
+        record = (
             with_last_entry(Client.objects.select_for_update(of=("self",)).filter(pk=record_id))
             .only("id", "code", "kind", "clinic_id")
-            .first(),
+            .first()
         )
         if record is None or record.held or record.last_entry >= retention_cutoff(today):
             raise NotDue(record_id)
