@@ -161,6 +161,14 @@ class TransitionForm(forms.Form):
         max_length=150,
         help_text=_("For the record only, e.g. the unit; never shown in figures."),
     )
+    keep_bookings = forms.BooleanField(
+        label=_("Keep the sessions booked ahead"),
+        required=False,
+        help_text=_(
+            "When the case ends, is referred or is closed, its sessions booked ahead are otherwise cancelled by the "
+            "clinic, in the calendar too."
+        ),
+    )
 
     def __init__(self, *args, client: Client, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +38,7 @@ from kast.actor import Actor
 from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry, Clinic
 from kast.services import access_log_record, acting_user
+from sessions.models import Attendance, TherapySession
 
 Action = AccessLogEntry.Action
 #: The access-log reason of a break-the-glass opening: the review queue looks for it.
@@ -150,9 +152,15 @@ def client_transition(
     reason: str = "",
     referred_to: ReferralDestination | None = None,
     destination: str = "",
+    keep_bookings: bool = False,
 ) -> Client:
     """Move the case one step along TRANSITIONS, recording who, when and why (and where to, for a referral:
-    a destination of the clinic's list, with details for the record only)."""
+    a destination of the clinic's list, with details for the record only).
+
+    A case that ends, is referred or is closed has its sessions booked ahead cancelled by the clinic, in the same
+    transaction, unless `keep_bookings` (e.g. a last session already agreed): otherwise they stayed "booked" and in
+    the calendar feed for a case that had ended.
+    """
     client = Client.objects.select_for_update().get(pk=client.pk)
     if to_status not in TRANSITIONS[client.status]:
         raise ValidationError(
@@ -184,12 +192,25 @@ def client_transition(
         episode.closed_on = timezone.localdate()
         episode.full_clean()
         episode.save(update_fields=["closed_on"])
+        if not keep_bookings:
+            _bookings_ahead_cancel(actor=actor, client=client)
     client.status = to_status
     if to_status in FINISHED:
         client.next_contact_date = None
     client.save(update_fields=["status", "next_contact_date"])
     access_log_record(actor=actor, action=Action.UPDATE, obj=client, reason=f"status:{to_status}")
     return client
+
+
+def _bookings_ahead_cancel(*, actor: Actor, client: Client) -> None:
+    """Cancelled by the clinic: the calendar feed then shows each as cancelled. The version moves on, so a form
+    open on one of them meanwhile is told of the change instead of booking it again."""
+    ahead = TherapySession.objects.filter(client=client).booked_ahead().select_for_update()
+    for session in ahead:
+        TherapySession.objects.filter(pk=session.pk).update(
+            attendance=Attendance.CANCELLED_BY_CLINIC, version=F("version") + 1
+        )
+        access_log_record(actor=actor, action=Action.UPDATE, obj=session, reason="cancelled:case_closed")
 
 
 @transaction.atomic

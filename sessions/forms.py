@@ -231,6 +231,11 @@ class EndTreatmentForm(forms.Form):
         initial=True,
         help_text=_("Years after the end, as the evaluation of KAST recommends."),
     )
+    keep_bookings = forms.BooleanField(
+        label=_("Keep the sessions booked ahead"),
+        required=False,
+        help_text=_("Otherwise they are cancelled by the clinic, in the calendar too (e.g. keep an agreed last one)."),
+    )
 
     def clean_ended_on(self) -> datetime.date:
         ended_on = self.cleaned_data["ended_on"]

@@ -186,6 +186,13 @@ class SessionFee(models.Model):
 
 
 class TherapySessionQuerySet(models.QuerySet["TherapySession"]):
+    def booked_ahead(self) -> TherapySessionQuerySet:
+        """Booked and still to come (later today or after): what an ending case leaves in the calendar."""
+        now = timezone.localtime()
+        return self.filter(attendance=Attendance.BOOKED, voided_at__isnull=True).filter(
+            Q(date__gt=now.date()) | Q(date=now.date(), start_time__gt=now.time())
+        )
+
     def visible_to(self, user) -> TherapySessionQuerySet:
         """The one gate for reading sessions and notes: those of records the user may see.
 

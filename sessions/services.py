@@ -416,13 +416,16 @@ def treatment_end(
     reason: str,
     comment: str = "",
     long_term_check: bool = True,
+    keep_bookings: bool = False,
 ) -> list[FollowUp]:
     """End the treatment: the period closes with its reason, and the follow-ups are put in the diary."""
     if ended_on > timezone.localdate():
         raise ValidationError({"ended_on": _("A treatment cannot end in the future.")})
     if reason not in EndReason.values:
         raise ValidationError({"reason": _("Choose why the treatment ended.")})
-    client = client_transition(actor=actor, client=client, to_status=CaseStatus.ENDED, reason=comment)
+    client = client_transition(
+        actor=actor, client=client, to_status=CaseStatus.ENDED, reason=comment, keep_bookings=keep_bookings
+    )
     episode = client.current_episode()
     if ended_on < episode.opened_on:
         raise ValidationError({"ended_on": _("The treatment cannot end before the period opened.")})
