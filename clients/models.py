@@ -90,7 +90,8 @@ class CaseStatus(models.TextChoices):
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     CaseStatus.CONTACT: (CaseStatus.ASSESSMENT, CaseStatus.REFERRED, CaseStatus.CLOSED),
     CaseStatus.ASSESSMENT: (CaseStatus.IN_TREATMENT, CaseStatus.REFERRED, CaseStatus.CLOSED),
-    CaseStatus.IN_TREATMENT: (CaseStatus.ENDED,),
+    # A referral out can come during treatment too (then the period ends as "referred on").
+    CaseStatus.IN_TREATMENT: (CaseStatus.ENDED, CaseStatus.REFERRED),
     CaseStatus.ENDED: (CaseStatus.FOLLOWED_UP,),
     CaseStatus.FOLLOWED_UP: (),
     CaseStatus.REFERRED: (),

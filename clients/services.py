@@ -24,6 +24,7 @@ from clients.models import (
     Client,
     DeepInterviewSection,
     EmergencyAccess,
+    EndReason,
     Episode,
     FamilyMember,
     FamilyRelation,
@@ -190,8 +191,10 @@ def client_transition(
     )
     if to_status in CLOSES_EPISODE:
         episode.closed_on = timezone.localdate()
+        if to_status == CaseStatus.REFERRED and client.status == CaseStatus.IN_TREATMENT:
+            episode.end_reason = EndReason.REFERRED_ON  # a treatment that ends by a referral out
         episode.full_clean()
-        episode.save(update_fields=["closed_on"])
+        episode.save(update_fields=["closed_on", "end_reason"])
         if not keep_bookings:
             _bookings_ahead_cancel(actor=actor, client=client)
     client.status = to_status

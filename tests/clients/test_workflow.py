@@ -239,6 +239,22 @@ def test_a_referral_with_a_destination_closes_the_period(client, therapist, case
     assert list(case.episodes.values_list("number", "closed_on")) == [(1, timezone.localdate())]
 
 
+def test_a_referral_out_during_treatment_records_its_destination_and_ends_the_period_as_referred_on(
+    client, therapist, case
+):
+    client.force_login(therapist)
+    for to_status in ("assessment", "in_treatment"):
+        assert step(client, case, to_status).status_code == 302
+
+    response = transition(client, case, "referred", "Behöver beroendevård", "", listed(case).pk)
+
+    assert response.status_code == 302
+    case.refresh_from_db()
+    change = case.status_changes.get(to_status="referred")
+    assert (case.status, change.from_status, change.referred_to) == ("referred", "in_treatment", listed(case))
+    assert list(case.episodes.values_list("closed_on", "end_reason")) == [(timezone.localdate(), "referred_on")]
+
+
 @pytest.mark.parametrize(
     ("path", "impossible"),
     [
