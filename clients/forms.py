@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
 from django.contrib.postgres.forms import SimpleArrayField
@@ -345,9 +347,28 @@ class ClientSearchForm(forms.Form):
 
 
 class ReopenForm(forms.Form):
-    """Why a former client returns: optional, as long as the page's field allows."""
+    """Why a former client returns (optional, as long as the page's field allows), and, when the earlier period
+    has follow-ups still open, what becomes of them: an explicit choice, never a default."""
+
+    KEEP, CLOSE = "keep", "close"
 
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+    follow_ups = forms.ChoiceField(
+        label=_("The earlier follow-ups still open"),
+        choices=[(KEEP, _("Keep them due")), (CLOSE, _("Close them: not needed now the client is back"))],
+        widget=forms.RadioSelect,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, open_follow_ups: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if open_follow_ups:
+            self.fields["follow_ups"].required = True
+            self.fields["follow_ups"].error_messages["required"] = _(
+                "Choose what becomes of the earlier follow-ups still open."
+            )
+        else:
+            del self.fields["follow_ups"]
 
 
 class IntakePrintForm(forms.Form):

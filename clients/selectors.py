@@ -27,6 +27,7 @@ from clients.models import (
 from kast.access import AuthenticatedHttpRequest
 from kast.models import AccessLogEntry, User
 from kast.services import access_log_record
+from sessions.models import FollowUp
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -108,6 +109,11 @@ def get_client_identity_for(request: AuthenticatedHttpRequest, client_id: uuid.U
         raise IdentityProtected(client)
     access_log_record(actor=request.actor, action=AccessLogEntry.Action.REVEAL, obj=client)
     return client
+
+
+def open_follow_ups(client: Client) -> int:
+    """How many follow-ups of the client's earlier periods are still due (asked when the client returns)."""
+    return FollowUp.objects.open().filter(client=client).count()
 
 
 def status_history(client: Client) -> QuerySet[StatusChange]:

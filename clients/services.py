@@ -39,7 +39,7 @@ from kast.actor import Actor
 from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry, Clinic
 from kast.services import access_log_record, acting_user
-from sessions.models import Attendance, TherapySession
+from sessions.models import Attendance, FollowUp, TherapySession
 
 Action = AccessLogEntry.Action
 #: The access-log reason of a break-the-glass opening: the review queue looks for it.
@@ -217,8 +217,11 @@ def _bookings_ahead_cancel(*, actor: Actor, client: Client) -> None:
 
 
 @transaction.atomic
-def client_reopen(*, actor: Actor, client: Client, reason: str = "") -> Episode:
-    """A returning former client: a new treatment period on the same record, starting at contact."""
+def client_reopen(*, actor: Actor, client: Client, reason: str = "", close_follow_ups: bool = False) -> Episode:
+    """A returning former client: a new treatment period on the same record, starting at contact.
+
+    The earlier period's follow-ups still open stay due, or with `close_follow_ups` are closed as not needed
+    (kept, dated): the therapist chooses (clients.forms.ReopenForm)."""
     client = Client.objects.select_for_update().get(pk=client.pk)
     if client.status not in FINISHED:
         raise ValidationError(_("A new treatment period can only start when the current one has finished."))
@@ -234,6 +237,8 @@ def client_reopen(*, actor: Actor, client: Client, reason: str = "") -> Episode:
     )
     client.status = CaseStatus.CONTACT
     client.save(update_fields=["status"])
+    if close_follow_ups:
+        FollowUp.objects.open().filter(client=client).update(dropped_on=timezone.localdate())
     access_log_record(actor=actor, action=Action.UPDATE, obj=client, reason="new_period")
     return episode
 

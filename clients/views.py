@@ -84,6 +84,7 @@ def _detail_context(request: HttpRequest, client: Client, **extra) -> dict:
         "transition_form": TransitionForm(client=client) if TransitionForm.offered(client) else None,
         "can_end": client.status == CaseStatus.IN_TREATMENT,
         "can_reopen": client.status in FINISHED,
+        "open_follow_ups": selectors.open_follow_ups(client) if client.status in FINISHED else 0,
         "can_see_identity": client.can_see_identity(request.user),
         "print_form": IntakePrintForm(),
         "relative_links": relative_selectors.links_of_client(request.user, client),
@@ -161,12 +162,17 @@ def client_transition(request: HttpRequest, client_id: uuid.UUID) -> HttpRespons
 @require_POST
 def client_reopen(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = get_client_for(request, client_id, action=Action.UPDATE)
-    form = ReopenForm(request.POST)
+    form = ReopenForm(request.POST, open_follow_ups=selectors.open_follow_ups(client))
     if not form.is_valid():  # e.g. a NUL byte, which PostgreSQL refuses in text (found by fuzzing)
         messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
         return redirect("clients:detail", client_id=client.pk)
     try:
-        episode = services.client_reopen(actor=request.actor, client=client, reason=form.cleaned_data["reason"])
+        episode = services.client_reopen(
+            actor=request.actor,
+            client=client,
+            reason=form.cleaned_data["reason"],
+            close_follow_ups=form.cleaned_data.get("follow_ups") == ReopenForm.CLOSE,
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

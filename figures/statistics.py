@@ -90,9 +90,13 @@ def clinic_session_counts(clinic: Clinic, *, today: datetime.date | None = None)
     notes = Note.objects.filter(
         session__clinic=clinic, session__voided_at__isnull=True, signed_at__isnull=True
     ).aggregate(all=Count("pk"), waiting=Count("pk", filter=Q(session__date__lt=waiting_since)))
-    follow_ups = FollowUp.objects.filter(client__clinic=clinic, done_on__isnull=True).aggregate(
-        overdue=Count("pk", filter=Q(due_on__lt=today)),
-        soon=Count("pk", filter=Q(due_on__range=(today, today + datetime.timedelta(days=30)))),
+    follow_ups = (
+        FollowUp.objects.open()
+        .filter(client__clinic=clinic)
+        .aggregate(
+            overdue=Count("pk", filter=Q(due_on__lt=today)),
+            soon=Count("pk", filter=Q(due_on__range=(today, today + datetime.timedelta(days=30)))),
+        )
     )
     return ClinicSessionCounts(
         month_start=month_start,
@@ -453,7 +457,9 @@ def _closed(scope: Scope) -> dict:
 
 def _follow_ups(scope: Scope, today: datetime.date) -> dict:
     """8. Follow-ups due in the period: done, and not done although due."""
-    return FollowUp.objects.filter(scope.clients("client__"), due_on__range=(scope.start, scope.end)).aggregate(
+    # One closed as not needed (the client came back first) is no longer due.
+    due = FollowUp.objects.filter(dropped_on__isnull=True)
+    return due.filter(scope.clients("client__"), due_on__range=(scope.start, scope.end)).aggregate(
         due=Count("pk"),
         done=Count("pk", filter=Q(done_on__isnull=False)),
         overdue=Count("pk", filter=Q(done_on__isnull=True, due_on__lt=today)),

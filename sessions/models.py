@@ -421,9 +421,18 @@ class FollowUpKind(models.TextChoices):
     LONG_TERM = "long_term", _("Long-term check")
 
 
+class FollowUpQuerySet(models.QuerySet["FollowUp"]):
+    def open(self) -> FollowUpQuerySet:
+        """Neither done nor closed: what the diary still asks of the therapist."""
+        return self.filter(done_on__isnull=True, dropped_on__isnull=True)
+
+
 @pghistory.track()
 class FollowUp(models.Model):
-    """A follow-up due after a treatment ended: the conversation at six months, a check years later."""
+    """A follow-up due after a treatment ended: the conversation at six months, a check years later.
+
+    Closed without being done (`dropped_on`) when the client came back before it and the therapist chose so:
+    kept, but no longer due."""
 
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="follow_ups")
     episode = models.ForeignKey("clients.Episode", on_delete=models.CASCADE, related_name="follow_ups")
@@ -433,6 +442,9 @@ class FollowUp(models.Model):
     session = models.ForeignKey(
         TherapySession, on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
     )
+    dropped_on = models.DateField(_("closed, not needed"), null=True, blank=True)
+
+    objects = FollowUpQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("follow-up")
@@ -442,6 +454,9 @@ class FollowUp(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["episode", "kind"], name="followup_once_per_period"),
             models.CheckConstraint(condition=Q(kind__in=FollowUpKind.values), name="followup_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(done_on__isnull=True) | Q(dropped_on__isnull=True), name="followup_done_or_dropped"
+            ),
         ]
         triggers = [FiguresChanged(name="figures_changed", client="client_id")]
 
@@ -449,7 +464,7 @@ class FollowUp(models.Model):
         return f"{self.get_kind_display()} {self.due_on}"
 
     def is_overdue(self, today=None) -> bool:
-        return self.done_on is None and self.due_on < (today or timezone.localdate())
+        return self.done_on is None and self.dropped_on is None and self.due_on < (today or timezone.localdate())
 
 
 class CalendarFeed(models.Model):

@@ -172,9 +172,9 @@ def start_page_for(user: User, *, today: datetime.date | None = None) -> StartPa
         )
     )
     follow_ups = list(
-        FollowUp.objects.filter(
+        FollowUp.objects.open()
+        .filter(
             client__in=Client.objects.visible_to(user),
-            done_on__isnull=True,
             due_on__lte=today + datetime.timedelta(days=FOLLOW_UP_HORIZON_DAYS),
         )
         .select_related("client")

@@ -362,10 +362,7 @@ def _follow_up_done_by(actor: Actor, session: TherapySession) -> None:
     if FollowUp.objects.filter(session=session).exists():
         return
     follow_up = (
-        FollowUp.objects.select_for_update()
-        .filter(client_id=session.client_id, done_on__isnull=True)
-        .order_by("due_on")
-        .first()
+        FollowUp.objects.open().select_for_update().filter(client_id=session.client_id).order_by("due_on").first()
     )
     if follow_up is None:
         return

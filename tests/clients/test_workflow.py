@@ -365,7 +365,9 @@ def test_reopening_a_finished_client_opens_period_two_at_contact(client, therapi
     for to_status in path:
         assert step(client, case, to_status).status_code == 302
 
-    response = client.post(reverse("clients:reopen", args=[case.pk]), {"reason": "Återfall, hör av sig igen"})
+    # After an ended treatment the page also asks what becomes of the follow-ups still open (tests/clients/test_return.py).
+    data = {"reason": "Återfall, hör av sig igen", "follow_ups": "keep"}
+    response = client.post(reverse("clients:reopen", args=[case.pk]), data)
 
     assert response.status_code == 302
     assert response["Location"] == reverse("clients:detail", args=[case.pk])
