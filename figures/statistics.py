@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -1084,7 +1085,9 @@ def _marked(tables: list[Table], figures: suppression.Figures, hidden: dict) -> 
     ]
 
 
-def dashboard_marks_across(whole: Dashboard, clinics: dict[int, Dashboard]) -> tuple[dict, dict[int, dict]]:
+def dashboard_marks_across(
+    whole: Dashboard, clinics: dict[int, Dashboard]
+) -> tuple[dict[Hashable, str], dict[int, dict[Hashable, str]]]:
     """National follow-up's marks for all clinics and for each clinic (by id), protected together: all clinics'
     figure minus the other clinics' never gives a clinic's hidden one."""
     parts = {pk: dashboard_figures(figures) for pk, figures in clinics.items()}
