@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
@@ -67,7 +67,7 @@ class Cached(Generic[T]):
         return TIMEOUT_SECONDS if self.key else 0
 
 
-def _cached(name: str, clinic: Clinic | None, parts: tuple, compute: Callable[[], T]) -> Cached[T]:
+def _cached(name: str, clinic: Clinic | None, parts: tuple[object, ...], compute: Callable[[], T]) -> Cached[T]:
     state = stamps(clinic)
     if state is None:
         return Cached(compute(), None)
@@ -93,15 +93,17 @@ def dashboard(
     )
 
 
-def dashboard_marks(clinic: Clinic | None, start: datetime.date, end: datetime.date) -> Cached[dict]:
+def dashboard_marks(clinic: Clinic | None, start: datetime.date, end: datetime.date) -> Cached[dict[Hashable, str]]:
     """National follow-up's marks (figures.suppression) for the dashboard of one clinic or all, protected together
     with every other clinic's: it sees all of them, so all clinics' figure less the others' must hide what each
     clinic's own figures hide. Cached under every clinic's stamp; each clinic's figures under its own."""
 
-    def compute() -> dict:
+    def compute() -> dict[int | None, dict[Hashable, str]]:
         clinics = {c.pk: dashboard(c, start, end).value for c in Clinic.objects.order_by("pk")}
         whole, by_clinic = statistics.dashboard_marks_across(dashboard(None, start, end).value, clinics)
-        return {None: whole, **by_clinic}
+        all_marks: dict[int | None, dict[Hashable, str]] = {None: whole}
+        all_marks.update(by_clinic.items())
+        return all_marks
 
     marks = _cached("dashboard_marks", None, (start, end), compute)
     return Cached(marks.value[clinic.pk if clinic is not None else None], marks.key)

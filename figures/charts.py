@@ -29,6 +29,10 @@ COLOURS = ["#1f4e79", "#7f9fbf", "#4d4d4d", "#b3b3b3", "#2e7d32", "#a5d6a7"]
 MAX_LABEL = 34
 
 
+#: A series given as (name, values) or (name, values, shown), as Series takes them.
+SeriesTuple = tuple[str, Sequence[float | int | None]] | tuple[str, Sequence[float | int | None], Sequence[str] | None]
+
+
 @dataclass(frozen=True)
 class Series:
     """One data set: its name (the legend), a value per label (None: not drawn) and, optionally, the text shown."""
@@ -69,22 +73,22 @@ def _text(s: str, x: float, y: float, size: float, *, anchor: str = "start", wei
 def bar_chart_svg(
     title: str,
     labels: Sequence[str],
-    series: Sequence[Series | tuple],
+    series: Sequence[Series | SeriesTuple],
     *,
     description: str = "",
     empty_text: str | None = None,
     id_prefix: str = "chart",
 ) -> str:
     """The chart as an SVG string of fixed size. `series`: Series, or (name, values) / (name, values, shown)."""
-    series = [s if isinstance(s, Series) else Series(*s) for s in series]
-    for s in series:
+    drawn_series = [s if isinstance(s, Series) else Series(*s) for s in series]
+    for s in drawn_series:
         if len(s.values) != len(labels) or (s.shown is not None and len(s.shown) != len(labels)):
             raise ValueError("every series needs one value per label")
-    drawn = [float(v) for s in series for v in s.values if v is not None]
+    drawn = [float(v) for s in drawn_series for v in s.values if v is not None]
     largest = max(drawn, default=0.0)
-    hidden = any(v is None for s in series for v in s.values)
+    hidden = any(v is None for s in drawn_series for v in s.values)
     # Nothing to draw: no rows, or only zeros. Hidden figures still get their rows and their "<5".
-    empty = not labels or not series or (largest <= 0 and not hidden)
+    empty = not labels or not drawn_series or (largest <= 0 and not hidden)
 
     ids = f"{id_prefix}-title {id_prefix}-desc"
     out = [
@@ -101,22 +105,22 @@ def bar_chart_svg(
         out.append("</svg>")
         return "\n".join(out)
 
-    legend = len(series) > 1
+    legend = len(drawn_series) > 1
     top = TITLE_HEIGHT
     bottom = HEIGHT - PAD - (LEGEND_HEIGHT if legend else 0)
     plot_left = LABEL_WIDTH
     plot_width = WIDTH - LABEL_WIDTH - VALUE_WIDTH - PAD
     row_height = (bottom - top) / len(labels)
-    bar_height = min(18.0, row_height * 0.75 / len(series))
+    bar_height = min(18.0, row_height * 0.75 / len(drawn_series))
     font = max(7.0, min(10.5, row_height * 0.7))
     out.append(
         f'<line x1="{plot_left}" y1="{_n(top)}" x2="{plot_left}" y2="{_n(bottom)}" stroke="{GRID}" stroke-width="1"/>'
     )
     for i, label in enumerate(labels):
         row_top = top + i * row_height
-        group_top = row_top + (row_height - bar_height * len(series)) / 2
+        group_top = row_top + (row_height - bar_height * len(drawn_series)) / 2
         out.append(_text(_short(label), plot_left - 6, row_top + row_height / 2 + font * 0.35, font, anchor="end"))
-        for j, s in enumerate(series):
+        for j, s in enumerate(drawn_series):
             value = s.values[i]
             y = group_top + j * bar_height
             length = plot_width * float(value) / largest if value is not None and largest > 0 else 0.0
@@ -130,9 +134,9 @@ def bar_chart_svg(
                 size = min(font, max(7.0, bar_height * 0.85))
                 out.append(_text(text, plot_left + length + 4, y + bar_height * 0.45 + size * 0.35, size))
     if legend:
-        x = PAD
+        x: float = PAD
         y = HEIGHT - PAD - 6
-        for j, s in enumerate(series):
+        for j, s in enumerate(drawn_series):
             colour = COLOURS[j % len(COLOURS)]
             out.append(f'<rect x="{_n(x)}" y="{_n(y - 9)}" width="10" height="10" fill="{colour}"/>')
             name = _short(s.name)

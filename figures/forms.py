@@ -4,6 +4,7 @@ purpose and selection. Which clinic is counted is figures.scope's to decide, for
 from __future__ import annotations
 
 import datetime
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -53,17 +54,19 @@ class ClinicScopedFilterForm(forms.Form):
         label=_("Clinic"), queryset=Clinic.objects.none(), required=False, empty_label=_("All clinics")
     )
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         if scope.chooses_clinic(user):
-            self.fields["clinic"].queryset = Clinic.objects.order_by("name")
+            clinic = cast("forms.ModelChoiceField[Clinic]", self.fields["clinic"])  # the field declared above
+            clinic.queryset = Clinic.objects.order_by("name")
         else:
             # A clinic's own staff see their own clinic: there is nothing to choose.
             del self.fields["clinic"]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", _("The end date cannot be before the start date."))
@@ -90,7 +93,7 @@ class DashboardFilterForm(ClinicScopedFilterForm):
     )
     field_order = ["period", "start", "end", "clinic"]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
         period = data.get("period") or Period.MONTH
         start, end = data.get("start"), data.get("end")
@@ -109,7 +112,8 @@ class DashboardFilterForm(ClinicScopedFilterForm):
 
     @property
     def bounds(self) -> tuple[datetime.date, datetime.date]:
-        return self.cleaned_data["bounds"]
+        bounds: tuple[datetime.date, datetime.date] = self.cleaned_data["bounds"]
+        return bounds
 
     @property
     def counted_clinic(self) -> Clinic | None:
@@ -189,14 +193,15 @@ class ResearchExportForm(forms.Form):
         label=_("Target group"), choices=[("", _("All target groups")), *CLIENT_TARGET_GROUPS], required=False
     )
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         if not scope.chooses_clinic(user):
             del self.fields["clinic"]  # a researcher attached to a clinic exports that clinic's only
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", _("The end date cannot be before the start date."))

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime
 import math
 from collections import defaultdict
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 from django.db import connection
 from django.db.models import (
@@ -25,6 +26,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, ExtractYear
 from django.utils import formats, timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -148,7 +150,7 @@ def _agreeing(prefix: str) -> Q:
     )
 
 
-def count_table(selection: Selection, time_point: str, rows: list[tuple[str, str]]) -> CountTable:
+def count_table(selection: Selection, time_point: str, rows: Sequence[tuple[str, str | Promise]]) -> CountTable:
     """n and, per item code, how many agree and how many answered. One query, whatever the data size."""
     figures: dict[str, Count] = {"n": Count("pk", distinct=True)}
     for code, _label in rows:
@@ -245,10 +247,11 @@ def sign_test(improved: int, worsened: int) -> float | None:
         return None
     smaller = min(improved, worsened)
     tail = sum(math.comb(changed, k) for k in range(smaller + 1))
-    return min(1.0, 2 * tail / 2**changed)
+    p_value: float = min(1.0, 2 * tail / 2**changed)
+    return p_value
 
 
-def _pair_counts_sql(selection: Selection, earlier: str, later: str) -> tuple[str, list]:
+def _pair_counts_sql(selection: Selection, earlier: str, later: str) -> tuple[str, list[Any]]:
     """SQL for (earlier, later, item code, change, pairs) of one pair of time points, grouped in SQL.
 
     One pass over the answers of both time points: the inner query keeps one row per treatment
@@ -298,7 +301,7 @@ def paired_changes(selection: Selection) -> list[PairedChange]:
         for earlier, later, code, change, pairs in cursor.fetchall():
             grouped[(earlier, later, code)][change] = pairs
     labels, order = _item_labels({code for _e, _l, code in grouped})
-    pair_order = {pair: index for index, pair in enumerate(PAIRS)}
+    pair_order: dict[tuple[str, str], int] = {pair: index for index, pair in enumerate(PAIRS)}
     return [
         PairedChange(earlier, later, code, labels.get(code, code), changes)
         for (earlier, later, code), changes in sorted(
@@ -415,22 +418,22 @@ def coverage_totals(rows: list[CoverageRow], *, per: Literal["group", "year"]) -
         sums = totals.setdefault(key, dict.fromkeys(COVERAGE_COUNTS, 0))
         for name in COVERAGE_COUNTS:
             sums[name] += getattr(row, name)
-    keys = totals if per == "group" else sorted(totals)
-    return [
-        CoverageRow(group=key if per == "group" else "", year=0 if per == "group" else key, **totals[key])
-        for key in keys
-    ]
+    if per == "group":
+        return [CoverageRow(group=str(key), year=0, **sums) for key, sums in totals.items()]
+    return [CoverageRow(group="", year=int(key), **totals[key]) for key in sorted(totals)]
 
 
-def _group_name(row: dict, by: str) -> str:
+def _group_name(row: Mapping[str, Any], by: str) -> str:
     if by == "clinic":
-        return row["client__clinic__name"]
+        clinic: str = row["client__clinic__name"]
+        return clinic
     full = " ".join(
         part
         for part in (row["client__responsible_therapist__first_name"], row["client__responsible_therapist__last_name"])
         if part
     )
-    return full or row["client__responsible_therapist__username"]
+    username: str = row["client__responsible_therapist__username"]
+    return full or username
 
 
 # --- The whole report -------------------------------------------------------------------------------------------
@@ -454,9 +457,10 @@ class Report:
 
 def people_in(selection: Selection) -> int:
     """How many clients submitted a questionnaire in the selection. One query."""
-    return Administration.objects.filter(_submitted_in(selection)).aggregate(people=Count("client", distinct=True))[
-        "people"
-    ]
+    people: int = Administration.objects.filter(_submitted_in(selection)).aggregate(
+        people=Count("client", distinct=True)
+    )["people"]
+    return people
 
 
 def report_for(selection: Selection, *, by_clinic: bool = False) -> Report:
@@ -479,7 +483,7 @@ TABLES = (("table_1", "t1"), ("table_2", "t2"))
 CHANGE_COUNTS = ("n", "improved", "unchanged", "worsened")
 
 
-def _change_key(change: PairedChange, name: str) -> tuple:
+def _change_key(change: PairedChange, name: str) -> tuple[str, ...]:
     return ("change", change.earlier, change.later, change.code, name)
 
 
@@ -521,21 +525,30 @@ def report_figures(report: Report) -> suppression.Figures:
         figures.add(total, sum(getattr(row, name) for row in report.coverage), shown=False)
         figures.unknown.add(total)  # not on the page: as much as the rows tell
         for per in ("year", "group"):
-            figures.relate(total, [key for key in figures.values if key[:2] == ("coverage", per) and key[3] == name])
+            figures.relate(
+                total,
+                [
+                    key
+                    for key in figures.values
+                    if isinstance(key, tuple) and key[:2] == ("coverage", per) and key[3] == name
+                ],
+            )
     if report.refused:
         figures.unknown |= set(figures.values)
         figures.shown.clear()
     return figures
 
 
-def marks_across(whole: Report, clinics: dict[int, Report], names: dict[int, str]) -> tuple[dict, dict[int, dict]]:
+def marks_across(
+    whole: Report, clinics: dict[int, Report], names: dict[int, str]
+) -> tuple[dict[Hashable, str], dict[int, dict[Hashable, str]]]:
     """National follow-up's marks for all clinics and for each clinic (by id), protected together: all clinics'
     figure minus the other clinics' never gives a clinic's hidden one, nor a refused clinic's answers."""
     parts = {pk: report_figures(report) for pk, report in clinics.items()}
     whole_figures = report_figures(whole)
-    links: dict[tuple, list[tuple[int, tuple]]] = {}
+    links: dict[Hashable, list[tuple[int, Hashable]]] = {}
     for key in whole_figures.values:
-        if key[:2] == ("coverage", "group"):
+        if isinstance(key, tuple) and key[:2] == ("coverage", "group"):
             # All clinics' coverage row of a clinic is that clinic's own total.
             links[key] = [(pk, ("coverage", "total", key[3])) for pk in parts if names[pk] == key[2]]
         else:
@@ -631,14 +644,14 @@ class ShownReport:
         return [self.table_1, self.table_2]
 
 
-def shown_report(report: Report, hidden: dict | None = None) -> ShownReport:
+def shown_report(report: Report, hidden: Mapping[Hashable, str] | None = None) -> ShownReport:
     """The report as text cells for the template, every count protected (figures.suppression). `hidden`: national
     follow-up's marks (marks_across); without it, the report is protected on its own, as a clinic's staff see it."""
     figures = report_figures(report)
     if hidden is None:
         hidden = figures.protected()
 
-    def count(key: tuple) -> str:
+    def count(key: Hashable) -> str:
         return suppression.shown_count(figures.values[key], hidden.get(key))
 
     def coverage_row(per: str, label: str, row: CoverageRow) -> ShownRow:

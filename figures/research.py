@@ -10,10 +10,12 @@ k = 5). Each row says in its `coarsened` column what was coarsened for it.
 
 from __future__ import annotations
 
+import datetime
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from typing import TypedDict, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -26,6 +28,9 @@ from figures.reports import Selection, _submitted_in
 from kast.actor import Actor
 from kast.models import AccessLogEntry, Clinic, Role, User
 from kast.services import access_log_record
+
+#: A person's key in k_anonymous (the export's: the client's id).
+K = TypeVar("K", bound=Hashable)
 
 #: Columns before the items. No client code, name, id or free text: a subject is a key made for one file.
 EXPORT_COLUMNS = [
@@ -79,7 +84,12 @@ class ResearchFile:
 
 
 def research_selection(
-    user: User, *, start=None, end=None, clinic: Clinic | None = None, target_group: str = ""
+    user: User,
+    *,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+    clinic: Clinic | None = None,
+    target_group: str = "",
 ) -> Selection:
     """What a researcher may export: all clinics, or one; a researcher attached to a clinic, that clinic only
     (figures.scope)."""
@@ -97,16 +107,14 @@ def birth_years(year: int | None, width: int | None = 5) -> str:
     return f"{first}-{first + width - 1}"
 
 
-def k_anonymous(
-    people: Mapping[object, Person], k: int = suppression.LIMIT
-) -> dict[object, tuple[tuple[str, ...], str]]:
+def k_anonymous(people: Mapping[K, Person], k: int = suppression.LIMIT) -> dict[K, tuple[tuple[str, ...], str]]:
     """Each person kept: (gender, birth years, clinic, target groups) as the file shows them, and what was coarsened.
 
     Deterministic: the same people give the same file. Step by step (STEPS), the people whose combination is shared
     by at least k of those still left keep it; the others go on to the next, coarser step. So every combination in
     the result is shared by at least k people, and a person is coarsened only as far as their rarity needs.
     """
-    kept: dict[object, tuple[tuple[str, ...], str]] = {}
+    kept: dict[K, tuple[tuple[str, ...], str]] = {}
     left = dict(people)
     for coarsened, width in STEPS:
         combinations = {
@@ -126,7 +134,18 @@ def k_anonymous(
     return kept
 
 
-def _export_value(answer: dict) -> str:
+class _ExportedAnswer(TypedDict):
+    """The fields of an answer _export_value reads (the export's .values() row has these and more)."""
+
+    declined: bool
+    item__kind: str
+    value_bool: bool | None
+    value_int: int | None
+    value_date: datetime.date | None
+    value_choices: list[str]
+
+
+def _export_value(answer: _ExportedAnswer) -> str:
     if answer["declined"]:
         return "declined"
     kind = answer["item__kind"]

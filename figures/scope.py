@@ -14,8 +14,8 @@ within the clinic a therapist's dashboard counts (their own caseload) is the das
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
 
+from kast.access import AuthenticatedHttpRequest
 from kast.models import AccessLogEntry, Clinic, Role, User
 from kast.services import access_log_record
 
@@ -51,7 +51,7 @@ def counted_clinic(user: User, chosen: Clinic | None = None, *, research: bool =
     return user.clinic
 
 
-def refuse_another_clinic(request: HttpRequest, *, object_type: str) -> str:
+def refuse_another_clinic(request: AuthenticatedHttpRequest, *, object_type: str) -> str:
     """The clinic asked for in the query string (`?clinic=`), as typed. Clinic staff asking for another clinic
     than their own are refused (403) and the attempt is logged."""
     asked = request.GET.get("clinic", "")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any, cast
 
 from django.db.models import (
     Aggregate,
@@ -21,6 +23,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
+from django.db.models.expressions import Combinable
 from django.db.models.functions import TruncMonth
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -128,7 +131,7 @@ class PercentileCont(Aggregate):
     template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
     output_field = FloatField()
 
-    def __init__(self, expression, fraction: float, **extra):
+    def __init__(self, expression: Combinable | str, fraction: float, **extra: Any) -> None:
         if not 0 <= fraction <= 1:
             raise ValueError("fraction must lie between 0 and 1")
         super().__init__(expression, fraction=float(fraction), **extra)
@@ -141,7 +144,7 @@ class DaysBetween(Func):
     arg_joiner = " - "
     output_field = IntegerField()
 
-    def __init__(self, later, earlier, **extra):
+    def __init__(self, later: Combinable | str, earlier: Combinable | str, **extra: Any) -> None:
         super().__init__(later, earlier, **extra)
 
 
@@ -151,7 +154,7 @@ class MonthsAfter(Func):
     template = "(%(expressions)s + make_interval(months => %(months)d))"
     output_field = DateField()
 
-    def __init__(self, expression, months: int, **extra):
+    def __init__(self, expression: Combinable | str, months: int, **extra: Any) -> None:
         super().__init__(expression, months=int(months), **extra)
 
 
@@ -194,23 +197,24 @@ class Dashboard:
     scope: Scope
     active_by_group: list[tuple[str, int]]  # (therapist or clinic, active treatment periods now)
     active_by_month: list[tuple[datetime.date, int | None]]  # (month, active at its end; None for the future)
-    contacts_by_month: list[dict]  # month, total, one key per target group and per referral source
+    contacts_by_month: list[dict[str, Any]]  # month, total, one key per target group and per referral source
     referred: list[tuple[str, int]]  # (destination, count)
-    sessions_by_month: list[dict]  # month, one key per kind (held), attendance counts, fees
-    sessions: dict  # the period's totals of sessions_by_month
+    sessions_by_month: list[dict[str, Any]]  # month, one key per kind (held), attendance counts, fees
+    sessions: dict[str, Any]  # the period's totals of sessions_by_month
     fte: Decimal
     therapists: int
-    waiting: dict  # n, median, p90 (days)
-    lengths: dict  # n and one key per LENGTH_BANDS
-    end_reasons: dict  # one key per EndReason
-    follow_ups: dict  # due, done, overdue
-    coverage: dict  # periods, start, end, follow_up
-    relatives: dict  # new, new_unlinked (in the period), in_support (now)
-    children: dict  # with_children (now), considered, children, reports (in the period)
+    waiting: dict[str, Any]  # n, median, p90 (days)
+    lengths: dict[str, Any]  # n and one key per LENGTH_BANDS
+    end_reasons: dict[str, Any]  # one key per EndReason
+    follow_ups: dict[str, Any]  # due, done, overdue
+    coverage: dict[str, Any]  # periods, start, end, follow_up
+    relatives: dict[str, Any]  # new, new_unlinked (in the period), in_support (now)
+    children: dict[str, Any]  # with_children (now), considered, children, reports (in the period)
 
     @property
     def held(self) -> int:
-        return self.sessions["held"]
+        held: int = self.sessions["held"]
+        return held
 
     @property
     def held_per_fte(self) -> float | None:
@@ -220,7 +224,8 @@ class Dashboard:
     def attendance_due(self) -> int:
         """Sessions that were due to take place: held, cancelled or missed (not those still booked)."""
         s = self.sessions
-        return s["held"] + s["cancelled_client"] + s["cancelled_clinic"] + s["no_show"]
+        due: int = s["held"] + s["cancelled_client"] + s["cancelled_clinic"] + s["no_show"]
+        return due
 
     def share(self, key: str) -> float | None:
         """A share of the sessions due, or None when none were due (never a division by zero)."""
@@ -247,11 +252,11 @@ def _midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def _sum_rows(rows: list[dict], keys: list[str]) -> dict:
+def _sum_rows(rows: list[dict[str, Any]], keys: list[str]) -> dict[str, Any]:
     return {key: sum(row[key] for row in rows) for key in keys}
 
 
-def _by_month(rows, months: list[datetime.date], keys: list[str]) -> list[dict]:
+def _by_month(rows: Iterable[Mapping[str, Any]], months: list[datetime.date], keys: list[str]) -> list[dict[str, Any]]:
     """One dict per month of the period, zeros for months without a row."""
     found = {row["month"]: row for row in rows}
     return [{"month": month, **{key: found.get(month, {}).get(key) or 0 for key in keys}} for month in months]
@@ -339,7 +344,7 @@ def _active_by_group(scope: Scope) -> list[tuple[str, int]]:
     ]
 
 
-def _contacts_by_month(scope: Scope) -> list[dict]:
+def _contacts_by_month(scope: Scope) -> list[dict[str, Any]]:
     """2. New contacts per month, by target group (a client may be in several) and by referral source."""
     contact_counts = {"total": Count("pk")}
     for value in TargetGroup.values:
@@ -376,7 +381,7 @@ def _referred(scope: Scope) -> list[tuple[str, int]]:
     return sorted(referred_counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-def _sessions_by_month(scope: Scope) -> list[dict]:
+def _sessions_by_month(scope: Scope) -> list[dict[str, Any]]:
     """4. Sessions per month: held by type, attendance, fees."""
     sessions = TherapySession.objects.in_record().filter(date__range=(scope.start, scope.end))
     if scope.clinic is not None:
@@ -384,7 +389,9 @@ def _sessions_by_month(scope: Scope) -> list[dict]:
     if scope.therapist is not None:
         sessions = sessions.filter(therapists=scope.therapist)
     held = Q(attendance__in=HELD)
-    session_counts = {f"kind_{kind}": Count("pk", filter=held & Q(kind=kind)) for kind in SessionKind.values}
+    session_counts: dict[str, Aggregate] = {
+        f"kind_{kind}": Count("pk", filter=held & Q(kind=kind)) for kind in SessionKind.values
+    }
     session_counts |= {
         "held": Count("pk", filter=held),
         "cancelled_client": Count("pk", filter=Q(attendance=Attendance.CANCELLED_BY_CLIENT)),
@@ -400,7 +407,7 @@ def _sessions_by_month(scope: Scope) -> list[dict]:
     return _by_month(session_rows, scope.months, [*SESSION_COUNT_KEYS, "fees_charged", "fees_paid"])
 
 
-def _staffing(scope: Scope) -> dict:
+def _staffing(scope: Scope) -> dict[str, Any]:
     """5. Full-time equivalents (fte) and number (n) of the therapists counted."""
     staff = User.objects.filter(role=Role.THERAPIST, is_active=True)
     if scope.clinic is not None:
@@ -410,7 +417,7 @@ def _staffing(scope: Scope) -> dict:
     return staff.aggregate(fte=Sum("fte"), n=Count("pk"))
 
 
-def _waiting(scope: Scope) -> dict:
+def _waiting(scope: Scope) -> dict[str, Any]:
     """6. Waiting time: clients whose first held session fell in the period, from their first contact (n, median,
     p90 in days)."""
     first_held = (
@@ -436,7 +443,7 @@ def _waiting(scope: Scope) -> dict:
     )
 
 
-def _closed(scope: Scope) -> dict:
+def _closed(scope: Scope) -> dict[str, Any]:
     """7. Treatment periods that reached treatment and closed in the period: n, one key per LENGTH_BANDS, and
     reason_<end reason> (reason_ for none recorded)."""
     length_counts = {"n": Count("pk")}
@@ -455,7 +462,7 @@ def _closed(scope: Scope) -> dict:
     ).aggregate(**length_counts)
 
 
-def _follow_ups(scope: Scope, today: datetime.date) -> dict:
+def _follow_ups(scope: Scope, today: datetime.date) -> dict[str, Any]:
     """8. Follow-ups due in the period: done, and not done although due."""
     # One closed as not needed (the client came back first) is no longer due.
     due = FollowUp.objects.filter(dropped_on__isnull=True)
@@ -466,7 +473,7 @@ def _follow_ups(scope: Scope, today: datetime.date) -> dict:
     )
 
 
-def _coverage(scope: Scope) -> dict:
+def _coverage(scope: Scope) -> dict[str, Any]:
     """9. Questionnaire coverage, as figures.reports.coverage counts it: periods that reached treatment, opened in
     the period, with a submitted questionnaire at each time point."""
 
@@ -515,7 +522,7 @@ def _active_by_month(scope: Scope, today: datetime.date) -> list[tuple[datetime.
     return [(month, active_rows.get(f"m{i}")) for i, month in enumerate(scope.months)]
 
 
-def _relatives(scope: Scope) -> dict:
+def _relatives(scope: Scope) -> dict[str, Any]:
     """11. Relatives' own records: new in the period (and of them, without a registered client), in support now."""
     new = Q(first_contact_date__range=(scope.start, scope.end))
     return (
@@ -529,7 +536,7 @@ def _relatives(scope: Scope) -> dict:
     )
 
 
-def _children(scope: Scope) -> dict:
+def _children(scope: Scope) -> dict[str, Any]:
     """12. The child perspective, on clients' and relatives' records alike: records with children now, and in the
     period the records considered, their children and the reports of concern."""
     considered = Q(considered_on__range=(scope.start, scope.end))
@@ -557,13 +564,18 @@ class Cell:
     mark: str | None = None
 
     @property
+    def count(self) -> int | None:
+        """The value of a count (kind "count"): a whole number, or None when there is none to give."""
+        return cast("int | None", self.value)  # a count cell is made from a count, never from another figure
+
+    @property
     def hidden(self) -> bool:
-        return self.mark is not None or (self.kind == "count" and suppression.is_small(self.value))
+        return self.mark is not None or (self.kind == "count" and suppression.is_small(self.count))
 
     def shown(self, *, plain: bool = False) -> str:
         """As text: "<5" or ".." for a hidden count, nothing for a figure left out, a dash for one not to be had."""
         if self.kind == "count":
-            return suppression.shown_count(self.value, self.mark, plain=plain)
+            return suppression.shown_count(self.count, self.mark, plain=plain)
         if self.mark is not None:
             return ""
         if self.value is None:
@@ -571,7 +583,7 @@ class Cell:
         if self.kind == "text":
             return str(self.value)
         if self.kind == "share":
-            percent = round(100 * self.value)
+            percent = round(100 * float(self.value))  # a share is count / of, a float already
             return str(percent) if plain else f"{formats.number_format(percent)}\xa0%"
         decimals = 0 if self.kind == "money" else 1
         value = round(float(self.value), decimals)
@@ -646,7 +658,7 @@ def _active_key(d: Dashboard, index: int, label: str) -> str:
     return f"active.therapist.{index}"
 
 
-def dashboard_tables(d: Dashboard, hidden: dict | None = None) -> list[Table]:
+def dashboard_tables(d: Dashboard, hidden: Mapping[Hashable, str] | None = None) -> list[Table]:
     """Every table of the dashboard, in page order, its counts protected (figures.suppression); the charts and the
     CSV files are drawn from these. `hidden`: national follow-up's marks (dashboard_marks_across); without it,
     the figures are protected on their own, as a clinic's staff see them."""
@@ -1028,7 +1040,7 @@ def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
         for row in table.rows:
             for cell in row.cells:
                 if cell.kind == "count" and cell.key is not None:
-                    figures.add(cell.key, cell.value)
+                    figures.add(cell.key, cell.count)
     figures.add(DUE_KEY, d.attendance_due)  # shown through the shares: withholding it leaves them out
     figures.add("contacts.period.total", sum(row["total"] for row in d.contacts_by_month))
     figures.add("lengths.n", d.lengths["n"])
@@ -1074,7 +1086,7 @@ def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
 ATTENDANCE_KEYS = ["held", "cancelled_client", "cancelled_clinic", "no_show"]
 
 
-def _marked(tables: list[Table], figures: suppression.Figures, hidden: dict) -> list[Table]:
+def _marked(tables: list[Table], figures: suppression.Figures, hidden: Mapping[Hashable, str]) -> list[Table]:
     """The tables with each cell marked: a hidden count's mark, "" for a figure resting on a hidden count."""
 
     def mark(cell: Cell) -> Cell:
@@ -1090,15 +1102,18 @@ def _marked(tables: list[Table], figures: suppression.Figures, hidden: dict) -> 
     ]
 
 
-def dashboard_marks_across(whole: Dashboard, clinics: dict[int, Dashboard]) -> tuple[dict, dict[int, dict]]:
+def dashboard_marks_across(
+    whole: Dashboard, clinics: dict[int, Dashboard]
+) -> tuple[dict[Hashable, str], dict[int, dict[Hashable, str]]]:
     """National follow-up's marks for all clinics and for each clinic (by id), protected together: all clinics'
     figure minus the other clinics' never gives a clinic's hidden one."""
     parts = {pk: dashboard_figures(figures) for pk, figures in clinics.items()}
-    names = {pk: figures.scope.clinic.name for pk, figures in clinics.items()}
+    # A clinic's dashboard has its clinic.
+    names = {pk: figures.scope.clinic.name for pk, figures in clinics.items() if figures.scope.clinic is not None}
     whole_figures = dashboard_figures(whole)
-    links: dict[str, list[tuple[int, str]]] = {}
+    links: dict[Hashable, list[tuple[int, Hashable]]] = {}
     for key in whole_figures.values:
-        if key.startswith("active.clinic."):
+        if isinstance(key, str) and key.startswith("active.clinic."):
             # All clinics' row for a clinic is that clinic's own total over its therapists.
             name = key.removeprefix("active.clinic.")
             links[key] = [(pk, "active.total") for pk in parts if names[pk] == name]
@@ -1107,9 +1122,9 @@ def dashboard_marks_across(whole: Dashboard, clinics: dict[int, Dashboard]) -> t
     return suppression.protect_across(whole_figures, parts, links=links)
 
 
-def chart_data(tables: list[Table]) -> dict:
+def chart_data(tables: list[Table]) -> dict[str, dict[str, object]]:
     """What static/js/dashboard.js draws: per table, labels and one data set per count column (hidden: null)."""
-    charts = {}
+    charts: dict[str, dict[str, object]] = {}
     for table in tables:
         if not table.chart or not table.rows:
             continue

@@ -24,6 +24,7 @@ import logging
 import math
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar, cast
 
 from django.utils import formats
 
@@ -39,6 +40,9 @@ WITHHELD = ".."
 INFINITY = math.inf
 #: Bound tightening stops after this many rounds over every sum (it settles in two or three on real pages).
 MAX_ROUNDS = 50
+
+#: A part's key in protect_across (a clinic's id).
+P = TypeVar("P", bound=Hashable)
 
 
 def is_small(count: int | float | None) -> bool:
@@ -179,21 +183,22 @@ def protect(
 
 def protect_across(
     whole: Figures,
-    parts: Mapping[Hashable, Figures],
+    parts: Mapping[P, Figures],
     *,
-    links: Mapping[Hashable, Sequence[tuple[Hashable, Hashable]]],
-) -> tuple[dict[Hashable, str], dict[Hashable, dict[Hashable, str]]]:
+    links: Mapping[Hashable, Sequence[tuple[P, Hashable]]],
+) -> tuple[dict[Hashable, str], dict[P, dict[Hashable, str]]]:
     """National follow-up's marks for all clinics (`whole`) and for each clinic (`parts`), protected together.
 
     `links`: for a count of the whole, the (clinic, key) counts it is the sum of. Each clinic starts from its
     own marks (what its staff see hidden stays hidden here too), and a count withheld to keep a clinic's small
     count from showing through the total is the next smallest clinic's, or else the total's.
     """
-    values: dict[tuple, int] = {}
-    shown: set[tuple] = set()
-    unknown: set[tuple] = set()
+    # Every count keyed (scope, key): None the whole's scope, else the part's.
+    values: dict[Hashable, int] = {}
+    shown: set[Hashable] = set()
+    unknown: set[Hashable] = set()
     relations: list[Relation] = []
-    given: dict[tuple, str] = {}
+    given: dict[Hashable, str] = {}
     for scope, figures in [(None, whole), *parts.items()]:
         values.update({(scope, key): value for key, value in figures.values.items()})
         shown.update((scope, key) for key in figures.shown)
@@ -214,9 +219,10 @@ def protect_across(
         if (None, key) in values and members:
             relations.append(Relation((None, key), members))
     hidden = protect(values, relations, shown=shown, unknown=unknown, given=given)
-    by_scope: dict[Hashable, dict[Hashable, str]] = {scope: {} for scope in parts}
+    by_scope: dict[P, dict[Hashable, str]] = {scope: {} for scope in parts}
     whole_hidden: dict[Hashable, str] = {}
-    for (scope, key), mark in hidden.items():
+    for scoped, mark in hidden.items():
+        scope, key = cast("tuple[P | None, Hashable]", scoped)  # every key above is a (scope, key) pair
         (whole_hidden if scope is None else by_scope[scope])[key] = mark
     return whole_hidden, by_scope
 

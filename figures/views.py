@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -14,19 +14,22 @@ from django.views.decorators.http import require_POST
 
 from figures import cached_figures, research, scope, statistics, suppression, year_report
 from figures.forms import DashboardFilterForm, ReportFilterForm, ResearchExportForm
+from kast.access import AuthenticatedHttpRequest
 from kast.csv_export import csv_response
 from kast.models import AccessLogEntry, Clinic
 from kast.pdf import print_response
 from kast.services import access_log_record
 
 
-def _dashboard_form(request: HttpRequest) -> DashboardFilterForm:
+def _dashboard_form(request: AuthenticatedHttpRequest) -> DashboardFilterForm:
     """The period and clinic asked for."""
     scope.refuse_another_clinic(request, object_type="kast.dashboard")
     return DashboardFilterForm(request.GET, user=request.user)
 
 
-def _dashboard_figures(request: HttpRequest, form: DashboardFilterForm) -> cached_figures.Cached[statistics.Dashboard]:
+def _dashboard_figures(
+    request: AuthenticatedHttpRequest, form: DashboardFilterForm
+) -> cached_figures.Cached[statistics.Dashboard]:
     start, end = form.bounds
     # A therapist sees the small version: their own caseload only.
     therapist = request.user if request.user.is_therapist else None
@@ -34,7 +37,7 @@ def _dashboard_figures(request: HttpRequest, form: DashboardFilterForm) -> cache
 
 
 def _dashboard_tables(
-    request: HttpRequest, form: DashboardFilterForm, figures: statistics.Dashboard
+    request: AuthenticatedHttpRequest, form: DashboardFilterForm, figures: statistics.Dashboard
 ) -> tuple[Callable[[], list[statistics.Table]], str | None]:
     """The tables with every count protected (figures.suppression), and the key their protection is cached under.
 
@@ -48,7 +51,7 @@ def _dashboard_tables(
     return functools.cache(lambda: statistics.dashboard_tables(figures, marks.value)), marks.key
 
 
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The clinic's figures for a period, as charts with the numbers behind them: counts only, never content."""
     form = _dashboard_form(request)
     if not form.is_valid():
@@ -70,7 +73,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "figures/dashboard.html", context)
 
 
-def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
+def dashboard_csv(request: AuthenticatedHttpRequest, table: str) -> HttpResponse:
     """One table of the dashboard as CSV, its counts protected as on the page (figures.suppression)."""
     form = _dashboard_form(request)
     if not form.is_valid():
@@ -96,7 +99,7 @@ def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
 
 
 @require_POST
-def dashboard_year_pdf(request: HttpRequest, year: int) -> HttpResponse:
+def dashboard_year_pdf(request: AuthenticatedHttpRequest, year: int) -> HttpResponse:
     """The yearly report ("verksamhetsberättelse") as PDF: the year's figures, charts and a short summary.
 
     A POST (the dashboard's button), so a link from elsewhere can neither print nor log a print; national
@@ -134,7 +137,7 @@ REFUSED = gettext_lazy(
 )
 
 
-def reports(request: HttpRequest) -> HttpResponse:
+def reports(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Tables 1 and 2 of the evaluation, change on the same people, coverage: counts only."""
     form = ReportFilterForm(request.GET, user=request.user)
     if not form.is_valid():
@@ -153,7 +156,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     return render(request, "figures/reports.html", context)
 
 
-def research_export(request: HttpRequest) -> HttpResponse:
+def research_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The pseudonymised, k-anonymous research file, for the researcher role: the purpose and decision first
     (a POST, recorded with the export in the access log), then the CSV."""
     form = ResearchExportForm(request.POST or None, user=request.user)

@@ -7,6 +7,7 @@ and the summary alike, and a count that would give one away by subtraction is ".
 from __future__ import annotations
 
 import datetime
+from collections.abc import Hashable, Mapping
 
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -29,7 +30,9 @@ CHARTS = [
 ]
 
 
-def summary(figures: statistics.Dashboard, year: int, *, all_clinics: bool, hidden: dict) -> list[str]:
+def summary(
+    figures: statistics.Dashboard, year: int, *, all_clinics: bool, hidden: Mapping[Hashable, str]
+) -> list[str]:
     """A few plain sentences on the year, every figure as the tables show it (figures.suppression)."""
     values = statistics.dashboard_figures(figures).values
 
@@ -99,7 +102,7 @@ def charts(tables: list[statistics.Table]) -> dict[str, SafeString]:
     return charts
 
 
-def year_report(clinic: Clinic | None, year: int, *, national: bool = False) -> dict:
+def year_report(clinic: Clinic | None, year: int, *, national: bool = False) -> dict[str, object]:
     """Everything the report shows for one clinic (None: all clinics) and year. `national`: printed by national
     follow-up, who sees every clinic, so the figures are protected together with every clinic's."""
     start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
