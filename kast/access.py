@@ -98,6 +98,7 @@ URL_RULES: dict[str, Rule] = {
     "sessions:payment": THERAPISTS,  #       yes        -        -
     "sessions:void": THERAPISTS,  #          yes        -        -
     "sessions:book_next": THERAPISTS,  #     yes        -        -
+    "sessions:bookings": THERAPISTS,  #      yes        -        -    (their own, or their clinic's)
     "sessions:calendar": THERAPISTS,  #      yes        -        -    (their own feed address)
     "sessions:calendar_feed": PUBLIC,  #     -          -        -    (the secret address is the key)
     # Relatives' records: a Client row of kind "relative", so the same gate (Client.objects.visible_to);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import re
 from typing import Any
@@ -242,3 +243,33 @@ class EndTreatmentForm(forms.Form):
         if ended_on > timezone.localdate():
             raise forms.ValidationError(_("A treatment cannot end in the future."))
         return ended_on
+
+
+class BookingsForm(forms.Form):
+    """Which bookings to show: a week or a month from a day, the therapist's own or the clinic's."""
+
+    WEEK, MONTH = "week", "month"
+    MINE, CLINIC = "mine", "clinic"
+
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput(), validators=BOOKABLE_DATE)
+    span = forms.ChoiceField(
+        label=_("Show"), choices=[(WEEK, _("A week")), (MONTH, _("A month"))], required=False, initial=WEEK
+    )
+    scope = forms.ChoiceField(
+        label=_("Whose"),
+        choices=[(MINE, _("My bookings")), (CLINIC, _("The clinic's bookings"))],
+        required=False,
+        initial=MINE,
+    )
+
+    def period(self) -> tuple[datetime.date, int]:
+        """The first day and the number of days: the week from its Monday, or the whole month."""
+        day = self.cleaned_data.get("start") or timezone.localdate()
+        if self.cleaned_data.get("span") == self.MONTH:
+            first = day.replace(day=1)
+            return first, calendar.monthrange(first.year, first.month)[1]
+        return day - datetime.timedelta(days=day.weekday()), 7
+
+    @property
+    def clinic_wide(self) -> bool:
+        return self.cleaned_data.get("scope") == self.CLINIC

@@ -6,6 +6,7 @@ themes or an addendum (see the triggers), so no route — form, crafted POST, ad
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import uuid
 
@@ -297,6 +298,12 @@ class TherapySession(models.Model):
     def ends_at(self) -> int:
         """Minutes after midnight, for overlap checks."""
         return self.start_time.hour * 60 + self.start_time.minute + self.duration_minutes
+
+    @property
+    def ends_at_time(self) -> datetime.time:
+        """The end as a time of day (a session running past midnight shows as ending at 23:59)."""
+        minutes = min(self.ends_at, 24 * 60 - 1)
+        return datetime.time(minutes // 60, minutes % 60)
 
 
 class SessionParticipant(models.Model):

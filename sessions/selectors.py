@@ -372,3 +372,81 @@ def quick_log_start(user: User, *, now: datetime.datetime, minutes: int) -> date
     forwards = range(latest + QUARTER, day_end + 1, QUARTER)
     start = next((m for m in (*backwards, *forwards) if free(m)), latest)
     return datetime.time(start // 60, start % 60)
+
+
+#: The office day the bookings view shows free time in (local time, minutes from midnight).
+OFFICE_HOURS = (8 * 60, 17 * 60)
+
+
+@dataclass
+class BookingDay:
+    date: datetime.date
+    sessions: list[TherapySession]
+    #: Free stretches of the office day, (start, end) as times; only on the therapist's own view.
+    free: list[tuple[datetime.time, datetime.time]]
+
+
+@dataclass
+class Bookings:
+    start: datetime.date
+    end: datetime.date
+    days: list[BookingDay]
+    #: The clinic's view: everyone's sessions, a colleague's client shown only when this user may see the record.
+    clinic_wide: bool
+    visible: set[uuid.UUID]
+
+
+def _free_stretches(sessions: list[TherapySession]) -> list[tuple[datetime.time, datetime.time]]:
+    opens, closes = OFFICE_HOURS
+    taken = sorted(
+        (s.start_time.hour * 60 + s.start_time.minute, s.ends_at) for s in sessions if s.attendance in OCCUPIES_TIME
+    )
+    free, at = [], opens
+    for begins, ends in taken:
+        if begins > at:
+            free.append((at, min(begins, closes)))
+        at = max(at, ends)
+        if at >= closes:
+            break
+    if at < closes:
+        free.append((at, closes))
+    return [(_as_time(a), _as_time(b)) for a, b in free if b > a]
+
+
+def _as_time(minutes: int) -> datetime.time:
+    return datetime.time(minutes // 60, minutes % 60)
+
+
+def bookings_for(user: User, *, start: datetime.date, days: int, clinic_wide: bool = False) -> Bookings:
+    """The therapist's sessions (or the clinic's, for its therapists) day by day from `start`, with the free
+    stretches of each office day on their own view. Two queries whatever the number of sessions (three for the
+    clinic's: which of them the gate lets this user see)."""
+    end = start + datetime.timedelta(days=days - 1)
+    whose = Q(clinic_id=user.clinic_id) if clinic_wide else Q(therapists=user)
+    sessions = TherapySession.objects.in_record().filter(whose, date__range=(start, end))
+    listed = list(
+        sessions.select_related("client").prefetch_related("therapists").order_by("date", "start_time").distinct()
+    )
+    # A colleague's session is busy time; its client's code only when the gate lets this user see the record.
+    if clinic_wide:
+        gate = TherapySession.objects.visible_to(user).filter(pk__in=[s.pk for s in listed])
+        visible = set(gate.values_list("pk", flat=True))
+    else:
+        visible = {s.pk for s in listed}
+    by_day: dict[datetime.date, list[TherapySession]] = {}
+    for session in listed:
+        by_day.setdefault(session.date, []).append(session)
+    return Bookings(
+        start=start,
+        end=end,
+        days=[
+            BookingDay(
+                date=day,
+                sessions=by_day.get(day, []),
+                free=[] if clinic_wide or day.weekday() >= 5 else _free_stretches(by_day.get(day, [])),
+            )
+            for day in (start + datetime.timedelta(days=n) for n in range(days))
+        ],
+        clinic_wide=clinic_wide,
+        visible=visible,
+    )

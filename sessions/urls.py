@@ -15,6 +15,7 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/payment/", views.payment, name="payment"),
     path("sessions/<uuid:session_id>/wrongly-recorded/", views.session_void, name="void"),
     path("sessions/<uuid:session_id>/book-next/", views.book_next, name="book_next"),
+    path("bookings/", views.bookings, name="bookings"),
     path("calendar/", views.calendar_settings, name="calendar"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -20,12 +21,14 @@ from django.views.decorators.http import require_GET, require_POST
 from assessments.models import TimePoint
 from clients.models import CaseStatus
 from clients.selectors import get_client_for
+from kast.access import AuthenticatedHttpRequest
 from kast.locking import EditConflict
 from kast.models import CALENDAR_FEED, AccessLogEntry
 from kast.services import access_log_record
 from sessions import calendar, selectors, services
 from sessions.forms import (
     AddendumForm,
+    BookingsForm,
     BookNextForm,
     EndTreatmentForm,
     NoteForm,
@@ -414,6 +417,32 @@ def end_treatment(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             # The end questionnaire is due now: the questionnaires page with that time point marked.
             return redirect(f"{reverse('assessments:client', args=[client.pk])}?point={TimePoint.END}")
     return render(request, "sessions/end_treatment.html", {"client": client, "form": form})
+
+
+@require_GET
+def bookings(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The therapist's bookings a week or a month at a time, with the free time of each office day; or the
+    clinic's, where a colleague's session shows its client only to those who may see the record."""
+    form = BookingsForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return render(request, "sessions/bookings.html", {"form": form}, status=400)
+    if not request.GET:
+        form = BookingsForm({"span": BookingsForm.WEEK, "scope": BookingsForm.MINE})
+        form.is_valid()
+    start, days = form.period()
+    shown = selectors.bookings_for(request.user, start=start, days=days, clinic_wide=form.clinic_wide)
+    span = form.cleaned_data.get("span") or BookingsForm.WEEK
+    step = datetime.timedelta(days=7) if span == BookingsForm.WEEK else datetime.timedelta(days=days)
+    earlier = (start - datetime.timedelta(days=1)).replace(day=1) if span == BookingsForm.MONTH else start - step
+    context = {
+        "form": form,
+        "bookings": shown,
+        "span": span,
+        "scope": form.cleaned_data.get("scope") or BookingsForm.MINE,
+        "earlier": earlier,
+        "later": start + step,
+    }
+    return render(request, "sessions/bookings.html", context)
 
 
 def calendar_settings(request: HttpRequest) -> HttpResponse:

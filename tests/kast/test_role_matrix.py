@@ -82,6 +82,7 @@ MATRIX = [
     ("sessions:addendum", "session", RECORD_ACTION),
     ("sessions:payment", "session", RECORD_ACTION),
     ("sessions:book_next", "session", RECORD_ACTION),
+    ("sessions:bookings", None, [LOGIN, 200, 200, 200, 403, 403]),
     ("sessions:calendar", None, [LOGIN, 200, 200, 200, 403, 403]),
     # No login: the secret address is the key (of the responsible therapist here), whoever holds it.
     ("sessions:calendar_feed", "token", [200, 200, 200, 200, 200, 200]),
