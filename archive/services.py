@@ -28,7 +28,7 @@ from assessments.models import Administration
 from clients.models import Client
 from kast.actor import Actor
 from kast.models import AccessLogEntry
-from kast.services import access_log_record, acting_user
+from kast.services import access_log_record
 from relatives.models import RelativeLink
 from sessions.models import Addendum, FollowUp, Note, SessionParticipant, TherapySession
 
@@ -96,7 +96,7 @@ def retention_hold_save(*, actor: Actor, hold: RetentionHold) -> RetentionHold:
     """Place a hold (or change its reason): the record is kept past its retention time until the hold is lifted."""
     placed = hold.pk is None
     if placed:
-        hold.placed_by = acting_user(actor)
+        hold.placed_by = actor.acting_user()
     hold.full_clean()
     hold.save()
     _hold_logged(actor=actor, hold=hold, what="placed" if placed else "changed")

@@ -25,7 +25,7 @@ from assessments.models import (
 from clients.models import Client
 from kast.actor import Actor
 from kast.models import AccessLogEntry
-from kast.services import access_log_record, acting_user
+from kast.services import access_log_record
 
 Action = AccessLogEntry.Action
 
@@ -200,7 +200,7 @@ def tablet_code_create(*, actor: Actor, administration: Administration) -> str:
     TabletCode.objects.create(
         administration=administration,
         code_hash=TabletCode.hash(code),
-        created_by=acting_user(actor),
+        created_by=actor.acting_user(),
         expires_at=now + TABLET_CODE_LIFETIME,
     )
     access_log_record(actor=actor, action=Action.UPDATE, obj=administration, reason="tablet_code")

@@ -38,7 +38,7 @@ from clients.models import (
 from kast.actor import Actor
 from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry, Clinic
-from kast.services import access_log_record, acting_user
+from kast.services import access_log_record
 from sessions.models import Attendance, FollowUp, TherapySession
 
 Action = AccessLogEntry.Action
@@ -96,7 +96,7 @@ def _next_code(clinic: Clinic, year: int) -> str:
 def client_register(*, actor: Actor, data: dict[str, Any], kind: str = RecordKind.CLIENT) -> Client:
     """Register a new contact: the record, treatment period 1 at 'contact', and (for a client) the
     family map's centre. A relative's record is made the same way, by `relatives.services`."""
-    by = acting_user(actor)
+    by = actor.acting_user()
     if by.clinic_id is None:  # never: a therapist has a clinic (the constraint user_clinic_for_role)
         raise ValueError("a client is registered at the clinic of whoever registers it")
     co_therapists = data.pop("co_therapists", [])
@@ -184,7 +184,7 @@ def client_transition(
         episode=episode,
         from_status=client.status,
         to_status=to_status,
-        by=acting_user(actor),
+        by=actor.acting_user(),
         reason=reason,
         referred_to=referred_to,
         destination=destination.strip(),
@@ -232,7 +232,7 @@ def client_reopen(*, actor: Actor, client: Client, reason: str = "", close_follo
         episode=episode,
         from_status="",
         to_status=CaseStatus.CONTACT,
-        by=acting_user(actor),
+        by=actor.acting_user(),
         reason=reason,
     )
     client.status = CaseStatus.CONTACT
@@ -258,7 +258,7 @@ def assessment_save(
     Opening the assessment moves a new contact to 'assessment'; a decision then moves it to
     treatment, referral or closed, in the same transaction as the text.
     """
-    by = acting_user(actor)
+    by = actor.acting_user()
     client = Client.objects.select_for_update().get(pk=client.pk)
     episode = client.current_episode()
     conversation = AssessmentConversation.objects.filter(episode=episode).first()
@@ -294,7 +294,7 @@ def interview_section_save(
     *, actor: Actor, client: Client, section: str, version: int, text: str, done: bool
 ) -> DeepInterviewSection:
     """Save one deep-interview section. Version 0 means 'first save'; a stale version raises EditConflict."""
-    by = acting_user(actor)
+    by = actor.acting_user()
     if version == 0:
         entry = DeepInterviewSection(client=client, section=section, text=text, done=done, updated_by=by)
         entry.full_clean(validate_constraints=False)
@@ -372,7 +372,7 @@ def emergency_access_open(*, actor: Actor, client: Client, reason: str) -> Emerg
     """Open a record outside the user's caseload, with a stated reason: logged and queued for review."""
     if not reason.strip():
         raise ValidationError({"reason": _("Say why you must open the record.")})
-    user = acting_user(actor)
+    user = actor.acting_user()
     if client.clinic_id != user.clinic_id:
         raise ValidationError({"code": _("Only records of your own clinic can be opened.")})
     now = timezone.now()

@@ -41,7 +41,8 @@ class Actor:
 
     Built once per request (kast.middleware.ActorMiddleware sets `request.actor`) and passed to every service
     as `actor=`, so a service can be called from a view, a management command or a test alike (Zulip's
-    `acting_user`). `user` is None on an anonymous request: no service accepts such an actor.
+    `acting_user`). `user` is None on an anonymous request: no service accepts such an actor
+    (`acting_user()` refuses it).
     """
 
     user: User | None
@@ -67,6 +68,12 @@ class Actor:
     def for_user(cls, user: User, *, address: str | None = None, path: str = "") -> Actor:
         """An actor outside a request: a management command, the demo generators, a test."""
         return cls(user=user, role=user.role, clinic_id=user.clinic_id, address=address, path=path)
+
+    def acting_user(self) -> User:
+        """The user who acts: every write is someone's, so a service refuses an anonymous actor."""
+        if self.user is None:
+            raise ValueError("a write needs an acting user")
+        return self.user
 
     def acting_as(self, user: User) -> Actor:
         """The same request on `user`'s behalf: a tablet, anonymous itself, acts for the therapist whose

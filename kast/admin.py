@@ -3,9 +3,11 @@
 The clinic's lists kept by other apps (fees, note themes, referral destinations) are added to its page by those
 apps' admin modules (`clinic_part_add`), so kast imports none of them."""
 
+from __future__ import annotations
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 from axes.utils import reset as axes_reset
 from django import forms
@@ -17,7 +19,7 @@ from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse, reverse_lazy
@@ -25,13 +27,14 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kast.actor import client_ip
+from kast.actor import actor_of, client_ip
 from kast.models import AccessLogEntry, Clinic, LoginEvent, Role, StaffSession, User
 from kast.services import (
     access_log_record,
@@ -43,6 +46,41 @@ from kast.services import (
 )
 from kast.views import LogoutView, PasswordChangeView
 
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django.urls import URLPattern
+    from django_otp.models import Device
+    from django_stubs_ext import WithAnnotations  # the types only: django-stubs-ext is a development requirement
+
+    from kast.access import AuthenticatedHttpRequest
+
+    # Django's admin classes and forms take no type arguments at run time: those are for mypy only.
+    ClinicModelAdmin = admin.ModelAdmin[Clinic]
+    LoginEventModelAdmin = admin.ModelAdmin[LoginEvent]
+    StaffUserAdmin = UserAdmin[User]
+    StaffUserChangeForm = UserChangeForm[User]
+    StaffModelForm = forms.ModelForm[User]
+    ClinicInline = type[admin.options.InlineModelAdmin[Any, Clinic]]
+else:
+    ClinicModelAdmin = LoginEventModelAdmin = admin.ModelAdmin
+    StaffUserAdmin = UserAdmin
+    StaffUserChangeForm = UserChangeForm
+    StaffModelForm = forms.ModelForm
+
+
+class HasAuthenticator(TypedDict):
+    """StaffAdmin.get_queryset's annotation."""
+
+    has_authenticator: bool
+
+
+def _signed_in(request: HttpRequest) -> User:
+    """The administrator at work (the admin site lets no one else in: AdminSite.has_permission)."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    return request.user
+
+
 admin.site.site_header = _("KAST administration")
 admin.site.site_title = _("KAST administration")
 
@@ -52,12 +90,12 @@ class ClinicPart:
     """What an app shows and sets up on the clinic's admin page (the clinic is kast's; its lists are the app's)."""
 
     position: int  # where on the page, and in which order a new clinic's lists are installed
-    inlines: tuple[type[admin.options.InlineModelAdmin], ...]
+    inlines: tuple[ClinicInline, ...]
     install: Callable[[Clinic], object] | None = None  # called with each clinic added in the admin site
 
 
 @admin.register(Clinic)
-class ClinicAdmin(admin.ModelAdmin):
+class ClinicAdmin(ClinicModelAdmin):
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
     fieldsets = [
@@ -70,9 +108,9 @@ class ClinicAdmin(admin.ModelAdmin):
     #: The lists each clinic keeps in the apps above (fees and note themes: sessions.admin; referral destinations:
     #: clients.admin), each app's inlines with where they stand on the page, and what a new clinic starts with.
     parts: ClassVar[list[ClinicPart]] = []
-    inlines: ClassVar[list] = []  # the parts' inlines, in their order (clinic_part_add)
+    inlines: ClassVar[list[ClinicInline]] = []  # the parts' inlines, in their order (clinic_part_add)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Clinic, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if not change:
             for part in self.parts:
@@ -80,7 +118,9 @@ class ClinicAdmin(admin.ModelAdmin):
                     part.install(obj)
 
 
-def clinic_part_add(*, position: int, inlines: Sequence[type[admin.options.InlineModelAdmin]], install=None) -> None:
+def clinic_part_add(
+    *, position: int, inlines: Sequence[ClinicInline], install: Callable[[Clinic], object] | None = None
+) -> None:
     """Show an app's inlines on the clinic's admin page, and install a new clinic's starting list (called from the
     app's admin module, which Django's admin imports at start-up)."""
     ClinicAdmin.parts = sorted(
@@ -90,11 +130,12 @@ def clinic_part_add(*, position: int, inlines: Sequence[type[admin.options.Inlin
     ClinicAdmin.inlines = [inline for part in ClinicAdmin.parts for inline in part.inlines]
 
 
-class StaffChangeForm(UserChangeForm):
-    password = None  # Django's read-only hash, with its link to set another user's password: not here
+class StaffChangeForm(StaffUserChangeForm):
+    # Django's read-only hash, with its link to set another user's password: not here (None removes a field).
+    password = None  # type: ignore[assignment]  # Django's way to remove an inherited form field
 
 
-class StaffCreationForm(forms.ModelForm):
+class StaffCreationForm(StaffModelForm):
     """A new account has no password: its user sets one with a reset link (StaffAdmin.reset_view), as after
     any reset, so no administrator ever knows a user's password."""
 
@@ -102,13 +143,13 @@ class StaffCreationForm(forms.ModelForm):
         model = User
         fields = ["username", "first_name", "last_name", "role", "clinic"]
 
-    def save(self, commit=True):
+    def save(self, commit: bool = True) -> User:
         self.instance.set_unusable_password()
         return super().save(commit=commit)
 
 
 @admin.register(User)
-class StaffAdmin(UserAdmin):
+class StaffAdmin(StaffUserAdmin):
     """Staff accounts. An administrator never sets or sees another user's password and cannot sign in as
     anyone else: a forgotten password or a lost phone gets a reset the user completes herself (a one-time link,
     then a new second factor of her own). Resets, removed second factors and changes of role or clinic go to the
@@ -132,12 +173,12 @@ class StaffAdmin(UserAdmin):
     readonly_fields = ["last_login", "date_joined", "login_sessions", "password_reset"]
     actions = ["end_sessions", "unlock_login", "remove_second_factor"]
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         reset = path("<path:object_id>/reset/", self.admin_site.admin_view(self.reset_view), name="kast_user_reset")
         return [reset, *super().get_urls()]
 
     @admin.display(description=_("Password"))
-    def password_reset(self, obj) -> str:
+    def password_reset(self, obj: User) -> str:
         return format_html(
             '{} <a class="button" href="{}">{}</a>',
             _("Only the user knows it. A forgotten password or a lost phone: start a reset."),
@@ -145,7 +186,7 @@ class StaffAdmin(UserAdmin):
             _("Start a password reset"),
         )
 
-    def reset_view(self, request, object_id):
+    def reset_view(self, request: AuthenticatedHttpRequest, object_id: str) -> TemplateResponse:
         """Start a reset (POST) and show its one-time link, once: it is never stored, sent or logged."""
         user = self.get_object(request, unquote(object_id))
         if user is None:
@@ -165,29 +206,31 @@ class StaffAdmin(UserAdmin):
             context.update(link=request.build_absolute_uri(link), minutes=settings.PASSWORD_RESET_TIMEOUT // 60)
         return TemplateResponse(request, "admin/kast/user/reset.html", context)
 
-    def user_change_password(self, request, id, form_url=""):
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         # Django's "set this user's password" page: an administrator's own password is changed as everyone's
         # is (the old one asked); anyone else's, never (a reset instead).
         if str(request.user.pk) == unquote(id):
             return redirect("password_change")
-        access_log_record(actor=request.actor, action=AccessLogEntry.Action.DENIED, object_type="kast.user_password")
+        access_log_record(
+            actor=actor_of(request), action=AccessLogEntry.Action.DENIED, object_type="kast.user_password"
+        )
         raise PermissionDenied
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         authenticator = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
         return super().get_queryset(request).annotate(has_authenticator=Exists(authenticator))
 
     @admin.display(description=_("authenticator set up"), boolean=True)
-    def second_factor(self, obj) -> bool:
+    def second_factor(self, obj: WithAnnotations[User, HasAuthenticator]) -> bool:
         return obj.has_authenticator
 
     @admin.display(description=_("signed in now"))
-    def login_sessions(self, obj) -> str:
+    def login_sessions(self, obj: User) -> str:
         sessions = StaffSession.objects.filter(user=obj, session__expire_date__gt=timezone.now()).select_related(
             "session"
         )
         if not sessions:
-            return _("No session.")
+            return gettext("No session.")
         return format_html_join(
             "",
             "<p>{}: {}, {}</p>",
@@ -198,7 +241,7 @@ class StaffAdmin(UserAdmin):
         )
 
     @admin.action(description=_("End all login sessions of the selected staff"))
-    def end_sessions(self, request, queryset):
+    def end_sessions(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             staff_sessions_end(user=user, keep_session_key=request.session.session_key)
             login_event_record(
@@ -210,7 +253,7 @@ class StaffAdmin(UserAdmin):
         self.message_user(request, _("Their sessions are ended: they must log in again."))
 
     @admin.action(description=_("Remove the authenticator and backup codes of the selected staff (a lost phone)"))
-    def remove_second_factor(self, request, queryset):
+    def remove_second_factor(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             second_factor_remove(user=user, by=request.user, ip=client_ip(request), path=request.path)
         self.message_user(
@@ -219,7 +262,7 @@ class StaffAdmin(UserAdmin):
         )
 
     @admin.action(description=_("Unlock the login of the selected staff (clear failed attempts)"))
-    def unlock_login(self, request, queryset):
+    def unlock_login(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             axes_reset(username=user.get_username())
         self.message_user(
@@ -227,7 +270,7 @@ class StaffAdmin(UserAdmin):
             _("Unlocked. Their failed attempts from every address are cleared."),
         )
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         # Django's admin flags follow the role; the database refuses any other combination.
         obj.is_staff = obj.is_superuser = obj.role == Role.ADMIN
         before = User.objects.filter(pk=obj.pk).values("role", "clinic_id").first() if change else None
@@ -235,7 +278,7 @@ class StaffAdmin(UserAdmin):
         if before is not None:
             staff_changes_record(
                 user=obj,
-                by=request.user,
+                by=_signed_in(request),
                 ip=client_ip(request),
                 path=request.path,
                 role_before=before["role"],
@@ -251,25 +294,27 @@ class SecondFactorDeviceAdmin:
     administrator who sets up a device for someone knows its secret). A removal is a change to the account,
     logged and reviewed like one."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Device | None = None) -> bool:
         return False
 
-    def delete_model(self, request, obj):
-        second_factor_remove(user=obj.user, by=request.user, ip=client_ip(request), path=request.path, devices=[obj])
+    def delete_model(self, request: HttpRequest, obj: Device) -> None:
+        second_factor_remove(
+            user=obj.user, by=_signed_in(request), ip=client_ip(request), path=request.path, devices=[obj]
+        )
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
         for device in queryset.select_related("user"):
             self.delete_model(request, device)
 
 
-class StaffTOTPDeviceAdmin(SecondFactorDeviceAdmin, TOTPDeviceAdmin):
+class StaffTOTPDeviceAdmin(SecondFactorDeviceAdmin, TOTPDeviceAdmin):  # type: ignore[misc]  # django-otp: no types
     pass
 
 
-class StaffStaticDeviceAdmin(SecondFactorDeviceAdmin, StaticDeviceAdmin):
+class StaffStaticDeviceAdmin(SecondFactorDeviceAdmin, StaticDeviceAdmin):  # type: ignore[misc]  # django-otp: no types
     pass
 
 
@@ -280,7 +325,7 @@ for _model, _model_admin in ((TOTPDevice, StaffTOTPDeviceAdmin), (StaticDevice, 
 
 
 @admin.register(LoginEvent)
-class LoginEventAdmin(admin.ModelAdmin):
+class LoginEventAdmin(LoginEventModelAdmin):
     """The login log: read only (PostgreSQL refuses changes anyway)."""
 
     list_display = ["at", "event", "username", "ip", "reason"]
@@ -288,13 +333,13 @@ class LoginEventAdmin(admin.ModelAdmin):
     search_fields = ["username", "ip"]
     date_hierarchy = "at"
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: LoginEvent | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: LoginEvent | None = None) -> bool:
         return False
 
 
@@ -302,15 +347,16 @@ class LoginEventAdmin(admin.ModelAdmin):
 admin.site.unregister(Group)
 
 
-def _logout(request, extra_context=None):
+def _logout(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponseBase:
     return LogoutView.as_view()(request)
 
 
-def _password_change(request, extra_context=None):
+def _password_change(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponseBase:
     return PasswordChangeView.as_view(success_url=reverse_lazy("admin:password_change_done"))(request)
 
 
 # The admin site's own "Log out" and "Change password" are the app's: they end the user's other sessions and are
 # written to the login log.
-admin.site.logout = _logout
-admin.site.password_change = _password_change
+# (Replacing the methods of the one site object; the app's views answer with a redirect, not a TemplateResponse.)
+admin.site.logout = _logout  # type: ignore[method-assign,assignment]  # see above
+admin.site.password_change = _password_change  # type: ignore[method-assign,assignment]  # see above

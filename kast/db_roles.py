@@ -28,9 +28,20 @@ import contextlib
 import contextvars
 import copy
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from psycopg2 import errors, sql
+from psycopg2.extensions import cursor as Cursor
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.migrations import Migration
+    from django.db.models import Model
+    from pgtrigger import Trigger
+
+    #: A model and one of its triggers, as pgtrigger's registry types them (the model class as `Model`).
+    TriggerPair = tuple[Model, Trigger]
 
 #: The roles the embedded server and the test suite create (a server with DATABASE_URL names its own).
 OWNER_ROLE = "kast_owner"
@@ -48,10 +59,18 @@ TRUNCATE_GUARD = "kast_no_truncate"
 _acting_as_owner: contextvars.ContextVar[bool] = contextvars.ContextVar("kast_acting_as_owner", default=False)
 
 
+def _one_row(cursor: Cursor) -> tuple[Any, ...]:
+    """The row of a query that always returns one (a SELECT of expressions, without FROM a table)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("the query returned no row")
+    return row
+
+
 # -- the superuser's part: roles and databases (embedded server, test suite) -----------------------------------
 
 
-def create_roles(cursor, *, owner: str = OWNER_ROLE, runtime: str = RUNTIME_ROLE) -> None:
+def create_roles(cursor: Cursor, *, owner: str = OWNER_ROLE, runtime: str = RUNTIME_ROLE) -> None:
     """(A cursor of an autocommit connection, as a superuser.) Both roles, able to log in and never superusers;
     the owner may create databases (the test database, a restore drill's), the runtime role nothing. Idempotent,
     and safe when two processes do it at once."""
@@ -74,21 +93,21 @@ def create_roles(cursor, *, owner: str = OWNER_ROLE, runtime: str = RUNTIME_ROLE
             cursor.execute(sql.SQL(verb + " ROLE {} " + attributes).format(sql.Identifier(role)))
     # The runtime role must not be able to become the owner (SET ROLE).
     cursor.execute("SELECT pg_has_role(%s, %s, 'MEMBER')", [runtime, owner])
-    if cursor.fetchone()[0]:
+    if _one_row(cursor)[0]:
         cursor.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(owner), sql.Identifier(runtime)))
 
 
-def prepare_database(cursor, *, owner: str = OWNER_ROLE, runtime: str = RUNTIME_ROLE) -> None:
+def prepare_database(cursor: Cursor, *, owner: str = OWNER_ROLE, runtime: str = RUNTIME_ROLE) -> None:
     """(Connected to the database as a superuser.) The owner owns the database, its schema and every object in
     it (tables a superuser made before the roles existed are handed over); the runtime role may connect."""
     cursor.execute("SELECT current_database(), current_schema()")
-    database, schema = cursor.fetchone()
+    database, schema = _one_row(cursor)
     owner_id = sql.Identifier(owner)
     cursor.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(database), owner_id))
     cursor.execute(
         "SELECT n.nspowner::regrole::text FROM pg_namespace n WHERE n.nspname = current_schema()",
     )
-    if cursor.fetchone()[0] not in ("pg_database_owner", owner):  # PostgreSQL < 15: the bootstrap superuser's
+    if _one_row(cursor)[0] not in ("pg_database_owner", owner):  # PostgreSQL < 15: the bootstrap superuser's
         cursor.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(sql.Identifier(schema), owner_id))
     cursor.execute(sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(sql.Identifier(schema)))
     # Tables (their identity sequences and indexes follow), free-standing sequences, views, functions.
@@ -121,11 +140,11 @@ def prepare_database(cursor, *, owner: str = OWNER_ROLE, runtime: str = RUNTIME_
 # -- which tables are guarded -----------------------------------------------------------------------------------
 
 
-def _operations(trigger) -> set[str]:
+def _operations(trigger: Trigger) -> set[str]:
     return set(str(trigger.operation).split(" OR "))
 
 
-def guarded_triggers() -> list[tuple[type, object]]:
+def guarded_triggers() -> list[TriggerPair]:
     """(model, trigger) for every pgtrigger trigger that refuses a write: those that run BEFORE the row is written.
 
     (pghistory's and the figures' stamps run AFTER; a BEFORE trigger here is always one that raises.)
@@ -144,7 +163,7 @@ def guarded_triggers() -> list[tuple[type, object]]:
     return sorted(found, key=lambda pair: trigger_uri(pair))
 
 
-def trigger_uri(pair: tuple[type, object]) -> str:
+def trigger_uri(pair: TriggerPair) -> str:
     model, trigger = pair
     return trigger.get_uri(model)
 
@@ -216,7 +235,7 @@ $$;
 """
 
 
-def _guard_sql(model, trigger) -> tuple[str, str, str]:
+def _guard_sql(model: Model, trigger: Trigger) -> tuple[str, str, str]:
     """The twin of a refusing pgtrigger trigger: (trigger name, function name, SQL)."""
     name = f"{GUARD_PREFIX}{trigger.name}"[:63]
     function = f"{GUARD_PREFIX}{trigger.get_pgid(model).removeprefix('pgtrigger_')}"[:63]
@@ -244,7 +263,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def install_guards(cursor) -> None:
+def install_guards(cursor: Cursor) -> None:
     """The guards of the current rules; guards of rules that are gone are dropped."""
     cursor.execute(
         "SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'"
@@ -293,11 +312,11 @@ def install_guards(cursor) -> None:
             cursor.execute(f"DROP FUNCTION {_quote(function)}()")
 
 
-def grant(cursor, *, runtime: str) -> None:
+def grant(cursor: Cursor, *, runtime: str) -> None:
     """The runtime role's privileges, set afresh on every table the current role owns: ordinary tables read and
     written, append-only ones read and added to, django_migrations read; sequences used; nothing created."""
     cursor.execute("SELECT current_user, current_schema()")
-    owner, schema = cursor.fetchone()
+    owner, schema = _one_row(cursor)
     append_only = set(append_only_tables())
     cursor.execute(
         """
@@ -328,7 +347,7 @@ def grant(cursor, *, runtime: str) -> None:
     cursor.execute(
         "SELECT pg_has_role(current_user, n.nspowner, 'USAGE') FROM pg_namespace n WHERE n.nspname = current_schema()"
     )
-    if cursor.fetchone()[0]:
+    if _one_row(cursor)[0]:
         cursor.execute(sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(sql.Identifier(schema)))
         cursor.execute(sql.SQL("REVOKE CREATE ON SCHEMA {} FROM {}").format(sql.Identifier(schema), role))
     cursor.execute(
@@ -337,7 +356,7 @@ def grant(cursor, *, runtime: str) -> None:
         " pg_has_role(%s, current_user, 'MEMBER')",
         [runtime, runtime, runtime],
     )
-    can_create, is_superuser, can_become_owner = cursor.fetchone()
+    can_create, is_superuser, can_become_owner = _one_row(cursor)
     if is_superuser or can_become_owner or can_create:
         raise ImproperlyConfigured(
             f"The runtime database role {runtime} is a superuser, can act as the owner {owner}, or may create objects "
@@ -345,7 +364,9 @@ def grant(cursor, *, runtime: str) -> None:
         )
 
 
-def after_migrate(sender, *, using: str, plan=None, **kwargs) -> None:
+def after_migrate(
+    sender: object, *, using: str, plan: list[tuple[Migration, bool]] | None = None, **kwargs: object
+) -> None:
     """post_migrate: guards and grants, as the role that ran the migrations. (A flush sends post_migrate too,
     without a plan: nothing to do then.)"""
     if plan is None:
@@ -365,7 +386,7 @@ def after_migrate(sender, *, using: str, plan=None, **kwargs) -> None:
 # -- acting as the owner (migrate, retention, seed_demo) ------------------------------------------------------------
 
 
-def _login(db: dict) -> tuple:
+def _login(db: dict[str, Any]) -> tuple[object, ...]:
     options = {k: v for k, v in (db.get("OPTIONS") or {}).items() if k != "assume_role"}
     return (db.get("USER"), db.get("PASSWORD"), db.get("HOST"), db.get("PORT"), sorted(options.items()))
 
@@ -414,9 +435,14 @@ def owner_connection() -> Iterator[None]:
         _acting_as_owner.reset(token)
 
 
-def _set_role(connection, role: str | None) -> None:
+def _set_role(connection: BaseDatabaseWrapper, role: str | None) -> None:
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    ops = connection.ops
+    if not isinstance(ops, DatabaseOperations):  # kast.settings.base accepts no other engine
+        raise ImproperlyConfigured("SET ROLE needs a PostgreSQL connection.")
     with connection.cursor() as cursor:
-        cursor.execute(connection.ops.compose_sql("SET ROLE %s", [role]) if role else "SET ROLE NONE")
+        cursor.execute(ops.compose_sql("SET ROLE %s", [role]) if role else "SET ROLE NONE")
 
 
 # -- production: never serve as a superuser or as the owner -----------------------------------------------------
@@ -429,7 +455,7 @@ PRIVILEGED_QUERY = """
 """
 
 
-def refuse_privileged_runtime(sender, connection, **kwargs) -> None:
+def refuse_privileged_runtime(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
     """connection_created (production settings): the app's own connection may be neither a superuser nor a role
     that owns a table (or can become its owner), which could switch every guard off."""
     from django.db import DEFAULT_DB_ALIAS

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Protocol
+
 from django.db import models
 from django.db.models import F
+
+if TYPE_CHECKING:
+    from django.db.models.options import Options
+
+
+class Versioned(Protocol):
+    """A model with a `version` counter (a PositiveIntegerField starting at 1): what save_versioned saves."""
+
+    version: int
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def _meta(self) -> Options[Any]: ...
 
 
 class EditConflict(Exception):
@@ -14,11 +31,12 @@ class EditConflict(Exception):
         self.current = current
 
 
-def save_versioned(instance: models.Model, *, expected_version: int, fields: list[str]) -> None:
+def save_versioned(instance: Versioned, *, expected_version: int, fields: list[str]) -> None:
     """UPDATE ... WHERE version = expected: the database decides who was first, in one statement."""
-    model = type(instance)
+    # The model's default manager: each versioned model has one, `objects`.
+    manager = instance._meta.model._default_manager
     values = {name: getattr(instance, name) for name in fields}
-    updated = model.objects.filter(pk=instance.pk, version=expected_version).update(**values, version=F("version") + 1)
+    updated = manager.filter(pk=instance.pk, version=expected_version).update(**values, version=F("version") + 1)
     if not updated:
-        raise EditConflict(model.objects.get(pk=instance.pk))
+        raise EditConflict(manager.get(pk=instance.pk))
     instance.version = expected_version + 1

@@ -21,13 +21,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def acting_user(actor: Actor) -> User:
-    """The user who acts: every write is someone's, so a service refuses an anonymous actor."""
-    if actor.user is None:
-        raise ValueError("a write needs an acting user")
-    return actor.user
-
-
 def access_log_record(
     *,
     actor: Actor,
@@ -44,7 +37,7 @@ def access_log_record(
     (a Client passes itself, records with a `client_id` field pass theirs). Only ids and the
     path go into the log, never content. `path` replaces the actor's (a secret in the path stays out).
     """
-    user = acting_user(actor)
+    user = actor.acting_user()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         if client_id is None:

@@ -15,7 +15,7 @@ from clients.services import client_register, client_update, constraint_violated
 from kast.actor import Actor
 from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry
-from kast.services import access_log_record, acting_user
+from kast.services import access_log_record
 from relatives.models import ChildPerspective, Goal, GoalStatus, ReactionReview, Relative, RelativeLink
 
 Action = AccessLogEntry.Action
@@ -173,7 +173,7 @@ def child_perspective_save(*, actor: Actor, record: Client, version: int, data: 
     perspective = current or ChildPerspective(record=record)
     for name, value in data.items():
         setattr(perspective, name, value)
-    perspective.updated_by = acting_user(actor)
+    perspective.updated_by = actor.acting_user()
     perspective.updated_at = timezone.now()
     perspective.full_clean(exclude=["record"])
     if current is None:

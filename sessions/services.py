@@ -19,7 +19,7 @@ from clients.services import client_transition
 from kast.actor import Actor
 from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry, Clinic, Role, User
-from kast.services import access_log_record, acting_user
+from kast.services import access_log_record
 from relatives.models import RelativeLink
 from sessions.models import (
     HELD,
@@ -178,7 +178,7 @@ def session_update(
     *, actor: Actor, session: TherapySession, version: int, data: dict[str, Any], allow_overlap: bool = False
 ) -> TherapySession:
     """Change the session's facts. Once its note is signed only the payment can change."""
-    check_may_change_session(acting_user(actor), session)
+    check_may_change_session(actor.acting_user(), session)
     data = dict(data)
     therapists = data.pop("therapists", None)
     participants = data.pop("participants", None)
@@ -242,7 +242,7 @@ def note_save(
     if note is None:
         if version != 0:
             raise EditConflict(Note(session=session, text="", version=0))
-        note = Note.objects.create(session=session, author=acting_user(actor), text=text, updated_at=now)
+        note = Note.objects.create(session=session, author=actor.acting_user(), text=text, updated_at=now)
     else:
         note.text, note.updated_at = text, now
         save_versioned(note, expected_version=version, fields=["text", "updated_at"])
@@ -320,7 +320,7 @@ def addendum_add(*, actor: Actor, note: Note, text: str) -> Addendum:
 @transaction.atomic
 def session_void(*, actor: Actor, session: TherapySession, reason: str) -> TherapySession:
     """Mark an entry as wrongly recorded ("felmarkerad"): kept and logged, but out of the normal view."""
-    check_may_change_session(acting_user(actor), session)
+    check_may_change_session(actor.acting_user(), session)
     session = TherapySession.objects.select_for_update().get(pk=session.pk)
     if session.is_voided:
         raise ValidationError(_("This session is already marked as wrongly recorded."))
@@ -385,7 +385,7 @@ def session_book_next(
     allow_overlap: bool = False,
 ) -> TherapySession:
     """Book the next session like this one: same client, type, length, therapists and other participants."""
-    check_may_change_session(acting_user(actor), session)
+    check_may_change_session(actor.acting_user(), session)
     if session.is_voided:
         raise ValidationError(_("This session is marked as wrongly recorded."))
     return session_create(

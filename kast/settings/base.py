@@ -6,6 +6,7 @@ import base64
 import copy
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -24,7 +25,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 
-def _embedded(user: str) -> dict[str, object]:
+def _embedded(user: str) -> dict[str, Any]:
     embedded = embedded_db.database_settings(user)
     if embedded is None:
         raise ImproperlyConfigured(
@@ -34,7 +35,7 @@ def _embedded(user: str) -> dict[str, object]:
     return embedded
 
 
-def _databases() -> dict[str, dict[str, object]]:
+def _databases() -> dict[str, dict[str, Any]]:
     """`default`: the runtime role the app serves as; `owner`: the owner of the tables, for migrations and the
     maintenance that must delete (kast.db_roles). Without DATABASE_OWNER_URL one connection is both: for a
     developer's own server only (production settings refuse a connection that owns the tables)."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kast.backup import BackupError, backup
 from kast.db_roles import OWNER_ALIAS
@@ -18,10 +19,10 @@ class Command(BaseCommand):
         "record: they are readable by their owner only; move them to encrypted storage."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dir", type=Path, default=Path(settings.BASE_DIR) / "var" / "backups")
 
-    def handle(self, *args, dir: Path, **options):
+    def handle(self, *args: Any, dir: Path, **options: Any) -> None:
         try:
             # As the owner of the tables (DATABASE_OWNER_URL), as all maintenance runs.
             result = backup(dir, using=OWNER_ALIAS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import polib
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     help = "Compile the project's .po catalogues to .mo (pure Python; replaces compilemessages)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         for locale_path in settings.LOCALE_PATHS:
             for po_path in sorted(Path(locale_path).glob("*/LC_MESSAGES/*.po")):
                 mo_path = po_path.with_suffix(".mo")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import polib
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     help = "Copy each msgid into its empty msgstr in locale/en (run by `make messages`)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         path = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
         po = polib.pofile(str(path), wrapwidth=79)
         filled = 0

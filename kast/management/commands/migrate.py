@@ -8,6 +8,8 @@ grants afresh. `--database owner` works as well.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.commands import migrate
 from django.db import DEFAULT_DB_ALIAS
 
@@ -17,7 +19,7 @@ from kast.db_roles import owner_connection
 class Command(migrate.Command):
     help = migrate.Command.help + " Runs as the owner of the tables (DATABASE_OWNER_URL; kast_owner when embedded)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> str | None:
         if options["database"] != DEFAULT_DB_ALIAS:
             return super().handle(*args, **options)
         with owner_connection():

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kast.backup import BackupError, latest_dump, restore_drill
 from kast.db_roles import OWNER_ALIAS
@@ -18,11 +19,11 @@ class Command(BaseCommand):
         "back the canary; then drop the database. Without a file, the newest in var/backups/."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("dump", nargs="?", type=Path, help="a .dump written by `manage.py backup`")
         parser.add_argument("--keep", action="store_true", help="keep the restored database (it is named below)")
 
-    def handle(self, *args, dump: Path | None, keep: bool, **options):
+    def handle(self, *args: Any, dump: Path | None, keep: bool, **options: Any) -> None:
         try:
             dump = dump or latest_dump(Path(settings.BASE_DIR) / "var" / "backups")
             # As the owner of the tables (DATABASE_OWNER_URL): it creates and drops the drill's database.
