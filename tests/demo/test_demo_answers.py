@@ -9,6 +9,7 @@ import re
 from collections import Counter, defaultdict
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
@@ -25,6 +26,7 @@ from kast.models import Clinic
 
 START, END, FOLLOW_UP = TimePoint.START, TimePoint.END, TimePoint.FOLLOW_UP
 BULK_CLIENTS = 150
+SEEDED_ON = datetime.datetime(2026, 6, 15, 10, 0, tzinfo=datetime.UTC)
 
 
 def seed(*args: str) -> str:
@@ -36,8 +38,11 @@ def seed(*args: str) -> str:
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    """The demo caseloads and a small load test on top, seeded once for the module (the tests only read)."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    """The demo caseloads and a small load test on top, seeded once for the module (the tests only read).
+
+    On one fixed day: the demo is dated from today, so without it the shares below would be those of whichever
+    day the suite runs (seeded generators make the same data on the same day, not on every day)."""
+    with time_machine.travel(SEEDED_ON, tick=True), django_db_blocker.unblock(), transaction.atomic():
         demo_out = seed()
         demo_clients = set(Client.objects.values_list("pk", flat=True))
         yield (demo_out, seed("--clients", str(BULK_CLIENTS))), demo_clients
