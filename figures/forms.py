@@ -4,7 +4,7 @@ purpose and selection. Which clinic is counted is figures.scope's to decide, for
 from __future__ import annotations
 
 import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -15,6 +15,9 @@ from figures import research, scope
 from figures.reports import Selection, selection_for
 from kast.forms import FIGURE_DATES, DateInput
 from kast.models import Clinic, User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Period:
@@ -121,22 +124,28 @@ class DashboardFilterForm(ClinicScopedFilterForm):
         return scope.counted_clinic(self.user, self.cleaned_data.get("clinic"))
 
 
+def _submitted_between(*, first: StrOrPromise, last: StrOrPromise) -> tuple[forms.DateField, forms.DateField]:
+    """The questionnaires' submission dates a report or a file counts, both optional (then from the first, up to
+    today); `first` and `last` say so in the form's own words."""
+    return (
+        forms.DateField(
+            label=_("Submitted from"), required=False, widget=DateInput(), validators=FIGURE_DATES, help_text=first
+        ),
+        forms.DateField(
+            label=_("Submitted up to and including"),
+            required=False,
+            widget=DateInput(),
+            validators=FIGURE_DATES,
+            help_text=last,
+        ),
+    )
+
+
 class ReportFilterForm(ClinicScopedFilterForm):
     """Which questionnaires the reports count. Every field may stay empty: then all of them, in the user's scope."""
 
-    start = forms.DateField(
-        label=_("Submitted from"),
-        required=False,
-        widget=DateInput(),
-        validators=FIGURE_DATES,
-        help_text=_("Leave empty to count from the first."),
-    )
-    end = forms.DateField(
-        label=_("Submitted up to and including"),
-        required=False,
-        widget=DateInput(),
-        validators=FIGURE_DATES,
-        help_text=_("Leave empty to count up to today."),
+    start, end = _submitted_between(
+        first=_("Leave empty to count from the first."), last=_("Leave empty to count up to today.")
     )
     target_group = forms.ChoiceField(
         label=_("Target group"), choices=[("", _("All target groups")), *CLIENT_TARGET_GROUPS], required=False
@@ -172,19 +181,8 @@ class ResearchExportForm(forms.Form):
             "Authority's number (Dnr). Recorded with the export."
         ),
     )
-    start = forms.DateField(
-        label=_("Submitted from"),
-        required=False,
-        widget=DateInput(),
-        validators=FIGURE_DATES,
-        help_text=_("Leave empty to export from the first."),
-    )
-    end = forms.DateField(
-        label=_("Submitted up to and including"),
-        required=False,
-        widget=DateInput(),
-        validators=FIGURE_DATES,
-        help_text=_("Leave empty to export up to today."),
+    start, end = _submitted_between(
+        first=_("Leave empty to export from the first."), last=_("Leave empty to export up to today.")
     )
     clinic = forms.ModelChoiceField(
         label=_("Clinic"), queryset=Clinic.objects.order_by("name"), required=False, empty_label=_("All clinics")
