@@ -208,11 +208,11 @@ def client_transition(
 def _bookings_ahead_cancel(*, actor: Actor, client: Client) -> None:
     """Cancelled by the clinic: the calendar feed then shows each as cancelled. The version moves on, so a form
     open on one of them meanwhile is told of the change instead of booking it again."""
-    ahead = TherapySession.objects.filter(client=client).booked_ahead().select_for_update()
+    ahead = list(TherapySession.objects.filter(client=client).booked_ahead().select_for_update())
+    TherapySession.objects.filter(pk__in=[s.pk for s in ahead]).update(
+        attendance=Attendance.CANCELLED_BY_CLINIC, version=F("version") + 1
+    )
     for session in ahead:
-        TherapySession.objects.filter(pk=session.pk).update(
-            attendance=Attendance.CANCELLED_BY_CLINIC, version=F("version") + 1
-        )
         access_log_record(actor=actor, action=Action.UPDATE, obj=session, reason="cancelled:case_closed")
 
 

@@ -423,12 +423,9 @@ def end_treatment(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 def bookings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The therapist's bookings a week or a month at a time, with the free time of each office day; or the
     clinic's, where a colleague's session shows its client only to those who may see the record."""
-    form = BookingsForm(request.GET or None)
-    if request.GET and not form.is_valid():
+    form = BookingsForm(request.GET)  # every field may stay empty: this week, the therapist's own
+    if not form.is_valid():
         return render(request, "sessions/bookings.html", {"form": form}, status=400)
-    if not request.GET:
-        form = BookingsForm({"span": BookingsForm.WEEK, "scope": BookingsForm.MINE})
-        form.is_valid()
     start, days = form.period()
     shown = selectors.bookings_for(request.user, start=start, days=days, clinic_wide=form.clinic_wide)
     span = form.cleaned_data.get("span") or BookingsForm.WEEK
