@@ -422,8 +422,11 @@ def bookings_for(user: User, *, start: datetime.date, days: int, clinic_wide: bo
     stretches of each office day on their own view. Two queries whatever the number of sessions (three for the
     clinic's: which of them the gate lets this user see)."""
     end = start + datetime.timedelta(days=days - 1)
+    # The clinic's view lists everyone's time (the gate decides below which clients it names); one's own view
+    # reads through the gate, as the start page does: a session of a record no longer theirs is not shown.
+    base = TherapySession.objects if clinic_wide else TherapySession.objects.visible_to(user)
     whose = Q(clinic_id=user.clinic_id) if clinic_wide else Q(therapists=user)
-    sessions = TherapySession.objects.in_record().filter(whose, date__range=(start, end))
+    sessions = base.in_record().filter(whose, date__range=(start, end))
     listed = list(
         sessions.select_related("client").prefetch_related("therapists").order_by("date", "start_time").distinct()
     )

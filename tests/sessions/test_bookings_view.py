@@ -112,3 +112,16 @@ def test_query_count_is_the_same_at_1_and_50_bookings(
         response = client.get(url, params)
 
     assert response.status_code == 200
+
+
+def test_ones_own_view_leaves_out_a_session_of_a_record_no_longer_ones_own(client, therapist, colleague):
+    handed_over = ClientFactory(responsible_therapist=therapist, code="GBG-2026-0042")
+    book(handed_over, therapist, MONDAY, datetime.time(9, 0))
+    handed_over.responsible_therapist = colleague
+    handed_over.save(update_fields=["responsible_therapist"])
+    client.force_login(therapist)
+
+    response = client.get(reverse("sessions:bookings"), {"start": MONDAY.isoformat()})
+
+    assert days_of(response)[MONDAY].sessions == []
+    assert "GBG-2026-0042" not in response.content.decode()
