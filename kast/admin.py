@@ -100,6 +100,7 @@ class ClinicAdmin(ClinicModelAdmin):
     search_fields = ["name", "code"]
     fieldsets = [
         (None, {"fields": ["name", "code"]}),
+        (_("Opening hours (weekdays)"), {"fields": ["opens_at", "closes_at"]}),
         (
             _("Follow-up and reminders"),
             {"fields": ["follow_up_months", "long_term_follow_up_months", "draft_reminder_days"]},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -46,6 +47,11 @@ class Clinic(models.Model):
         validators=[MaxValueValidator(60)],
         help_text=_("A draft older than this is listed to its author as a note to sign."),
     )
+    # Sessions are booked inside these hours on weekdays; one outside them is saved only after a confirmation
+    # (an evening session can be right, a typing error in the hour is more likely). The bookings view shows the
+    # free time between them.
+    opens_at = models.TimeField(_("opens at"), default=datetime.time(8, 0))
+    closes_at = models.TimeField(_("closes at"), default=datetime.time(17, 0))
 
     class Meta:
         verbose_name = _("clinic")
@@ -53,6 +59,11 @@ class Clinic(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=models.Q(code__regex=r"^[A-Z]{2,5}$"), name="clinic_code_format"),
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")),
+                name="clinic_closes_after_opening",
+                violation_error_message=_("The clinic must close after it opens."),
+            ),
         ]
         # The national figures group by clinic name.
         triggers = [FiguresChanged(name="figures_changed", clinic="id")]

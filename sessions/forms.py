@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import formats, timezone
@@ -19,6 +19,9 @@ from kast.validators import BOOKABLE_DATE, not_before_1900
 from sessions.models import MAX_DURATION_MINUTES, Attendance, SessionKind, Theme, TherapySession
 from sessions.selectors import quick_log_start
 
+if TYPE_CHECKING:
+    from sessions.services import SessionNeedsConfirming
+
 
 class TimeInput(forms.TimeInput):
     input_type = "time"
@@ -28,27 +31,40 @@ class TimeInput(forms.TimeInput):
 
 
 class OverlapMixin:
-    """The "save anyway" box stays hidden until the service has found an overlap to confirm."""
+    """The "save anyway" box stays hidden until the service has found a time to confirm: an overlap with
+    another session, or a time outside the clinic's opening hours."""
 
     def setup_overlap(self) -> None:
         self.fields["allow_overlap"] = forms.BooleanField(
-            label=_("Save anyway: I know the times overlap"), required=False, widget=forms.HiddenInput
+            label=_("Save anyway: I have checked the time"), required=False, widget=forms.HiddenInput
         )
 
     def show_overlap_box(self) -> None:
         self.fields["allow_overlap"].widget = forms.CheckboxInput()
 
-    def ask_to_confirm_overlap(self, overlapping: list[TherapySession]) -> None:
+    def ask_to_confirm(self, warning: SessionNeedsConfirming) -> None:
         self.show_overlap_box()
-        times = ", ".join(f"{s.start_time:%H:%M}–{s.ends_at // 60:02d}:{s.ends_at % 60:02d}" for s in overlapping)
-        self.add_error(
-            "start_time",
-            _(
-                "Overlaps another session of the same therapist on this day (%(times)s). Check the time, or tick "
-                "“save anyway”."
+        if warning.overlapping:
+            times = ", ".join(
+                f"{s.start_time:%H:%M}–{s.ends_at // 60:02d}:{s.ends_at % 60:02d}" for s in warning.overlapping
             )
-            % {"times": times},
-        )
+            self.add_error(
+                "start_time",
+                _(
+                    "Overlaps another session of the same therapist on this day (%(times)s). Check the time, or "
+                    "tick “save anyway”."
+                )
+                % {"times": times},
+            )
+        if warning.outside_hours:
+            self.add_error(
+                "start_time",
+                _(
+                    "Outside the clinic's opening hours (weekdays %(opens)s–%(closes)s). Check the date and time, "
+                    "or tick “save anyway”."
+                )
+                % {"opens": f"{warning.clinic.opens_at:%H:%M}", "closes": f"{warning.clinic.closes_at:%H:%M}"},
+            )
 
 
 class SessionForm(OverlapMixin, forms.ModelForm):

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from assessments.models import Administration
 from clients.models import Client, StatusChange
-from kast.models import AccessLogEntry, User
+from kast.models import AccessLogEntry, Clinic, User
 from kast.selectors import get_client_owned_or_404
 from sessions.models import (
     JOINT_KINDS,
@@ -333,6 +333,19 @@ def overlapping_sessions(
     return [s for s in candidates if start < s.ends_at and s.start_time.hour * 60 + s.start_time.minute < end]
 
 
+def outside_opening_hours(session: TherapySession) -> bool:
+    """A booking on a weekend, or not wholly inside its clinic's opening hours. Only bookings are asked about: a
+    session logged as held (or not) records what happened, whenever that was."""
+    if session.attendance != Attendance.BOOKED:
+        return False
+    clinic = session.clinic
+    return (
+        session.date.weekday() >= 5
+        or _minutes(session.start_time) < _minutes(clinic.opens_at)
+        or session.ends_at > _minutes(clinic.closes_at)
+    )
+
+
 def overlaps_of(session: TherapySession) -> list[TherapySession]:
     """What the session shares a minute with in its therapists' days: shown as a warning to fix."""
     if session.attendance not in OCCUPIES_TIME:
@@ -374,15 +387,11 @@ def quick_log_start(user: User, *, now: datetime.datetime, minutes: int) -> date
     return datetime.time(start // 60, start % 60)
 
 
-#: The office day the bookings view shows free time in (local time, minutes from midnight).
-OFFICE_HOURS = (8 * 60, 17 * 60)
-
-
 @dataclass
 class BookingDay:
     date: datetime.date
     sessions: list[TherapySession]
-    #: Free stretches of the office day, (start, end) as times; only on the therapist's own view.
+    #: Free stretches of the clinic's opening hours, (start, end) as times; only on the therapist's own view.
     free: list[tuple[datetime.time, datetime.time]]
 
 
@@ -396,8 +405,10 @@ class Bookings:
     visible: set[uuid.UUID]
 
 
-def _free_stretches(sessions: list[TherapySession]) -> list[tuple[datetime.time, datetime.time]]:
-    opens, closes = OFFICE_HOURS
+def _free_stretches(
+    sessions: list[TherapySession], opens: int, closes: int
+) -> list[tuple[datetime.time, datetime.time]]:
+    """The stretches of the opening hours (minutes from midnight) that none of the sessions occupies."""
     taken = sorted(
         (s.start_time.hour * 60 + s.start_time.minute, s.ends_at) for s in sessions if s.attendance in OCCUPIES_TIME
     )
@@ -413,13 +424,17 @@ def _free_stretches(sessions: list[TherapySession]) -> list[tuple[datetime.time,
     return [(_as_time(a), _as_time(b)) for a, b in free if b > a]
 
 
+def _minutes(time: datetime.time) -> int:
+    return time.hour * 60 + time.minute
+
+
 def _as_time(minutes: int) -> datetime.time:
     return datetime.time(minutes // 60, minutes % 60)
 
 
 def bookings_for(user: User, *, start: datetime.date, days: int, clinic_wide: bool = False) -> Bookings:
     """The therapist's sessions (or the clinic's, for its therapists) day by day from `start`, with the free
-    stretches of each office day on their own view. Two queries whatever the number of sessions (three for the
+    stretches of each weekday's opening hours on their own view. Two queries whatever the number of sessions (three for the
     clinic's: which of them the gate lets this user see)."""
     end = start + datetime.timedelta(days=days - 1)
     # The clinic's view lists everyone's time (the gate decides below which clients it names); one's own view
@@ -436,6 +451,8 @@ def bookings_for(user: User, *, start: datetime.date, days: int, clinic_wide: bo
         visible = set(gate.values_list("pk", flat=True))
     else:
         visible = {s.pk for s in listed}
+    clinic = user.clinic or Clinic()  # staff of no clinic (kast.access keeps them out) get the default hours
+    opens, closes = _minutes(clinic.opens_at), _minutes(clinic.closes_at)
     by_day: dict[datetime.date, list[TherapySession]] = {}
     for session in listed:
         by_day.setdefault(session.date, []).append(session)
@@ -446,7 +463,7 @@ def bookings_for(user: User, *, start: datetime.date, days: int, clinic_wide: bo
             BookingDay(
                 date=day,
                 sessions=by_day.get(day, []),
-                free=[] if clinic_wide or day.weekday() >= 5 else _free_stretches(by_day.get(day, [])),
+                free=[] if clinic_wide or day.weekday() >= 5 else _free_stretches(by_day.get(day, []), opens, closes),
             )
             for day in (start + datetime.timedelta(days=n) for n in range(days))
         ],

@@ -38,7 +38,7 @@ from sessions.models import (
     Theme,
     TherapySession,
 )
-from sessions.selectors import check_may_change_session, note_of, overlapping_sessions
+from sessions.selectors import check_may_change_session, note_of, outside_opening_hours, overlapping_sessions
 
 Action = AccessLogEntry.Action
 
@@ -46,12 +46,15 @@ Action = AccessLogEntry.Action
 CHANGEABLE_AFTER_SIGNING = frozenset({"fee_paid"})
 
 
-class SessionOverlap(Exception):
-    """The therapist already has a session at that time. The caller may confirm and save anyway."""
+class SessionNeedsConfirming(Exception):
+    """The time overlaps the therapist's other sessions, or lies outside the clinic's opening hours: more often a
+    typing error than the truth. The caller may confirm and save anyway."""
 
-    def __init__(self, overlapping: list[TherapySession]):
-        super().__init__("overlapping sessions")
+    def __init__(self, session: TherapySession, overlapping: list[TherapySession], *, outside_hours: bool):
+        super().__init__("session time to confirm")
         self.overlapping = overlapping
+        self.outside_hours = outside_hours
+        self.clinic = session.clinic
 
 
 def clinic_install_themes(clinic: Clinic) -> None:
@@ -133,25 +136,31 @@ def _set_participants(session: TherapySession, participants: list[Client]) -> No
     )
 
 
-def _check_overlap(session: TherapySession, therapists: list[User], *, allow_overlap: bool) -> None:
-    if allow_overlap or session.attendance not in OCCUPIES_TIME:
+def _check_time(session: TherapySession, therapists: list[User], *, allow_overlap: bool, hours: bool = True) -> None:
+    """Raises SessionNeedsConfirming for an overlap, or (when `hours`) a time outside the opening hours."""
+    if allow_overlap:
         return
-    overlapping = overlapping_sessions(
-        therapists=therapists,
-        date=session.date,
-        start_time=session.start_time,
-        minutes=session.duration_minutes,
-        exclude=session,
+    overlapping = (
+        overlapping_sessions(
+            therapists=therapists,
+            date=session.date,
+            start_time=session.start_time,
+            minutes=session.duration_minutes,
+            exclude=session,
+        )
+        if session.attendance in OCCUPIES_TIME
+        else []
     )
-    if overlapping:
-        raise SessionOverlap(overlapping)
+    outside_hours = hours and outside_opening_hours(session)
+    if overlapping or outside_hours:
+        raise SessionNeedsConfirming(session, overlapping, outside_hours=outside_hours)
 
 
 @transaction.atomic
 def session_create(
     *, actor: Actor, client: Client, data: dict[str, Any], allow_overlap: bool = False
 ) -> TherapySession:
-    """Book a session, or log one that was held. Raises SessionOverlap unless `allow_overlap`."""
+    """Book a session, or log one that was held. Raises SessionNeedsConfirming unless `allow_overlap`."""
     data = dict(data)
     therapists = list(data.pop("therapists", None) or [actor.user])
     participants = list(data.pop("participants", None) or [])
@@ -163,7 +172,7 @@ def session_create(
     session.full_clean()
     _check_therapists(client, therapists)
     _check_participants(session, participants)
-    _check_overlap(session, therapists, allow_overlap=allow_overlap)
+    _check_time(session, therapists, allow_overlap=allow_overlap)
     session.save()
     session.therapists.set(therapists)
     _set_participants(session, participants)
@@ -200,6 +209,11 @@ def session_update(
                 _("The note is signed: the session's date, time and attendance can no longer change.")
             )
         therapists = participants = None
+    # The opening hours are asked about when the time moves, not again each time the note of an evening session
+    # is saved. Compared with what is stored: a bound form has already copied its input onto `session`.
+    moved = ("date" in data or "start_time" in data) and not TherapySession.objects.filter(
+        pk=session.pk, date=data.get("date", session.date), start_time=data.get("start_time", session.start_time)
+    ).exists()
     for name, value in data.items():
         setattr(session, name, value)
     session.full_clean()
@@ -207,7 +221,7 @@ def session_update(
         _check_therapists(session.client, therapists)
     if participants is not None:
         _check_participants(session, participants)
-    _check_overlap(session, therapists or list(session.therapists.all()), allow_overlap=allow_overlap)
+    _check_time(session, therapists or list(session.therapists.all()), allow_overlap=allow_overlap, hours=moved)
     save_versioned(session, expected_version=version, fields=list(data))
     if therapists is not None:
         session.therapists.set(therapists)

@@ -73,8 +73,8 @@ def session_new(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 data=form.service_data(),
                 allow_overlap=form.cleaned_data["allow_overlap"],
             )
-        except services.SessionOverlap as overlap:
-            form.ask_to_confirm_overlap(overlap.overlapping)
+        except services.SessionNeedsConfirming as warning:
+            form.ask_to_confirm(warning)
         except ValidationError as error:
             _add_errors({}, form, error)
         else:
@@ -140,9 +140,9 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
                 sign=sign,
                 allow_overlap=session_form.cleaned_data["allow_overlap"],
             )
-        except services.SessionOverlap as overlap:
+        except services.SessionNeedsConfirming as warning:
             # Only signing stops at an overlap (the draft saves whatever the times): confirm or fix it.
-            session_form.ask_to_confirm_overlap(overlap.overlapping)
+            session_form.ask_to_confirm(warning)
         except EditConflict as error:
             conflict = error.current
             if isinstance(conflict, Note):
@@ -357,8 +357,8 @@ def book_next(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
                 start_time=form.cleaned_data["start_time"],
                 allow_overlap=form.cleaned_data["allow_overlap"],
             )
-        except services.SessionOverlap as overlap:
-            form.ask_to_confirm_overlap(overlap.overlapping)
+        except services.SessionNeedsConfirming as warning:
+            form.ask_to_confirm(warning)
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -76,6 +76,15 @@ class ClientFactory(DjangoModelFactory):
     code = factory.Sequence(lambda n: f"TST-2026-{n:04d}")
 
 
+def working_day(days_ahead: int = 0) -> datetime.date:
+    """The first weekday on or after today + `days_ahead`: a booking on it is inside the opening hours whatever
+    day the suite runs (a booking on a weekend asks for a confirmation, sessions.selectors.outside_opening_hours)."""
+    day = timezone.localdate() + datetime.timedelta(days=days_ahead)
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return day
+
+
 def open_first_period(client: Client) -> Client:
     """What `clients.services.client_register` adds to a new client: period 1 at contact, the family map's centre."""
     episode = Episode.objects.create(client=client, number=1, opened_on=client.first_contact_date)

@@ -22,6 +22,7 @@ from tests.factories import (
     open_first_period,
     put_in_treatment,
     relative_record,
+    working_day,
 )
 
 pytestmark = pytest.mark.django_db
@@ -204,7 +205,7 @@ def test_the_other_participants_therapist_sees_the_session_but_cannot_void_book_
 
     assert client.get(reverse("sessions:void", args=[joint.pk])).status_code == 403
     assert client.post(reverse("sessions:void", args=[joint.pk]), {"reason": "Fel klient"}).status_code == 403
-    tomorrow = (timezone.localdate() + DAY).isoformat()
+    tomorrow = working_day(1).isoformat()
     booked = client.post(reverse("sessions:book_next", args=[joint.pk]), {"date": tomorrow, "start_time": "10:00"})
     assert booked.status_code == 403
     paid = client.post(reverse("sessions:payment", args=[joint.pk]), {"fee_paid": "on", "version": joint.version})
@@ -217,7 +218,7 @@ def test_the_other_participants_therapist_sees_the_session_but_cannot_void_book_
 
 def test_the_records_own_therapist_may_void_book_next_and_change_it(client, therapist, joint):
     client.force_login(therapist)
-    tomorrow = (timezone.localdate() + DAY).isoformat()
+    tomorrow = working_day(1).isoformat()
 
     booked = client.post(reverse("sessions:book_next", args=[joint.pk]), {"date": tomorrow, "start_time": "10:00"})
     assert booked.status_code == 302

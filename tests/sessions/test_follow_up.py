@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from clients.models import CaseStatus, EndReason, StatusChange
 from sessions.models import Attendance, FollowUp, FollowUpKind, SessionKind, TherapySession
-from tests.factories import ClientFactory, open_first_period
+from tests.factories import ClientFactory, open_first_period, working_day
 
 pytestmark = pytest.mark.django_db
 
@@ -248,7 +248,8 @@ def log_session(client, case, therapist, kind=SessionKind.FOLLOW_UP, attendance=
     response = client.post(
         reverse("sessions:new", args=[case.pk]),
         {
-            "date": timezone.localdate().isoformat(),
+            # A booking on a weekday: one on a weekend would first ask to confirm the time.
+            "date": (working_day() if attendance == Attendance.BOOKED else timezone.localdate()).isoformat(),
             "start_time": start,
             "duration_minutes": "60",
             "kind": kind,

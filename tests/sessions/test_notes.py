@@ -21,7 +21,7 @@ from kast.db_roles import owner_connection
 from kast.models import AccessLogEntry
 from sessions.models import Addendum, Attendance, Note, NoteTheme, SessionFee, Theme, TherapySession
 from sessions.services import note_save
-from tests.factories import TherapySessionFactory
+from tests.factories import TherapySessionFactory, working_day
 
 pytestmark = pytest.mark.django_db
 
@@ -565,10 +565,11 @@ def test_bad_session_facts_are_refused_on_their_field(client, therapist, case, o
 def test_a_good_booking_is_saved(client, therapist, case):
     """The other side of the refusals above: the same form with good values saves."""
     client.force_login(therapist)
-    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    tomorrow = working_day(1)
 
     response = client.post(
-        reverse("sessions:new", args=[case.pk]), booking(therapist, date=tomorrow, minutes="480", fee="0")
+        reverse("sessions:new", args=[case.pk]),
+        booking(therapist, date=tomorrow, start="08:00", minutes="480", fee="0"),
     )
 
     assert response.status_code == 302
@@ -582,7 +583,7 @@ def test_an_empty_fee_takes_the_clinic_fee_for_the_type(client, therapist, case)
     SessionFee.objects.create(clinic=case.clinic, kind="couple", amount=Decimal("150"))
     client.force_login(therapist)
 
-    client.post(reverse("sessions:new", args=[case.pk]), booking(therapist, date=timezone.localdate()))
+    client.post(reverse("sessions:new", args=[case.pk]), booking(therapist, date=working_day()))
     session = TherapySession.objects.get()
     assert session.fee_charged == Decimal("100")
 
@@ -596,7 +597,7 @@ def test_an_empty_fee_takes_the_clinic_fee_for_the_type(client, therapist, case)
 
 
 def test_an_overlapping_session_asks_for_confirmation_then_saves(client, therapist, case):
-    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    tomorrow = working_day(1)
     existing = TherapySessionFactory(client=case, date=tomorrow, attendance=Attendance.BOOKED)
     client.force_login(therapist)
     url = reverse("sessions:new", args=[case.pk])
@@ -625,7 +626,7 @@ def test_an_overlapping_session_asks_for_confirmation_then_saves(client, therapi
 
 
 def test_adjacent_sessions_do_not_overlap(client, therapist, case):
-    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    tomorrow = working_day(1)
     TherapySessionFactory(client=case, date=tomorrow, attendance=Attendance.BOOKED)
     client.force_login(therapist)
     url = reverse("sessions:new", args=[case.pk])

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from sessions.models import Attendance, Note, SessionKind, TherapySession
 from sessions.selectors import StartPage
-from tests.factories import ClientFactory, NoteFactory, TherapySessionFactory
+from tests.factories import ClientFactory, NoteFactory, TherapySessionFactory, working_day
 
 pytestmark = pytest.mark.django_db
 
@@ -262,7 +262,7 @@ def signed_couple_session(case, therapist, colleague):
 
 
 def test_book_next_books_a_session_like_the_signed_one(client, therapist, colleague, signed_couple_session):
-    next_week = timezone.localdate() + 7 * DAY
+    next_week = working_day(7)
     client.force_login(therapist)
 
     response = client.post(

@@ -9,12 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sessions.models import Attendance, Note, TherapySession
 from sessions.selectors import quick_log_start
-from tests.factories import TherapySessionFactory
+from tests.factories import TherapySessionFactory, working_day
 from tests.sessions.test_notes import detail_url, document
 
 pytestmark = pytest.mark.django_db
@@ -157,7 +156,6 @@ def test_a_session_cannot_be_dated_before_the_first_contact(client, therapist, c
 def test_the_next_planned_contact_follows_the_bookings(client, therapist, case):
     case.next_contact_date = None
     case.save(update_fields=["next_contact_date"])
-    today = timezone.localdate()
     client.force_login(therapist)
     url = reverse("sessions:new", args=[case.pk])
 
@@ -172,16 +170,17 @@ def test_the_next_planned_contact_follows_the_bookings(client, therapist, case):
         }
         assert client.post(url, booking).status_code == 302
 
-    book(today + datetime.timedelta(days=14), "10:00")
+    later, sooner = working_day(14), working_day(7)
+    book(later, "10:00")
     case.refresh_from_db()
     after_one = case.next_contact_date
-    book(today + datetime.timedelta(days=7), "10:00")
+    book(sooner, "10:00")
     case.refresh_from_db()
     after_two = case.next_contact_date
-    earlier = TherapySession.objects.get(date=today + datetime.timedelta(days=7))
+    earlier = TherapySession.objects.get(date=sooner)
     client.post(reverse("sessions:void", args=[earlier.pk]), {"reason": "Fel dag"})
     case.refresh_from_db()
 
-    assert after_one == today + datetime.timedelta(days=14)
-    assert after_two == today + datetime.timedelta(days=7)
-    assert case.next_contact_date == today + datetime.timedelta(days=14)  # the voided booking no longer counts
+    assert after_one == later
+    assert after_two == sooner
+    assert case.next_contact_date == later  # the voided booking no longer counts
