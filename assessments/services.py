@@ -195,6 +195,8 @@ def answers_save(
 @transaction.atomic
 def tablet_code_create(*, actor: Actor, administration: Administration) -> str:
     """A fresh one-time code for the clinic tablet; any earlier unused code for it stops working."""
+    # Locked and read afresh: a code made while a colleague marks it as entered in error would outlive the mark.
+    administration = Administration.objects.select_for_update().get(pk=administration.pk)
     if administration.is_submitted:
         raise ValidationError(_("This questionnaire is already submitted."))
     if administration.is_entered_in_error:
