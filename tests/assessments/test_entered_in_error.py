@@ -9,7 +9,8 @@ import re
 import pgtrigger
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, InternalError, transaction
+from django.db import IntegrityError, InternalError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from pypdf import PdfReader
 from assessments import services
 from assessments.models import Administration, Answer, TabletCode, TimePoint
 from assessments.services import version_for
+from clients.models import Episode
 from kast.actor import Actor
 from kast.db_roles import RUNTIME_ROLE
 from kast.models import AccessLogEntry
@@ -28,6 +30,8 @@ pytestmark = pytest.mark.django_db
 
 REASON = "SENTINEL-fel-4711: gavs till fel klient"
 UPDATE = AccessLogEntry.Action.UPDATE
+#: A yes-or-no question of each time point's version, asked of everyone.
+YES_NO_OF = {TimePoint.START: "has_partner", TimePoint.END: "came_as_often", TimePoint.FOLLOW_UP: "came_as_often"}
 
 
 @pytest.fixture
@@ -292,3 +296,36 @@ def test_the_runtime_role_cannot_clear_the_mark_even_with_every_trigger_set_asid
     assert answer == "RaiseException: ERROR:  pgtrigger: Cannot update rows from assessments_administration table"
     assert marks(administration) == (True, therapist, REASON)
     assert Administration.objects.get(pk=administration.pk).filled_by == "client"
+
+
+# -- Query counts -------------------------------------------------------------------------------------------------
+
+
+def _page_queries(client, case) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("assessments:client", args=[case.pk]))
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_the_questionnaires_page_reads_the_marked_ones_in_the_same_queries(client, therapist, case):
+    """One marked questionnaire in this period, or four in an earlier one: the same queries, with who marked them
+    read in the page's one query of questionnaires."""
+    client.force_login(therapist)
+    actor = Actor.for_user(therapist)
+    services.administration_mark_in_error(actor=actor, administration=given(case), reason=REASON)
+    one, page = _page_queries(client, case)
+    assert page.count("<del>") == 1
+
+    for time_point in (TimePoint.START, TimePoint.END, TimePoint.FOLLOW_UP):
+        services.administration_mark_in_error(
+            actor=actor, administration=given(case, time_point=time_point, code=YES_NO_OF[time_point]), reason=REASON
+        )
+    Episode.objects.filter(client=case).update(closed_on=timezone.localdate())
+    Episode.objects.create(client=case, number=2, opened_on=timezone.localdate())
+    four, page = _page_queries(client, case)
+
+    assert page.count("<del>") == 4
+    # The login session, its user, the second factor; the client through the gate, the access-log entry; the
+    # current period; the questionnaires with who marked them.
+    assert one == four == 7
