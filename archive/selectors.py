@@ -277,12 +277,16 @@ def _questionnaires(client: Client) -> list[Questionnaire]:
     """Every questionnaire with its answers in words, in the form's order (an item left unanswered holds nothing)."""
     administrations = list(
         Administration.objects.filter(client=client)
-        .select_related("episode", "version__instrument")
+        .select_related("episode", "version__instrument", "entered_in_error_by")
         .order_by("episode__number", "started_at")
     )
     answers: dict[int, list[AnswerLine]] = {}
+    # One entered in error is listed with its mark and reason, but not its answers: like a session marked as wrongly
+    # recorded, they may be another person's (given to the wrong client), and an extract must not disclose them.
     for answer in (
-        Answer.objects.filter(administration__in=administrations).select_related("item").order_by("item__position")
+        Answer.objects.filter(administration__in=[a for a in administrations if not a.is_entered_in_error])
+        .select_related("item")
+        .order_by("item__position")
     ):
         answers.setdefault(answer.administration_id, []).append(_answer_line(answer.item, answer))
     return [Questionnaire(a, answers.get(a.pk, [])) for a in administrations]

@@ -107,3 +107,15 @@ class TabletCodeForm(forms.Form):
         max_length=12,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
     )
+
+
+class EnteredInErrorForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why was the questionnaire entered in error?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        help_text=_(
+            "For example: given to the wrong client, or at the wrong time point. The questionnaire and its answers "
+            "are kept in the record but no longer count in any figure."
+        ),
+    )

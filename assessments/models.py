@@ -229,6 +229,16 @@ class AdministrationQuerySet(models.QuerySet["Administration"]):
 
         return self.filter(client__in=Client.objects.visible_to(user))
 
+    def counted(self) -> AdministrationQuerySet:
+        """Those that count: every figure, report, file and baseline leaves out the ones entered in error."""
+        return self.filter(counted())
+
+
+def counted(prefix: str = "") -> Q:
+    """The one rule of which questionnaires count: not marked as entered in error. `prefix` reaches
+    Administration from another model ("administration__" from an Answer)."""
+    return Q(**{f"{prefix}entered_in_error_at__isnull": True})
+
 
 class FilledBy(models.TextChoices):
     THERAPIST = "therapist", _("The therapist, with the client")
@@ -248,6 +258,13 @@ class Administration(models.Model):
     started_at = models.DateTimeField(_("started"), default=timezone.now)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Entered in error (given to the wrong client, at the wrong time point): kept in the record with the reason,
+    # left out of every figure, and its time point free for the right questionnaire. Never un-marked.
+    entered_in_error_at = models.DateTimeField(_("marked as entered in error"), null=True, blank=True)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    error_reason = models.TextField(_("why it was entered in error"), blank=True, max_length=500)
 
     objects = AdministrationQuerySet.as_manager()
 
@@ -257,14 +274,36 @@ class Administration(models.Model):
         ordering = ["started_at"]
         indexes = [models.Index(fields=["time_point", "submitted_at"], name="administration_point_submitted")]
         constraints = [
+            # One that counts per period and time point: one marked as entered in error leaves room for the right one.
             models.UniqueConstraint(
                 fields=["episode", "time_point"],
+                condition=Q(entered_in_error_at__isnull=True),
                 name="administration_once_per_period_and_point",
                 violation_error_message=_("This treatment period already has a questionnaire for that time point."),
             ),
             models.CheckConstraint(condition=Q(time_point__in=TimePoint.values), name="administration_point_valid"),
+            # Marked means when, by whom and why; unmarked means none of them.
+            models.CheckConstraint(
+                condition=Q(entered_in_error_at__isnull=True, entered_in_error_by__isnull=True, error_reason="")
+                | (Q(entered_in_error_at__isnull=False, entered_in_error_by__isnull=False) & ~Q(error_reason="")),
+                name="administration_error_has_reason",
+            ),
         ]
-        triggers = [FiguresChanged(name="figures_changed", client="client_id")]
+        triggers = [
+            FiguresChanged(name="figures_changed", client="client_id"),
+            # A questionnaire taken out of the figures stays out: un-marking it (or rewriting when, by whom or why)
+            # would put it back in silently. kast.db_roles doubles this for the runtime role, beyond pgtrigger.ignore.
+            pgtrigger.Protect(
+                name="entered_in_error_is_final",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__entered_in_error_at__isnull=False)
+                & (
+                    pgtrigger.Q(old__entered_in_error_at__df=pgtrigger.F("new__entered_in_error_at"))
+                    | pgtrigger.Q(old__entered_in_error_by_id__df=pgtrigger.F("new__entered_in_error_by_id"))
+                    | pgtrigger.Q(old__error_reason__df=pgtrigger.F("new__error_reason"))
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.time_point}"
@@ -272,6 +311,10 @@ class Administration(models.Model):
     @property
     def is_submitted(self) -> bool:
         return self.submitted_at is not None
+
+    @property
+    def is_entered_in_error(self) -> bool:
+        return self.entered_in_error_at is not None
 
 
 class Answer(models.Model):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ def get_administration_for(
 ) -> Administration:
     """The questionnaire, if the user may see its client; 404 otherwise. Logged either way."""
     visible = Administration.objects.visible_to(request.user).select_related(
-        "client", "client__clinic", "episode", "version", "version__instrument"
+        "client", "client__clinic", "episode", "version", "version__instrument", "entered_in_error_by"
     )
     return get_client_owned_or_404(request, visible, administration_id, action=action)
 
@@ -101,18 +101,30 @@ def answer_rows(administration: Administration) -> list[AnswerRow]:
 class TimePointRow:
     time_point: str
     label: str
-    administration: Administration | None
+    administration: Administration | None  # the one that counts
+    #: Those of this time point marked as entered in error: still in the record, struck through with the reason.
+    entered_in_error: list[Administration] = field(default_factory=list)
 
 
 def client_questionnaires(client: Client) -> tuple[list[TimePointRow], list[Administration]]:
-    """The current period's time points with their questionnaire (if any), and earlier periods' ones."""
+    """The current period's time points with their questionnaire (if any) and those entered in error, and earlier
+    periods' ones (the marked ones among them too). One query."""
     episode = client.current_episode()
     administrations = list(
         Administration.objects.filter(client=client)
-        .select_related("episode", "version", "version__instrument")
+        .select_related("episode", "version", "version__instrument", "entered_in_error_by")
         .order_by("-episode__number", "started_at")
     )
-    current = {a.time_point: a for a in administrations if a.episode_id == episode.pk}
-    rows = [TimePointRow(point, str(label), current.get(point)) for point, label in TimePoint.choices]
+    in_current = [a for a in administrations if a.episode_id == episode.pk]
+    current = {a.time_point: a for a in in_current if not a.is_entered_in_error}
+    rows = [
+        TimePointRow(
+            point,
+            str(label),
+            current.get(point),
+            [a for a in in_current if a.time_point == point and a.is_entered_in_error],
+        )
+        for point, label in TimePoint.choices
+    ]
     earlier = [a for a in administrations if a.episode_id != episode.pk]
     return rows, earlier

@@ -6,7 +6,7 @@ import datetime
 import secrets
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -60,7 +60,8 @@ def administration_start(
     if time_point not in TimePoint.values:
         raise ValidationError({"time_point": _("Choose a time point.")})
     episode = client.current_episode()
-    if Administration.objects.filter(episode=episode, time_point=time_point).exists():
+    # As the database's unique constraint: one entered in error leaves the time point free for the right one.
+    if Administration.objects.counted().filter(episode=episode, time_point=time_point).exists():
         raise ValidationError(
             {"time_point": _("This treatment period already has a questionnaire for that time point.")}
         )
@@ -156,6 +157,8 @@ def answers_save(
     from then on the answers are final.
     """
     administration = Administration.objects.select_for_update().get(pk=administration.pk)
+    if administration.is_entered_in_error:
+        raise ValidationError(_("This questionnaire is marked as entered in error; its answers can no longer change."))
     if administration.is_submitted:
         raise ValidationError(_("This questionnaire is submitted; its answers can no longer change."))
     items = {item.code: item for item in administration.version.items.all()}
@@ -192,8 +195,12 @@ def answers_save(
 @transaction.atomic
 def tablet_code_create(*, actor: Actor, administration: Administration) -> str:
     """A fresh one-time code for the clinic tablet; any earlier unused code for it stops working."""
+    # Locked and read afresh: a code made while a colleague marks it as entered in error would outlive the mark.
+    administration = Administration.objects.select_for_update().get(pk=administration.pk)
     if administration.is_submitted:
         raise ValidationError(_("This questionnaire is already submitted."))
+    if administration.is_entered_in_error:
+        raise ValidationError(_("This questionnaire is marked as entered in error."))
     now = timezone.now()
     TabletCode.objects.filter(administration=administration, used_at__isnull=True).update(used_at=now)
     code = "".join(secrets.choice(TABLET_CODE_ALPHABET) for _ in range(TABLET_CODE_LENGTH))
@@ -244,7 +251,7 @@ def tablet_open(*, actor: Actor, code: str, device_tablet_id: int | None = None)
         tablet_wrong_code(address=actor.address)
         return None
     on_behalf = actor.acting_as(tablet.created_by)
-    if not tablet.is_valid() or tablet.administration.is_submitted:
+    if not tablet.is_valid() or tablet.administration.is_submitted or tablet.administration.is_entered_in_error:
         access_log_record(
             actor=on_behalf,
             action=Action.DENIED,
@@ -281,6 +288,35 @@ def tablet_submit(*, actor: Actor, tablet: TabletCode, answers: dict[str, Any], 
     if submit:
         tablet.used_at = timezone.now()
         tablet.save(update_fields=["used_at"])
+
+
+@transaction.atomic
+def administration_mark_in_error(*, actor: Actor, administration: Administration, reason: str) -> Administration:
+    """Mark a questionnaire as entered in error (the wrong client, the wrong time point): it stays in the record,
+    struck through with the reason, and leaves every figure; the time point is free for the right questionnaire.
+    Submitted or not. Final: nothing un-marks it (a trigger refuses).
+
+    Only the therapists of the record, who may fill it in: the gate (Administration.objects.visible_to) decides,
+    here again as well as in the view, so no other caller can mark another clinic's or a colleague's questionnaire.
+    """
+    user = actor.acting_user()
+    if not Administration.objects.visible_to(user).filter(pk=administration.pk).exists():
+        raise PermissionDenied("only the therapists of the record mark its questionnaires")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the questionnaire was entered in error.")})
+    administration = Administration.objects.select_for_update().get(pk=administration.pk)
+    if administration.is_entered_in_error:
+        raise ValidationError(_("This questionnaire is already marked as entered in error."))
+    administration.entered_in_error_at, administration.entered_in_error_by = timezone.now(), user
+    administration.error_reason = reason
+    administration.full_clean(validate_constraints=False)
+    administration.save(update_fields=["entered_in_error_at", "entered_in_error_by", "error_reason"])
+    # An open tablet code for it stops working at once (the tablet also refuses a marked one).
+    TabletCode.objects.filter(administration=administration, used_at__isnull=True).update(used_at=timezone.now())
+    # The reason is free text: it stays in the row, never in the log.
+    access_log_record(actor=actor, action=Action.UPDATE, obj=administration, reason="entered_in_error")
+    return administration
 
 
 @transaction.atomic

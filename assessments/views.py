@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from assessments import selectors, services
-from assessments.forms import QuestionnaireForm, StartForm, TabletCodeForm
+from assessments.forms import EnteredInErrorForm, QuestionnaireForm, StartForm, TabletCodeForm
 from clients.selectors import get_client_for
 from kast.models import AccessLogEntry
 
@@ -57,7 +57,7 @@ def fill(request: HttpRequest, administration_id: int) -> HttpResponse:
     """The therapist fills in with the client, or reads a submitted questionnaire."""
     administration = selectors.get_administration_for(request, administration_id)
     context = {"administration": administration, "client": administration.client}
-    if administration.is_submitted:
+    if administration.is_submitted or administration.is_entered_in_error:  # read only
         context["rows"] = selectors.answer_rows(administration)
         return render(request, "assessments/answers.html", context)
     items = selectors.items_for(administration)
@@ -76,6 +76,34 @@ def fill(request: HttpRequest, administration_id: int) -> HttpResponse:
                 return redirect("assessments:client", client_id=administration.client_id)
             return redirect("assessments:fill", administration_id=administration.pk)
     return render(request, "assessments/fill.html", {**context, "form": form}, status=400 if form.errors else 200)
+
+
+def mark_in_error(request: HttpRequest, administration_id: int) -> HttpResponse:
+    """Mark a questionnaire as entered in error: asks for the reason first. Those who may fill it in may mark it."""
+    administration = selectors.get_administration_for(request, administration_id)
+    form = EnteredInErrorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.administration_mark_in_error(
+                actor=request.actor, administration=administration, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(
+                request,
+                _("The questionnaire is marked as entered in error. It is kept in the record and no longer counts."),
+            )
+            return redirect("assessments:client", client_id=administration.client_id)
+    context = {"administration": administration, "client": administration.client, "form": form}
+    return render(request, "assessments/mark_in_error.html", context, status=400 if form.errors else 200)
+
+
+def _errors_to_form(form: EnteredInErrorForm, error: ValidationError) -> None:
+    if hasattr(error, "error_dict") and set(error.error_dict) <= {"reason", "error_reason"}:
+        form.add_error("reason", error.messages)
+    else:
+        form.add_error(None, error)
 
 
 def _errors_to_fields(form: QuestionnaireForm, error: ValidationError) -> None:

@@ -226,7 +226,9 @@ def _start_questionnaire_answers(client: Client) -> list[AnswerRow]:
     from assessments.selectors import answer_rows
 
     administration = (
-        Administration.objects.filter(client=client, time_point=TimePoint.START, submitted_at__isnull=False)
+        # Not one entered in error: it may be someone else's answers.
+        Administration.objects.counted()
+        .filter(client=client, time_point=TimePoint.START, submitted_at__isnull=False)
         .select_related("client", "version")
         .order_by("-episode__number")
         .first()

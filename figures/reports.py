@@ -30,7 +30,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from assessments.models import Administration, Answer, Item, ItemKind, TimePoint
+from assessments.models import Administration, Answer, Item, ItemKind, TimePoint, counted
 from clients.models import CaseStatus, Episode, RecordKind, StatusChange
 from figures import scope, suppression
 from kast.models import Clinic, User
@@ -73,11 +73,12 @@ def _local_midnight(day: datetime.date) -> datetime.datetime:
 
 
 def _submitted_in(selection: Selection, prefix: str = "") -> Q:
-    """Submitted administrations in the selection; `prefix` reaches Administration from another model.
+    """Submitted administrations in the selection that count (not entered in error); `prefix` reaches
+    Administration from another model.
 
     Dates become a half-open range of aware datetimes (not `__date`), so the index on submitted_at serves.
     """
-    q = Q(**{f"{prefix}submitted_at__isnull": False})
+    q = Q(**{f"{prefix}submitted_at__isnull": False}) & counted(prefix)
     if selection.start:
         q &= Q(**{f"{prefix}submitted_at__gte": _local_midnight(selection.start)})
     if selection.end:
@@ -266,6 +267,7 @@ def _pair_counts_sql(selection: Selection, earlier: str, later: str) -> tuple[st
     periods = Administration.objects.filter(_submitted_in(selection), time_point=later).values("episode_id")
     per_period = (
         Answer.objects.filter(
+            counted("administration__"),  # the earlier one too: one entered in error pairs with nothing
             administration__episode_id__in=periods,
             administration__time_point__in=[earlier, later],
             administration__submitted_at__isnull=False,
@@ -351,7 +353,9 @@ def coverage(selection: Selection, *, by: Literal["therapist", "clinic"] = "ther
 
     def has(point: str) -> Exists:
         return Exists(
-            Administration.objects.filter(episode=OuterRef("pk"), time_point=point, submitted_at__isnull=False)
+            Administration.objects.counted().filter(
+                episode=OuterRef("pk"), time_point=point, submitted_at__isnull=False
+            )
         )
 
     periods = Episode.objects.filter(

@@ -479,7 +479,9 @@ def _coverage(scope: Scope) -> dict[str, Any]:
 
     def has(point: str) -> Exists:
         return Exists(
-            Administration.objects.filter(episode=OuterRef("pk"), time_point=point, submitted_at__isnull=False)
+            Administration.objects.counted().filter(
+                episode=OuterRef("pk"), time_point=point, submitted_at__isnull=False
+            )
         )
 
     return (

@@ -122,6 +122,7 @@ URL_RULES: dict[str, Rule] = {
     "assessments:start": THERAPISTS,  #      yes        -        -
     "assessments:fill": THERAPISTS,  #       yes        -        -
     "assessments:tablet_code": THERAPISTS,  # yes       -        -
+    "assessments:mark_in_error": THERAPISTS,  # yes     -        -    (those who may fill it in; logged)
     # The clinic tablet is signed in as nobody: a one-time code opens one questionnaire only.
     "assessments:tablet": PUBLIC,  #         -          -        -    (enter the code)
     "assessments:tablet_form": PUBLIC,  #    -          -        -    (only with a valid code in the session)

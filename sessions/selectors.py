@@ -278,7 +278,7 @@ def timeline_entries(rows: Iterable[TimelineRow]) -> list[TimelineEntry]:
             loaded["status", str(change.pk)] = change
     if questionnaire_ids:
         for administration in Administration.objects.filter(pk__in=questionnaire_ids).select_related(
-            "version__instrument"
+            "version__instrument", "entered_in_error_by"
         ):
             loaded["questionnaire", str(administration.pk)] = administration
     return [TimelineEntry(kind, at, loaded[kind, pk]) for kind, pk, at in rows if (kind, pk) in loaded]

@@ -18,9 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Administration, InstrumentVersion, TimePoint
-from assessments.services import version_for
+from assessments.services import administration_mark_in_error, version_for
 from clients.models import Episode
 from figures import cached_figures, reports, statistics, year_report
+from kast.actor import Actor
 from kast.models import FiguresStamp, Role
 from kast.triggers import SHARED
 from relatives.models import ChildPerspective
@@ -58,6 +59,13 @@ def world(gbg, mlm, therapist, other_clinic_therapist):
     # Rows to change or remove: made before the stamps are cleared, so only the change itself can stamp.
     session = TherapySessionFactory(client=record)
     spare = ClientFactory(responsible_therapist=therapist)
+    given = Administration.objects.create(
+        client=record,
+        episode=record.episodes.get(),
+        time_point=TimePoint.END,
+        version=version_for(TimePoint.END),
+        created_by=therapist,
+    )
     FiguresStamp.objects.all().delete()
     return {
         "gbg": gbg,
@@ -67,6 +75,7 @@ def world(gbg, mlm, therapist, other_clinic_therapist):
         "elsewhere": elsewhere,
         "session": session,
         "spare": spare,
+        "administration": given,
     }
 
 
@@ -92,6 +101,10 @@ WRITES = {
         time_point=TimePoint.START,
         version=version_for(TimePoint.START),
         created_by=w["therapist"],
+    ),
+    # Marking one as entered in error takes it out of the figures: an UPDATE, stamped like any other.
+    "questionnaire entered in error": lambda w: administration_mark_in_error(
+        actor=Actor.for_user(w["therapist"]), administration=w["administration"], reason="Fel klient"
     ),
     "relative linked": lambda w: link(relative_record(w["therapist"]), w["record"]),
     "child perspective": lambda w: ChildPerspective.objects.create(

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from archive.models import RemovalRecord, RetentionHold
 from assessments.models import Administration, TabletCode, TimePoint, WrongTabletCode
-from assessments.services import version_for
+from assessments.services import administration_mark_in_error, version_for
 from clients.models import Client
 from clients.services import emergency_access_open
 from figures.statistics import dashboard, dashboard_tables
@@ -205,6 +205,22 @@ def everything(families, gbg, mlm, therapist, colleague, other_clinic_therapist)
                 created_by=author,
                 submitted_at=timezone.make_aware(datetime.datetime(2025, 2, 10, 11)),
             )
+        # And one entered in error, with its reason (free text the figures never count nor show).
+        person = open_first_period(
+            ClientFactory(responsible_therapist=author, first_contact_date=datetime.date(2025, 2, 1))
+        )
+        administration_mark_in_error(
+            actor=Actor.for_user(author),
+            administration=Administration.objects.create(
+                client=person,
+                episode=person.episodes.get(),
+                time_point=TimePoint.START,
+                version=version_for(TimePoint.START),
+                created_by=author,
+                submitted_at=timezone.make_aware(datetime.datetime(2025, 2, 10, 11)),
+            ),
+            reason="Gavs till fel klient",
+        )
     assert m1 is not None
     empty = [model.__name__ for model in client_data_models() if not model.objects.exists()]
     assert empty == [], f"no row of {empty}"

@@ -46,6 +46,7 @@ APPEND_ONLY = {
 #: The pgtrigger triggers that refuse a write, each with its guard.
 GUARDED = [
     "archive.RemovalRecord:append_only",
+    "assessments.Administration:entered_in_error_is_final",
     "assessments.InstrumentVersion:published_version_is_final",
     "assessments.Item:published_items_are_final",
     "audit.LogReview:review_is_final",
@@ -163,12 +164,14 @@ def test_every_refusing_trigger_has_its_guard_in_the_database():
         "kast_append_only": len(history),
         "kast_guard_addendum_is_final": 1,
         "kast_guard_append_only": 3,  # the access log, the login log, removal records
+        "kast_guard_entered_in_error_is_final": 1,
         "kast_guard_published_items_are_final": 1,
         "kast_guard_published_version_is_final": 1,
         "kast_guard_review_is_final": 1,
         "kast_guard_signed_note_is_final": 1,
         "kast_guard_signed_note_themes_are_final": 1,
-        "kast_no_truncate": len(APPEND_ONLY) + len(history) + 4,  # + notes, their themes, versions, items
+        # + notes, their themes, versions, items, questionnaires
+        "kast_no_truncate": len(APPEND_ONLY) + len(history) + 5,
     }
 
 

@@ -103,6 +103,8 @@ MATRIX = [
     ("assessments:start", "client", RECORD_ACTION),
     ("assessments:fill", "administration", RECORD_PAGE),
     ("assessments:tablet_code", "administration", RECORD_ACTION),
+    # The page asks for the reason (GET); the marking is a POST (tests/assessments/test_entered_in_error.py).
+    ("assessments:mark_in_error", "administration", RECORD_PAGE),
     # The tablet pages are public: without a valid code in the session the form sends the device to the code page.
     ("assessments:tablet", None, [200, 200, 200, 200, 200, 200]),
     ("assessments:tablet_form", None, [302, 302, 302, 302, 302, 302]),
