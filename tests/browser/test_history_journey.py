@@ -1,4 +1,5 @@
-"""A therapist opens the record's history from its tab, reads the change of status (the fixture saves it in one step), shows a changed phone number."""
+"""A therapist opens the record's history from its tab, reads the change of status (the fixture saves it in one
+step) and shows a changed phone number. Axe on both views."""
 
 from __future__ import annotations
 
