@@ -227,10 +227,13 @@ class RecordHistory:
         if part.detail is not None and data.get(part.detail) not in (None, ""):
             title = f"{title}: {_shown(fields[part.detail], data[part.detail], users)}"
         by = _name(first, last, username) or _("the system")
-        if event == "insert" or previous is None:
+        if event == "insert":
             return Change(at, title, _("Added"), by)
         if event == "delete":
             return Change(at, title, _("Removed"), by)
+        if previous is None:
+            # A session's history starts at its first change (its table keeps no copy of the row as booked).
+            return Change(at, title, _("Changed"), by, [FieldChange(_("Earlier values"), "", "", _("not recorded"))])
         changes = [
             self._field_change(label, fields[name], previous.get(name), value, users)
             for name, value in data.items()

@@ -216,3 +216,22 @@ def test_the_right_of_access_extract_sums_up_the_history(client, therapist, work
     assert f"{_('Deep interview')} 2 {today} {today} {who}" in summary
     assert "Borås" not in summary
     assert PHONE not in summary
+
+
+def test_a_sessions_changes_are_listed_from_its_first_change(client, therapist, worked_on):
+    """Sessions keep no copy as booked (their history records updates and deletes): the first change has nothing
+    to be compared with; the next ones show what changed."""
+    from sessions.models import Attendance, TherapySession
+    from tests.factories import TherapySessionFactory
+
+    session = TherapySessionFactory(client=worked_on, attendance=Attendance.BOOKED)
+    TherapySession.objects.filter(pk=session.pk).update(attendance=Attendance.ATTENDED)
+    TherapySession.objects.filter(pk=session.pk).update(fee_paid=True)
+
+    changes = [
+        c for c in client.get(history_url(worked_on)).context["page"].object_list if c.part.startswith(_("Session"))
+    ]
+
+    assert [c.action for c in changes] == [_("Changed"), _("Changed")]
+    assert [(f.label, f.before, f.after) for f in changes[0].fields] == [(_("Fee paid"), _("No"), _("Yes"))]
+    assert [(f.label, f.note) for f in changes[1].fields] == [(_("Earlier values"), _("not recorded"))]
