@@ -112,22 +112,25 @@ def _is_long_text(f: models.Field[Any, Any]) -> bool:
     return isinstance(f, models.TextField) or (isinstance(f, models.CharField) and (f.max_length or 0) > SHORT_TEXT)
 
 
-def _column_sql(label: str, f: models.Field[Any, Any], *, reveal: bool) -> str:
+def _column_sql(label: str, f: models.Field[Any, Any], *, reveal: bool, lengths: bool) -> str:
     column = f'e."{f.column}"'
     hidden = label == "clients.ClientEvent" and f.name in IDENTITY and not reveal
     if hidden:
         return f"md5({column})"
     if _is_long_text(f):
-        return f"jsonb_build_array(char_length({column}), md5({column}))"
+        # The digest tells whether the text changed; its length (which reads the whole text again) only for a page.
+        return f"jsonb_build_array(char_length({column}), md5({column}))" if lengths else f"md5({column})"
     return column
 
 
-def _data_sql(label: str, *, reveal: bool) -> str:
-    pairs = ", ".join(f"'{f.name}', {_column_sql(label, f, reveal=reveal)}" for f in _listed_fields(label))
+def _data_sql(label: str, *, reveal: bool, lengths: bool) -> str:
+    pairs = ", ".join(
+        f"'{f.name}', {_column_sql(label, f, reveal=reveal, lengths=lengths)}" for f in _listed_fields(label)
+    )
     return f"jsonb_build_object({pairs})"
 
 
-def _union_sql(record: Client, *, reveal: bool) -> tuple[str, list[uuid.UUID]]:
+def _union_sql(record: Client, *, reveal: bool, lengths: bool = False) -> tuple[str, list[uuid.UUID]]:
     """Every event of the record, each with the event before it of the same row (`previous`), as one SQL."""
     selects: list[str] = []
     params: list[uuid.UUID] = []
@@ -135,12 +138,16 @@ def _union_sql(record: Client, *, reveal: bool) -> tuple[str, list[uuid.UUID]]:
         if part.kind is not None and part.kind != record.kind:
             continue
         table = apps.get_model(label)._meta.db_table
-        data = _data_sql(label, reveal=reveal)
+        data = _data_sql(label, reveal=reveal, lengths=lengths)
+        # Each row's data is built once (a long text's digest is the costly part), then set beside the one before.
         selects.append(
-            f"""SELECT '{label}' AS part, e.pgh_id, e.pgh_created_at AS at, e.pgh_label AS label,
-                e.pgh_context_id AS context_id, {data} AS data,
-                lag({data}) OVER (PARTITION BY e.pgh_obj_id ORDER BY e.pgh_id) AS previous
-            FROM "{table}" e WHERE {part.of_record}"""  # noqa: S608  (the models' own names; only the id varies)
+            f"""SELECT '{label}' AS part, pgh_id, at, label, context_id, data,
+                lag(data) OVER (PARTITION BY obj ORDER BY pgh_id) AS previous
+            FROM (
+                SELECT e.pgh_id, e.pgh_created_at AS at, e.pgh_label AS label, e.pgh_obj_id AS obj,
+                    e.pgh_context_id AS context_id, {data} AS data
+                FROM "{table}" e WHERE {part.of_record}
+            ) AS events"""  # noqa: S608  (the models' own names; only the id varies)
         )
         params.append(record.pk)
     return " UNION ALL ".join(selects), params
@@ -178,11 +185,13 @@ class RecordHistory:
     def __init__(self, record: Client, *, reveal: bool) -> None:
         self.record = record
         self.reveal = reveal
-        self._sql, self._params = _union_sql(record, reveal=reveal)
+        self._sql, self._params = _union_sql(record, reveal=reveal, lengths=True)
+        # Counting needs to know what changed, not by how much (the same changes either way: a new length is a new text).
+        self._count_sql, _ = _union_sql(record, reveal=reveal)
 
     def count(self) -> int:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM ({self._sql}) h WHERE {_LISTED}", self._params)  # noqa: S608
+            cursor.execute(f"SELECT count(*) FROM ({self._count_sql}) h WHERE {_LISTED}", self._params)  # noqa: S608
             row = cursor.fetchone()
         return int(row[0]) if row else 0
 
