@@ -15,8 +15,10 @@ from django.utils.translation import gettext as _
 from archive import history, services
 from clients.models import CaseStatus, Client, InterviewSection
 from kast.models import AccessLogEntry, Role
+from relatives.models import RelativeLink
+from sessions.models import Attendance, TherapySession
 from tests.archive.test_right_of_access import flat_text
-from tests.factories import open_first_period, relative_record
+from tests.factories import TherapySessionFactory, open_first_period, relative_record
 
 pytestmark = pytest.mark.django_db
 
@@ -167,8 +169,6 @@ def test_the_record_pages_link_to_the_history(client, therapist, worked_on):
 def test_a_relatives_history_holds_their_link_and_the_clients_does_not(client, therapist, client_record):
     relative = relative_record(therapist)
     client.force_login(therapist)
-    from relatives.models import RelativeLink
-
     RelativeLink.objects.create(relative=relative, client=client_record, created_by=therapist)
     RelativeLink.objects.filter(relative=relative).update(relative_consents=True)
 
@@ -221,9 +221,6 @@ def test_the_right_of_access_extract_sums_up_the_history(client, therapist, work
 def test_a_sessions_changes_are_listed_from_its_first_change(client, therapist, worked_on):
     """Sessions keep no copy as booked (their history records updates and deletes): the first change has nothing
     to be compared with; the next ones show what changed."""
-    from sessions.models import Attendance, TherapySession
-    from tests.factories import TherapySessionFactory
-
     session = TherapySessionFactory(client=worked_on, attendance=Attendance.BOOKED)
     TherapySession.objects.filter(pk=session.pk).update(attendance=Attendance.ATTENDED)
     TherapySession.objects.filter(pk=session.pk).update(fee_paid=True)
