@@ -182,9 +182,11 @@ def _name(first: str | None, last: str | None, username: str | None) -> str:
 class RecordHistory:
     """The record's changes, newest first, as Django's Paginator slices them: a count and a page, one query each."""
 
-    def __init__(self, record: Client, *, reveal: bool) -> None:
+    def __init__(self, record: Client, *, reveal: bool, can_reveal: bool = True) -> None:
         self.record = record
         self.reveal = reveal
+        #: False when a protected identity keeps the details from this user: no "Show identity" to point to.
+        self.can_reveal = can_reveal
         self._sql, self._params = _union_sql(record, reveal=reveal, lengths=True)
         # Counting needs to know what changed, not by how much (the same changes either way: a new length is a new text).
         self._count_sql, _ = _union_sql(record, reveal=reveal)
@@ -244,9 +246,9 @@ class RecordHistory:
             # A session's history starts at its first change (its table keeps no copy of the row as booked).
             return Change(at, title, _("Changed"), by, [FieldChange(_("Earlier values"), "", "", _("not recorded"))])
         changes = [
-            self._field_change(label, fields[name], previous.get(name), value, users)
-            for name, value in data.items()
-            if previous.get(name) != value
+            self._field_change(label, f, previous.get(name), data.get(name), users)
+            for name, f in fields.items()  # in the model's order (jsonb keeps its keys in its own)
+            if previous.get(name) != data.get(name)
         ]
         return Change(at, title, _("Changed"), by, changes)
 
@@ -256,6 +258,8 @@ class RecordHistory:
         name = str(f.verbose_name)
         name = name[:1].upper() + name[1:]
         if label == "clients.ClientEvent" and f.name in IDENTITY and not self.reveal:
+            if not self.can_reveal:
+                return FieldChange(name, "", "", _("changed; protected identity"))
             return FieldChange(name, "", "", _("changed; shown after “Show identity”"))
         if _is_long_text(f):
             return FieldChange(name, _length(before), _length(after), _("text changed"))

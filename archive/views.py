@@ -42,14 +42,11 @@ def record_history(request: AuthenticatedHttpRequest, record_id: uuid.UUID) -> H
         access_log_record(actor=request.actor, action=Action.HISTORY, obj=record)
     else:
         record = get_client_for(request, record_id, action=Action.HISTORY)
-    changes: Paginator[Change] = Paginator(RecordHistory(record, reveal=reveal), PAGE_SIZE)
+    can_see_identity = record.can_see_identity(request.user)
+    history = RecordHistory(record, reveal=reveal, can_reveal=can_see_identity)
+    changes: Paginator[Change] = Paginator(history, PAGE_SIZE)
     page = changes.get_page(request.GET.get("page"))
-    context = {
-        "client": record,
-        "page": page,
-        "revealed": reveal,
-        "can_see_identity": record.can_see_identity(request.user),
-    }
+    context = {"client": record, "page": page, "revealed": reveal, "can_see_identity": can_see_identity}
     return render(request, "archive/record_history.html", context)
 
 

@@ -136,6 +136,7 @@ def test_a_protected_identity_stays_hidden_from_a_co_therapist(client, colleague
     refused = client.post(history_url(worked_on))
 
     assert PHONE not in page
+    assert f"{_('Phone')}: ({_('changed; protected identity')})" in page
     assert _("Show identity") not in page
     assert refused.status_code == 302
     assert refused["Location"] == history_url(worked_on)
@@ -232,3 +233,14 @@ def test_a_sessions_changes_are_listed_from_its_first_change(client, therapist, 
     assert [c.action for c in changes] == [_("Changed"), _("Changed")]
     assert [(f.label, f.before, f.after) for f in changes[0].fields] == [(_("Fee paid"), _("No"), _("Yes"))]
     assert [(f.label, f.note) for f in changes[1].fields] == [(_("Earlier values"), _("not recorded"))]
+
+
+def test_a_handover_names_both_therapists(client, therapist, colleague, worked_on):
+    colleague.first_name, colleague.last_name = "Bertil", "Berg"
+    colleague.save(update_fields=["first_name", "last_name"])
+    worked_on.co_therapists.add(therapist)
+    Client.objects.filter(pk=worked_on.pk).update(responsible_therapist=colleague)
+
+    text = page_text(client.get(history_url(worked_on)))
+
+    assert f"{_('Responsible therapist')}: Anna Lindqvist → Bertil Berg" in text
