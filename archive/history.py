@@ -89,7 +89,7 @@ PARTS: dict[str, Part] = {
     # The wall: a link is the relative's until they consent to it, and its history (consents given and
     # withdrawn, a link removed) stays on their side. The client's record shows the link as it stands.
     "relatives.RelativeLinkEvent": Part(
-        gettext_lazy("Link to a client"), "e.relative_id = %s", owner=("relative", "client"), kind="relative"
+        gettext_lazy("Link with a client"), "e.relative_id = %s", owner=("relative", "client"), kind="relative"
     ),
     "relatives.GoalEvent": Part(gettext_lazy("Goal"), "e.relative_id = %s", owner=("relative",), detail="set_on"),
     "relatives.ChildPerspectiveEvent": Part(gettext_lazy("Child perspective"), "e.record_id = %s", owner=("record",)),

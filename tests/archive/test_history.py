@@ -176,8 +176,8 @@ def test_a_relatives_history_holds_their_link_and_the_clients_does_not(client, t
     of_relative = page_text(client.get(history_url(relative)))
     of_client = page_text(client.get(history_url(client_record)))
 
-    assert _("Link to a client") in of_relative
-    assert _("Link to a client") not in of_client
+    assert _("Link with a client") in of_relative
+    assert _("Link with a client") not in of_client
 
 
 def test_every_history_table_of_a_record_is_read(client_record):
