@@ -30,6 +30,7 @@ from django.db.models.functions import Greatest, TruncDate
 from django.db.models.manager import Manager
 from django.utils.translation import gettext as _
 
+from archive.history import PartSummary, history_summary
 from archive.models import RetentionHold
 from assessments.models import Administration, Answer, Item, ItemKind
 from assessments.selectors import value_of
@@ -212,6 +213,7 @@ class Extract:
     goals: list[Goal] = field(default_factory=list)
     child_perspective: ChildPerspective | None = None
     access_log: list[LogLine] = field(default_factory=list)
+    changes: list[PartSummary] = field(default_factory=list)
 
 
 def right_of_access_extract(client: Client) -> Extract:
@@ -254,6 +256,7 @@ def right_of_access_extract(client: Client) -> Extract:
         )
     extract.child_perspective = relative_selectors.child_perspective(client)
     extract.access_log = access_log_lines(client)
+    extract.changes = history_summary(client)
     return extract
 
 

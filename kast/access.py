@@ -116,6 +116,8 @@ URL_RULES: dict[str, Rule] = {
     "relatives:unlink": THERAPISTS,  #       yes        -        -    (from either side; both records kept)
     "relatives:children": THERAPISTS,  #     yes        -        -    (on a client's or a relative's record)
     # The right of access: the whole record as PDF for the person it is about (POST; logged as "printed").
+    # A record's change history: who changed what, when (logged as "history"; identity values after "Show identity").
+    "archive:history": THERAPISTS,  #       yes        -        -    (on a client's or a relative's record)
     "archive:right_of_access": THERAPISTS,  # yes       -        -    (on a client's or a relative's record)
     # Questionnaires: which ones is the gate's job (Administration.objects.visible_to).
     "assessments:client": THERAPISTS,  #     yes        -        -

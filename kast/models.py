@@ -201,6 +201,8 @@ class AccessLogEntry(models.Model):
         #: A change to a staff account (a password reset, a second factor removed, a new role or clinic): the
         #: login log holds what; this row puts it before the log reviewers (audit.selectors.review_queue).
         ACCOUNT = "account", _("Changed a staff account")
+        #: Read a record's change history (archive.history): who changed what in it, and when.
+        HISTORY = "history", _("Read the change history")
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="access_log")

@@ -58,6 +58,7 @@ PREPARE = {
     "sessions:addendum": _signed_note,
     "sessions:book_next": _signed_note,
     "assessments:start": _registered,
+    "archive:history": _in_treatment,  # status changes to list, not only the registration
     "assessments:tablet_form": lambda record, kwargs: KWARGS["administration"](record),
 }
 
