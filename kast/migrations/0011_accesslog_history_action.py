@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kast', '0009_account_changes_and_otp_secrets'),
+        ('kast', '0010_clinic_opening_hours'),
     ]
 
     operations = [
