@@ -81,6 +81,9 @@ URL_RULES: dict[str, Rule] = {
     "clients:assessment": THERAPISTS,  #     yes        -        -
     "clients:interview": THERAPISTS,  #      yes        -        -
     "clients:interview_section": THERAPISTS,  # yes     -        -
+    # Background saves of long texts (js/autosave.js): POST only, JSON; the record's gate decides which records.
+    "clients:assessment_autosave": THERAPISTS,  # yes   -        -
+    "clients:interview_section_autosave": THERAPISTS,  # yes -   -
     "clients:family": THERAPISTS,  #         yes        -        -
     "clients:family_member": THERAPISTS,  #  yes        -        -
     "clients:family_member_delete": THERAPISTS,  # yes  -        -

@@ -65,6 +65,9 @@ MATRIX = [
     ("clients:family_member", "member", RECORD_PAGE),
     # A PDF is made (and its print logged) on a POST only: a link from elsewhere cannot print under a user's name.
     ("clients:intake_pdf", "client", RECORD_ACTION),
+    # Background saves of long texts (js/autosave.js): POST only, so a GET is 405 before any record is looked up.
+    ("clients:assessment_autosave", "client", RECORD_ACTION),
+    ("clients:interview_section_autosave", "section", RECORD_ACTION),
     ("clients:reveal_identity", "client", RECORD_ACTION),
     ("clients:transition", "client", RECORD_ACTION),
     ("clients:reopen", "client", RECORD_ACTION),

@@ -49,6 +49,7 @@ PREPARE = {
     "clients:detail": _registered,
     "clients:transition": _registered,
     "clients:assessment": _registered,
+    "clients:assessment_autosave": _registered,
     "clients:family": _registered,
     "clients:relationship_add": _registered,
     "clients:reopen": _finished,
