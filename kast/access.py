@@ -118,6 +118,7 @@ URL_RULES: dict[str, Rule] = {
     "relatives:consents": THERAPISTS,  #     yes        -        -    (from either side of the link)
     "relatives:unlink": THERAPISTS,  #       yes        -        -    (from either side; both records kept)
     "relatives:children": THERAPISTS,  #     yes        -        -    (on a client's or a relative's record)
+    "relatives:children_autosave": THERAPISTS,  # yes   -        -    (the comment, in the background; POST only)
     # The right of access: the whole record as PDF for the person it is about (POST; logged as "printed").
     "archive:right_of_access": THERAPISTS,  # yes       -        -    (on a client's or a relative's record)
     # Questionnaires: which ones is the gate's job (Administration.objects.visible_to).

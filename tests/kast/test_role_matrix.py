@@ -94,6 +94,7 @@ MATRIX = [
     ("relatives:detail", "relative", RECORD_PAGE),
     ("relatives:edit", "relative", RECORD_PAGE),
     ("relatives:children", "record", RECORD_PAGE),
+    ("relatives:children_autosave", "record", RECORD_ACTION),
     ("archive:right_of_access", "record", RECORD_ACTION),
     ("relatives:link", "relative", RECORD_ACTION),
     ("relatives:reactions", "relative", RECORD_ACTION),
