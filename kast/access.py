@@ -125,6 +125,7 @@ URL_RULES: dict[str, Rule] = {
     "assessments:client": THERAPISTS,  #     yes        -        -
     "assessments:start": THERAPISTS,  #      yes        -        -
     "assessments:fill": THERAPISTS,  #       yes        -        -
+    "assessments:fill_autosave": THERAPISTS,  # yes     -        -    (never submits; POST only)
     "assessments:tablet_code": THERAPISTS,  # yes       -        -
     # The clinic tablet is signed in as nobody: a one-time code opens one questionnaire only.
     "assessments:tablet": PUBLIC,  #         -          -        -    (enter the code)

@@ -6,7 +6,8 @@
 //   data-autosave-url          where the draft is POSTed; empty: kept in this browser only, sent by the form
 //   data-storage-key           the localStorage key of this record part's copy
 //   data-idle-seconds          the server's idle sign-out
-//   data-autosave-fields       the names of the fields a save sends (space-separated)
+//   data-autosave-fields       the names of the fields a save sends (space-separated; "*": all of the form's,
+//                              for a questionnaire, whose save replaces every answer)
 //   data-autosave-version      the name of the hidden field with the version the page was read at
 //
 // - Saves a few seconds after typing stops, and when the page is hidden or left (keepalive).
@@ -65,6 +66,9 @@
 
     function fields() {
       return Array.from(form.elements).filter(function (el) {
+        if (names[0] === "*") {
+          return el.name && el.name !== "csrfmiddlewaretoken" && el !== version && !/^(submit|button)$/.test(el.type);
+        }
         return names.indexOf(el.name) !== -1;
       });
     }

@@ -106,6 +106,7 @@ MATRIX = [
     ("assessments:client", "client", RECORD_PAGE),
     ("assessments:start", "client", RECORD_ACTION),
     ("assessments:fill", "administration", RECORD_PAGE),
+    ("assessments:fill_autosave", "administration", RECORD_ACTION),
     ("assessments:tablet_code", "administration", RECORD_ACTION),
     # The tablet pages are public: without a valid code in the session the form sends the device to the code page.
     ("assessments:tablet", None, [200, 200, 200, 200, 200, 200]),
