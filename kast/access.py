@@ -57,6 +57,7 @@ URL_RULES: dict[str, Rule] = {
     "healthz": PUBLIC,  #                    -          -        -    (anyone)
     "set_language": PUBLIC,  #               -          -        -    (anyone, also on the login page)
     "home": ANY_STAFF,  #                    yes        yes      yes
+    "still_signed_in": ANY_STAFF,  #         yes        yes      yes  (204, no data: the idle warning's "continue")
     "logout": SIGNING_IN,  #                 yes        yes      yes  (also before the second factor)
     # Two factors: a password-only session reaches setting up the authenticator (with its QR code), nothing else.
     "two_factor:setup": SIGNING_IN,  #       yes        yes      yes  (also before the second factor)

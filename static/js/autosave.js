@@ -49,6 +49,7 @@
   }
   const dialog = document.getElementById("idle-warning");
   let serverSeenAt = Date.now(); // the server's idle clock restarts with each request, not with typing
+  let signedOut = false; // a request was sent to the login page: the server no longer knows this browser
   let idleTimer = null;
   const forms = Array.from(document.querySelectorAll("form[data-autosave]")).map(setUp);
 
@@ -146,6 +147,7 @@
           if (response.type === "opaqueredirect" || response.status === 302) {
             // Signed out (idle, or elsewhere): the text stays in this browser for after signing in again.
             dirty = true;
+            signedOut = true;
             say(messages.signed_out);
             return;
           }
@@ -222,7 +224,7 @@
       window.clearTimeout(timer);
       // A form kept only in this browser is sent by the form itself. After the idle sign-out that post would
       // be lost on the way to the login page: keep the copy then, to come back after signing in again.
-      if (!url && Date.now() - serverSeenAt < idleMs()) {
+      if (!url && !signedOut && Date.now() - serverSeenAt < idleMs()) {
         forgetLocally();
       }
     });
@@ -262,6 +264,7 @@
 
     return {
       save: save,
+      say: say,
       // The idle warning's "continue": a save is the request that keeps the sign-in alive.
       keepAlive: function () {
         if (!url) {
@@ -281,6 +284,7 @@
 
   function seenByServer() {
     serverSeenAt = Date.now();
+    signedOut = false;
     resetIdle();
   }
 
@@ -310,7 +314,16 @@
         return f.keepAlive();
       });
       if (saved.indexOf(true) === -1) {
-        fetch(dialog.dataset.keepaliveUrl, { credentials: "same-origin" }).then(seenByServer, function () {});
+        fetch(dialog.dataset.keepaliveUrl, { redirect: "manual", credentials: "same-origin" }).then(function (response) {
+          if (response.ok) {
+            seenByServer();
+            return;
+          }
+          signedOut = true; // too late: the text stays in this browser, to send after signing in again
+          forms.forEach(function (f) {
+            f.say(messages.signed_out);
+          });
+        }, function () {});
       }
     });
   }

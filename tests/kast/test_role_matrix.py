@@ -34,6 +34,8 @@ RECORD_ACTION = [LOGIN, 405, 405, 405, 403, 403]
 MATRIX = [
     ("home", None, [LOGIN, 200, 200, 200, 200, 200]),
     ("healthz", None, [200, 200, 200, 200, 200, 200]),
+    # The idle warning's "continue": 204 while signed in, the login page after the sign-out.
+    ("still_signed_in", None, [LOGIN, 204, 204, 204, 204, 204]),
     # A signed-in user asking for the login page is sent on to the start page.
     ("login", None, [200, 302, 302, 302, 302, 302]),
     # Logging out is POST only; a GET is refused as a method, not as a role.
