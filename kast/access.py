@@ -99,6 +99,7 @@ URL_RULES: dict[str, Rule] = {
     "sessions:detail": THERAPISTS,  #        yes        -        -    (the note page)
     "sessions:autosave": THERAPISTS,  #      yes        -        -    (the note's author only)
     "sessions:addendum": THERAPISTS,  #      yes        -        -    (the note's author only)
+    "sessions:addendum_autosave": THERAPISTS,  # yes    -        -    (the note's author only; her draft, POST only)
     "sessions:payment": THERAPISTS,  #       yes        -        -
     "sessions:void": THERAPISTS,  #          yes        -        -
     "sessions:book_next": THERAPISTS,  #     yes        -        -

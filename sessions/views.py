@@ -27,6 +27,7 @@ from kast.models import CALENDAR_FEED, AccessLogEntry
 from kast.services import access_log_record
 from sessions import calendar, selectors, services
 from sessions.forms import (
+    AddendumDraftForm,
     AddendumForm,
     BookingsForm,
     BookNextForm,
@@ -227,8 +228,13 @@ def _guide(themes) -> list[tuple[str, list[str]]]:
 
 
 def _signed_page(request: HttpRequest, session: TherapySession, note: Note | None, **extra) -> HttpResponse:
+    sent_back = bool(extra)  # a form sent back with its errors (400)
     is_author = note is not None and note.written_by(request.user)
     may_change = selectors.may_change_session(request.user, session)
+    takes_addendum = is_author and note.is_signed and not session.is_voided
+    draft = selectors.addendum_draft(note, request.user) if takes_addendum else None
+    addendum_form = AddendumForm(initial={"text": draft.text if draft else ""}) if takes_addendum else None
+    addendum_form = extra.pop("addendum_form", addendum_form)
     context = {
         "session": session,
         "client": selectors.session_record_for(request.user, session),
@@ -237,7 +243,8 @@ def _signed_page(request: HttpRequest, session: TherapySession, note: Note | Non
         "themes": list(note.themes.all()) if note else [],
         "therapists": list(session.therapists.all()),
         "addenda": selectors.addenda(note),
-        "addendum_form": AddendumForm() if is_author and note.is_signed and not session.is_voided else None,
+        "addendum_form": addendum_form,
+        "addendum_draft": draft,
         "may_change": may_change,
         "payment_form": (
             PaymentForm(initial={"fee_paid": session.fee_paid, "version": session.version}) if may_change else None
@@ -245,7 +252,7 @@ def _signed_page(request: HttpRequest, session: TherapySession, note: Note | Non
         "book_form": BookNextForm(after=session) if may_change and not session.is_voided else None,
         **extra,
     }
-    return render(request, "sessions/session_signed.html", context, status=400 if extra else 200)
+    return render(request, "sessions/session_signed.html", context, status=400 if sent_back else 200)
 
 
 @require_POST
@@ -260,6 +267,23 @@ def note_autosave(request: HttpRequest, session_id: uuid.UUID) -> JsonResponse:
         ),
         texts=lambda note: [(_("Note"), note.text)],
         not_yours=_("Only the author writes the note."),
+    )
+
+
+@require_POST
+def addendum_autosave(request: HttpRequest, session_id: uuid.UUID) -> JsonResponse:
+    """The author's addendum draft saved in the background (js/autosave.js); the service logs the save."""
+    session = selectors.get_session_for(request, session_id, action=None)
+    note = selectors.note_of(session)
+    if note is None:
+        raise Http404
+    return autosave_response(
+        AddendumDraftForm(request.POST),
+        lambda data: services.addendum_draft_save(
+            actor=request.actor, note=note, version=data["version"], text=data["text"]
+        ),
+        texts=lambda draft: [(_("Addendum"), draft.text)],
+        not_yours=_("Only the author adds to the note."),
     )
 
 

@@ -85,6 +85,7 @@ MATRIX = [
     ("sessions:void", "session", RECORD_PAGE),
     ("sessions:autosave", "session", RECORD_ACTION),
     ("sessions:addendum", "session", RECORD_ACTION),
+    ("sessions:addendum_autosave", "session", RECORD_ACTION),
     ("sessions:payment", "session", RECORD_ACTION),
     ("sessions:book_next", "session", RECORD_ACTION),
     ("sessions:bookings", None, [LOGIN, 200, 200, 200, 403, 403]),

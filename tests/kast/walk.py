@@ -57,6 +57,7 @@ PREPARE = {
     "sessions:quick_log": _registered,
     "sessions:end_treatment": _in_treatment,
     "sessions:addendum": _signed_note,
+    "sessions:addendum_autosave": _signed_note,
     "sessions:book_next": _signed_note,
     "assessments:start": _registered,
     "assessments:tablet_form": lambda record, kwargs: KWARGS["administration"](record),
