@@ -1,5 +1,5 @@
-// Autosave of long texts: never lose a word (notes, deep interview, assessment, child perspective,
-// questionnaires; goals and addenda are kept in the browser only).
+// Autosave of long texts: never lose a word (notes and addenda, deep interview, assessment conversation,
+// child perspective, questionnaires; a relative's goal, added whole, is kept in the browser only).
 //
 // A form opts in with data attributes (markup: templates/includes/autosave.html):
 //   data-autosave              the marker
@@ -175,7 +175,7 @@
         })
         .finally(function () {
           saving = false;
-          if (dirty && conflictBox.hidden && status.textContent !== messages.signed_out) {
+          if (dirty && conflictBox.hidden && !signedOut) {
             schedule(RETRY_MS);
           }
         });
@@ -222,9 +222,10 @@
     form.addEventListener("submit", function () {
       submitting = true;
       window.clearTimeout(timer);
-      // A form kept only in this browser is sent by the form itself. After the idle sign-out that post would
-      // be lost on the way to the login page: keep the copy then, to come back after signing in again.
-      if (!url && !signedOut && Date.now() - serverSeenAt < idleMs()) {
+      // The form's own post carries the text now, and a copy left behind is client data on a shared computer.
+      // After the idle sign-out, though, that post is lost on the way to the login page: keep the copy then,
+      // to come back after signing in again.
+      if (!signedOut && Date.now() - serverSeenAt < idleMs()) {
         forgetLocally();
       }
     });

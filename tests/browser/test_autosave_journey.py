@@ -8,7 +8,7 @@ import re
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from playwright.sync_api import expect
 
@@ -17,9 +17,9 @@ from assessments.services import version_for
 from clients.models import AssessmentConversation, DeepInterviewSection
 from kast.middleware import LAST_SEEN
 from relatives.models import Goal
-from sessions.models import Note, TherapySession
+from sessions.models import Addendum, AddendumDraft, Note, TherapySession
 from tests.clients.conftest import case as case  # the fixture: a new contact with period 1
-from tests.factories import put_in_treatment, relative_record
+from tests.factories import NoteFactory, TherapySessionFactory, put_in_treatment, relative_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -187,3 +187,24 @@ def test_the_pages_with_autosave_pass_axe(page, login, live_server, case, check_
     assert stored.value_text == "Med egna ord."
     administration.refresh_from_db()
     assert administration.submitted_at is None
+
+
+def test_an_addendum_being_written_is_kept_on_the_server_until_added(page, login, live_server, in_treatment):
+    session = TherapySessionFactory(client=in_treatment)
+    NoteFactory(session=session, signed_at=timezone.now(), text="Signerad anteckning.")
+    login(in_treatment.responsible_therapist)
+    url = f"{live_server.url}/sessions/{session.pk}/"
+    page.goto(url)
+    page.fill("#id_text", "Rättelse: samtalet var 45 minuter.")
+    expect(page.locator("#autosave-status")).to_have_text(SAVED)
+    assert AddendumDraft.objects.get().text == "Rättelse: samtalet var 45 minuter."
+
+    # Another computer (no copy in its browser): the draft comes from the server.
+    page.evaluate("localStorage.clear()")
+    page.goto(url)
+    expect(page.locator("#id_text")).to_have_value("Rättelse: samtalet var 45 minuter.")
+    page.get_by_role("button", name=swedish("Add the addendum")).click()
+    expect(page.locator(".text-prewrap", has_text="Rättelse: samtalet var 45 minuter.")).to_be_visible()
+    expect(page.locator("#id_text")).to_have_value("")
+    assert list(Addendum.objects.values_list("text", flat=True)) == ["Rättelse: samtalet var 45 minuter."]
+    assert not AddendumDraft.objects.exists()
