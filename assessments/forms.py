@@ -84,6 +84,14 @@ class QuestionnaireForm(forms.Form):
             result[item.code] = value if value not in ("", []) else None
         return result
 
+    def free_texts(self, stored: dict[str, object]) -> list[tuple[str, str]]:
+        """(question, answer) of the free-text items among `stored` answers: what the autosave's conflict shows."""
+        return [
+            (str(item.localized_text), str(stored[item.code]))
+            for item in self.items
+            if item.kind == ItemKind.TEXT and isinstance(stored.get(item.code), str) and stored[item.code]
+        ]
+
     def sections(self) -> list[tuple[str, list]]:
         """The bound fields grouped under the version's section headings, in order."""
         grouped: list[tuple[str, list]] = []
@@ -119,3 +127,10 @@ class EnteredInErrorForm(forms.Form):
             "are kept in the record but no longer count in any figure."
         ),
     )
+
+
+class QuestionnaireDraftForm(QuestionnaireForm):
+    """The whole questionnaire as autosaved (js/autosave.js): every item, since a save replaces the answers, and
+    the fingerprint of the answers the page was read with (assessments.services.answers_digest)."""
+
+    answers_version = forms.CharField(widget=forms.HiddenInput, max_length=64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import secrets
 from typing import Any
 
@@ -24,6 +25,7 @@ from assessments.models import (
 )
 from clients.models import Client
 from kast.actor import Actor
+from kast.locking import EditConflict
 from kast.models import AccessLogEntry
 from kast.services import access_log_record
 
@@ -150,17 +152,22 @@ def answers_save(
     administration: Administration,
     answers: dict[str, Any],
     submit: bool = False,
+    expected_digest: str | None = None,
 ) -> Administration:
     """Save what is answered so far; an item left empty is "not answered" (no row).
 
     `answers` maps item codes to typed values or DECLINED. `submit` closes the questionnaire:
-    from then on the answers are final.
+    from then on the answers are final. With `expected_digest` (the autosave's) the answers are saved only if
+    they are still those the page was read with (answers_digest), else EditConflict.
     """
     administration = Administration.objects.select_for_update().get(pk=administration.pk)
     if administration.is_entered_in_error:
         raise ValidationError(_("This questionnaire is marked as entered in error; its answers can no longer change."))
     if administration.is_submitted:
         raise ValidationError(_("This questionnaire is submitted; its answers can no longer change."))
+    if expected_digest is not None and answers_digest(administration) != expected_digest:
+        # Answered elsewhere (the clinic tablet, another tab) since this page was read: nothing is replaced.
+        raise EditConflict(administration)
     items = {item.code: item for item in administration.version.items.all()}
     unknown = set(answers) - set(items)
     groups = administration.client.target_groups
@@ -190,6 +197,19 @@ def answers_save(
         administration.save(update_fields=["submitted_at"])
     access_log_record(actor=actor, action=Action.UPDATE, obj=administration, reason="submitted" if submit else "")
     return administration
+
+
+def answers_digest(administration: Administration) -> str:
+    """A fingerprint of the stored answers: the questionnaire's "version" for the autosave's conflict check.
+
+    Answers are rewritten as a whole on each save, so a counter would need a column of its own on
+    Administration; the fingerprint needs none, and it also notices answers given on the clinic tablet.
+    Two saves of the very same answers share it, which is harmless: nothing would be lost between them.
+    """
+    rows = Answer.objects.filter(administration=administration).order_by("item_id")
+    fields = ("item_id", "declined", "value_bool", "value_int", "value_date", "value_text", "value_choices")
+    stored = repr(list(rows.values_list(*fields)))
+    return hashlib.sha256(stored.encode()).hexdigest()[:20]
 
 
 @transaction.atomic

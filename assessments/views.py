@@ -8,15 +8,16 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from assessments import selectors, services
-from assessments.forms import EnteredInErrorForm, QuestionnaireForm, StartForm, TabletCodeForm
+from assessments.forms import EnteredInErrorForm, QuestionnaireDraftForm, QuestionnaireForm, StartForm, TabletCodeForm
 from clients.selectors import get_client_for
+from kast.autosave import autosave_response
 from kast.models import AccessLogEntry
 
 Action = AccessLogEntry.Action
@@ -75,7 +76,27 @@ def fill(request: HttpRequest, administration_id: int) -> HttpResponse:
             if submit:
                 return redirect("assessments:client", client_id=administration.client_id)
             return redirect("assessments:fill", administration_id=administration.pk)
-    return render(request, "assessments/fill.html", {**context, "form": form}, status=400 if form.errors else 200)
+    context |= {"form": form, "answers_version": services.answers_digest(administration)}
+    return render(request, "assessments/fill.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def fill_autosave(request: HttpRequest, administration_id: int) -> JsonResponse:
+    """The answers saved in the background (js/autosave.js), never submitted; the service logs the save."""
+    administration = selectors.get_administration_for(request, administration_id, action=None)
+    form = QuestionnaireDraftForm(request.POST, items=selectors.items_for(administration))
+    return autosave_response(
+        form,
+        lambda data: services.answers_save(
+            actor=request.actor,
+            administration=administration,
+            answers=form.answers(),
+            submit=False,
+            expected_digest=data["answers_version"],
+        ),
+        version=services.answers_digest,
+        texts=lambda saved: form.free_texts(selectors.stored_answers(saved)),
+    )
 
 
 def mark_in_error(request: HttpRequest, administration_id: int) -> HttpResponse:

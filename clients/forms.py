@@ -250,6 +250,17 @@ class AssessmentForm(forms.ModelForm):
         return data
 
 
+class AssessmentDraftForm(forms.ModelForm):
+    """The assessment conversation's texts as autosaved while the therapist writes. The date and the decision
+    stay with the page's own submit: a decision moves the case on, never in the background."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    class Meta:
+        model = AssessmentConversation
+        fields = ["problem", "goals", "assessment"]
+
+
 class InterviewSectionForm(VersionedForm):
     # strip=False: the text is stored exactly as written (leading spaces, blank lines and all).
     text = forms.CharField(

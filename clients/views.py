@@ -7,13 +7,14 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clients import selectors, services
 from clients.forms import (
+    AssessmentDraftForm,
     AssessmentForm,
     CaseloadFilter,
     ClientDetailsForm,
@@ -30,6 +31,7 @@ from clients.forms import (
 )
 from clients.models import FINISHED, UNDECIDED, CaseStatus, Client
 from clients.selectors import get_client_for
+from kast.autosave import autosave_response
 from kast.locking import EditConflict
 from kast.models import AccessLogEntry
 from kast.pdf import print_response
@@ -209,6 +211,25 @@ def assessment_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     return render(request, "clients/assessment_edit.html", {"client": client, "form": form})
 
 
+@require_POST
+def assessment_autosave(request: HttpRequest, client_id: uuid.UUID) -> JsonResponse:
+    """The conversation's texts saved in the background (js/autosave.js); the service logs the save."""
+    client = get_client_for(request, client_id, action=None)
+    return autosave_response(
+        AssessmentDraftForm(request.POST),
+        lambda data: services.assessment_save(
+            actor=request.actor,
+            client=client,
+            version=data["version"],
+            data={name: data[name] for name in AssessmentDraftForm.Meta.fields},
+        ),
+        texts=lambda saved: [
+            (str(saved._meta.get_field(name).verbose_name), getattr(saved, name))
+            for name in AssessmentDraftForm.Meta.fields
+        ],
+    )
+
+
 def interview(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = get_client_for(request, client_id)
     return render(
@@ -251,6 +272,18 @@ def interview_section(request: HttpRequest, client_id: uuid.UUID, section: str) 
         "clients/interview_section.html",
         {"client": client, "row": row, "form": form, "conflict": conflict},
         status=status,
+    )
+
+
+@require_POST
+def interview_section_autosave(request: HttpRequest, client_id: uuid.UUID, section: str) -> JsonResponse:
+    """One section's text saved in the background (js/autosave.js); the service logs the save."""
+    client = get_client_for(request, client_id, action=None)
+    row = selectors.get_interview_section(client, section)
+    return autosave_response(
+        InterviewSectionForm(request.POST),
+        lambda data: services.interview_section_save(actor=request.actor, client=client, section=section, **data),
+        texts=lambda saved: [(row.title, saved.text)],
     )
 
 

@@ -57,6 +57,7 @@ URL_RULES: dict[str, Rule] = {
     "healthz": PUBLIC,  #                    -          -        -    (anyone)
     "set_language": PUBLIC,  #               -          -        -    (anyone, also on the login page)
     "home": ANY_STAFF,  #                    yes        yes      yes
+    "still_signed_in": ANY_STAFF,  #         yes        yes      yes  (204, no data: the idle warning's "continue")
     "logout": SIGNING_IN,  #                 yes        yes      yes  (also before the second factor)
     # Two factors: a password-only session reaches setting up the authenticator (with its QR code), nothing else.
     "two_factor:setup": SIGNING_IN,  #       yes        yes      yes  (also before the second factor)
@@ -81,6 +82,9 @@ URL_RULES: dict[str, Rule] = {
     "clients:assessment": THERAPISTS,  #     yes        -        -
     "clients:interview": THERAPISTS,  #      yes        -        -
     "clients:interview_section": THERAPISTS,  # yes     -        -
+    # Background saves of long texts (js/autosave.js): POST only, JSON; the record's gate decides which records.
+    "clients:assessment_autosave": THERAPISTS,  # yes   -        -
+    "clients:interview_section_autosave": THERAPISTS,  # yes -   -
     "clients:family": THERAPISTS,  #         yes        -        -
     "clients:family_member": THERAPISTS,  #  yes        -        -
     "clients:family_member_delete": THERAPISTS,  # yes  -        -
@@ -95,6 +99,7 @@ URL_RULES: dict[str, Rule] = {
     "sessions:detail": THERAPISTS,  #        yes        -        -    (the note page)
     "sessions:autosave": THERAPISTS,  #      yes        -        -    (the note's author only)
     "sessions:addendum": THERAPISTS,  #      yes        -        -    (the note's author only)
+    "sessions:addendum_autosave": THERAPISTS,  # yes    -        -    (the note's author only; her draft, POST only)
     "sessions:payment": THERAPISTS,  #       yes        -        -
     "sessions:void": THERAPISTS,  #          yes        -        -
     "sessions:book_next": THERAPISTS,  #     yes        -        -
@@ -115,6 +120,7 @@ URL_RULES: dict[str, Rule] = {
     "relatives:consents": THERAPISTS,  #     yes        -        -    (from either side of the link)
     "relatives:unlink": THERAPISTS,  #       yes        -        -    (from either side; both records kept)
     "relatives:children": THERAPISTS,  #     yes        -        -    (on a client's or a relative's record)
+    "relatives:children_autosave": THERAPISTS,  # yes   -        -    (the comment, in the background; POST only)
     # The right of access: the whole record as PDF for the person it is about (POST; logged as "printed").
     # A record's change history: who changed what, when (logged as "history"; identity values after "Show identity").
     "archive:history": THERAPISTS,  #       yes        -        -    (on a client's or a relative's record)
@@ -123,6 +129,7 @@ URL_RULES: dict[str, Rule] = {
     "assessments:client": THERAPISTS,  #     yes        -        -
     "assessments:start": THERAPISTS,  #      yes        -        -
     "assessments:fill": THERAPISTS,  #       yes        -        -
+    "assessments:fill_autosave": THERAPISTS,  # yes     -        -    (never submits; POST only)
     "assessments:tablet_code": THERAPISTS,  # yes       -        -
     "assessments:mark_in_error": THERAPISTS,  # yes     -        -    (those who may fill it in; logged)
     # The clinic tablet is signed in as nobody: a one-time code opens one questionnaire only.

@@ -33,4 +33,9 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     # Before the second factor every page but its setup would send the user back: offer none.
     if user is not None and user.is_authenticated and getattr(user, "is_verified", lambda: False)():
         items = [(name, label) for name, label in NAVIGATION if _offered(name, user)]
-    return {"nav_items": items, "product_name": settings.SITE_NAME}
+    return {
+        "nav_items": items,
+        "product_name": settings.SITE_NAME,
+        # The idle sign-out, for the pages that warn before it (templates/includes/autosave.html, js/autosave.js).
+        "idle_seconds": settings.SESSION_IDLE_SECONDS,
+    }

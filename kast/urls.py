@@ -39,6 +39,7 @@ def admin_urls() -> tuple[list[URLResolver | URLPattern], str, str]:
 urlpatterns = [
     path("", include("start.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("signed-in/", views.still_signed_in, name="still_signed_in"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("two-factor/", include(two_factor_urls)),

@@ -50,6 +50,13 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+@never_cache
+def still_signed_in(request: HttpRequest) -> HttpResponse:
+    """204 while the sign-in lasts, the login redirect after it (the role table): the idle warning's "Continue"
+    on a page with no draft to save (js/autosave.js). The request itself keeps the sign-in alive."""
+    return HttpResponse(status=204)
+
+
 # Login: password, then the code from an authenticator app (django-two-factor-auth's wizards, in our layout).
 
 CODE_LABEL = _("Code from the authenticator app")

@@ -114,6 +114,17 @@ class GoalStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=GoalStatus.choices)
 
 
+class ChildPerspectiveDraftForm(forms.ModelForm):
+    """The comment as autosaved while the therapist writes; the facts (children, date, actions) stay with the
+    page's own submit, where their checks are answered together."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    class Meta:
+        model = ChildPerspective
+        fields = ["comment"]
+
+
 class ChildPerspectiveForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     actions = forms.MultipleChoiceField(

@@ -16,4 +16,5 @@ urlpatterns = [
     path("relatives/links/<int:link_id>/remove/", views.link_remove, name="unlink"),
     path("relatives/goals/<int:goal_id>/", views.goal_status, name="goal_status"),
     path("records/<uuid:record_id>/children/", views.child_perspective, name="children"),
+    path("records/<uuid:record_id>/children/autosave/", views.child_perspective_autosave, name="children_autosave"),
 ]

@@ -6,7 +6,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,12 +15,14 @@ from django.views.decorators.http import require_POST
 from clients.forms import TransitionForm
 from clients.models import FINISHED, CaseStatus, Client, RecordKind
 from clients.selectors import get_client_for, records_by_code, status_history
+from kast.autosave import autosave_response
 from kast.locking import EditConflict
 from kast.models import AccessLogEntry
 from kast.pdf import print_response
 from kast.services import access_log_record
 from relatives import selectors, services
 from relatives.forms import (
+    ChildPerspectiveDraftForm,
     ChildPerspectiveForm,
     ConsentForm,
     GoalForm,
@@ -261,6 +263,19 @@ def child_perspective(request: HttpRequest, record_id: uuid.UUID) -> HttpRespons
             messages.success(request, _("Saved."))
             return redirect("relatives:detail" if record.is_relative else "clients:detail", record.pk)
     return render(request, "relatives/child_perspective.html", {"client": record, "form": form})
+
+
+@require_POST
+def child_perspective_autosave(request: HttpRequest, record_id: uuid.UUID) -> JsonResponse:
+    """The comment saved in the background (js/autosave.js); the service logs the save."""
+    record = get_client_for(request, record_id, action=None)
+    return autosave_response(
+        ChildPerspectiveDraftForm(request.POST),
+        lambda data: services.child_perspective_save(
+            actor=request.actor, record=record, version=data["version"], data={"comment": data["comment"]}
+        ),
+        texts=lambda saved: [(_("Comment"), saved.comment)],
+    )
 
 
 @require_POST

@@ -205,6 +205,13 @@ class AddendumForm(forms.Form):
     )
 
 
+class AddendumDraftForm(forms.Form):
+    """The addendum as autosaved while its author writes (js/autosave.js); empty is a draft too."""
+
+    text = forms.CharField(label=_("Addendum"), required=False, max_length=TEXT_MAX_LENGTH)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
 class VoidForm(forms.Form):
     reason = forms.CharField(
         label=_("Why is the entry wrongly recorded?"),

@@ -423,6 +423,28 @@ class Addendum(models.Model):
         return f"{self.note_id} {self.created_at:%Y-%m-%d}"
 
 
+class AddendumDraft(models.Model):
+    """An addendum being written: its author's alone, saved in the background until it is added.
+
+    An addendum is final the moment it is added (Addendum refuses UPDATE), so its draft cannot be an Addendum
+    row; this row is, one per note and author, and the addendum's adding removes it in the same transaction.
+    """
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="addendum_drafts")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("addendum"), blank=True, max_length=TEXT_MAX_LENGTH)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(_("last saved"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("addendum draft")
+        verbose_name_plural = _("addendum drafts")
+        constraints = [models.UniqueConstraint(fields=["note", "author"], name="addendum_draft_one_per_author")]
+
+    def __str__(self) -> str:
+        return f"{self.note_id} {self.author_id}"
+
+
 class FollowUpKind(models.TextChoices):
     FOLLOW_UP = "follow_up", _("Follow-up conversation")
     LONG_TERM = "long_term", _("Long-term check")

@@ -35,6 +35,7 @@ from sessions.models import (
     JOINT_KINDS,
     OCCUPIES_TIME,
     Addendum,
+    AddendumDraft,
     Attendance,
     CalendarFeed,
     FollowUp,
@@ -127,6 +128,13 @@ def addenda(note: Note | None) -> list[Addendum]:
     if note is None:
         return []
     return list(note.addenda.select_related("author"))
+
+
+def addendum_draft(note: Note | None, user: User) -> AddendumDraft | None:
+    """The user's own addendum draft of `note`: nobody else reads a text not yet added."""
+    if note is None:
+        return None
+    return AddendumDraft.objects.filter(note=note, author=user).first()
 
 
 def clinic_themes(clinic_id: int, *, keep: list[int] | tuple[int, ...] = ()) -> QuerySet[Theme]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,7 @@ from sessions.models import (
     JOINT_KINDS,
     OCCUPIES_TIME,
     Addendum,
+    AddendumDraft,
     Attendance,
     CalendarFeed,
     FollowUp,
@@ -327,8 +328,39 @@ def addendum_add(*, actor: Actor, note: Note, text: str) -> Addendum:
     addendum = Addendum(note=note, author=actor.user, text=text.strip())
     addendum.full_clean()
     addendum.save()
+    # Its draft has done its work: added is final, and the next addendum starts afresh.
+    AddendumDraft.objects.filter(note=note, author=actor.user).delete()
     access_log_record(actor=actor, action=Action.UPDATE, obj=addendum, client_id=note.session.client_id)
     return addendum
+
+
+@transaction.atomic
+def addendum_draft_save(*, actor: Actor, note: Note, version: int, text: str) -> AddendumDraft:
+    """Save the author's addendum draft (the autosave); version 0 starts it, a stale version raises EditConflict."""
+    if not note.written_by(actor.user):
+        raise PermissionDenied("only the author adds to the note")
+    if not note.is_signed:
+        raise ValidationError(_("A draft is changed directly; an addendum follows a signed note."))
+    if note.session.is_voided:
+        raise ValidationError(_("This session is marked as wrongly recorded: its note takes no addendum."))
+    draft = AddendumDraft.objects.filter(note=note, author=actor.user).first()
+    now = timezone.now()
+    if draft is None:
+        if version != 0:  # added meanwhile (in another tab), or a crafted version: this text would start anew
+            raise EditConflict(AddendumDraft(note=note, author=actor.user, text="", version=0))
+        draft = AddendumDraft(note=note, author=actor.user, text=text, updated_at=now)
+        draft.full_clean(validate_constraints=False)
+        try:
+            with transaction.atomic():  # savepoint: another tab's first save at the same moment
+                draft.save()
+        except IntegrityError:
+            raise EditConflict(AddendumDraft.objects.get(note=note, author=actor.user)) from None
+    else:
+        draft.text, draft.updated_at = text, now
+        draft.full_clean(validate_constraints=False)
+        save_versioned(draft, expected_version=version, fields=["text", "updated_at"])
+    access_log_record(actor=actor, action=Action.UPDATE, obj=draft, client_id=note.session.client_id)
+    return draft
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/", views.session_detail, name="detail"),
     path("sessions/<uuid:session_id>/autosave/", views.note_autosave, name="autosave"),
     path("sessions/<uuid:session_id>/addendum/", views.addendum_add, name="addendum"),
+    path("sessions/<uuid:session_id>/addendum/autosave/", views.addendum_autosave, name="addendum_autosave"),
     path("sessions/<uuid:session_id>/payment/", views.payment, name="payment"),
     path("sessions/<uuid:session_id>/wrongly-recorded/", views.session_void, name="void"),
     path("sessions/<uuid:session_id>/book-next/", views.book_next, name="book_next"),

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime
 import uuid
 
-from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -22,11 +21,13 @@ from assessments.models import TimePoint
 from clients.models import CaseStatus
 from clients.selectors import get_client_for
 from kast.access import AuthenticatedHttpRequest
+from kast.autosave import autosave_response
 from kast.locking import EditConflict
 from kast.models import CALENDAR_FEED, AccessLogEntry
 from kast.services import access_log_record
 from sessions import calendar, selectors, services
 from sessions.forms import (
+    AddendumDraftForm,
     AddendumForm,
     BookingsForm,
     BookNextForm,
@@ -169,7 +170,6 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "conflict": conflict,
         "overlaps": overlaps,
         "guide": _guide(themes),
-        "idle_seconds": settings.SESSION_IDLE_SECONDS,
         "autosave_url": reverse("sessions:autosave", args=[session.pk]),
     }
     return render(request, "sessions/session_detail.html", context, status=409 if conflict else 200)
@@ -228,8 +228,13 @@ def _guide(themes) -> list[tuple[str, list[str]]]:
 
 
 def _signed_page(request: HttpRequest, session: TherapySession, note: Note | None, **extra) -> HttpResponse:
+    sent_back = bool(extra)  # a form sent back with its errors (400)
     is_author = note is not None and note.written_by(request.user)
     may_change = selectors.may_change_session(request.user, session)
+    takes_addendum = is_author and note.is_signed and not session.is_voided
+    draft = selectors.addendum_draft(note, request.user) if takes_addendum else None
+    addendum_form = AddendumForm(initial={"text": draft.text if draft else ""}) if takes_addendum else None
+    addendum_form = extra.pop("addendum_form", addendum_form)
     context = {
         "session": session,
         "client": selectors.session_record_for(request.user, session),
@@ -238,7 +243,8 @@ def _signed_page(request: HttpRequest, session: TherapySession, note: Note | Non
         "themes": list(note.themes.all()) if note else [],
         "therapists": list(session.therapists.all()),
         "addenda": selectors.addenda(note),
-        "addendum_form": AddendumForm() if is_author and note.is_signed and not session.is_voided else None,
+        "addendum_form": addendum_form,
+        "addendum_draft": draft,
         "may_change": may_change,
         "payment_form": (
             PaymentForm(initial={"fee_paid": session.fee_paid, "version": session.version}) if may_change else None
@@ -246,47 +252,39 @@ def _signed_page(request: HttpRequest, session: TherapySession, note: Note | Non
         "book_form": BookNextForm(after=session) if may_change and not session.is_voided else None,
         **extra,
     }
-    return render(request, "sessions/session_signed.html", context, status=400 if extra else 200)
+    return render(request, "sessions/session_signed.html", context, status=400 if sent_back else 200)
 
 
 @require_POST
 def note_autosave(request: HttpRequest, session_id: uuid.UUID) -> JsonResponse:
-    """The draft saved in the background while the therapist writes; answers JSON for the page script."""
+    """The draft saved in the background while the therapist writes (kast.autosave answers the page script)."""
     session = selectors.get_session_for(request, session_id, action=None)  # the save itself is logged
     themes = selectors.clinic_themes(session.clinic_id, keep=_theme_ids(request.POST.getlist("note-themes")))
-    form = NoteForm(request.POST, themes=themes, prefix="note")
-    if not form.is_valid():
-        # A text over the length limit says so (the page keeps the text in the browser meanwhile).
-        message = form.errors["text"][0] if "text" in form.errors else _("The draft could not be saved.")
-        return JsonResponse({"error": message}, status=400)
-    try:
-        note = services.note_save(
-            actor=request.actor,
-            session=session,
-            version=form.cleaned_data["version"],
-            text=form.cleaned_data["text"],
-            themes=form.cleaned_data["themes"],
-        )
-    except EditConflict as error:
-        return JsonResponse(
-            {
-                "conflict": True,
-                "version": error.current.version,
-                "text": error.current.text,
-                "message": _(
-                    "This draft was saved elsewhere (another tab or window) since you opened it. Your text "
-                    "is kept here; compare it with the saved one below before saving."
-                ),
-            },
-            status=409,
-        )
-    except (ValidationError, PermissionDenied) as error:
-        message = (
-            " ".join(error.messages) if isinstance(error, ValidationError) else _("Only the author writes the note.")
-        )
-        return JsonResponse({"error": message}, status=403)
-    saved_at = formats.time_format(timezone.localtime(note.updated_at), "H:i:s")
-    return JsonResponse({"version": note.version, "message": _("Draft saved at %(time)s.") % {"time": saved_at}})
+    return autosave_response(
+        NoteForm(request.POST, themes=themes, prefix="note"),
+        lambda data: services.note_save(
+            actor=request.actor, session=session, version=data["version"], text=data["text"], themes=data["themes"]
+        ),
+        texts=lambda note: [(_("Note"), note.text)],
+        not_yours=_("Only the author writes the note."),
+    )
+
+
+@require_POST
+def addendum_autosave(request: HttpRequest, session_id: uuid.UUID) -> JsonResponse:
+    """The author's addendum draft saved in the background (js/autosave.js); the service logs the save."""
+    session = selectors.get_session_for(request, session_id, action=None)
+    note = selectors.note_of(session)
+    if note is None:
+        raise Http404
+    return autosave_response(
+        AddendumDraftForm(request.POST),
+        lambda data: services.addendum_draft_save(
+            actor=request.actor, note=note, version=data["version"], text=data["text"]
+        ),
+        texts=lambda draft: [(_("Addendum"), draft.text)],
+        not_yours=_("Only the author adds to the note."),
+    )
 
 
 @require_POST

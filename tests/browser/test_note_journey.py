@@ -83,7 +83,7 @@ def test_a_lost_connection_keeps_the_text_on_the_computer_and_saves_it_when_back
     page.context.set_offline(True)
     page.fill("#id_note-text", "Skrivet medan nätet var borta.")
     expect(page.locator("#autosave-status")).to_contain_text("ingen kontakt med servern")
-    kept = page.evaluate(f"JSON.parse(localStorage.getItem('kast-draft-{session.pk}')).text")
+    kept = page.evaluate(f"JSON.parse(localStorage.getItem('kast-draft-{session.pk}')).values['note-text'][0]")
     assert kept == "Skrivet medan nätet var borta."
     assert not Note.objects.filter(session=session).exists()
 

@@ -27,7 +27,7 @@ from kast.actor import Actor
 from kast.db_roles import RUNTIME_ROLE
 from kast.models import Role
 from relatives.models import Goal, ReactionReview
-from sessions.models import Addendum, Note, NoteTheme, SessionFee, Theme
+from sessions.models import Addendum, AddendumDraft, Note, NoteTheme, SessionFee, Theme
 from sessions.services import calendar_feed_renew
 from tests.factories import (
     AssessmentConversationFactory,
@@ -160,6 +160,7 @@ def everything(families, gbg, mlm, therapist, colleague, other_clinic_therapist)
         DeepInterviewSectionFactory(client=record, section="puberty")
         FamilyRelationshipFactory(a__client=record, b__client=record)
         Addendum.objects.create(note=a_note, author=author, text="Tillägg")
+        AddendumDraft.objects.create(note=a_note, author=author, text="Tillägg på väg")
         draft = NoteFactory(
             session=TherapySessionFactory(client=record, date=datetime.date(2025, 3, 3)), signed_at=None
         )

@@ -34,6 +34,8 @@ RECORD_ACTION = [LOGIN, 405, 405, 405, 403, 403]
 MATRIX = [
     ("home", None, [LOGIN, 200, 200, 200, 200, 200]),
     ("healthz", None, [200, 200, 200, 200, 200, 200]),
+    # The idle warning's "continue": 204 while signed in, the login page after the sign-out.
+    ("still_signed_in", None, [LOGIN, 204, 204, 204, 204, 204]),
     # A signed-in user asking for the login page is sent on to the start page.
     ("login", None, [200, 302, 302, 302, 302, 302]),
     # Logging out is POST only; a GET is refused as a method, not as a role.
@@ -65,6 +67,9 @@ MATRIX = [
     ("clients:family_member", "member", RECORD_PAGE),
     # A PDF is made (and its print logged) on a POST only: a link from elsewhere cannot print under a user's name.
     ("clients:intake_pdf", "client", RECORD_ACTION),
+    # Background saves of long texts (js/autosave.js): POST only, so a GET is 405 before any record is looked up.
+    ("clients:assessment_autosave", "client", RECORD_ACTION),
+    ("clients:interview_section_autosave", "section", RECORD_ACTION),
     ("clients:reveal_identity", "client", RECORD_ACTION),
     ("clients:transition", "client", RECORD_ACTION),
     ("clients:reopen", "client", RECORD_ACTION),
@@ -80,6 +85,7 @@ MATRIX = [
     ("sessions:void", "session", RECORD_PAGE),
     ("sessions:autosave", "session", RECORD_ACTION),
     ("sessions:addendum", "session", RECORD_ACTION),
+    ("sessions:addendum_autosave", "session", RECORD_ACTION),
     ("sessions:payment", "session", RECORD_ACTION),
     ("sessions:book_next", "session", RECORD_ACTION),
     ("sessions:bookings", None, [LOGIN, 200, 200, 200, 403, 403]),
@@ -92,6 +98,7 @@ MATRIX = [
     ("relatives:edit", "relative", RECORD_PAGE),
     ("relatives:children", "record", RECORD_PAGE),
     ("archive:history", "record", RECORD_PAGE),
+    ("relatives:children_autosave", "record", RECORD_ACTION),
     ("archive:right_of_access", "record", RECORD_ACTION),
     ("relatives:link", "relative", RECORD_ACTION),
     ("relatives:reactions", "relative", RECORD_ACTION),
@@ -103,6 +110,7 @@ MATRIX = [
     ("assessments:client", "client", RECORD_PAGE),
     ("assessments:start", "client", RECORD_ACTION),
     ("assessments:fill", "administration", RECORD_PAGE),
+    ("assessments:fill_autosave", "administration", RECORD_ACTION),
     ("assessments:tablet_code", "administration", RECORD_ACTION),
     # The page asks for the reason (GET); the marking is a POST (tests/assessments/test_entered_in_error.py).
     ("assessments:mark_in_error", "administration", RECORD_PAGE),

@@ -142,7 +142,7 @@ def test_header_check_fails_a_page_without_them():
 
 def test_static_files_are_not_marked_no_store(client, production):
     """Static files carry no client data: caching them is fine (WhiteNoise answers before the middleware)."""
-    response = client.get(static("js/note-autosave.js"), **HTTPS)
+    response = client.get(static("js/autosave.js"), **HTTPS)
 
     assert response.status_code == 200
     assert "no-store" not in response.headers.get("Cache-Control", "")

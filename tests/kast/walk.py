@@ -49,6 +49,7 @@ PREPARE = {
     "clients:detail": _registered,
     "clients:transition": _registered,
     "clients:assessment": _registered,
+    "clients:assessment_autosave": _registered,
     "clients:family": _registered,
     "clients:relationship_add": _registered,
     "clients:reopen": _finished,
@@ -56,6 +57,7 @@ PREPARE = {
     "sessions:quick_log": _registered,
     "sessions:end_treatment": _in_treatment,
     "sessions:addendum": _signed_note,
+    "sessions:addendum_autosave": _signed_note,
     "sessions:book_next": _signed_note,
     "assessments:start": _registered,
     "archive:history": _in_treatment,  # status changes to list, not only the registration

@@ -406,7 +406,11 @@ def test_two_tabs_the_stale_autosave_is_refused_and_erases_nothing(client, thera
     assert saved_a.json()["version"] == 2
     assert refused_b.status_code == 409
     answer = refused_b.json()
-    assert (answer["conflict"], answer["version"], answer["text"]) == (True, 2, "Text från flik A.")
+    assert (answer["conflict"], answer["version"], answer["texts"]) == (
+        True,
+        2,
+        [{"label": _("Note"), "text": "Text från flik A."}],
+    )
     stored = fresh(draft)
     assert (stored.text, stored.version) == ("Text från flik A.", 2)
 

@@ -192,9 +192,9 @@ def test_note_page_query_count_for_a_signed_note_with_addenda(
     client.force_login(therapist)
 
     # 1 session, 2 user and clinic, 3 the second factor's device, 4 the session with client, clinic, period, note
-    # and author, 5 insert the access-log entry, 6 the note's themes, 7 the session's therapists, 8 the addenda with
-    # their authors
-    with django_assert_num_queries(8):
+    # and author, 5 insert the access-log entry, 6 the author's addendum draft, 7 the note's themes, 8 the session's
+    # therapists, 9 the addenda with their authors
+    with django_assert_num_queries(9):
         response = client.get(reverse("sessions:detail", args=[session.pk]))
 
     assert response.status_code == 200
