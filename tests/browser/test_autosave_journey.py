@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import time_machine
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone, translation
@@ -107,8 +108,22 @@ def in_treatment(case):
     return put_in_treatment(case)
 
 
+@pytest.fixture
+def in_the_working_day():
+    """Quick-log proposes a time that ended before now: just after midnight there is no room for two sessions of
+    an hour that day, so the clock is moved forward to the morning (never back: the browser keeps real time, and a
+    sign-in cookie stamped in the past would already have run out)."""
+    now = timezone.localtime()
+    morning = now.replace(hour=10, minute=40, second=0, microsecond=0)
+    if now >= morning:
+        yield
+        return
+    with time_machine.travel(morning, tick=True):
+        yield
+
+
 def test_two_sessions_quick_logged_in_the_same_hour_get_two_times_and_both_notes_sign(
-    page, login, live_server, in_treatment
+    page, login, live_server, in_treatment, in_the_working_day
 ):
     login(in_treatment.responsible_therapist)
     for number, text in enumerate(["Första samtalet i timmen.", "Andra samtalet, strax efter."], start=1):
