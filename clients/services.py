@@ -356,7 +356,9 @@ def _family_map_lock(client: Client) -> None:
 
 
 @transaction.atomic
-def assessment_sign(*, actor: Actor, client: Client, conversation: AssessmentConversation, version: int) -> None:
+def assessment_sign(
+    *, actor: Actor, client: Client, conversation: AssessmentConversation, version: int
+) -> AssessmentConversation:
     """Sign the assessment conversation as saved at `version` (what the signer saw): from now on PostgreSQL refuses
     any change to it, and the family map is locked. A therapist of the record signs (Client.is_record_therapist)."""
     _check_record_therapist(actor, client)
@@ -369,11 +371,14 @@ def assessment_sign(*, actor: Actor, client: Client, conversation: AssessmentCon
         raise ValidationError(STALE_SIGNATURE)
     if not conversation.has_text:
         raise ValidationError(_("Write the assessment conversation before signing it."))
+    conversation.signed_at, conversation.signed_by = timezone.now(), actor.acting_user()
+    # Only these columns: `updated_at` (auto_now) stays the time of the last save of the text.
     AssessmentConversation.objects.filter(pk=conversation.pk).update(
-        signed_at=timezone.now(), signed_by=actor.acting_user()
+        signed_at=conversation.signed_at, signed_by=conversation.signed_by
     )
     _family_map_lock(client)
     access_log_record(actor=actor, action=Action.UPDATE, obj=conversation, client_id=client.pk, reason="signed")
+    return conversation
 
 
 @transaction.atomic
@@ -413,7 +418,8 @@ def part_addendum_add(
     owner = conversation.episode.client_id if conversation is not None else section.client_id  # type: ignore[union-attr]
     if owner != client.pk:
         raise PermissionDenied("not this record's part")
-    if not part.is_signed:
+    # As stored, not as the caller last read it.
+    if not type(part).objects.filter(pk=part.pk, signed_at__isnull=False).exists():
         raise ValidationError(_("An unsigned text is changed directly; an addendum follows a signed one."))
     addendum = PartAddendum(conversation=conversation, section=section, author=actor.acting_user(), text=text.strip())
     addendum.full_clean()
