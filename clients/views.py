@@ -459,6 +459,8 @@ def _member_page(request, client, member, *, form=None, error_form=None, status=
 def family_member_error(request: HttpRequest, client_id: uuid.UUID, member_id: int) -> HttpResponse:
     client = get_client_for(request, client_id)
     member = selectors.get_family_member(client, member_id)
+    if member.is_entered_in_error:  # marked already (another tab): nothing to do
+        return _already_marked(request, client)
     form = EnteredInErrorForm(request.POST)
     if form.is_valid():
         try:
@@ -468,8 +470,6 @@ def family_member_error(request: HttpRequest, client_id: uuid.UUID, member_id: i
         else:
             messages.success(request, _("The person is marked as entered in error."))
             return redirect("clients:family", client_id=client.pk)
-    if member.is_entered_in_error:
-        return redirect("clients:family", client_id=client.pk)
     return _member_page(request, client, member, error_form=form, status=400)
 
 
@@ -477,6 +477,8 @@ def family_member_error(request: HttpRequest, client_id: uuid.UUID, member_id: i
 def relationship_error(request: HttpRequest, client_id: uuid.UUID, relationship_id: int) -> HttpResponse:
     client = get_client_for(request, client_id)
     relationship = selectors.get_family_relationship(client, relationship_id)
+    if relationship.is_entered_in_error:  # marked already (another tab, or with its person)
+        return _already_marked(request, client)
     form = EnteredInErrorForm(request.POST, prefix=f"rel-{relationship.pk}")
     if form.is_valid():
         try:
@@ -489,6 +491,11 @@ def relationship_error(request: HttpRequest, client_id: uuid.UUID, relationship_
             messages.success(request, _("The relationship is marked as entered in error."))
             return redirect("clients:family", client_id=client.pk)
     return _family_page(request, client, error_form=(relationship.pk, form), status=400)
+
+
+def _already_marked(request: HttpRequest, client: Client) -> HttpResponse:
+    messages.info(request, _("This entry is already marked as entered in error."))
+    return redirect("clients:family", client_id=client.pk)
 
 
 def _form_errors(form, error: ValidationError) -> None:

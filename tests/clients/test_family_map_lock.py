@@ -3,10 +3,13 @@ as entered in error, with the reason, out of the genogram and listed apart."""
 
 from __future__ import annotations
 
+import datetime
+import importlib
 import io
 import re
 
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,11 +18,15 @@ from pypdf import PdfReader
 from clients import services
 from clients.models import Client, FamilyMember, FamilyRelationship
 from kast.actor import Actor
+from kast.models import AccessLogEntry
 from tests.factories import (
     AssessmentConversationFactory,
+    ClientFactory,
     DeepInterviewSectionFactory,
     FamilyMemberFactory,
     FamilyRelationshipFactory,
+    open_first_period,
+    relative_record,
 )
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +217,48 @@ def test_the_extract_lists_what_was_entered_in_error_with_the_reason(client, the
     listed = text[in_error:]
     assert "Fel person." in listed
     assert str(therapist) in listed
+
+
+def test_marking_twice_says_so_and_changes_nothing(client, therapist, case, family):
+    lock(case)
+    client.force_login(therapist)
+    url = reverse("clients:family_member_error", args=[case.pk, family["kurt"].pk])
+    client.post(url, {"reason": "Fel person."})
+
+    again = client.post(url, {"reason": "Ett annat skäl."}, follow=True)
+
+    assert _("This entry is already marked as entered in error.") in page_messages(again)
+    assert FamilyMember.objects.get(pk=family["kurt"].pk).error_reason == "Fel person."
+
+
+def test_maps_printed_before_the_lock_existed_are_locked_from_their_first_print(therapist, case, gbg):
+    """The data migration: the intake summary's print is in the access log; the extract's and a relative's are not
+    intake prints."""
+    migration = importlib.import_module("clients.migrations.0010_lock_printed_family_maps")
+    extract_only = open_first_period(ClientFactory(responsible_therapist=therapist))
+    relative = relative_record(therapist)
+    first, later = timezone.now() - datetime.timedelta(days=30), timezone.now() - datetime.timedelta(days=2)
+
+    def printed(record, at, reason=""):
+        AccessLogEntry.objects.create(
+            at=at,
+            user=therapist,
+            role="therapist",
+            clinic=gbg,
+            action="print",
+            client_id=record.pk,
+            object_type="clients.client",
+            object_id=str(record.pk),
+            reason=reason,
+        )
+
+    for at in (later, first):
+        printed(case, at)
+    printed(extract_only, first, reason="right_of_access")
+    printed(relative, first)
+
+    migration.lock_printed_maps(django_apps, None)
+
+    assert Client.objects.get(pk=case.pk).family_map_locked_at == first
+    assert Client.objects.get(pk=extract_only.pk).family_map_locked_at is None
+    assert Client.objects.get(pk=relative.pk).family_map_locked_at is None
