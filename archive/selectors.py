@@ -41,9 +41,18 @@ from clients.models import (
     Episode,
     FamilyMember,
     FamilyRelationship,
+    PartAddendum,
     StatusChange,
 )
-from clients.selectors import SectionRow, interview_sections
+from clients.selectors import (
+    EnteredInError,
+    SectionRow,
+    assessments_of,
+    family_entered_in_error,
+    family_members,
+    family_relationships,
+    interview_sections,
+)
 from kast.models import AccessLogEntry, Role, User
 from relatives import selectors as relative_selectors
 from relatives.models import ChildPerspective, Goal, ReactionReview, Relative, RelativeLink
@@ -82,13 +91,13 @@ def last_entry() -> Greatest:
     """The date of a record's last entry: the latest date of anything written on it, or that it records.
 
     Counted: first contact, registration and the next planned contact; treatment periods opened and
-    closed; status changes; the assessment conversation (held, last saved); deep-interview sections
-    (last saved); sessions logged on the record and couple or group sessions it took part in (the date,
+    closed; status changes; the assessment conversation (held, last saved, signed) and deep-interview sections
+    (last saved, signed), and their addenda; family-map entries marked as entered in error; sessions logged on the record and couple or group sessions it took part in (the date,
     when it was logged, when it was marked as wrongly recorded); their notes (last saved, signed) and
     addenda; questionnaires (started, submitted); follow-ups (due, done); a relative's reaction reviews,
     goals (set, status changed) and links to clients (made, removed, from either side); the child
-    perspective (considered, last saved). Not counted: reads (the access log), the family map (it has no
-    dates), and the change history, which a bulk change or a migration could move for every record.
+    perspective (considered, last saved). Not counted: reads (the access log), the family map otherwise (it
+    has no dates), and the change history, which a bulk change or a migration could move for every record.
     """
     # A session, its note and the note's addenda in one subquery (left joins): one pass over the record's sessions.
     notes = ("note__updated_at", "note__signed_at", "note__addenda__created_at")
@@ -98,8 +107,12 @@ def last_entry() -> Greatest:
         F("next_contact_date"),
         _latest(Episode.objects, "client", F("opened_on"), F("closed_on")),
         _latest(StatusChange.objects, "client", _day("at")),
-        _latest(AssessmentConversation.objects, "episode__client", F("held_on"), _day("updated_at")),
-        _latest(DeepInterviewSection.objects, "client", _day("updated_at")),
+        _latest(AssessmentConversation.objects, "episode__client", F("held_on"), _day("updated_at"), _day("signed_at")),
+        _latest(DeepInterviewSection.objects, "client", _day("updated_at"), _day("signed_at")),
+        _latest(PartAddendum.objects, "conversation__episode__client", _day("created_at")),
+        _latest(PartAddendum.objects, "section__client", _day("created_at")),
+        _latest(FamilyMember.objects, "client", _day("entered_in_error_at")),
+        _latest(FamilyRelationship.objects, "client", _day("entered_in_error_at")),
         _latest(
             TherapySession.objects,
             "client",
@@ -203,6 +216,7 @@ class Extract:
     sections: list[SectionRow] = field(default_factory=list)
     members: list[FamilyMember] = field(default_factory=list)
     relationships: list[FamilyRelationship] = field(default_factory=list)
+    entered_in_error: EnteredInError | None = None
     sessions: list[TherapySession] = field(default_factory=list)
     voided: int = 0
     follow_ups: list[FollowUp] = field(default_factory=list)
@@ -229,14 +243,13 @@ def right_of_access_extract(client: Client) -> Extract:
     extract.hold = RetentionHold.objects.filter(client=client).first()
     extract.episodes = list(client.episodes.order_by("number"))
     extract.history = list(client.status_changes.select_related("by", "episode", "referred_to").order_by("at", "id"))
-    extract.assessments = list(
-        AssessmentConversation.objects.filter(episode__client=client)
-        .select_related("episode", "updated_by")
-        .order_by("episode__number")
-    )
-    extract.sections = interview_sections(client)
-    extract.members = list(client.family_members.prefetch_related("parents").order_by("birth_year", "label", "id"))
-    extract.relationships = list(client.family_relationships.select_related("a", "b").order_by("id"))
+    # Each with whether and by whom it is signed, and its addenda.
+    extract.assessments = list(assessments_of(client).order_by("episode__number"))
+    extract.sections = interview_sections(client, addenda=True)
+    # The family map as it stands, and what was taken out of it as entered in error (kept, with the reason).
+    extract.members = family_members(client)
+    extract.relationships = family_relationships(client)
+    extract.entered_in_error = family_entered_in_error(client)
     extract.sessions = _sessions(client)
     extract.voided = TherapySession.objects.filter(client=client, voided_at__isnull=False).count()
     extract.follow_ups = list(client.follow_ups.select_related("episode").order_by("due_on"))

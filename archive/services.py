@@ -25,7 +25,7 @@ from pgtrigger import registry
 from archive.models import RemovalRecord, RetentionHold
 from archive.selectors import retention_cutoff, with_last_entry
 from assessments.models import Administration
-from clients.models import Client
+from clients.models import Client, PartAddendum
 from kast.actor import Actor
 from kast.models import AccessLogEntry
 from kast.services import access_log_record
@@ -37,11 +37,20 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: The triggers that keep signed notes, their themes and addenda final. Removal, and nothing else, sets them aside.
+#: The triggers that keep signed notes, their themes and addenda final, the signed assessment conversation and
+#: deep interview with their addenda, and a locked family map's rows and error marks. Removal, and nothing else,
+#: sets them aside.
 FINAL_NOTE_TRIGGERS = (
     "therapy_sessions.Note:signed_note_is_final",
     "therapy_sessions.NoteTheme:signed_note_themes_are_final",
     "therapy_sessions.Addendum:addendum_is_final",
+    "clients.AssessmentConversation:signed_assessment_is_final",
+    "clients.DeepInterviewSection:signed_section_is_final",
+    "clients.PartAddendum:part_addendum_is_final",
+    "clients.FamilyMember:family_member_error_mark_is_final",
+    "clients.FamilyMember:family_member_kept_once_locked",
+    "clients.FamilyRelationship:relationship_error_mark_is_final",
+    "clients.FamilyRelationship:relationship_kept_once_locked",
 )
 
 
@@ -209,6 +218,10 @@ def _remove(record: Client, removal: Removal) -> None:
         _deleted(counts, sessions.delete())
         _deleted(counts, Administration.objects.filter(client=record).delete())
         _deleted(counts, RelativeLink.objects.filter(Q(relative=record) | Q(client=record)).delete())
+        _deleted(
+            counts,
+            PartAddendum.objects.filter(Q(section__client=record) | Q(conversation__episode__client=record)).delete(),
+        )
         # The rest cascades from the record: periods, status changes, assessment, interview, family map, a
         # relative's profile, reactions, goals, child perspective, co-therapists.
         _deleted(counts, Client.objects.filter(pk=record.pk).delete())

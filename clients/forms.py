@@ -26,7 +26,7 @@ from clients.models import (
     TargetGroup,
 )
 from kast.forms import DateInput
-from kast.models import Role, User
+from kast.models import TEXT_MAX_LENGTH, Role, User
 
 # Relatives get a record of their own (app `relatives`), so a client is never registered as one.
 CLIENT_TARGET_GROUPS = [(v, label) for v, label in TargetGroup.choices if v != TargetGroup.RELATIVE]
@@ -282,7 +282,7 @@ class FamilyMemberForm(forms.ModelForm):
     def __init__(self, *args, client: Client, **kwargs):
         super().__init__(*args, **kwargs)
         self.client = client
-        others = client.family_members.order_by("birth_year", "label")
+        others = client.family_members.filter(entered_in_error_at__isnull=True).order_by("birth_year", "label")
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)
         self.fields["parents"].queryset = others
@@ -305,6 +305,32 @@ class FamilyMemberForm(forms.ModelForm):
         return data
 
 
+class SignForm(forms.Form):
+    """Sign a part as the page showed it: the version it was saved at."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class PartAddendumForm(forms.Form):
+    text = forms.CharField(
+        label=_("Addendum"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=TEXT_MAX_LENGTH,
+        help_text=_("A dated correction or addition. The signed text stays as it was."),
+    )
+
+
+class EnteredInErrorForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the entry wrong?"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        help_text=_(
+            "For example: the wrong person, or a relationship that does not exist. The entry is kept and listed."
+        ),
+    )
+
+
 class FamilyRelationshipForm(forms.ModelForm):
     class Meta:
         model = FamilyRelationship
@@ -312,7 +338,7 @@ class FamilyRelationshipForm(forms.ModelForm):
 
     def __init__(self, *args, client: Client, **kwargs):
         super().__init__(*args, **kwargs)
-        members = client.family_members.order_by("birth_year", "label")
+        members = client.family_members.filter(entered_in_error_at__isnull=True).order_by("birth_year", "label")
         self.fields["a"].queryset = members
         self.fields["b"].queryset = members
 

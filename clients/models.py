@@ -10,6 +10,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kast.models import Role
+from kast.models import TEXT_MAX_LENGTH, Role
 from kast.triggers import FiguresChanged
 from kast.validators import BOOKABLE_DATE, PAST_DATE
 
@@ -199,6 +200,10 @@ class Client(models.Model):
     )
 
     status = models.CharField(_("status"), max_length=12, choices=CaseStatus.choices, default=CaseStatus.CONTACT)
+    # Set once, when the family map first became part of a signed text or left the system on paper (the
+    # assessment conversation or a deep-interview section signed, the intake summary printed). From then on
+    # its people and relationships are never deleted, only marked as entered in error (see FamilyMember).
+    family_map_locked_at = models.DateTimeField(_("family map locked"), null=True, blank=True, editable=False)
     next_contact_date = models.DateField(_("next planned contact"), null=True, blank=True, validators=BOOKABLE_DATE)
     # Optimistic locking: a save carries the version it was read at (see services).
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -231,7 +236,16 @@ class Client(models.Model):
                 name="client_personnummer_normalised",
             ),
         ]
-        triggers = [FiguresChanged(name="figures_changed", clinic="clinic_id")]
+        triggers = [
+            FiguresChanged(name="figures_changed", clinic="clinic_id"),
+            # The lock is one-way: unset, the map's people could be deleted after all.
+            pgtrigger.Protect(
+                name="family_map_lock_is_final",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__family_map_locked_at__isnull=False)
+                & pgtrigger.Q(new__family_map_locked_at__df=pgtrigger.F("old__family_map_locked_at")),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -255,6 +269,20 @@ class Client(models.Model):
             errors["responsible_therapist"] = _("The responsible therapist must be a therapist at the client's clinic.")
         if errors:
             raise ValidationError(errors)
+
+    def is_record_therapist(self, user) -> bool:
+        """Who signs the assessment conversation and the deep interview and adds to them once signed: the
+        therapists of the record (responsible, co-therapists) — the one place this is said. A colleague who opened
+        the record by break-the-glass may read and write under review, but does not attest it as theirs."""
+        if not (user is not None and user.is_authenticated and user.is_active and user.role == Role.THERAPIST):
+            return False
+        if user.clinic_id != self.clinic_id:
+            return False
+        return self.responsible_therapist_id == user.pk or self.co_therapists.filter(pk=user.pk).exists()
+
+    @property
+    def family_map_locked(self) -> bool:
+        return self.family_map_locked_at is not None
 
     def can_see_identity(self, user) -> bool:
         """Protected identity: only the responsible therapist; otherwise everyone on the case."""
@@ -427,13 +455,47 @@ class AssessmentConversation(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Signed: final. PostgreSQL refuses to change or delete the row from then on (the trigger below, and its
+    # guard, kast.db_roles); corrections are dated addenda (PartAddendum).
+    signed_at = models.DateTimeField(_("signed"), null=True, blank=True, editable=False)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("signed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("assessment conversation")
         verbose_name_plural = _("assessment conversations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(signed_at__isnull=True, signed_by__isnull=True)
+                | Q(signed_at__isnull=False, signed_by__isnull=False),
+                name="assessment_signed_by_someone",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="signed_assessment_is_final",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__signed_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.episode}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+    @property
+    def has_text(self) -> bool:
+        return any(text.strip() for text in (self.problem, self.goals, self.assessment))
 
 
 class InterviewSection(models.TextChoices):
@@ -476,6 +538,18 @@ class DeepInterviewSection(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Signed: final. PostgreSQL refuses to change or delete the row from then on (the trigger below, and its
+    # guard, kast.db_roles); corrections are dated addenda (PartAddendum).
+    signed_at = models.DateTimeField(_("signed"), null=True, blank=True, editable=False)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("signed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("deep-interview section")
@@ -483,10 +557,84 @@ class DeepInterviewSection(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["client", "section"], name="interview_section_unique"),
             models.CheckConstraint(condition=Q(section__in=InterviewSection.values), name="interview_section_valid"),
+            models.CheckConstraint(
+                condition=Q(signed_at__isnull=True, signed_by__isnull=True)
+                | Q(signed_at__isnull=False, signed_by__isnull=False, done=True),
+                name="interview_section_signed_by_someone",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="signed_section_is_final",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__signed_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.get_section_display()
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class PartAddendum(models.Model):
+    """A dated correction or addition below a signed assessment conversation or deep-interview section.
+
+    One table for both parts (exactly one of the two keys is set): the same rule, form, display and print for
+    each, and one trigger to keep them final, rather than two tables that would have to be kept alike.
+    """
+
+    conversation = models.ForeignKey(
+        AssessmentConversation, on_delete=models.PROTECT, related_name="addenda", null=True, blank=True
+    )
+    section = models.ForeignKey(
+        DeepInterviewSection, on_delete=models.PROTECT, related_name="addenda", null=True, blank=True
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("addendum"), max_length=TEXT_MAX_LENGTH)
+    created_at = models.DateTimeField(_("written"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("addendum")
+        verbose_name_plural = _("addenda")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(conversation__isnull=False, section__isnull=True)
+                | Q(conversation__isnull=True, section__isnull=False),
+                name="part_addendum_of_one_part",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="part_addendum_not_empty"),
+        ]
+        # Unconditional, on UPDATE and DELETE: also what puts the table among the append-only ones (kast.db_roles).
+        triggers = [pgtrigger.Protect(name="part_addendum_is_final", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id or self.section_id} {self.created_at:%Y-%m-%d}"
+
+
+def locked_map_keeps_rows(name: str) -> pgtrigger.Trigger:
+    """A family map's row is not deleted once the client's map is locked (Client.family_map_locked_at): a trigger,
+    because the rule reads another table, which a check constraint cannot. Retention, which removes the whole
+    record, sets it aside by name (archive.services)."""
+    return pgtrigger.Trigger(
+        name=name,
+        when=pgtrigger.Before,
+        operation=pgtrigger.Delete,
+        func="""
+        IF EXISTS (
+            SELECT 1 FROM clients_client WHERE id = OLD.client_id AND family_map_locked_at IS NOT NULL
+        ) THEN
+            RAISE EXCEPTION 'The family map is locked: its people and relationships are marked as entered in error, never deleted.'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        RETURN OLD;
+        """,
+    )
 
 
 class FamilyRelation(models.TextChoices):
@@ -551,6 +699,12 @@ class FamilyMember(models.Model):
         "self", symmetrical=False, related_name="children", blank=True, verbose_name=_("parents in the map")
     )
     notes = models.TextField(_("notes"), blank=True, max_length=2000)
+    # Entered in error: once the map is locked a row is never deleted, only marked, with who, when and why.
+    entered_in_error_at = models.DateTimeField(_("marked as entered in error"), null=True, blank=True, editable=False)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False
+    )
+    error_reason = models.TextField(_("why it is entered in error"), blank=True, max_length=2000, editable=False)
 
     class Meta:
         verbose_name = _("family member")
@@ -568,6 +722,20 @@ class FamilyMember(models.Model):
                 | Q(death_year__gte=models.F("birth_year")),
                 name="family_death_after_birth",
             ),
+            models.CheckConstraint(
+                condition=Q(entered_in_error_at__isnull=True, entered_in_error_by__isnull=True, error_reason="")
+                | (Q(entered_in_error_at__isnull=False, entered_in_error_by__isnull=False) & ~Q(error_reason="")),
+                name="family_member_error_has_reason",
+            ),
+        ]
+        triggers = [
+            # A mark is final: unmarked, a row that was wrong would be back in the map without a trace on the page.
+            pgtrigger.Protect(
+                name="family_member_error_mark_is_final",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__entered_in_error_at__isnull=False),
+            ),
+            locked_map_keeps_rows("family_member_kept_once_locked"),
         ]
 
     def __str__(self) -> str:
@@ -576,6 +744,10 @@ class FamilyMember(models.Model):
     @property
     def generation(self) -> int:
         return GENERATION[self.relation]
+
+    @property
+    def is_entered_in_error(self) -> bool:
+        return self.entered_in_error_at is not None
 
 
 class RelationshipKind(models.TextChoices):
@@ -598,6 +770,12 @@ class FamilyRelationship(models.Model):
     a = models.ForeignKey(FamilyMember, on_delete=models.CASCADE, related_name="+", verbose_name=_("person"))
     b = models.ForeignKey(FamilyMember, on_delete=models.CASCADE, related_name="+", verbose_name=_("other person"))
     kind = models.CharField(_("relationship"), max_length=12, choices=RelationshipKind.choices)
+    # Entered in error: once the map is locked a row is never deleted, only marked, with who, when and why.
+    entered_in_error_at = models.DateTimeField(_("marked as entered in error"), null=True, blank=True, editable=False)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False
+    )
+    error_reason = models.TextField(_("why it is entered in error"), blank=True, max_length=2000, editable=False)
 
     class Meta:
         verbose_name = _("relationship")
@@ -606,10 +784,28 @@ class FamilyRelationship(models.Model):
             models.CheckConstraint(condition=~Q(a=models.F("b")), name="relationship_two_people"),
             models.UniqueConstraint(fields=["a", "b", "kind"], name="relationship_unique"),
             models.CheckConstraint(condition=Q(kind__in=RelationshipKind.values), name="relationship_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(entered_in_error_at__isnull=True, entered_in_error_by__isnull=True, error_reason="")
+                | (Q(entered_in_error_at__isnull=False, entered_in_error_by__isnull=False) & ~Q(error_reason="")),
+                name="relationship_error_has_reason",
+            ),
+        ]
+        triggers = [
+            # A mark is final: unmarked, a row that was wrong would be back in the map without a trace on the page.
+            pgtrigger.Protect(
+                name="relationship_error_mark_is_final",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__entered_in_error_at__isnull=False),
+            ),
+            locked_map_keeps_rows("relationship_kept_once_locked"),
         ]
 
     def __str__(self) -> str:
         return f"{self.a_id}-{self.b_id} {self.kind}"
+
+    @property
+    def is_entered_in_error(self) -> bool:
+        return self.entered_in_error_at is not None
 
 
 class EmergencyAccess(models.Model):

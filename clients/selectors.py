@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.safestring import SafeString, mark_safe
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from clients import genogram
 from clients.models import (
+    FINISHED,
     INTERVIEW_GUIDANCE,
     AssessmentConversation,
     Client,
@@ -22,6 +23,7 @@ from clients.models import (
     FamilyMember,
     FamilyRelationship,
     InterviewSection,
+    PartAddendum,
     StatusChange,
 )
 from kast.access import AuthenticatedHttpRequest
@@ -120,13 +122,38 @@ def status_history(client: Client) -> QuerySet[StatusChange]:
     return client.status_changes.select_related("by", "episode", "referred_to").order_by("at", "id")
 
 
-def current_assessment(client: Client) -> AssessmentConversation | None:
+def _addenda() -> Prefetch[str, QuerySet[PartAddendum], str]:
+    """A signed part's addenda with their authors, oldest first: one query for all the parts read."""
+    return Prefetch("addenda", queryset=PartAddendum.objects.select_related("author").order_by("created_at", "id"))
+
+
+def assessments_of(client: Client) -> QuerySet[AssessmentConversation]:
+    """The record's assessment conversations, with who saved and signed them and their addenda."""
     return (
         AssessmentConversation.objects.filter(episode__client=client)
-        .select_related("episode", "updated_by")
+        .select_related("episode", "updated_by", "signed_by")
+        .prefetch_related(_addenda())
+    )
+
+
+def current_assessment(client: Client) -> AssessmentConversation | None:
+    """The latest period's conversation, with who saved and signed it (the record's page; the addenda are read where
+    the text is shown)."""
+    return (
+        AssessmentConversation.objects.filter(episode__client=client)
+        .select_related("episode", "updated_by", "signed_by")
         .order_by("-episode__number")
         .first()
     )
+
+
+def assessment_on_page(client: Client) -> AssessmentConversation | None:
+    """The conversation the assessment page shows and signs: the current period's. A new period opened after a
+    finished one has none yet (the earlier one stays with its period)."""
+    conversation = current_assessment(client)
+    if conversation is not None and conversation.episode.closed_on is not None and client.status not in FINISHED:
+        return None
+    return conversation
 
 
 @dataclass(frozen=True)
@@ -145,9 +172,13 @@ class SectionRow:
         return bool(self.entry and self.entry.text.strip())
 
 
-def interview_sections(client: Client) -> list[SectionRow]:
-    """All template sections in the template's order, with what has been written so far."""
-    entries = {e.section: e for e in client.interview_sections.select_related("updated_by")}
+def interview_sections(client: Client, *, addenda: bool = False) -> list[SectionRow]:
+    """All template sections in the template's order, with what has been written so far (and, where the texts are
+    shown, the signed ones' addenda)."""
+    entries_read = client.interview_sections.select_related("updated_by", "signed_by")
+    if addenda:
+        entries_read = entries_read.prefetch_related(_addenda())
+    entries = {e.section: e for e in entries_read}
     return [
         SectionRow(key, label, str(INTERVIEW_GUIDANCE[key]), entries.get(key))
         for key, label in InterviewSection.choices
@@ -157,16 +188,51 @@ def interview_sections(client: Client) -> list[SectionRow]:
 def get_interview_section(client: Client, section: str) -> SectionRow:
     if section not in InterviewSection.values:
         raise Http404
-    entry = client.interview_sections.filter(section=section).select_related("updated_by").first()
+    entry = client.interview_sections.filter(section=section).select_related("updated_by", "signed_by").first()
     return SectionRow(section, InterviewSection(section).label, str(INTERVIEW_GUIDANCE[section]), entry)
 
 
 def family_members(client: Client) -> list[FamilyMember]:
-    return list(client.family_members.prefetch_related("parents").order_by("birth_year", "label"))
+    """The people of the map as it stands: those marked as entered in error are out of it (and out of everyone's
+    parents)."""
+    in_map = FamilyMember.objects.filter(entered_in_error_at__isnull=True)
+    return list(
+        in_map.filter(client=client)
+        .prefetch_related(Prefetch("parents", queryset=in_map.order_by("birth_year", "label", "id")))
+        .order_by("birth_year", "label", "id")
+    )
 
 
 def family_relationships(client: Client) -> list[FamilyRelationship]:
-    return list(client.family_relationships.select_related("a", "b"))
+    """The lines of the map as it stands: neither the line nor either person marked as entered in error."""
+    return list(
+        client.family_relationships.filter(
+            entered_in_error_at__isnull=True, a__entered_in_error_at__isnull=True, b__entered_in_error_at__isnull=True
+        )
+        .select_related("a", "b")
+        .order_by("id")
+    )
+
+
+@dataclass(frozen=True)
+class EnteredInError:
+    """What was taken out of the family map as entered in error: kept, listed with who, when and why."""
+
+    members: list[FamilyMember]
+    relationships: list[FamilyRelationship]
+
+    def __bool__(self) -> bool:
+        return bool(self.members or self.relationships)
+
+
+def family_entered_in_error(client: Client) -> EnteredInError:
+    members = client.family_members.filter(entered_in_error_at__isnull=False).select_related("entered_in_error_by")
+    relationships = client.family_relationships.filter(entered_in_error_at__isnull=False).select_related(
+        "a", "b", "entered_in_error_by"
+    )
+    return EnteredInError(
+        list(members.order_by("entered_in_error_at", "id")), list(relationships.order_by("entered_in_error_at", "id"))
+    )
 
 
 def get_family_member(client: Client, member_id: int) -> FamilyMember:
@@ -212,8 +278,8 @@ def intake_summary(client: Client, *, include_name: bool) -> dict[str, object]:
         "client": client,
         "include_name": include_name,
         "history": list(status_history(client)),
-        "assessment": current_assessment(client),
-        "sections": interview_sections(client),
+        "assessment": assessments_of(client).order_by("-episode__number").first(),
+        "sections": interview_sections(client, addenda=True),
         "members": members,
         "svg": genogram_svg(client, members, relationships) if members else "",
         "start_answers": _start_questionnaire_answers(client),

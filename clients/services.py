@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from clients.models import (
     DEFAULT_REFERRAL_DESTINATIONS,
@@ -30,6 +32,7 @@ from clients.models import (
     FamilyRelation,
     FamilyRelationship,
     Gender,
+    PartAddendum,
     RecordKind,
     ReferralDestination,
     Sex,
@@ -37,7 +40,7 @@ from clients.models import (
 )
 from kast.actor import Actor
 from kast.locking import EditConflict, save_versioned
-from kast.models import AccessLogEntry, Clinic
+from kast.models import AccessLogEntry, Clinic, User
 from kast.services import access_log_record
 from sessions.models import Attendance, FollowUp, TherapySession
 
@@ -261,7 +264,10 @@ def assessment_save(
     by = actor.acting_user()
     client = Client.objects.select_for_update().get(pk=client.pk)
     episode = client.current_episode()
-    conversation = AssessmentConversation.objects.filter(episode=episode).first()
+    # Locked with the record's row, so a signature cannot land between this check and the UPDATE.
+    conversation = AssessmentConversation.objects.select_for_update().filter(episode=episode).first()
+    if conversation is not None and conversation.is_signed:
+        raise ValidationError(SIGNED_PART_IS_FINAL)
     if conversation is None:
         conversation = AssessmentConversation(episode=episode, updated_by=by, **data)
         conversation.full_clean()
@@ -303,11 +309,16 @@ def interview_section_save(
             with transaction.atomic():
                 entry.save()
         except IntegrityError:
-            raise EditConflict(DeepInterviewSection.objects.get(client=client, section=section)) from None
+            current = DeepInterviewSection.objects.get(client=client, section=section)
+            if current.is_signed:
+                raise ValidationError(SIGNED_PART_IS_FINAL) from None
+            raise EditConflict(current) from None
     else:
-        saved = DeepInterviewSection.objects.filter(client=client, section=section).first()
+        saved = DeepInterviewSection.objects.select_for_update().filter(client=client, section=section).first()
         if saved is None:  # a version of a section never saved: only a crafted or corrupted form sends that
             raise ValidationError(_("The page is out of date. Reload it and try again."))
+        if saved.is_signed:
+            raise ValidationError(SIGNED_PART_IS_FINAL)
         entry = saved
         entry.text, entry.done, entry.updated_by, entry.updated_at = text, done, by, timezone.now()
         entry.full_clean()
@@ -316,28 +327,208 @@ def interview_section_save(
     return entry
 
 
+# -- signing the assessment conversation and the deep interview -------------------------------------------------
+
+#: What a save of a signed part is told (the page shows a signed part read-only; an autosave or a crafted POST
+#: still reaches the service).
+SIGNED_PART_IS_FINAL = _lazy("This part is signed and can no longer change. Write an addendum instead.")
+
+#: A signature names the version the page showed: text saved since (another tab, a colleague, an autosave) is
+#: read before it is signed.
+STALE_SIGNATURE = _lazy("The text was saved again after this page was opened. Read it as it is now, then sign.")
+
+
+def _check_record_therapist(actor: Actor, client: Client) -> None:
+    if not client.is_record_therapist(actor.acting_user()):
+        raise PermissionDenied("only the therapists of the record sign it and add to it")
+
+
+def _family_map_lock(client: Client) -> None:
+    """Stamp the lock once (later signatures and prints keep the first date): an UPDATE of the one column, so a form
+    open on the client's details is not disturbed (its version stays)."""
+    if client.family_map_locked_at is not None:
+        return
+    now = timezone.now()
+    if Client.objects.filter(pk=client.pk, family_map_locked_at__isnull=True).update(family_map_locked_at=now):
+        client.family_map_locked_at = now
+    else:  # stamped meanwhile by another request
+        client.family_map_locked_at = Client.objects.values_list("family_map_locked_at", flat=True).get(pk=client.pk)
+
+
+@transaction.atomic
+def assessment_sign(
+    *, actor: Actor, client: Client, conversation: AssessmentConversation, version: int
+) -> AssessmentConversation:
+    """Sign the assessment conversation as saved at `version` (what the signer saw): from now on PostgreSQL refuses
+    any change to it, and the family map is locked. A therapist of the record signs (Client.is_record_therapist)."""
+    _check_record_therapist(actor, client)
+    conversation = AssessmentConversation.objects.select_for_update().get(pk=conversation.pk)
+    if conversation.episode.client_id != client.pk:  # never from the pages: they pass the record's own
+        raise PermissionDenied("not this record's conversation")
+    if conversation.is_signed:
+        raise ValidationError(_("The assessment conversation is already signed."))
+    if conversation.version != version:
+        raise ValidationError(STALE_SIGNATURE)
+    if not conversation.has_text:
+        raise ValidationError(_("Write the assessment conversation before signing it."))
+    conversation.signed_at, conversation.signed_by = timezone.now(), actor.acting_user()
+    # Only these columns: `updated_at` (auto_now) stays the time of the last save of the text.
+    AssessmentConversation.objects.filter(pk=conversation.pk).update(
+        signed_at=conversation.signed_at, signed_by=conversation.signed_by
+    )
+    _family_map_lock(client)
+    access_log_record(actor=actor, action=Action.UPDATE, obj=conversation, client_id=client.pk, reason="signed")
+    return conversation
+
+
+@transaction.atomic
+def interview_section_sign(*, actor: Actor, client: Client, section: str, version: int) -> DeepInterviewSection:
+    """Sign one deep-interview section as saved at `version`; it is done and final from then on, and the family
+    map is locked."""
+    _check_record_therapist(actor, client)
+    entry = DeepInterviewSection.objects.select_for_update().filter(client=client, section=section).first()
+    if entry is None or not entry.text.strip():
+        raise ValidationError(_("Write the section before signing it."))
+    if entry.is_signed:
+        raise ValidationError(_("The section is already signed."))
+    if entry.version != version:
+        raise ValidationError(STALE_SIGNATURE)
+    entry.signed_at, entry.signed_by, entry.done = timezone.now(), actor.acting_user(), True
+    entry.save(update_fields=["signed_at", "signed_by", "done"])
+    _family_map_lock(client)
+    access_log_record(actor=actor, action=Action.UPDATE, obj=entry, reason="signed")
+    return entry
+
+
+@transaction.atomic
+def part_addendum_add(
+    *,
+    actor: Actor,
+    client: Client,
+    text: str,
+    conversation: AssessmentConversation | None = None,
+    section: DeepInterviewSection | None = None,
+) -> PartAddendum:
+    """A dated correction below a signed assessment conversation or interview section; the original stays as it
+    was. A therapist of the record writes it."""
+    _check_record_therapist(actor, client)
+    part = conversation or section
+    if part is None or (conversation is not None and section is not None):
+        raise ValueError("an addendum follows exactly one part")
+    owner = conversation.episode.client_id if conversation is not None else section.client_id  # type: ignore[union-attr]
+    if owner != client.pk:
+        raise PermissionDenied("not this record's part")
+    # As stored, not as the caller last read it.
+    if not type(part).objects.filter(pk=part.pk, signed_at__isnull=False).exists():
+        raise ValidationError(_("An unsigned text is changed directly; an addendum follows a signed one."))
+    addendum = PartAddendum(conversation=conversation, section=section, author=actor.acting_user(), text=text.strip())
+    addendum.full_clean()
+    addendum.save()
+    access_log_record(actor=actor, action=Action.UPDATE, obj=addendum, client_id=client.pk)
+    return addendum
+
+
+@transaction.atomic(savepoint=False)  # always inside the print's own transaction (kast.pdf.print_response)
+def intake_summary_printed(*, actor: Actor, client: Client) -> None:
+    """The intake summary is printed: logged as a print, and the family map it shows is locked (the paper copy
+    cannot change, so the map it was made from keeps every row). Called inside the print's own transaction, so a
+    PDF not made leaves neither."""
+    _family_map_lock(client)
+    access_log_record(actor=actor, action=Action.PRINT, obj=client)
+
+
+# -- the family map -----------------------------------------------------------------------------------------------
+
+FAMILY_MAP_LOCKED = _lazy(
+    "The family map is locked: it is part of a signed text or a printed summary. Mark the entry as entered in error "
+    "instead, with the reason."
+)
+
+
+def _locked_client(client_id: uuid.UUID) -> Client:
+    """The record's row, locked: a signature or print that stamps the lock waits for this change, or this one sees
+    the stamp."""
+    return Client.objects.select_for_update().only("pk", "family_map_locked_at").get(pk=client_id)
+
+
 @transaction.atomic
 def family_member_save(
     *, actor: Actor, client: Client, data: dict[str, Any], member: FamilyMember | None = None
 ) -> FamilyMember:
     """Add a person to the family map, or change one; the genogram is redrawn from the rows."""
     parents = data.pop("parents", [])
+    if member is not None:
+        stored = FamilyMember.objects.select_for_update().only("entered_in_error_at").get(pk=member.pk)
+        if stored.is_entered_in_error:
+            raise ValidationError(_("This person is marked as entered in error and can no longer change."))
     member = member or FamilyMember(client=client)
     for name, value in data.items():
         setattr(member, name, value)
     member.full_clean()
     member.save()
-    member.parents.set([p for p in parents if p.client_id == client.pk and p.pk != member.pk])
+    member.parents.set(
+        [p for p in parents if p.client_id == client.pk and p.pk != member.pk and not p.is_entered_in_error]
+    )
     access_log_record(actor=actor, action=Action.UPDATE, obj=member)
     return member
 
 
 @transaction.atomic
 def family_member_delete(*, actor: Actor, member: FamilyMember) -> None:
+    """Remove a person (and their relationships) while the map is not locked; after that, see family_member_mark."""
     if member.relation == FamilyRelation.CLIENT:
         raise ValidationError(_("The client is the centre of the family map and cannot be removed."))
+    if _locked_client(member.client_id).family_map_locked:
+        raise ValidationError(FAMILY_MAP_LOCKED)
     access_log_record(actor=actor, action=Action.UPDATE, obj=member)
     member.delete()
+
+
+def _error_mark(row: FamilyMember | FamilyRelationship, *, by: User, at: datetime.datetime, reason: str) -> None:
+    row.entered_in_error_at, row.entered_in_error_by, row.error_reason = at, by, reason
+    row.save(update_fields=["entered_in_error_at", "entered_in_error_by", "error_reason"])
+
+
+def _error_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the entry is wrong.")})
+    return reason
+
+
+@transaction.atomic
+def family_member_mark(*, actor: Actor, member: FamilyMember, reason: str) -> FamilyMember:
+    """Mark a person as entered in error: out of the genogram and the map's tables, kept (struck through, with the
+    reason) under "Entered in error". Their relationships go with them, with the same reason: a line to a person
+    who is not in the map cannot be drawn."""
+    reason = _error_reason(reason)
+    if member.relation == FamilyRelation.CLIENT:
+        raise ValidationError(_("The client is the centre of the family map and cannot be marked."))
+    member = FamilyMember.objects.select_for_update().get(pk=member.pk)
+    if member.is_entered_in_error:
+        raise ValidationError(_("This entry is already marked as entered in error."))
+    by, now = actor.acting_user(), timezone.now()
+    _error_mark(member, by=by, at=now, reason=reason)
+    lines = FamilyRelationship.objects.select_for_update().filter(
+        Q(a=member) | Q(b=member), entered_in_error_at__isnull=True
+    )
+    for line in lines:
+        _error_mark(line, by=by, at=now, reason=reason)
+        access_log_record(actor=actor, action=Action.UPDATE, obj=line, reason="entered_in_error")
+    access_log_record(actor=actor, action=Action.UPDATE, obj=member, reason="entered_in_error")
+    return member
+
+
+@transaction.atomic
+def family_relationship_mark(*, actor: Actor, relationship: FamilyRelationship, reason: str) -> FamilyRelationship:
+    """Mark a relationship as entered in error (kept, out of the genogram, listed with the reason)."""
+    reason = _error_reason(reason)
+    relationship = FamilyRelationship.objects.select_for_update().get(pk=relationship.pk)
+    if relationship.is_entered_in_error:
+        raise ValidationError(_("This entry is already marked as entered in error."))
+    _error_mark(relationship, by=actor.acting_user(), at=timezone.now(), reason=reason)
+    access_log_record(actor=actor, action=Action.UPDATE, obj=relationship, reason="entered_in_error")
+    return relationship
 
 
 @transaction.atomic
@@ -345,6 +536,8 @@ def family_relationship_add(*, actor: Actor, client: Client, data: dict[str, Any
     relationship = FamilyRelationship(client=client, **data)
     if relationship.a.client_id != client.pk or relationship.b.client_id != client.pk:
         raise ValidationError(_("Both people must be in this client's family map."))
+    if relationship.a.is_entered_in_error or relationship.b.is_entered_in_error:
+        raise ValidationError(_("A person marked as entered in error takes no relationship."))
     relationship.full_clean()
     try:
         with transaction.atomic():  # a savepoint: a concurrent identical add must not end the transaction
@@ -359,6 +552,8 @@ def family_relationship_add(*, actor: Actor, client: Client, data: dict[str, Any
 
 @transaction.atomic
 def family_relationship_delete(*, actor: Actor, relationship: FamilyRelationship) -> None:
+    if _locked_client(relationship.client_id).family_map_locked:
+        raise ValidationError(FAMILY_MAP_LOCKED)
     access_log_record(actor=actor, action=Action.UPDATE, obj=relationship)
     relationship.delete()
 

@@ -22,20 +22,22 @@ from clients.forms import (
     ClientRegisterForm,
     ClientSearchForm,
     EmergencyAccessForm,
+    EnteredInErrorForm,
     FamilyMemberForm,
     FamilyRelationshipForm,
     IntakePrintForm,
     InterviewSectionForm,
+    PartAddendumForm,
     ReopenForm,
+    SignForm,
     TransitionForm,
 )
-from clients.models import FINISHED, UNDECIDED, CaseStatus, Client
+from clients.models import FINISHED, UNDECIDED, AssessmentConversation, CaseStatus, Client, DeepInterviewSection
 from clients.selectors import get_client_for
 from kast.autosave import autosave_response
 from kast.locking import EditConflict
 from kast.models import AccessLogEntry
 from kast.pdf import print_response
-from kast.services import access_log_record
 from relatives import selectors as relative_selectors
 
 Action = AccessLogEntry.Action
@@ -184,9 +186,9 @@ def client_reopen(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 
 def assessment_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     client = get_client_for(request, client_id)
-    conversation = selectors.current_assessment(client)
-    if conversation is not None and conversation.episode.closed_on is not None and client.status not in FINISHED:
-        conversation = None  # a new treatment period gets a new assessment conversation
+    conversation = selectors.assessment_on_page(client)  # a new treatment period gets a new one
+    if conversation is not None and conversation.is_signed:
+        return _signed_assessment_page(request, client, conversation)
     form = AssessmentForm(
         request.POST or None, instance=conversation, clinic_id=client.clinic_id, decided=client.status not in UNDECIDED
     )
@@ -208,7 +210,133 @@ def assessment_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         else:
             messages.success(request, _("The assessment conversation is saved."))
             return redirect("clients:detail", client_id=client.pk)
-    return render(request, "clients/assessment_edit.html", {"client": client, "form": form})
+    context = {"client": client, "form": form, "sign": _sign_offer(request, client, conversation)}
+    return render(request, "clients/assessment_edit.html", context)
+
+
+# -- signing, addenda ---------------------------------------------------------------------------------------------
+
+
+def _sign_offer(
+    request: HttpRequest, client: Client, part: AssessmentConversation | DeepInterviewSection | None
+) -> SignForm | None:
+    """The sign button, for a therapist of the record, once the part is saved (it signs the saved version)."""
+    if part is None or part.is_signed or not client.is_record_therapist(request.user):
+        return None
+    return SignForm(initial={"version": part.version})
+
+
+def _addendum_offer(
+    request: HttpRequest, client: Client, form: PartAddendumForm | None = None
+) -> PartAddendumForm | None:
+    return (form or PartAddendumForm()) if client.is_record_therapist(request.user) else None
+
+
+def _signed_assessment_page(
+    request: HttpRequest, client: Client, conversation: AssessmentConversation, *, addendum_form=None
+) -> HttpResponse:
+    """The signed conversation, read-only, with its addenda. A save posted to it is refused (nothing is saved)."""
+    refused = request.method == "POST" and addendum_form is None
+    if refused:
+        messages.error(request, str(services.SIGNED_PART_IS_FINAL))
+    context = {
+        "client": client,
+        "conversation": conversation,
+        "addendum_form": _addendum_offer(request, client, addendum_form),
+    }
+    status = 400 if refused or (addendum_form is not None and addendum_form.errors) else 200
+    return render(request, "clients/assessment_edit.html", context, status=status)
+
+
+@require_POST
+def assessment_sign(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = get_client_for(request, client_id, action=None)  # the signature is logged by the service
+    conversation = selectors.assessment_on_page(client)
+    form = SignForm(request.POST)
+    if conversation is None or not form.is_valid():
+        messages.error(request, _("Save the assessment conversation before signing it."))
+        return redirect("clients:assessment", client_id=client.pk)
+    try:
+        services.assessment_sign(
+            actor=request.actor, client=client, conversation=conversation, version=form.cleaned_data["version"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The assessment conversation is signed."))
+    return redirect("clients:assessment", client_id=client.pk)
+
+
+@require_POST
+def assessment_addendum(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = get_client_for(request, client_id, action=None)  # the addendum is logged by the service
+    conversation = selectors.assessment_on_page(client)
+    if conversation is None or not conversation.is_signed:
+        messages.error(request, _("An unsigned text is changed directly; an addendum follows a signed one."))
+        return redirect("clients:assessment", client_id=client.pk)
+    form = PartAddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            services.part_addendum_add(
+                actor=request.actor, client=client, conversation=conversation, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The addendum is added."))
+            return redirect("clients:assessment", client_id=client.pk)
+    return _signed_assessment_page(request, client, conversation, addendum_form=form)
+
+
+@require_POST
+def interview_section_sign(request: HttpRequest, client_id: uuid.UUID, section: str) -> HttpResponse:
+    client = get_client_for(request, client_id, action=None)  # the signature is logged by the service
+    row = selectors.get_interview_section(client, section)
+    form = SignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write the section before signing it."))
+    else:
+        try:
+            services.interview_section_sign(
+                actor=request.actor, client=client, section=row.key, version=form.cleaned_data["version"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("“%(section)s” is signed.") % {"section": row.title})
+    return redirect("clients:interview_section", client_id=client.pk, section=row.key)
+
+
+@require_POST
+def interview_section_addendum(request: HttpRequest, client_id: uuid.UUID, section: str) -> HttpResponse:
+    client = get_client_for(request, client_id, action=None)  # the addendum is logged by the service
+    row = selectors.get_interview_section(client, section)
+    if row.entry is None or not row.entry.is_signed:
+        messages.error(request, _("An unsigned text is changed directly; an addendum follows a signed one."))
+        return redirect("clients:interview_section", client_id=client.pk, section=row.key)
+    form = PartAddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            services.part_addendum_add(
+                actor=request.actor, client=client, section=row.entry, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The addendum is added."))
+            return redirect("clients:interview_section", client_id=client.pk, section=row.key)
+    return _signed_section_page(request, client, row, addendum_form=form)
+
+
+def _signed_section_page(
+    request: HttpRequest, client: Client, row: selectors.SectionRow, *, addendum_form=None
+) -> HttpResponse:
+    refused = request.method == "POST" and addendum_form is None
+    if refused:
+        messages.error(request, str(services.SIGNED_PART_IS_FINAL))
+    context = {"client": client, "row": row, "addendum_form": _addendum_offer(request, client, addendum_form)}
+    status = 400 if refused or (addendum_form is not None and addendum_form.errors) else 200
+    return render(request, "clients/interview_section.html", context, status=status)
 
 
 @require_POST
@@ -240,6 +368,8 @@ def interview(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 def interview_section(request: HttpRequest, client_id: uuid.UUID, section: str) -> HttpResponse:
     client = get_client_for(request, client_id)
     row = selectors.get_interview_section(client, section)
+    if row.entry is not None and row.entry.is_signed:
+        return _signed_section_page(request, client, row)
     initial = (
         {"text": row.entry.text, "done": row.entry.done, "version": row.entry.version}
         if row.entry
@@ -270,7 +400,13 @@ def interview_section(request: HttpRequest, client_id: uuid.UUID, section: str) 
     return render(
         request,
         "clients/interview_section.html",
-        {"client": client, "row": row, "form": form, "conflict": conflict},
+        {
+            "client": client,
+            "row": row,
+            "form": form,
+            "conflict": conflict,
+            "sign": _sign_offer(request, client, row.entry),
+        },
         status=status,
     )
 
@@ -297,13 +433,19 @@ def family_map(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     return _family_page(request, client, member_form=member_form)
 
 
-def _family_page(request, client, *, member_form=None, relationship_form=None, status=200) -> HttpResponse:
+def _family_page(
+    request, client, *, member_form=None, relationship_form=None, error_form=None, status=200
+) -> HttpResponse:
     members = selectors.family_members(client)
     relationships = selectors.family_relationships(client)
     context = {
         "client": client,
         "members": members,
-        "relationships": relationships,
+        # Once the map is locked each line is marked as entered in error (with a reason), never removed.
+        "relationships": [
+            (rel, _error_form_for(rel, error_form) if client.family_map_locked else None) for rel in relationships
+        ],
+        "entered_in_error": selectors.family_entered_in_error(client),
         "svg": selectors.genogram_svg(client, members, relationships),
         "member_form": member_form or FamilyMemberForm(client=client),
         "relationship_form": relationship_form or FamilyRelationshipForm(client=client),
@@ -311,15 +453,91 @@ def _family_page(request, client, *, member_form=None, relationship_form=None, s
     return render(request, "clients/family_map.html", context, status=status)
 
 
+def _error_form_for(rel, error_form: tuple[int, EnteredInErrorForm] | None) -> EnteredInErrorForm:
+    if error_form is not None and error_form[0] == rel.pk:
+        return error_form[1]
+    return EnteredInErrorForm(prefix=f"rel-{rel.pk}")
+
+
 def family_member_edit(request: HttpRequest, client_id: uuid.UUID, member_id: int) -> HttpResponse:
     client = get_client_for(request, client_id)
     member = selectors.get_family_member(client, member_id)
+    if member.is_entered_in_error:
+        messages.info(request, _("This person is marked as entered in error: see the list below the family map."))
+        return redirect("clients:family", client_id=client.pk)
     form = FamilyMemberForm(request.POST or None, instance=member, client=client)
     if request.method == "POST" and form.is_valid():
-        services.family_member_save(actor=request.actor, client=client, data=form.cleaned_data, member=member)
-        messages.success(request, _("Saved."))
-        return redirect("clients:family", client_id=client.pk)
-    return render(request, "clients/family_member_edit.html", {"client": client, "member": member, "form": form})
+        try:
+            services.family_member_save(actor=request.actor, client=client, data=form.cleaned_data, member=member)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("clients:family", client_id=client.pk)
+    return _member_page(request, client, member, form=form)
+
+
+def _member_page(request, client, member, *, form=None, error_form=None, status=200) -> HttpResponse:
+    context = {
+        "client": client,
+        "member": member,
+        "form": form or FamilyMemberForm(instance=member, client=client),
+        # Once the map is locked a person is marked as entered in error (with a reason), never removed.
+        "error_form": (error_form or EnteredInErrorForm()) if client.family_map_locked else None,
+    }
+    return render(request, "clients/family_member_edit.html", context, status=status)
+
+
+@require_POST
+def family_member_error(request: HttpRequest, client_id: uuid.UUID, member_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    member = selectors.get_family_member(client, member_id)
+    if member.is_entered_in_error:  # marked already (another tab): nothing to do
+        return _already_marked(request, client)
+    form = EnteredInErrorForm(request.POST)
+    if form.is_valid():
+        try:
+            services.family_member_mark(actor=request.actor, member=member, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("The person is marked as entered in error."))
+            return redirect("clients:family", client_id=client.pk)
+    return _member_page(request, client, member, error_form=form, status=400)
+
+
+@require_POST
+def relationship_error(request: HttpRequest, client_id: uuid.UUID, relationship_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    relationship = selectors.get_family_relationship(client, relationship_id)
+    if relationship.is_entered_in_error:  # marked already (another tab, or with its person)
+        return _already_marked(request, client)
+    form = EnteredInErrorForm(request.POST, prefix=f"rel-{relationship.pk}")
+    if form.is_valid():
+        try:
+            services.family_relationship_mark(
+                actor=request.actor, relationship=relationship, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("The relationship is marked as entered in error."))
+            return redirect("clients:family", client_id=client.pk)
+    return _family_page(request, client, error_form=(relationship.pk, form), status=400)
+
+
+def _already_marked(request: HttpRequest, client: Client) -> HttpResponse:
+    messages.info(request, _("This entry is already marked as entered in error."))
+    return redirect("clients:family", client_id=client.pk)
+
+
+def _form_errors(form, error: ValidationError) -> None:
+    """A service's error on the form: on its field when it names one the form has, else above the form."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
 @require_POST
@@ -354,8 +572,12 @@ def relationship_add(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse
 def relationship_delete(request: HttpRequest, client_id: uuid.UUID, relationship_id: int) -> HttpResponse:
     client = get_client_for(request, client_id)
     relationship = selectors.get_family_relationship(client, relationship_id)
-    services.family_relationship_delete(actor=request.actor, relationship=relationship)
-    messages.success(request, _("The relationship is removed."))
+    try:
+        services.family_relationship_delete(actor=request.actor, relationship=relationship)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The relationship is removed."))
     return redirect("clients:family", client_id=client.pk)
 
 
@@ -374,7 +596,8 @@ def intake_pdf(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             "printed_by": request.user,
         },
         filename=f"{client.code}-intake.pdf",
-        log_print=lambda: access_log_record(actor=request.actor, action=Action.PRINT, obj=client),
+        # Logged as a print, and the family map it shows is locked from then on.
+        log_print=lambda: services.intake_summary_printed(actor=request.actor, client=client),
     )
 
 

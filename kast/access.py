@@ -80,16 +80,23 @@ URL_RULES: dict[str, Rule] = {
     "clients:transition": THERAPISTS,  #     yes        -        -
     "clients:reopen": THERAPISTS,  #         yes        -        -
     "clients:assessment": THERAPISTS,  #     yes        -        -
+    # Signing and addenda: the record's own therapists (clients.models.Client.is_record_therapist).
+    "clients:assessment_sign": THERAPISTS,  # yes       -        -    (the record's therapists only)
+    "clients:assessment_addendum": THERAPISTS,  # yes   -        -    (the record's therapists only)
     "clients:interview": THERAPISTS,  #      yes        -        -
     "clients:interview_section": THERAPISTS,  # yes     -        -
+    "clients:interview_section_sign": THERAPISTS,  # yes -       -    (the record's therapists only)
+    "clients:interview_section_addendum": THERAPISTS,  # yes -   -    (the record's therapists only)
     # Background saves of long texts (js/autosave.js): POST only, JSON; the record's gate decides which records.
     "clients:assessment_autosave": THERAPISTS,  # yes   -        -
     "clients:interview_section_autosave": THERAPISTS,  # yes -   -
     "clients:family": THERAPISTS,  #         yes        -        -
     "clients:family_member": THERAPISTS,  #  yes        -        -
-    "clients:family_member_delete": THERAPISTS,  # yes  -        -
+    "clients:family_member_delete": THERAPISTS,  # yes  -        -    (until the map is locked)
+    "clients:family_member_error": THERAPISTS,  # yes   -        -    (marked as entered in error, with a reason)
     "clients:relationship_add": THERAPISTS,  # yes      -        -
-    "clients:relationship_delete": THERAPISTS,  # yes   -        -
+    "clients:relationship_delete": THERAPISTS,  # yes   -        -    (until the map is locked)
+    "clients:relationship_error": THERAPISTS,  # yes    -        -    (marked as entered in error, with a reason)
     "clients:intake_pdf": THERAPISTS,  #     yes        -        -    (logged as "printed")
     # Sessions and notes: which sessions is the gate's job (TherapySession.objects.visible_to).
     "sessions:timeline": THERAPISTS,  #      yes        -        -

@@ -443,6 +443,7 @@ REMOVED_EXPLICITLY = {
     "therapy_sessions.TherapySession",
     "assessments.Administration",
     "relatives.RelativeLink",
+    "clients.PartAddendum",
 }
 
 

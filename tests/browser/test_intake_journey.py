@@ -27,6 +27,31 @@ def add_person(page, label: str, relation: str, sex: str, born: str, parents: tu
     expect(page.locator(".genogram, svg").first).to_contain_text(label)
 
 
+def sign_and_add(page, check_page, addendum: str) -> None:
+    """On a section's page: sign it; the page is then read-only, with the form for a dated addendum."""
+    page.locator("form[action$='/sign/'] button").click()
+    expect(page.locator("form[action$='/addendum/'] textarea")).to_be_visible()
+    expect(page.locator("input[name=done]")).to_have_count(0)
+    check_page(page, "interview-signed")
+    page.locator("form[action$='/addendum/'] textarea").fill(addendum)
+    page.locator("form[action$='/addendum/'] button").click()
+    expect(page.get_by_text(addendum)).to_be_visible()
+
+
+def mark_in_error(page, check_page, url: str, member: FamilyMember, reason: str) -> None:
+    """On a person's page of a locked map: no removal, a mark with the reason; the person leaves the genogram."""
+    label = member.label
+    page.goto(url)
+    expect(page.locator("form[action$='/delete/']")).to_have_count(0)
+    page.locator("form[action$='/in-error/'] textarea").fill(reason)
+    page.locator("form[action$='/in-error/'] button").click()
+    expect(page.locator("#main del").first).to_contain_text(label)
+    expect(page.locator("svg").first).not_to_contain_text(label)
+    expect(page.get_by_text(reason)).to_be_visible()
+    check_page(page, "family-entered-in-error")
+    assert FamilyMember.objects.get(pk=member.pk).error_reason == reason
+
+
 def test_intake_from_first_contact_to_the_printed_summary(page, login, live_server, gbg, check_page):
     therapist = UserFactory(username="anna", first_name="Anna", last_name="Lind", clinic=gbg)
     login(therapist)
@@ -64,6 +89,11 @@ def test_intake_from_first_contact_to_the_printed_summary(page, login, live_serv
     check_page(page, "interview")
     assert DeepInterviewSection.objects.filter(client=client).count() == 2
 
+    # Sign the puberty section: it is final, read-only, and takes a dated addendum.
+    page.get_by_role("link", name="Puberteten", exact=True).click()
+    sign_and_add(page, check_page, "Hade en vän i klassen ändå.")
+    assert DeepInterviewSection.objects.get(client=client, section="puberty").signed_by == therapist
+
     # A family over three generations, drawn as a genogram.
     page.get_by_role("link", name="Familjekarta", exact=True).click()
     add_person(page, "Morfar Olle", "grandparent", "male", "1925")
@@ -87,5 +117,10 @@ def test_intake_from_first_contact_to_the_printed_summary(page, login, live_serv
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
-    for expected in (client.code, "Köper sex vid stress, på resor.", "Uppvuxen i Borås, två syskon.", "Morfar Olle"):
+    printed = (client.code, "Köper sex vid stress, på resor.", "Uppvuxen i Borås, två syskon.", "Morfar Olle")
+    for expected in (*printed, "Hade en vän i klassen ändå."):  # the last: the signed section's addendum
         assert expected in text
+
+    # The map is locked (a section is signed, the summary printed): a wrong person is marked, not removed.
+    sven = FamilyMember.objects.get(client=client, label="Pappa Sven")
+    mark_in_error(page, check_page, f"{live_server.url}/clients/{client.pk}/family/{sven.pk}/", sven, "Fel namn.")

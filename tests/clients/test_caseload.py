@@ -192,11 +192,12 @@ PAGES = [
     (
         "intake_pdf",
         {},
-        14,
-        "(a POST) 5 a savepoint: the print is logged with the PDF or not at all, 6 insert the access-log entry, "
-        "7 the family members, 8 their parents (prefetch), 9 the relationships with both people, 10 the status "
-        "history with period and author, 11 the current assessment, 12 the interview sections with their authors, "
-        "13 the submitted start questionnaire (none here), 14 the savepoint released",
+        17,
+        "(a POST) 5 a savepoint: the print is logged with the PDF or not at all, 6 the family map locked (its first "
+        "print), 7 insert the access-log entry, 8 the family members, 9 their parents (prefetch), 10 the "
+        "relationships with both people, 11 the status history with period and author, 12 the current assessment "
+        "with who saved and signed it, 13 its addenda, 14 the interview sections with who saved and signed them, "
+        "15 their addenda, 16 the submitted start questionnaire (none here), 17 the savepoint released",
     ),
     (
         "edit",
@@ -258,9 +259,10 @@ def test_family_map_query_count(client, therapist, client_record, size, django_a
     client.force_login(therapist)
 
     # 1 session, 2 user and clinic, 3 the second factor's device, 4 the client, 5 insert the access-log entry, 6 the
-    # members, 7 their parents (prefetch), 8 the relationships with both people, 9 the people for the "parents"
-    # checkboxes of the add form, 10 and 11 the people for the relationship form's two choices
-    with django_assert_num_queries(11):
+    # members, 7 their parents (prefetch), 8 the relationships with both people, 9 and 10 the people and the
+    # relationships marked as entered in error, 11 the people for the "parents" checkboxes of the add form, 12 and
+    # 13 the people for the relationship form's two choices
+    with django_assert_num_queries(13):
         response = client.get(reverse("clients:family", args=[client_record.pk]))
 
     assert response.status_code == 200

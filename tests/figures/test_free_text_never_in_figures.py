@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from archive.models import RemovalRecord, RetentionHold
 from assessments.models import Administration, TabletCode, TimePoint, WrongTabletCode
 from assessments.services import administration_mark_in_error, version_for
-from clients.models import Client
+from clients.models import Client, PartAddendum
 from clients.services import emergency_access_open
 from figures.statistics import dashboard, dashboard_tables
 from kast.access import rule_for_name
@@ -33,6 +33,7 @@ from tests.factories import (
     AssessmentConversationFactory,
     ClientFactory,
     DeepInterviewSectionFactory,
+    FamilyMemberFactory,
     FamilyRelationshipFactory,
     NoteFactory,
     TherapySessionFactory,
@@ -159,6 +160,14 @@ def everything(families, gbg, mlm, therapist, colleague, other_clinic_therapist)
         AssessmentConversationFactory(client=record)
         DeepInterviewSectionFactory(client=record, section="puberty")
         FamilyRelationshipFactory(a__client=record, b__client=record)
+        # A signed section with an addendum, and a person and a line of the map marked as entered in error.
+        signed = DeepInterviewSectionFactory(
+            client=record, section="first_love", done=True, signed_at=timezone.now(), signed_by=author
+        )
+        PartAddendum.objects.create(section=signed, author=author, text="Tillägg")
+        in_error = {"entered_in_error_at": timezone.now(), "entered_in_error_by": author, "error_reason": "Fel"}
+        FamilyRelationshipFactory(a__client=record, b__client=record, **in_error)
+        FamilyMemberFactory(client=record, **in_error)
         Addendum.objects.create(note=a_note, author=author, text="Tillägg")
         AddendumDraft.objects.create(note=a_note, author=author, text="Tillägg på väg")
         draft = NoteFactory(

@@ -39,6 +39,7 @@ committed = pytest.mark.django_db(transaction=True)
 APPEND_ONLY = {
     "archive_removalrecord",
     "audit_logreview",
+    "clients_partaddendum",
     "kast_accesslogentry",
     "kast_loginevent",
     "therapy_sessions_addendum",
@@ -50,6 +51,14 @@ GUARDED = [
     "assessments.InstrumentVersion:published_version_is_final",
     "assessments.Item:published_items_are_final",
     "audit.LogReview:review_is_final",
+    "clients.AssessmentConversation:signed_assessment_is_final",
+    "clients.Client:family_map_lock_is_final",
+    "clients.DeepInterviewSection:signed_section_is_final",
+    "clients.FamilyMember:family_member_error_mark_is_final",
+    "clients.FamilyMember:family_member_kept_once_locked",
+    "clients.FamilyRelationship:relationship_error_mark_is_final",
+    "clients.FamilyRelationship:relationship_kept_once_locked",
+    "clients.PartAddendum:part_addendum_is_final",
     "kast.AccessLogEntry:append_only",
     "kast.LoginEvent:append_only",
     "therapy_sessions.Addendum:addendum_is_final",
@@ -165,13 +174,22 @@ def test_every_refusing_trigger_has_its_guard_in_the_database():
         "kast_guard_addendum_is_final": 1,
         "kast_guard_append_only": 3,  # the access log, the login log, removal records
         "kast_guard_entered_in_error_is_final": 1,
+        "kast_guard_family_map_lock_is_final": 1,
+        "kast_guard_family_member_error_mark_is_final": 1,
+        "kast_guard_family_member_kept_once_locked": 1,
+        "kast_guard_part_addendum_is_final": 1,
         "kast_guard_published_items_are_final": 1,
         "kast_guard_published_version_is_final": 1,
+        "kast_guard_relationship_error_mark_is_final": 1,
+        "kast_guard_relationship_kept_once_locked": 1,
         "kast_guard_review_is_final": 1,
+        "kast_guard_signed_assessment_is_final": 1,
         "kast_guard_signed_note_is_final": 1,
         "kast_guard_signed_note_themes_are_final": 1,
-        # + notes, their themes, versions, items, questionnaires
-        "kast_no_truncate": len(APPEND_ONLY) + len(history) + 5,
+        "kast_guard_signed_section_is_final": 1,
+        # + notes, their themes, versions, items, questionnaires; clients, assessment conversations, interview
+        # sections, family members and relationships
+        "kast_no_truncate": len(APPEND_ONLY) + len(history) + 10,
     }
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Administration
-from clients.models import CaseStatus
+from clients.models import AssessmentConversation, CaseStatus, DeepInterviewSection
 from clients.models import Client as Record
 from sessions.models import TherapySession
 from tests.factories import NoteFactory, open_first_period, put_in_treatment
@@ -43,6 +43,37 @@ def _signed_note(record: Record, kwargs) -> None:
     NoteFactory(session=TherapySession.objects.get(pk=kwargs["session_id"]))
 
 
+def _assessment_saved(record: Record, kwargs) -> None:
+    _registered(record, kwargs)
+    AssessmentConversation.objects.create(
+        episode=record.episodes.get(), problem="Problemet.", updated_by=record.responsible_therapist
+    )
+
+
+def _assessment_signed(record: Record, kwargs) -> None:
+    _assessment_saved(record, kwargs)
+    AssessmentConversation.objects.filter(episode__client=record).update(
+        signed_at=timezone.now(), signed_by=record.responsible_therapist
+    )
+
+
+def _section_saved(record: Record, kwargs) -> None:
+    DeepInterviewSection.objects.create(
+        client=record, section=kwargs["section"], text="Barndomen.", updated_by=record.responsible_therapist
+    )
+
+
+def _section_signed(record: Record, kwargs) -> None:
+    _section_saved(record, kwargs)
+    DeepInterviewSection.objects.filter(client=record).update(
+        signed_at=timezone.now(), signed_by=record.responsible_therapist, done=True
+    )
+
+
+def _family_map_locked(record: Record, kwargs) -> None:
+    Record.objects.filter(pk=record.pk).update(family_map_locked_at=timezone.now())
+
+
 #: What a page needs of the record to do more than send the user back (the role matrix's record is a new contact
 #: without a treatment period). Pages not named here get the record as the role matrix makes it.
 PREPARE = {
@@ -53,6 +84,12 @@ PREPARE = {
     "clients:family": _registered,
     "clients:relationship_add": _registered,
     "clients:reopen": _finished,
+    "clients:assessment_sign": _assessment_saved,
+    "clients:assessment_addendum": _assessment_signed,
+    "clients:interview_section_sign": _section_saved,
+    "clients:interview_section_addendum": _section_signed,
+    "clients:family_member_error": _family_map_locked,
+    "clients:relationship_error": _family_map_locked,
     "sessions:new": _registered,
     "sessions:quick_log": _registered,
     "sessions:end_treatment": _in_treatment,
