@@ -13,7 +13,7 @@ from clients.models import Client, RecordKind
 from kast.models import Role
 from relatives.models import ReactionReview, RelativeLink
 from sessions.models import SessionParticipant
-from tests.factories import UserFactory
+from tests.factories import UserFactory, working_day
 from tests.sessions.conftest import case as case  # the fixture: a client in treatment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,7 +54,8 @@ def test_a_partner_gets_a_record_of_their_own_and_a_couple_session_reaches_both(
     # A couple session, logged from the client's record with the partner's code.
     page.goto(f"{live_server.url}/clients/{case.pk}/sessions/new/")
     page.get_by_label("Typ").select_option(label="Par: klienten med sin partner")
-    page.get_by_label("Starttid").fill("07:15")
+    page.get_by_label("Datum").fill(working_day(1).isoformat())  # a booking inside the opening hours
+    page.get_by_label("Starttid").fill("10:15")
     page.get_by_label("Övriga deltagare").fill(partner.code)
     page.get_by_role("button", name="Spara samtalet").click()
     page.wait_for_url(re.compile(r"/sessions/[0-9a-f-]{36}/$"))

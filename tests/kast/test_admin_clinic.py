@@ -32,6 +32,8 @@ def test_a_clinic_added_in_the_admin_site_starts_with_themes_and_destinations(cl
         "follow_up_months": 6,
         "long_term_follow_up_months": 12,
         "draft_reminder_days": 3,
+        "opens_at": "08:00",
+        "closes_at": "17:00",
     }
     for prefix in ("fees", "themes", "referral_destinations"):
         form |= {f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0}
