@@ -71,6 +71,28 @@ def test_deep_interview_text_survives_the_idle_sign_out(page, login, live_server
     assert page.evaluate(f"localStorage.getItem('kast-interview-{case.pk}-childhood')") is None
 
 
+def test_assessment_text_typed_past_the_idle_sign_out_is_saved_after_signing_in_again(page, login, live_server, case):
+    login(case.responsible_therapist)
+    url = f"{live_server.url}/clients/{case.pk}/assessment/"
+    page.goto(url)
+    page.fill("#id_goals", "Sluta köpa sex.")
+    expect(page.locator("#autosave-status")).to_have_text(SAVED)
+
+    idle_for(21)
+    page.fill("#id_goals", "Sluta köpa sex. Kunna prata med partnern om det som hänt.")
+
+    expect(page.locator("#autosave-status")).to_have_text(swedish(SIGNED_OUT))
+    assert AssessmentConversation.objects.get(episode__client=case).goals == "Sluta köpa sex."
+
+    login(case.responsible_therapist)
+    page.goto(url)
+    expect(page.locator("#id_goals")).to_have_value("Sluta köpa sex. Kunna prata med partnern om det som hänt.")
+    expect(page.locator("#autosave-status")).to_have_text(SAVED)
+    saved = AssessmentConversation.objects.get(episode__client=case)
+    assert saved.goals == "Sluta köpa sex. Kunna prata med partnern om det som hänt."
+    assert page.evaluate(f"localStorage.getItem('kast-assessment-{case.pk}')") is None
+
+
 def test_a_stale_second_tab_on_the_assessment_sees_both_texts_and_keeps_its_own(
     page, login, live_server, case, check_page
 ):
