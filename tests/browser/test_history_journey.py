@@ -22,7 +22,7 @@ def test_the_history_tab_lists_the_changes_and_shows_identity_on_request(page, l
     page.get_by_role("link", name="Historik").click()
 
     with translation.override("sv"):
-        heading, caption_start = _("Change history"), _("Changes to the record, newest first")
+        heading, caption_start = _("Change history"), _("Changes to the record")
         status = f"{_('Status')}: {CaseStatus.CONTACT.label} → {CaseStatus.IN_TREATMENT.label}"
     expect(page.get_by_role("heading", name=heading, level=2)).to_be_visible()
     table = page.get_by_role("table")
