@@ -113,11 +113,16 @@ def shown_messages(response) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("time_point", "instrument"),
-    [(TimePoint.START, "kast-start"), (TimePoint.END, "kast-end"), (TimePoint.FOLLOW_UP, "kast-end")],
+    ("time_point", "instrument", "number"),
+    [
+        (TimePoint.START, "kast-start", 2),
+        (TimePoint.END, "kast-end", 2),
+        (TimePoint.FOLLOW_UP, "kast-follow-up", 1),
+        (TimePoint.LONG_TERM, "kast-follow-up", 1),
+    ],
 )
 def test_starting_gives_the_version_of_the_time_point_in_the_current_period(
-    client, therapist, case, time_point, instrument
+    client, therapist, case, time_point, instrument, number
 ):
     client.force_login(therapist)
 
@@ -127,7 +132,7 @@ def test_starting_gives_the_version_of_the_time_point_in_the_current_period(
     assert response.status_code == 302
     assert response["Location"] == fill_url(administration)
     assert (administration.episode, administration.time_point) == (case.episodes.get(), time_point)
-    assert (administration.version.instrument.code, administration.version.number) == (instrument, 1)
+    assert (administration.version.instrument.code, administration.version.number) == (instrument, number)
     assert administration.version.is_published
     assert (administration.created_by, administration.filled_by, administration.submitted_at) == (
         therapist,
