@@ -606,3 +606,43 @@ def test_ending_the_treatment_leads_to_the_questionnaires_with_the_end_marked(cl
     administration = Administration.objects.get(client=case)
     assert started["Location"] == fill_url(administration)
     assert (administration.episode, administration.version.instrument.code) == (case.episodes.get(), "kast-end")
+
+
+# -- Graded answers on the follow-up's satisfaction scale ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("point", [TimePoint.FOLLOW_UP, TimePoint.LONG_TERM])
+@pytest.mark.parametrize("outside", ["6", "0", "-1", "yes"])
+def test_a_graded_answer_outside_its_scale_is_a_field_error(client, therapist, buyer, point, outside):
+    follow_up = administration_of(buyer, point)
+    client.force_login(therapist)
+
+    response = client.post(
+        fill_url(follow_up),
+        {"item_satisfaction_overall": outside, "item_recommend_to_friend": "yes", "item_wellbeing": "4", "submit": ""},
+    )
+
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["item_satisfaction_overall"]
+    follow_up.refresh_from_db()
+    assert (follow_up.submitted_at, stored(follow_up)) == (None, {})
+    # The service refuses it too, on the item, whatever the caller.
+    value = True if outside == "yes" else int(outside)  # True == 1 is a step only in Python, not an answer
+    with pytest.raises(ValidationError) as refused:
+        answers_save(actor=service_actor(therapist), administration=follow_up, answers={"satisfaction_overall": value})
+    assert list(refused.value.message_dict) == ["satisfaction_overall"]
+
+
+def test_a_graded_answer_on_its_scale_is_kept(client, therapist, buyer):
+    follow_up = administration_of(buyer, TimePoint.FOLLOW_UP)
+    client.force_login(therapist)
+
+    response = client.post(
+        fill_url(follow_up), {"item_satisfaction_overall": "5", "item_satisfaction_amount": "2", "save": ""}
+    )
+
+    assert response.status_code == 302
+    assert stored(follow_up) == {
+        "satisfaction_overall": (False, None, 5, None, "", []),
+        "satisfaction_amount": (False, None, 2, None, "", []),
+    }
