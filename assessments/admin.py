@@ -6,10 +6,11 @@ Answers are client data and are not registered here.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Instrument, InstrumentVersion, Item
-from assessments.services import version_copy, version_publish
+from assessments.services import version_copy, version_dropped_codes, version_publish
 
 
 class ItemInline(admin.TabularInline):
@@ -65,9 +66,26 @@ class InstrumentVersionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Publish (final: it can no longer change)"))
     def publish(self, request, queryset):
-        for version in queryset.filter(published_at__isnull=True):
-            version_publish(version=version)
+        drafts = list(queryset.filter(published_at__isnull=True).select_related("instrument"))
+        dropping = [(version, codes) for version in drafts if (codes := version_dropped_codes(version))]
+        confirmed = request.POST.get("confirm_dropping") == "yes"
+        if dropping and not confirmed:
+            # As Django's own "delete selected": a page that names what would be lost and asks again. Nothing is
+            # published until the administrator confirms, so a version that silently empties a row of Tables 1
+            # and 2 cannot slip through.
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Publish a version that leaves out counted questions?"),
+                "opts": self.model._meta,
+                "dropping": dropping,
+                "drafts": drafts,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/assessments/instrumentversion/publish_confirmation.html", context)
+        for version in drafts:
+            version_publish(version=version, dropping_reported=confirmed)
         self.message_user(request, _("Published."), messages.SUCCESS)
+        return None
 
 
 @admin.register(Instrument)

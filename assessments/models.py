@@ -29,6 +29,33 @@ class TimePoint(models.TextChoices):
     LONG_TERM = "long_term", _("Long-term follow-up")
 
 
+#: The item codes the reports count at a time point (the evaluation's Tables 1 and 2, in figures.reports): a version
+#: given then without one of them leaves that row of the tables without new answers, so publishing such a version
+#: needs the administrator's explicit confirmation (assessments.services.version_publish).
+REPORTED_CODES: dict[str, tuple[str, ...]] = {
+    TimePoint.START: (
+        "bought_sex_ever",
+        "bought_sex_last_year",
+        "has_partner",
+        "has_children",
+        "behaviour_harms_self",
+        "thoughts_harm_self",
+        "behaviour_harms_relations",
+    ),
+    TimePoint.END: (
+        "bought_sex_last_year",
+        "came_as_often",
+        "came_as_long",
+        "staff_respectful",
+        "staff_non_judgmental",
+        "staff_dignified",
+        "talk_sexual_issues",
+        "got_help_needed",
+        "stop_impulses_due_to_treatment",
+    ),
+}
+
+
 class ItemKind(models.TextChoices):
     YES_NO = "yes_no", _("Yes or no")
     SCALE = "scale", _("Five-step scale")
@@ -45,6 +72,9 @@ class Scale(models.TextChoices):
 
     WELLBEING = "wellbeing", _("Very good … very bad")
     AGREEMENT = "agreement", _("Agree completely … do not agree at all")
+    # The follow-up's "how satisfied are you" (the evaluation interview's questions 15 and 16), graded as the
+    # clinic's forms grade what once was yes or no.
+    SATISFIED = "satisfied", _("Very satisfied … very dissatisfied")
 
 
 #: Labels of the five steps, shown best first as on the paper forms ("mycket god" … "mycket dålig").
@@ -62,6 +92,13 @@ SCALE_STEPS = {
         (3, _("Neither agree nor disagree")),
         (2, _("Hardly agree")),
         (1, _("Do not agree at all")),
+    ],
+    Scale.SATISFIED: [
+        (5, _("Very satisfied")),
+        (4, _("Satisfied")),
+        (3, _("Neither satisfied nor dissatisfied")),
+        (2, _("Dissatisfied")),
+        (1, _("Very dissatisfied")),
     ],
 }
 

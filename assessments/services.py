@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments.models import (
+    REPORTED_CODES,
     Administration,
     Answer,
     FilledBy,
@@ -361,11 +362,33 @@ def version_copy(*, version: InstrumentVersion) -> InstrumentVersion:
     return copy
 
 
+def version_dropped_codes(version: InstrumentVersion) -> list[str]:
+    """The item codes Tables 1 and 2 count at one of the version's time points that the version does not ask."""
+    asked = set(version.items.values_list("code", flat=True))
+    counted_then = [code for point in version.time_points for code in REPORTED_CODES.get(point, ())]
+    return [code for code in dict.fromkeys(counted_then) if code not in asked]
+
+
 @transaction.atomic
-def version_publish(*, version: InstrumentVersion) -> InstrumentVersion:
-    """Publish: from now on new questionnaires at its time points use it, and it is frozen."""
+def version_publish(*, version: InstrumentVersion, dropping_reported: bool = False) -> InstrumentVersion:
+    """Publish: from now on new questionnaires at its time points use it, and it is frozen.
+
+    A version that leaves out a question the evaluation's tables count (REPORTED_CODES) would leave that row of
+    the reports without new answers for good: it is published only with `dropping_reported`, which the
+    administrator gives by confirming a warning that names the questions.
+    """
     if not version.items.exists():
         raise ValidationError(_("A version without questions cannot be published."))
+    dropped = version_dropped_codes(version)
+    if dropped and not dropping_reported:
+        raise ValidationError(
+            _(
+                "This version leaves out questions that Tables 1 and 2 of the reports count: %(codes)s. "
+                "Confirm that they are to be left out."
+            )
+            % {"codes": ", ".join(dropped)},
+            code="drops_reported_codes",
+        )
     version.published_at = timezone.now()
     version.save(update_fields=["published_at"])
     return version

@@ -97,6 +97,10 @@ FREQUENCY_START = {
     "freq_pornography": {COMPULSIVE: {1: 3, 2: 7, 3: 40, 4: 50}, BUYING: {0: 15, 1: 20, 2: 30, 3: 28, 4: 7}},
     "freq_sexual_chat": {COMPULSIVE: {0: 25, 1: 15, 2: 20, 3: 25, 4: 15}, BUYING: {0: 55, 1: 20, 2: 15, 3: 10}},
     "freq_sex_clubs": {COMPULSIVE: {0: 80, 1: 15, 2: 5}, BUYING: {0: 65, 1: 22, 2: 10, 3: 3}},
+    # Asked from version 2 of the forms on (how often for every behaviour).
+    "freq_webcam": {COMPULSIVE: {0: 70, 1: 15, 2: 10, 3: 5}, BUYING: {0: 85, 1: 10, 2: 5}},
+    "freq_escort_ads": {BUYING: {0: 30, 1: 25, 2: 25, 3: 15, 4: 5}, COMPULSIVE: {0: 85, 1: 10, 2: 5}},
+    "freq_other": {BUYING: {0: 92, 1: 5, 2: 3}},
 }
 #: Days since the last purchase for someone who bought this often in the last month (at most).
 LAST_PURCHASE_WITHIN = {1: 30, 2: 30, 3: 7, 4: 3}
@@ -132,7 +136,15 @@ CARE = {
     "talk_sexual_issues": (0.92, 0.0),
     "got_help_needed": (0.78, 0.1),
     "stop_impulses_due_to_treatment": (0.62, 0.15),
+    # The follow-up form's outcome questions (asked at the follow-ups only; the same view when asked again).
+    "stopped_buying_sex": (0.72, 0.15),
+    "refrained_buying_sex": (0.35, 0.0),
+    "seek_similar_again": (0.9, 0.05),
+    "recommend_to_friend": (0.92, 0.05),
 }
+#: The follow-up's graded satisfaction (1 very dissatisfied … 5 very satisfied): mean, and how much the period's
+#: change moves it.
+SATISFACTION = {"satisfaction_overall": (4.1, 0.5), "satisfaction_amount": (3.8, 0.4)}
 
 #: A care item answered differently at follow-up than at the end.
 CARE_RECALLED_OTHERWISE = 0.03
@@ -289,9 +301,9 @@ class _Story:
         A later version may reword an item under its code, or change its kind: only a kind this knows is answered.
         """
         rng, client, code, kind = self.rng, self.client, item.code, item.kind
-        level = self.levels.get(code)
-        if level is not None and kind == (ItemKind.FREQUENCY if level[1] == 0 else ItemKind.SCALE):
-            return self.value(code)
+        step = self.graded(code, kind)
+        if step is not None:
+            return step
         if kind == ItemKind.YES_NO:
             if code == "has_partner":
                 return client.in_relationship  # None (not known): left empty
@@ -313,6 +325,16 @@ class _Story:
             return [c for c in chosen if c in allowed] or None
         if kind == ItemKind.TEXT and rng.random() < OWN_WORDS_SHARE.get(time_point, 0):
             return rng.choice(OWN_WORDS.get(time_point, OWN_WORDS[END]))
+        return None
+
+    def graded(self, code: str, kind: str) -> int | None:
+        """A step of a scale or a frequency this story holds, or None."""
+        level = self.levels.get(code)
+        if level is not None and kind == (ItemKind.FREQUENCY if level[1] == 0 else ItemKind.SCALE):
+            return self.value(code)
+        if kind == ItemKind.SCALE and code in SATISFACTION:
+            mean, by_gain = SATISFACTION[code]
+            return _step(mean + by_gain * (self.gain - GAIN_MEAN) + self.rng.gauss(0, 0.6), 1, 5)
         return None
 
     def seek_reasons(self) -> list[str]:

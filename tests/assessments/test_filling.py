@@ -113,11 +113,16 @@ def shown_messages(response) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("time_point", "instrument"),
-    [(TimePoint.START, "kast-start"), (TimePoint.END, "kast-end"), (TimePoint.FOLLOW_UP, "kast-end")],
+    ("time_point", "instrument", "number"),
+    [
+        (TimePoint.START, "kast-start", 2),
+        (TimePoint.END, "kast-end", 2),
+        (TimePoint.FOLLOW_UP, "kast-follow-up", 1),
+        (TimePoint.LONG_TERM, "kast-follow-up", 1),
+    ],
 )
 def test_starting_gives_the_version_of_the_time_point_in_the_current_period(
-    client, therapist, case, time_point, instrument
+    client, therapist, case, time_point, instrument, number
 ):
     client.force_login(therapist)
 
@@ -127,7 +132,7 @@ def test_starting_gives_the_version_of_the_time_point_in_the_current_period(
     assert response.status_code == 302
     assert response["Location"] == fill_url(administration)
     assert (administration.episode, administration.time_point) == (case.episodes.get(), time_point)
-    assert (administration.version.instrument.code, administration.version.number) == (instrument, 1)
+    assert (administration.version.instrument.code, administration.version.number) == (instrument, number)
     assert administration.version.is_published
     assert (administration.created_by, administration.filled_by, administration.submitted_at) == (
         therapist,
@@ -601,3 +606,43 @@ def test_ending_the_treatment_leads_to_the_questionnaires_with_the_end_marked(cl
     administration = Administration.objects.get(client=case)
     assert started["Location"] == fill_url(administration)
     assert (administration.episode, administration.version.instrument.code) == (case.episodes.get(), "kast-end")
+
+
+# -- Graded answers on the follow-up's satisfaction scale ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("point", [TimePoint.FOLLOW_UP, TimePoint.LONG_TERM])
+@pytest.mark.parametrize("outside", ["6", "0", "-1", "yes"])
+def test_a_graded_answer_outside_its_scale_is_a_field_error(client, therapist, buyer, point, outside):
+    follow_up = administration_of(buyer, point)
+    client.force_login(therapist)
+
+    response = client.post(
+        fill_url(follow_up),
+        {"item_satisfaction_overall": outside, "item_recommend_to_friend": "yes", "item_wellbeing": "4", "submit": ""},
+    )
+
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["item_satisfaction_overall"]
+    follow_up.refresh_from_db()
+    assert (follow_up.submitted_at, stored(follow_up)) == (None, {})
+    # The service refuses it too, on the item, whatever the caller.
+    value = True if outside == "yes" else int(outside)  # True == 1 is a step only in Python, not an answer
+    with pytest.raises(ValidationError) as refused:
+        answers_save(actor=service_actor(therapist), administration=follow_up, answers={"satisfaction_overall": value})
+    assert list(refused.value.message_dict) == ["satisfaction_overall"]
+
+
+def test_a_graded_answer_on_its_scale_is_kept(client, therapist, buyer):
+    follow_up = administration_of(buyer, TimePoint.FOLLOW_UP)
+    client.force_login(therapist)
+
+    response = client.post(
+        fill_url(follow_up), {"item_satisfaction_overall": "5", "item_satisfaction_amount": "2", "save": ""}
+    )
+
+    assert response.status_code == 302
+    assert stored(follow_up) == {
+        "satisfaction_overall": (False, None, 5, None, "", []),
+        "satisfaction_amount": (False, None, 2, None, "", []),
+    }

@@ -444,3 +444,20 @@ def test_wrong_codes_are_counted_in_the_database_without_the_code_and_forgotten_
 
     kept = list(WrongTabletCode.objects.values_list("address", flat=True))
     assert kept == ["127.0.0.1"]  # the try of 09:00 is past the window and gone; no code is stored
+
+
+def test_a_graded_answer_outside_its_scale_on_the_tablet_is_a_field_error(client, therapist, case, tablet):
+    follow_up = administration_of(case, TimePoint.FOLLOW_UP)
+    client.force_login(therapist)
+    open_code(tablet, code_for(client, follow_up))
+
+    response = tablet.post(
+        reverse("assessments:tablet_form"),
+        {"item_satisfaction_amount": "6", "item_seek_similar_again": "yes", "submit": ""},
+    )
+
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["item_satisfaction_amount"]
+    follow_up.refresh_from_db()
+    assert (follow_up.submitted_at, answers(follow_up)) == (None, {})
+    assert TabletCode.objects.get().used_at is None

@@ -41,9 +41,10 @@ def published():
 
 @pytest.fixture
 def draft(published):
-    """Version 2 of the start questionnaire, not published: a copy of version 1's items."""
+    """The next version of the start questionnaire, not published: a copy of version 1's items."""
+    latest = published.instrument.versions.order_by("-number").first()
     version = InstrumentVersion.objects.create(
-        instrument=published.instrument, number=2, time_points=published.time_points
+        instrument=published.instrument, number=latest.number + 1, time_points=published.time_points
     )
     for item in published.items.all():
         Item.objects.create(
@@ -301,7 +302,7 @@ def test_answers_keep_their_version_when_a_new_one_is_published(client, therapis
         client=older_client,
         episode=older_client.episodes.get(),
         time_point=TimePoint.START,
-        version=version_for(TimePoint.START),
+        version=published,  # begun on version 1, before the versions that followed it
         created_by=therapist,
     )
     answers_save(actor=actor, administration=older, answers={"wellbeing": 2, "has_children": False})
@@ -309,7 +310,7 @@ def test_answers_keep_their_version_when_a_new_one_is_published(client, therapis
     new_item(draft).save()
     draft.published_at = timezone.now()
     draft.save(update_fields=["published_at"])
-    end_version = InstrumentVersion.objects.get(instrument__code="kast-end", number=1)
+    end_version = InstrumentVersion.objects.get(instrument__code="kast-end", number=2)
 
     assert (version_for(TimePoint.START), version_for(TimePoint.END)) == (draft, end_version)
 
@@ -330,7 +331,7 @@ def test_answers_keep_their_version_when_a_new_one_is_published(client, therapis
         (item(published, "wellbeing").pk, None, 3),
     ]
 
-    # A new questionnaire gets version 2.
+    # A new questionnaire gets the new version.
     newer_client = in_treatment(ClientFactory(responsible_therapist=therapist))
     started = client.post(reverse("assessments:start", args=[newer_client.pk]), {"time_point": TimePoint.START})
     newer = Administration.objects.get(client=newer_client)
@@ -348,7 +349,7 @@ def test_answers_keep_their_version_when_a_new_one_is_published(client, therapis
     # The item code pairs the answers across the versions.
     assert sorted(Answer.objects.filter(item__code="wellbeing").values_list("item__version__number", "value_int")) == [
         (1, 3),
-        (2, 4),
+        (draft.number, 4),
     ]
     # And version 1's submitted answers read as they were asked.
     answers_page = client.get(reverse("assessments:fill", args=[older.pk])).content.decode()

@@ -315,3 +315,24 @@ def test_episodes_without_treatment_have_none(output):
     )
     assert never_treated.exists()
     assert not Administration.objects.filter(episode__in=never_treated).exists()
+
+
+def test_the_new_versions_questions_are_answered_too(output):
+    """The demo answers the shipped versions: how often for every behaviour, the follow-up's outcome questions and
+    its graded satisfaction, so the reports' pairs and the follow-up have figures in the demo."""
+    answered = Counter(
+        Answer.objects.filter(declined=False, administration__submitted_at__isnull=False).values_list(
+            "item__version__instrument__code", "item__code"
+        )
+    )
+
+    for code in ("freq_webcam", "freq_escort_ads", "freq_other", "wellbeing"):
+        assert answered[("kast-start", code)] > 0, code
+        assert answered[("kast-end", code)] > 0, code
+    for code in ("satisfaction_overall", "satisfaction_amount", "seek_similar_again", "recommend_to_friend"):
+        assert answered[("kast-follow-up", code)] > 0, code
+    assert answered[("kast-follow-up", "stopped_buying_sex")] > 0
+    satisfaction = set(
+        Answer.objects.filter(item__code="satisfaction_overall", declined=False).values_list("value_int", flat=True)
+    )
+    assert satisfaction <= {1, 2, 3, 4, 5} and len(satisfaction) > 1
