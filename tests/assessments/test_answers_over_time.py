@@ -365,3 +365,28 @@ def test_both_prints_hold_the_answers_side_by_side(client, therapist, history, p
     # The one entered in error is left out (its answer "very bad"; its reason is listed in the extract only).
     assert _("Very bad") not in text
     assert LEFT_OUT % {"count": 1} in text
+
+
+def test_the_selector_reads_in_three_queries_at_any_size(history, django_assert_num_queries):
+    # The questionnaires (with their periods), the items of their versions, the answers.
+    with django_assert_num_queries(3):
+        small = answers_over_time(history)
+    more_periods(history, 3)
+    with django_assert_num_queries(3):
+        large = answers_over_time(history)
+
+    assert (len(small.columns), len(large.columns)) == (3, 9)
+    # More periods add columns, not rows: the same codes (the answers all on items already there), now in the order
+    # of the newest questionnaire (an end form).
+    assert sorted(r.code for r in large.rows) == sorted(r.code for r in small.rows)
+    assert large.rows[0].code == shipped("kast-end").items.order_by("position").first().code
+
+
+def test_the_chart_escapes_its_text_alternative():
+    from assessments.sparkline import sparkline_svg
+
+    svg = sparkline_svg([1, None, 3], lowest=1, highest=5, description='<script>alert("x")</script>')
+
+    assert "<script>" not in svg
+    assert "&lt;script&gt;" in svg
+    assert svg.count("<circle") == 2 and "<polyline" not in svg  # the gap breaks the line
