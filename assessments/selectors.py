@@ -252,7 +252,10 @@ def answers_over_time(client: Client) -> AnswersOverTime:
             else:
                 answer.item = asked  # the item is loaded already: no query per answer
                 value = DECLINED if answer.declined else value_of(answer)
-                graded = answer.value_int if asked.kind in GRADED and not answer.declined else None
+                # On the line only when measured on the newest wording's steps (a code whose kind or scale changed
+                # between versions keeps its row, but older steps are not drawn as if comparable).
+                same_steps = (asked.kind, asked.scale) == (item.kind, item.scale)
+                graded = answer.value_int if asked.kind in GRADED and same_steps and not answer.declined else None
                 cells.append(OverTimeCell(True, in_words(asked, value), answer.declined, graded))
         rows.append(OverTimeRow(code, item, cells, _chart(item, columns, cells)))
     return AnswersOverTime(columns, rows, left_out)
@@ -271,5 +274,5 @@ def _chart(item: Item, columns: list[OverTimeColumn], cells: list[OverTimeCell])
         [cell.graded for cell in cells],
         lowest=lowest,
         highest=highest,
-        description=_("%(question)s Over time: %(answers)s") % {"question": item.localized_text, "answers": answers},
+        description=_("%(question)s, over time: %(answers)s") % {"question": item.localized_text, "answers": answers},
     )

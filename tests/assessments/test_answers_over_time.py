@@ -230,7 +230,7 @@ def test_graded_items_have_a_chart_with_a_text_alternative(history):
 
     chart = row(over_time, "wellbeing").chart
     assert chart.startswith("<svg") and 'role="img"' in chart
-    assert f"<title>{REWORDED} " in chart
+    assert f"<title>{REWORDED}, " in chart
     assert str(_("Neither good nor bad")) in chart
     # Three answers on a line: two dots up (2, 3, 4) joined by one line.
     assert chart.count("<circle") == 3 and chart.count("<polyline") == 1
@@ -390,3 +390,30 @@ def test_the_chart_escapes_its_text_alternative():
     assert "<script>" not in svg
     assert "&lt;script&gt;" in svg
     assert svg.count("<circle") == 2 and "<polyline" not in svg  # the gap breaks the line
+
+
+def test_a_code_whose_steps_changed_keeps_its_row_but_draws_only_comparable_answers(history):
+    newer = InstrumentVersion.objects.get(instrument__code="kast-start", items__code="sleep")
+    changed = InstrumentVersion.objects.create(
+        instrument=newer.instrument, number=newer.number + 1, time_points=["start"]
+    )
+    fields = [f.attname for f in Item._meta.concrete_fields if f.attname not in ("id", "version_id")]
+    for item in newer.items.all():
+        copy = Item(version=changed, **{name: getattr(item, name) for name in fields})
+        if item.code == "freq_buying_sex":  # from how often to how much one agrees: other steps
+            copy.kind, copy.scale = ItemKind.SCALE, "agreement"
+        copy.save()
+    Episode.objects.filter(client=history, number=2).update(closed_on=datetime.date(2025, 12, 1))
+    third = Episode.objects.create(client=history, number=3, opened_on=datetime.date(2026, 1, 1))
+    given(history, third, TimePoint.START, changed, datetime.date(2026, 1, 5), {"freq_buying_sex": {"value_int": 4}})
+
+    freq = row(answers_over_time(history), "freq_buying_sex")
+
+    assert [cell.shown for cell in freq.cells] == [
+        _("Weekly"),
+        _("Less than monthly"),
+        _("Does not want to answer"),
+        _("Agree partly"),
+    ]
+    assert [cell.graded for cell in freq.cells] == [None, None, None, 4]
+    assert freq.chart.count("<circle") == 1
