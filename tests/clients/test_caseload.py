@@ -192,11 +192,12 @@ PAGES = [
     (
         "intake_pdf",
         {},
-        14,
+        15,
         "(a POST) 5 a savepoint: the print is logged with the PDF or not at all, 6 insert the access-log entry, "
         "7 the family members, 8 their parents (prefetch), 9 the relationships with both people, 10 the status "
         "history with period and author, 11 the current assessment, 12 the interview sections with their authors, "
-        "13 the submitted start questionnaire (none here), 14 the savepoint released",
+        "13 the submitted start questionnaire (none here), 14 the questionnaires for the answers side by side "
+        "(none here: no items or answers read), 15 the savepoint released",
     ),
     (
         "edit",
