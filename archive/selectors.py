@@ -28,12 +28,12 @@ from django.db.models import (
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Greatest, TruncDate
 from django.db.models.manager import Manager
-from django.utils.translation import gettext as _
 
 from archive.history import PartSummary, history_summary
 from archive.models import RetentionHold
-from assessments.models import Administration, Answer, Item, ItemKind
-from assessments.selectors import value_of
+from assessments.models import Administration, Answer, Item
+from assessments.selectors import AnswersOverTime, answers_over_time, in_words, value_of
+from assessments.services import DECLINED
 from clients.models import (
     AssessmentConversation,
     Client,
@@ -221,6 +221,7 @@ class Extract:
     voided: int = 0
     follow_ups: list[FollowUp] = field(default_factory=list)
     questionnaires: list[Questionnaire] = field(default_factory=list)
+    over_time: AnswersOverTime | None = None
     profile: Relative | None = None
     links: list[RelativeLink] = field(default_factory=list)
     reviews: list[ReactionReview] = field(default_factory=list)
@@ -254,6 +255,8 @@ def right_of_access_extract(client: Client) -> Extract:
     extract.voided = TherapySession.objects.filter(client=client, voided_at__isnull=False).count()
     extract.follow_ups = list(client.follow_ups.select_related("episode").order_by("due_on"))
     extract.questionnaires = _questionnaires(client)
+    # A relative's record has no questionnaires: nothing to set side by side.
+    extract.over_time = None if client.is_relative else answers_over_time(client)
     related = ("relative__relative_profile", "removed_by")
     if client.is_relative:
         extract.profile = Relative.objects.filter(record=client).first()
@@ -310,16 +313,7 @@ def _questionnaires(client: Client) -> list[Questionnaire]:
 
 def _answer_line(item: Item, answer: Answer) -> AnswerLine:
     """As assessments.selectors.answer_rows words it (which reads per questionnaire; this reads per record)."""
-    if answer.declined:
-        return AnswerLine(item, str(_("Does not want to answer")), True)
-    value = value_of(answer)
-    labels = dict(item.options())
-    if value is None or value == []:
-        return AnswerLine(item, "", False)
-    if item.kind == ItemKind.MULTIPLE:
-        assert isinstance(value, list)  # a multiple choice's value is the list of choices
-        return AnswerLine(item, ", ".join(str(labels.get(v, v)) for v in value), False)
-    return AnswerLine(item, str(labels.get(value, value)), False)
+    return AnswerLine(item, in_words(item, DECLINED if answer.declined else value_of(answer)), answer.declined)
 
 
 def access_log_lines(client: Client) -> list[LogLine]:

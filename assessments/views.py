@@ -1,4 +1,5 @@
-"""Pages of questionnaires: the client's list, filling in (therapist or tablet), the tablet code."""
+"""Pages of questionnaires: the client's list, the answers side by side, filling in (therapist or tablet), the tablet
+code."""
 
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ def client_questionnaires(request: HttpRequest, client_id: uuid.UUID) -> HttpRes
         "suggested": request.GET.get("point", ""),
     }
     return render(request, "assessments/client_questionnaires.html", context)
+
+
+def answers_over_time(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    """The client's answers at every time point side by side, for the client's therapists (the gate; logged)."""
+    client = get_client_for(request, client_id)
+    context = {"client": client, "over_time": selectors.answers_over_time(client)}
+    return render(request, "assessments/answers_over_time.html", context)
 
 
 @require_POST

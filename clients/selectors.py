@@ -272,6 +272,8 @@ def genogram_svg(client: Client, members: list[FamilyMember], relationships: lis
 
 def intake_summary(client: Client, *, include_name: bool) -> dict[str, object]:
     """Everything the intake PDF shows, read in a fixed number of queries."""
+    from assessments.selectors import answers_over_time
+
     members = family_members(client)
     relationships = family_relationships(client)
     return {
@@ -283,6 +285,7 @@ def intake_summary(client: Client, *, include_name: bool) -> dict[str, object]:
         "members": members,
         "svg": genogram_svg(client, members, relationships) if members else "",
         "start_answers": _start_questionnaire_answers(client),
+        "over_time": answers_over_time(client),
     }
 
 

@@ -134,6 +134,7 @@ URL_RULES: dict[str, Rule] = {
     "archive:right_of_access": THERAPISTS,  # yes       -        -    (on a client's or a relative's record)
     # Questionnaires: which ones is the gate's job (Administration.objects.visible_to).
     "assessments:client": THERAPISTS,  #     yes        -        -
+    "assessments:over_time": THERAPISTS,  #  yes        -        -    (the answers side by side; logged)
     "assessments:start": THERAPISTS,  #      yes        -        -
     "assessments:fill": THERAPISTS,  #       yes        -        -
     "assessments:fill_autosave": THERAPISTS,  # yes     -        -    (never submits; POST only)

@@ -114,6 +114,7 @@ MATRIX = [
     ("relatives:unlink", "link", RECORD_ACTION),
     ("relatives:goal_status", "goal", RECORD_ACTION),
     ("assessments:client", "client", RECORD_PAGE),
+    ("assessments:over_time", "client", RECORD_PAGE),
     ("assessments:start", "client", RECORD_ACTION),
     ("assessments:fill", "administration", RECORD_PAGE),
     ("assessments:fill_autosave", "administration", RECORD_ACTION),
