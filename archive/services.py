@@ -37,10 +37,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: The triggers that keep signed notes, their themes and addenda final. Removal, and nothing else, sets them aside.
+#: The triggers that keep signed notes, their themes, methods and addenda final. Removal, and nothing else, sets
+#: them aside.
 FINAL_NOTE_TRIGGERS = (
     "therapy_sessions.Note:signed_note_is_final",
     "therapy_sessions.NoteTheme:signed_note_themes_are_final",
+    "therapy_sessions.NoteMethod:signed_note_methods_are_final",
     "therapy_sessions.Addendum:addendum_is_final",
 )
 
