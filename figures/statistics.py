@@ -20,6 +20,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
 )
@@ -561,7 +562,7 @@ def _children(scope: Scope) -> dict[str, Any]:
 METHOD_KEYS = [*MethodCode.values, "other"]
 
 
-def _method_uses(scope: Scope) -> Any:
+def _method_uses(scope: Scope) -> QuerySet[NoteMethod]:
     """The methods ticked on the notes of sessions held in the period, on clients' records in scope (never a word of
     the note: the join reads the note's session only)."""
     return NoteMethod.objects.filter(
@@ -581,7 +582,8 @@ def _methods(scope: Scope) -> dict[str, Any]:
         used = Q(method__code="" if key == "other" else key)
         counts[f"periods_{key}"] = Count(period, distinct=True, filter=used)
         counts[f"sessions_{key}"] = Count(session, distinct=True, filter=used)
-    return _method_uses(scope).aggregate(**counts)
+    methods: dict[str, Any] = _method_uses(scope).aggregate(**counts)
+    return methods
 
 
 def _own_methods(scope: Scope) -> list[tuple[str, int, int]]:

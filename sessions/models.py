@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import pghistory
 import pgtrigger
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -627,6 +627,8 @@ class MethodFiguresChanged(FiguresChanged):
         func = super().get_func(model)
         plain = "SELECT DISTINCT c FROM unnest(ARRAY[NEW.method_id, OLD.method_id]) AS c WHERE c IS NOT NULL"
         through = "SELECT DISTINCT clinic_id FROM therapy_sessions_method WHERE id IN (NEW.method_id, OLD.method_id)"
+        if plain not in func:  # FiguresChanged was rewritten: say so here rather than stamp clinic "method id"
+            raise ImproperlyConfigured("MethodFiguresChanged no longer matches FiguresChanged's SQL.")
         return func.replace(plain, through)
 
 

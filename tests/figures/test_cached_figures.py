@@ -25,10 +25,11 @@ from kast.actor import Actor
 from kast.models import FiguresStamp, Role
 from kast.triggers import SHARED
 from relatives.models import ChildPerspective
-from sessions.models import Attendance, FollowUp, FollowUpKind, SessionFee, SessionKind
+from sessions.models import Attendance, FollowUp, FollowUpKind, Method, Note, SessionFee, SessionKind
 from tests.factories import (
     ClientFactory,
     ClinicFactory,
+    NoteFactory,
     TherapySessionFactory,
     UserFactory,
     link,
@@ -62,6 +63,8 @@ def world(gbg, mlm, therapist, other_clinic_therapist):
     elsewhere = ClientFactory(responsible_therapist=other_clinic_therapist)
     # Rows to change or remove: made before the stamps are cleared, so only the change itself can stamp.
     session = TherapySessionFactory(client=record)
+    draft = NoteFactory(session=TherapySessionFactory(client=record), signed_at=None)
+    draft.methods.add(Method.objects.filter(clinic=gbg).first())
     spare = ClientFactory(responsible_therapist=therapist)
     given = Administration.objects.create(
         client=record,
@@ -78,6 +81,7 @@ def world(gbg, mlm, therapist, other_clinic_therapist):
         "record": record,
         "elsewhere": elsewhere,
         "session": session,
+        "draft": draft,
         "spare": spare,
         "administration": given,
     }
@@ -117,6 +121,10 @@ WRITES = {
     "new therapist": lambda w: UserFactory(role=Role.THERAPIST, clinic=w["gbg"]),
     "therapist renamed": lambda w: type(w["therapist"]).objects.filter(pk=w["therapist"].pk).update(first_name="Ny"),
     "clinic renamed": lambda w: w["gbg"].save(),
+    "method ticked": lambda w: w["draft"].methods.add(Method.objects.filter(clinic=w["gbg"]).last()),
+    "method unticked": lambda w: w["draft"].methods.clear(),
+    "clinic's own method": lambda w: Method.objects.create(clinic=w["gbg"], name="Egen metod"),
+    "method renamed": lambda w: Method.objects.filter(clinic=w["gbg"]).update(name="Nytt namn"),
 }
 
 
@@ -129,6 +137,12 @@ def test_every_write_to_the_counted_data_stamps_its_clinic_and_no_other(world, w
 def test_a_write_in_another_clinic_stamps_only_that_clinic(world):
     TherapySessionFactory(client=world["elsewhere"])
     assert stamped() == {world["mlm"].pk}
+
+
+def test_saving_a_drafts_text_changes_no_figure(world):
+    """The autosave writes the note every few seconds: it must not empty the clinic's cache each time."""
+    Note.objects.filter(pk=world["draft"].pk).update(text="Mer text.", updated_at=timezone.now())
+    assert stamped() == set()
 
 
 def test_a_login_changes_no_figure(world):

@@ -15,7 +15,7 @@ from assessments.models import TimePoint
 from clients.models import TargetGroup
 from figures.statistics import dashboard, dashboard_tables
 from kast.models import Role
-from sessions.models import Attendance, Method, MethodCode
+from sessions.models import Attendance, Method, MethodCode, Note
 from tests.factories import (
     ClientFactory,
     NoteFactory,
@@ -38,12 +38,12 @@ def d(text: str) -> datetime.date:
     return datetime.date.fromisoformat(text)
 
 
-def held(record, day: str, methods, *, signed: bool = True, **session):
+def held(record, day, methods, *, signed=True, **session):
     """A session of `record` on `day` whose note has `methods` ticked (ticked on the draft, then signed)."""
     note = NoteFactory(session=TherapySessionFactory(client=record, date=d(day), **session), signed_at=None)
     note.methods.set(methods)
     if signed:
-        type(note).objects.filter(pk=note.pk).update(signed_at=timezone.now())
+        Note.objects.filter(pk=note.pk).update(signed_at=timezone.now())
     return note
 
 
