@@ -153,7 +153,7 @@ GUIDE: tuple[GuideSection, ...] = (
         (
             GuideLine(
                 QUESTION,
-                _("What function has the act or the behaviour filled for you?"),
+                _("What function has the act or the behaviour had for you?"),
                 "Vad har handlingen/beteendet fyllt för funktion för dig?",
             ),
         ),

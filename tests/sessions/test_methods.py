@@ -220,3 +220,19 @@ def test_the_administrator_keeps_the_methods_on_the_clinics_page(client, admin, 
 def test_a_clinic_made_in_the_admin_site_starts_with_the_common_methods():
     clinic = ClinicFactory(code="KST", name="KAST Karlstad")
     assert list(Method.objects.filter(clinic=clinic).values_list("code", flat=True)) == MethodCode.values
+
+
+def test_the_admin_form_keeps_a_saved_methods_code(gbg):
+    """Its notes were counted under that code: the past must not be recounted as another method."""
+    from sessions.admin import MethodForm
+
+    exposure = Method.objects.get(clinic=gbg, code=MethodCode.EXPOSURE)
+    data = {"position": "7", "name": "", "active": "on"}
+
+    changed = MethodForm(instance=exposure, data={**data, "code": ""})
+    renamed = MethodForm(instance=exposure, data={**data, "code": MethodCode.EXPOSURE, "name": "Exponering"})
+    new = MethodForm(instance=Method(clinic=gbg), data={**data, "code": "", "name": "Promenadsamtal"})
+
+    assert list(changed.errors) == ["code"]
+    assert renamed.is_valid(), renamed.errors
+    assert new.is_valid(), new.errors
