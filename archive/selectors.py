@@ -286,6 +286,7 @@ def _sessions(client: Client) -> list[TherapySession]:
         .prefetch_related(
             "therapists",
             "note__themes",
+            "note__methods",
             Prefetch("note__addenda", queryset=Addendum.objects.select_related("author").order_by("created_at", "id")),
         )
         .order_by("date", "start_time", "pk")

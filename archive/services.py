@@ -37,12 +37,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: The triggers that keep signed notes, their themes and addenda final, the signed assessment conversation and
-#: deep interview with their addenda, and a locked family map's rows and error marks. Removal, and nothing else,
+#: The triggers that keep signed notes, their themes, methods and addenda final, the signed assessment conversation
+#: and deep interview with their addenda, and a locked family map's rows and error marks. Removal, and nothing else,
 #: sets them aside.
 FINAL_NOTE_TRIGGERS = (
     "therapy_sessions.Note:signed_note_is_final",
     "therapy_sessions.NoteTheme:signed_note_themes_are_final",
+    "therapy_sessions.NoteMethod:signed_note_methods_are_final",
     "therapy_sessions.Addendum:addendum_is_final",
     "clients.AssessmentConversation:signed_assessment_is_final",
     "clients.DeepInterviewSection:signed_section_is_final",

@@ -38,7 +38,10 @@ from sessions.models import (
     FollowUp,
     FollowUpKind,
     GuideTopic,
+    Method,
+    MethodCode,
     Note,
+    NoteMethod,
     NoteTheme,
     SessionFee,
     SessionKind,
@@ -50,6 +53,24 @@ S = CaseStatus
 K = SessionKind
 A = Attendance
 T = GuideTopic
+
+#: The method a demo note ticks for each theme it touches: derived, not drawn, so the demo's random stream (and so
+#: every other row of it) stays as it was.
+METHOD_OF_TOPIC = {
+    T.BEHAVIOUR: MethodCode.EXTERNALISING,
+    T.SHAME: MethodCode.SELF_COMPASSION,
+    T.MOTIVATION: MethodCode.PSYCHOEDUCATION,
+    T.FUNCTION: MethodCode.EXPERIENTIAL,
+    T.FEELINGS: MethodCode.EXPOSURE,
+    T.NEED_PRACTICE: MethodCode.SELF_SOOTHING,
+    T.REPETITION: MethodCode.ATTACHMENT,
+    T.PORNOGRAPHY: MethodCode.PORN_ABSTINENCE,
+    T.PARTNER: MethodCode.PARTNER,
+    T.CHILDHOOD: MethodCode.FAMILY_MAP,
+    T.CHILDREN: MethodCode.SYSTEMIC,
+    T.STRATEGIES: MethodCode.CBT_STOP,
+    T.RELAPSE: MethodCode.SOLUTION_FOCUS,
+}
 
 #: The demo clinics' fees (SEK); a clinic that already has a fee for a kind keeps it.
 DEMO_FEES = {
@@ -869,8 +890,8 @@ def write_sessions(
 ) -> SessionsWritten:
     """Every row of the plan, once `cases` are written (`episodes` in the cases' order, as demo.clients writes them).
 
-    Notes are inserted unsigned, get their themes, and are then signed in one UPDATE per batch:
-    PostgreSQL refuses to add themes to a signed note.
+    Notes are inserted unsigned, get their themes and methods, and are then signed in one UPDATE per batch:
+    PostgreSQL refuses to add themes or methods to a signed note.
     """
     # Rows are built from ids (client_id=, not client=): at half a million rows the related-object
     # descriptors cost more than the inserts.
@@ -885,6 +906,12 @@ def write_sessions(
         for clinic_id, topic, pk in Theme.objects.filter(clinic_id__in=clinic_ids, active=True)
         .exclude(topic="")
         .values_list("clinic_id", "topic", "pk")
+    }
+    methods = {
+        (clinic_id, code): pk
+        for clinic_id, code, pk in Method.objects.filter(clinic_id__in=clinic_ids, active=True)
+        .exclude(code="")
+        .values_list("clinic_id", "code", "pk")
     }
     fees = {
         (clinic_id, kind): amount
@@ -935,6 +962,15 @@ def write_sessions(
                 for b, note in zip(documented, notes, strict=True)
                 for key in ((b.client.clinic_id, topic) for topic in b.topics)
                 if key in themes
+            ],
+            batch_size=batch_size,
+        )
+        NoteMethod.objects.bulk_create(
+            [
+                NoteMethod(note_id=note.pk, method_id=methods[key])
+                for b, note in zip(documented, notes, strict=True)
+                for key in dict.fromkeys((b.client.clinic_id, METHOD_OF_TOPIC[topic]) for topic in b.topics)
+                if key in methods
             ],
             batch_size=batch_size,
         )

@@ -19,6 +19,7 @@ from typing import TypedDict, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from assessments.models import Administration, Answer, Item, ItemKind, TimePoint
@@ -28,6 +29,7 @@ from figures.reports import Selection, _submitted_in
 from kast.actor import Actor
 from kast.models import AccessLogEntry, Clinic, Role, User
 from kast.services import access_log_record
+from sessions.models import HELD, MethodCode, NoteMethod
 
 #: A person's key in k_anonymous (the export's: the client's id).
 K = TypeVar("K", bound=Hashable)
@@ -45,6 +47,10 @@ EXPORT_COLUMNS = [
     "version",
     "submitted_month",
 ]
+#: After the items: per common method (sessions.models.MethodCode, the same code at every clinic), the number of
+#: sessions held in the questionnaire's treatment period whose note has it ticked; then the clinics' own methods
+#: together ("other": their names mean nothing across clinics, and could name a clinic).
+METHOD_COLUMNS = [*(f"method_{code}" for code in MethodCode.values), "method_other"]
 #: The columns that together could single a person out, as (gender, birth years, clinic, target groups).
 QUASI_IDENTIFIERS = ("gender", "birth_years", "clinic", "target_groups")
 #: A value withheld to keep a combination common enough (an unknown value stays empty).
@@ -181,7 +187,7 @@ def _target_groups(groups: list[str]) -> str:
 
 @transaction.atomic
 def research_file(*, actor: Actor, selection: Selection, purpose: str, decision: str) -> ResearchFile:
-    """The submitted questionnaires in the selection, pseudonymised and k-anonymous; four queries whatever the size.
+    """The submitted questionnaires in the selection, pseudonymised and k-anonymous; five queries whatever the size.
 
     The one write here is the access-log entry ("exported"): the purpose, the decision, and the counts of rows,
     people, coarsened and left out. No research file leaves the system unrecorded. Free-text items are left out
@@ -197,6 +203,7 @@ def research_file(*, actor: Actor, selection: Selection, purpose: str, decision:
             "client__gender",
             "client__target_groups",
             "client__clinic__code",
+            "episode_id",
             "time_point",
             "version__instrument__code",
             "version__number",
@@ -238,6 +245,7 @@ def research_file(*, actor: Actor, selection: Selection, purpose: str, decision:
         )
     ):
         answers[answer["administration_id"]][answer["item__code"]] = _export_value(answer)
+    methods = _methods_per_period({a["episode_id"] for a in administrations})
     subjects = _subject_keys()
     point_order = {point: index for index, point in enumerate(TimePoint.values)}
     time_point = EXPORT_COLUMNS.index("time_point")
@@ -252,13 +260,14 @@ def research_file(*, actor: Actor, selection: Selection, purpose: str, decision:
             str(a["version__number"]),
             timezone.localtime(a["submitted_at"]).strftime("%Y-%m"),
             *(answers[a["pk"]].get(code, "") for code in codes),
+            *(str(methods[a["episode_id"]][column]) for column in METHOD_COLUMNS),
         ]
         for a in administrations
     ]
     # Sorted by the random key, so the order of rows tells nothing about when a client was registered.
     rows.sort(key=lambda row: (row[0], point_order[row[time_point]], row[submitted]))
     export = ResearchFile(
-        header=[*EXPORT_COLUMNS, *codes],
+        header=[*EXPORT_COLUMNS, *codes, *METHOD_COLUMNS],
         rows=rows,
         people=len(kept),
         coarsened=sum(1 for _combination, coarsened in kept.values() if coarsened),
@@ -271,6 +280,24 @@ def research_file(*, actor: Actor, selection: Selection, purpose: str, decision:
         reason=export_reason(selection, export, purpose=purpose, decision=decision),
     )
     return export
+
+
+def _methods_per_period(episodes: set[int]) -> defaultdict[int, Counter[str]]:
+    """Per treatment period, the sessions held (not marked as wrongly recorded) that used each method, by its
+    METHOD_COLUMNS column. Counts from the notes' ticked methods: never a word of the note."""
+    per_period: defaultdict[int, Counter[str]] = defaultdict(Counter)
+    for row in (
+        NoteMethod.objects.filter(
+            note__session__episode__in=episodes,
+            note__session__voided_at__isnull=True,
+            note__session__attendance__in=HELD,
+        )
+        .values("note__session__episode_id", "method__code")
+        .annotate(n=Count("note__session", distinct=True))
+    ):
+        column = f"method_{row['method__code'] or 'other'}"
+        per_period[row["note__session__episode_id"]][column] += row["n"]
+    return per_period
 
 
 def export_reason(selection: Selection, export: ResearchFile, *, purpose: str, decision: str) -> str:

@@ -20,6 +20,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
 )
@@ -42,7 +43,7 @@ from clients.models import (
 from figures import suppression
 from kast.models import Clinic, Role, User
 from relatives.models import ChildAction, ChildPerspective, RelativeLink
-from sessions.models import HELD, Attendance, FollowUp, Note, SessionKind, TherapySession
+from sessions.models import HELD, Attendance, FollowUp, MethodCode, Note, NoteMethod, SessionKind, TherapySession
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,8 @@ class Dashboard:
     coverage: dict[str, Any]  # periods, start, end, follow_up
     relatives: dict[str, Any]  # new, new_unlinked (in the period), in_support (now)
     children: dict[str, Any]  # with_children (now), considered, children, reports (in the period)
+    methods: dict[str, Any]  # periods_<code>, sessions_<code> per common method and "other"; any_periods
+    own_methods: list[tuple[str, int, int]]  # a clinic's own methods: (name, periods, sessions); [] for all clinics
 
     @property
     def held(self) -> int:
@@ -280,7 +283,8 @@ CONTACT_KEYS = [
 def dashboard(
     clinic: Clinic | None, start: datetime.date, end: datetime.date, *, therapist: User | None = None
 ) -> Dashboard:
-    """The dashboard's figures for a clinic (None: all clinics) and period. Twelve queries, whatever the data size.
+    """The dashboard's figures for a clinic (None: all clinics) and period. Fourteen queries whatever the data size
+    (thirteen for all clinics, which count the clinics' own methods as "other" only).
 
     Counts and sums only, from SQL aggregates: no note, answer, interview text, alias or client code is read.
     With `therapist`, only their own caseload: clients they are responsible for, sessions they held.
@@ -300,6 +304,8 @@ def dashboard(
     active_by_month = _active_by_month(scope, today)
     relatives = _relatives(scope)
     children = _children(scope)
+    methods = _methods(scope)
+    own_methods = _own_methods(scope)
     return Dashboard(
         scope=scope,
         active_by_group=active_by_group,
@@ -317,6 +323,8 @@ def dashboard(
         coverage=coverage,
         relatives=relatives,
         children=children,
+        methods=methods,
+        own_methods=own_methods,
     )
 
 
@@ -548,6 +556,51 @@ def _children(scope: Scope) -> dict[str, Any]:
         children=Sum("children_in_household", filter=considered, default=0),
         reports=Count("pk", filter=considered & Q(actions__contains=[ChildAction.REPORT_OF_CONCERN])),
     )
+
+
+#: The method columns of _methods: each common method by its code, and the clinics' own methods as "other".
+METHOD_KEYS = [*MethodCode.values, "other"]
+
+
+def _method_uses(scope: Scope) -> QuerySet[NoteMethod]:
+    """The methods ticked on the notes of sessions held in the period, on clients' records in scope (never a word of
+    the note: the join reads the note's session only)."""
+    return NoteMethod.objects.filter(
+        scope.clients("note__session__client__"),
+        note__session__voided_at__isnull=True,
+        note__session__attendance__in=HELD,
+        note__session__date__range=(scope.start, scope.end),
+    )
+
+
+def _methods(scope: Scope) -> dict[str, Any]:
+    """13. Methods used, counted per treatment period (a period counts once per method however many of its sessions
+    used it) and per session held; each common method by its stable code, the clinics' own together as "other"."""
+    period, session = "note__session__episode", "note__session"
+    counts: dict[str, Aggregate] = {"any_periods": Count(period, distinct=True)}
+    for key in METHOD_KEYS:
+        used = Q(method__code="" if key == "other" else key)
+        counts[f"periods_{key}"] = Count(period, distinct=True, filter=used)
+        counts[f"sessions_{key}"] = Count(session, distinct=True, filter=used)
+    methods: dict[str, Any] = _method_uses(scope).aggregate(**counts)
+    return methods
+
+
+def _own_methods(scope: Scope) -> list[tuple[str, int, int]]:
+    """14. A clinic's own methods by their names, as used (its name means nothing at another clinic, so all clinics'
+    figures count them as "other" only, and make no query here)."""
+    if scope.clinic is None:
+        return []
+    rows = (
+        _method_uses(scope)
+        .filter(method__code="")
+        .values("method_id", "method__name")
+        .annotate(
+            periods=Count("note__session__episode", distinct=True), sessions=Count("note__session", distinct=True)
+        )
+        .order_by("method__position", "method_id")
+    )
+    return [(row["method__name"], row["periods"], row["sessions"]) for row in rows]
 
 
 # --- As shown: tables, chart data and CSV cells, every count protected by figures.suppression ----------------------
@@ -1004,6 +1057,66 @@ def _relatives_table(d: Dashboard) -> Table:
     )
 
 
+def _methods_table(d: Dashboard) -> Table:
+    """Methods used, per treatment period and per session held."""
+    labels = dict(MethodCode.choices)
+    m = d.methods
+    rows = [
+        Row(
+            code,
+            str(labels[code]),
+            [
+                Cell(m[f"periods_{code}"], key=f"methods.{code}.periods"),
+                Cell(m[f"sessions_{code}"], key=f"methods.{code}.sessions"),
+            ],
+        )
+        for code in MethodCode.values
+    ]
+    if d.scope.clinic is None:
+        rows.append(
+            Row(
+                "other",
+                str(_("Other: the clinics' own methods")),
+                [
+                    Cell(m["periods_other"], key="methods.other.periods"),
+                    Cell(m["sessions_other"], key="methods.other.sessions"),
+                ],
+            )
+        )
+    else:
+        rows += [
+            Row(
+                f"own_{i}",
+                str(_("%(name)s (the clinic's own)") % {"name": name}),
+                [Cell(periods, key=f"methods.own.{name}.periods"), Cell(sessions, key=f"methods.own.{name}.sessions")],
+            )
+            for i, (name, periods, sessions) in enumerate(d.own_methods)
+        ]
+    rows.append(
+        Row(
+            "any",
+            str(_("Treatment periods with any method recorded")),
+            [Cell(m["any_periods"], key="methods.any.periods"), Cell(None)],
+        )
+    )
+    return Table(
+        "methods",
+        str(_("Methods used")),
+        str(_("Method")),
+        [str(_("Treatment periods")), str(_("Sessions held"))],
+        rows,
+        chart="bar",
+        note=str(
+            _(
+                "As ticked on the notes of sessions held in the period, on clients' records. A treatment period counts "
+                "once for each method used in it. The common methods have the same code at every clinic; a "
+                "clinic's own methods count under their names on its own figures, and as “other” where clinics are "
+                "counted together."
+            )
+        ),
+    )
+
+
 #: The dashboard's tables, in page order.
 DASHBOARD_TABLES = [
     _active_table,
@@ -1020,6 +1133,7 @@ DASHBOARD_TABLES = [
     _follow_ups_table,
     _coverage_table,
     _relatives_table,
+    _methods_table,
 ]
 
 
@@ -1051,6 +1165,9 @@ def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
         "referred.total": sum(n for _label, n in d.referred),
         **{f"contacts.period.{key}": sum(row[key] for row in d.contacts_by_month) for key in CONTACT_KEYS},
         **{_kind_key(kind): d.sessions[f"kind_{kind}"] for kind in SessionKind.values},
+        # A clinic's own methods together: what all clinics' figures show of them, as "other".
+        "methods.other.periods": d.methods["periods_other"],
+        "methods.other.sessions": d.methods["sessions_other"],
     }
     for key, value in not_given.items():
         if key not in figures.values:
@@ -1070,6 +1187,7 @@ def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
     ]:
         figures.relate(whole, [part], rest=True)
     figures.relate("follow_ups.due", ["follow_ups.done", "follow_ups.overdue"], rest=True)
+    _relate_methods(d, figures)
     months = [_month(row["month"]) for row in d.contacts_by_month]
     for month in months:
         figures.relate(f"contacts.{month}.total", [f"contacts.{month}.source_{v}" for v in ReferralSource.values])
@@ -1082,6 +1200,16 @@ def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
     for kind in SessionKind.values:
         figures.relate(_kind_key(kind), [f"sessions.{month}.kind_{kind}" for month in months])
     return figures
+
+
+def _relate_methods(d: Dashboard, figures: suppression.Figures) -> None:
+    """Subsets only (a period may use several methods, so they are no sum): a period that used a method is one of
+    the periods with any method; a clinic's own method's periods and sessions are among its "other"."""
+    for key in METHOD_KEYS:
+        figures.relate("methods.any.periods", [f"methods.{key}.periods"], rest=True)
+    for name, _periods, _sessions in d.own_methods:
+        figures.relate("methods.other.periods", [f"methods.own.{name}.periods"], rest=True)
+        figures.relate("methods.other.sessions", [f"methods.own.{name}.sessions"], rest=True)
 
 
 #: The parts of the sessions due, as the attendance table shows them.

@@ -16,7 +16,7 @@ from clients.selectors import records_by_code
 from kast.forms import DateInput
 from kast.models import TEXT_MAX_LENGTH, Role, User
 from kast.validators import BOOKABLE_DATE, not_before_1900
-from sessions.models import MAX_DURATION_MINUTES, Attendance, SessionKind, Theme, TherapySession
+from sessions.models import MAX_DURATION_MINUTES, Attendance, Method, SessionKind, Theme, TherapySession
 from sessions.selectors import quick_log_start
 
 if TYPE_CHECKING:
@@ -155,14 +155,26 @@ class NoteForm(forms.Form):
     themes = forms.ModelMultipleChoiceField(
         label=_("Themes touched"), queryset=Theme.objects.none(), widget=forms.CheckboxSelectMultiple, required=False
     )
+    methods = forms.ModelMultipleChoiceField(
+        label=_("Methods used"),
+        queryset=Method.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("From the clinic's list, so that methods are recorded the same way at every clinic."),
+        error_messages={"invalid_choice": _("%(value)s is not one of the clinic's methods.")},
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def has_text(self) -> bool:
         return bool(self.cleaned_data["text"].strip())
 
-    def __init__(self, *args, themes, **kwargs):
+    def __init__(self, *args, themes, methods, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["themes"].queryset = themes
+        self.fields["methods"].queryset = methods
+        # The clinic's own methods say so, beside the common list.
+        own = _("(the clinic's own)")
+        self.fields["methods"].label_from_instance = lambda method: f"{method} {own}" if method.is_own else str(method)
 
 
 class QuickLogForm(forms.Form):

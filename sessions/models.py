@@ -1,7 +1,7 @@
 """Treatment sessions and their notes: the appointment, the signed record of it, corrections, follow-ups.
 
 A note is final once signed: PostgreSQL itself refuses to change or delete a signed note, its
-themes or an addendum (see the triggers), so no route — form, crafted POST, admin, shell — can.
+themes, its methods or an addendum (see the triggers), so no route — form, crafted POST, admin, shell — can.
 """
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime
 import hashlib
 import uuid
+from typing import TYPE_CHECKING, NamedTuple
 
 import pghistory
 import pgtrigger
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -24,6 +25,9 @@ from django.utils.translation import gettext_lazy as _
 from kast.models import TEXT_MAX_LENGTH
 from kast.triggers import FiguresChanged
 from kast.validators import BOOKABLE_DATE
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 MAX_DURATION_MINUTES = 480
 
@@ -55,94 +59,225 @@ OCCUPIES_TIME = (Attendance.BOOKED, Attendance.ATTENDED)
 
 
 class GuideTopic(models.TextChoices):
-    """The topics of the conversation guide (Samtalsguide KAST); each clinic starts with these."""
+    """The common note themes every clinic starts with. The first eight are the topics of the conversation guide
+    ("Samtalsguide KAST", seed 000), in its order (GUIDE); the rest come from the rest of the conversation support
+    and the evaluation (family map, relatives, strategies) and have no guide text of their own."""
 
     BEHAVIOUR = "behaviour", _("The behaviour and what brought the client now")
+    SHAME = "shame", _("Guilt and shame")
+    MOTIVATION = "motivation", _("Motivation")
     FUNCTION = "function", _("Function of the behaviour")
     FEELINGS = "feelings", _("Feelings and the “escape room”")
     NEED_PRACTICE = "need_practice", _("Need versus practice")
     REPETITION = "repetition", _("Repetition compulsion")
     PORNOGRAPHY = "pornography", _("Pornography")
-    SHAME = "shame", _("Guilt and shame")
     PARTNER = "partner", _("Partner and relationship")
     CHILDHOOD = "childhood", _("Childhood and family map")
     CHILDREN = "children", _("Children and parenting")
     STRATEGIES = "strategies", _("Strategies and tools")
-    MOTIVATION = "motivation", _("Motivation")
     RELAPSE = "relapse", _("Relapse")
 
 
-#: The guide's questions, shown beside the note. Ask without blaming or moralising.
-GUIDE_QUESTIONS: dict[str, tuple[str, ...]] = {
-    GuideTopic.BEHAVIOUR: (
-        _("What made you get in touch just now?"),
-        _("Have you ever paid for sex?"),
-        _("Do you have a compulsive sexual behaviour that you have tried to stop without succeeding?"),
-        _("Do you define yourself as a sex addict?"),
+class GuideLine(NamedTuple):
+    """One line of the guide: a question to ask, or advice to the therapist.
+
+    `seed` is the line as the conversation support has it (Swedish, seed 000), kept beside the English msgid so
+    tests/sessions/test_guide.py can hold the shipped guide to the source: every line of the source is here, and
+    nothing here that is not in the source. The Swedish catalogue translates `text` back to it.
+    """
+
+    kind: str  # QUESTION or ADVICE
+    text: StrPromise
+    seed: str
+
+
+QUESTION, ADVICE = "question", "advice"
+
+
+class GuideSection(NamedTuple):
+    topic: GuideTopic
+    lines: tuple[GuideLine, ...]
+
+
+#: "Samtalsguide KAST" (Samtalsstöd, Länsstyrelsen Västra Götaland and Göteborgs Stad, 2023: seed 000), in its order,
+#: shown beside the note. Not editable: a clinic's own themes and questions are shown apart from it.
+GUIDE_INTRODUCTION = (
+    _("Ask questions that lead to answers and recognition. Ask without blaming or moralising!"),
+    "Ställ frågor som lotsar fram till svar och igenkänning. Fråga utan att skuldbelägga eller moralisera!",
+)
+GUIDE: tuple[GuideSection, ...] = (
+    GuideSection(
+        GuideTopic.BEHAVIOUR,
+        (
+            GuideLine(QUESTION, _("Do you define yourself as a sex addict?"), "Definierar du dig som sexmissbrukare?"),
+            GuideLine(
+                QUESTION,
+                _("Do you have a compulsive sexual behaviour that you have tried to stop or break without succeeding?"),
+                "Har du ett tvångsmässigt sexuellt beteende, som du försökt sluta/bryta utan att lyckas?",
+            ),
+            GuideLine(QUESTION, _("Have you ever paid for sex?"), "Har du någon gång betalat för sex?"),
+            GuideLine(
+                QUESTION,
+                _("What made you get in touch just now?"),
+                "Vad var det som fick dig att ta kontakt just nu?",
+            ),
+        ),
     ),
-    GuideTopic.FUNCTION: (
-        _("What function has the act or the behaviour had for you?"),
-        _("What was going on in your life the last time it happened?"),
+    GuideSection(
+        GuideTopic.SHAME,
+        (
+            GuideLine(
+                ADVICE,
+                _(
+                    "Where there is (much) shame it is hard to answer exactly. Usually a part, or a first layer, of "
+                    "the story comes. Let it be so. You can go into depth and learn more later in the conversations."
+                ),
+                "Vid situationer med (mycket) inslag av skam är det svårt att svara exakt. Oftast kommer en del av "
+                "eller ett första skikt av berättelsen. Låt det vara så. Det går att komma in på djupet och få mer "
+                "fakta längre fram i samtalen.",
+            ),
+        ),
     ),
-    GuideTopic.FEELINGS: (
-        _("Which strong or painful feelings came before the act?"),
-        _("Where do you go when it hurts: what is your “escape room”?"),
-        _("Can you put a word to the feeling? (the alphabet of feelings)"),
+    GuideSection(
+        GuideTopic.MOTIVATION,
+        (
+            GuideLine(
+                ADVICE,
+                _("Confirm the client's initiative (will) to change!"),
+                "Bekräfta klientens initiativ (vilja) till förändring!",
+            ),
+        ),
     ),
-    GuideTopic.NEED_PRACTICE: (
-        _("What is your need, and what is the practice, the thing you do?"),
-        _("How else could that need be met?"),
+    GuideSection(
+        GuideTopic.FUNCTION,
+        (
+            GuideLine(
+                QUESTION,
+                _("What function has the act or the behaviour had for you?"),
+                "Vad har handlingen/beteendet fyllt för funktion för dig?",
+            ),
+        ),
     ),
-    GuideTopic.REPETITION: (
-        _("Do you recognise seeking rejection in close relationships?"),
-        _("When did you first feel that way? (see the deep interview)"),
+    GuideSection(
+        GuideTopic.FEELINGS,
+        (
+            GuideLine(
+                ADVICE,
+                _(
+                    "Usually the client has for a long time sexualised strong and painful feelings: in other words, "
+                    "acted out in sexual acts when suffering came. The client has then withdrawn to their "
+                    "“escape room”."
+                ),
+                "Oftast är det så att klienten sedan lång tid tillbaka har sexualiserat starka och smärtsamma "
+                "känslor. Med andra ord agerat ut i olika sexuella handlingar då ett lidande infunnit sig. Då har "
+                'klienten förpassat sig till sitt "flyktrum".',
+            ),
+            GuideLine(
+                ADVICE,
+                _(
+                    "The client often finds it hard to put words to their emotional state and feelings. Clients "
+                    "recognise themselves in the idea of an “alphabet of the language of feelings”."
+                ),
+                "Klienten har ofta svårt att sätta ord på sitt känslotillstånd och sina känslor. De känner igen sig "
+                "i begreppet – *känslspråksalfabet*.",
+            ),
+        ),
     ),
-    GuideTopic.PORNOGRAPHY: (
-        _("What kind of pornography do you watch?"),
-        _("Who do you identify with in what you see?"),
-        _("What would zero tolerance of pictures and text as support for masturbation mean for you?"),
+    GuideSection(
+        GuideTopic.NEED_PRACTICE,
+        (
+            GuideLine(
+                ADVICE,
+                _(
+                    "The client may confuse their need of sexuality with the sexual practice, which is something one does."
+                ),
+                "Klienten kan blanda ihop sitt behov av sexualitet med den sexuella praktiken, som är något en gör.",
+            ),
+        ),
     ),
-    GuideTopic.SHAME: (
-        _("Where in the body do you feel the shame?"),
-        _("What would it mean to take responsibility without punishing yourself?"),
+    GuideSection(
+        GuideTopic.REPETITION,
+        (
+            GuideLine(
+                ADVICE,
+                _(
+                    "Because of the frozen trauma with its lack of attachment, the client seeks rejection in close "
+                    "relationships, described earlier as a repetition compulsion. This trauma usually becomes clear "
+                    "and visible in the deep interview."
+                ),
+                "På grund av det frusna traumat med anknytningsbristen söker klienten efter ett avvisande i nära "
+                "relation, tidigare beskrivet som ett återupprepningstvång. Detta trauma brukar bli tydligt och "
+                "synligt vid djupintervjun.",
+            ),
+        ),
     ),
-    GuideTopic.PARTNER: (
-        _("How is the relationship now?"),
-        _("What does your partner know, and how did they find out?"),
+    GuideSection(
+        GuideTopic.PORNOGRAPHY,
+        (
+            GuideLine(
+                ADVICE,
+                _("Talk about zero tolerance of images and text as support for masturbation."),
+                "Prata om nolltolerans till bild och textstöd för onani.",
+            ),
+            GuideLine(
+                ADVICE,
+                _(
+                    "Images and text as support for masturbation contribute to objectifying and dehumanising the "
+                    "other. It can grow into a destructive behaviour that the client needs support to break. The "
+                    "client instead needs to develop their ability to be in relation to themselves and others."
+                ),
+                "Bild och textstöd vid onani bidrar till objektifiering och avhumanisering av den andra. Det kan "
+                "utveckla sig till ett destruktivt beteende som klienten behöver stöd för att bryta. Klienten behöver "
+                "i stället utveckla sin förmåga att vara i relation till sig själv och andra.",
+            ),
+            GuideLine(
+                ADVICE,
+                _("Pornography is non-relational! Ask therefore:"),
+                "Pornografin är icke-relationell! Fråga därför,",
+            ),
+            GuideLine(
+                QUESTION,
+                _("What kind of pornography do you watch?"),
+                "Vad är det för slags pornografi du tittar på?",
+            ),
+            GuideLine(
+                ADVICE,
+                _("If the client can describe the pornography, it is important to ask:"),
+                "Kan klienten beskriva pornografin är det viktigt att ställa frågan,",
+            ),
+            GuideLine(
+                QUESTION,
+                _("Who is it you identify with in what you see in the pornography?"),
+                "Vem är det du identifierar dig med i det du ser i pornografin?",
+            ),
+            GuideLine(
+                ADVICE,
+                _("This gives a good picture of how the client feels and sees themselves."),
+                "Detta ger en bra bild av hur klienten känner sig och ser på sig själv.",
+            ),
+        ),
     ),
-    GuideTopic.CHILDHOOD: (
-        _("Who were the important people when you grew up? (see the family map)"),
-        _("Which attitudes, behaviours and norms prevailed at home?"),
-    ),
-    GuideTopic.CHILDREN: (
-        _("How are the children, and what do they know?"),
-        _("Do the children need support of their own?"),
-    ),
-    GuideTopic.STRATEGIES: (
-        _("What have you done instead when the impulse came?"),
-        _("What helps you stay in relation to yourself and others?"),
-    ),
-    GuideTopic.MOTIVATION: (
-        _("Confirm the client's initiative and will to change."),
-        _("What do you want your life to look like in a year?"),
-    ),
-    GuideTopic.RELAPSE: (
-        _("What happened just before?"),
-        _("What can you learn from it, without blaming yourself?"),
-    ),
-}
+)
 
 
 class Theme(models.Model):
     """A theme a note can touch. Each clinic's list starts as the guide's topics and is theirs to edit."""
 
     clinic = models.ForeignKey("kast.Clinic", verbose_name=_("clinic"), on_delete=models.CASCADE, related_name="themes")
-    # A guide topic keeps its translated name and questions; a clinic's own theme has its own.
+    # A common theme keeps its translated name (and, for the guide's topics, the guide's text); a clinic's own
+    # theme has its own name, and any theme may carry the clinic's own questions, shown apart from the guide.
     topic = models.CharField(_("guide topic"), max_length=20, choices=GuideTopic.choices, blank=True)
     name = models.CharField(
         _("name"), max_length=80, blank=True, help_text=_("Leave empty to use the guide topic's name.")
     )
-    questions = models.TextField(_("questions"), blank=True, help_text=_("One question per line."))
+    questions = models.TextField(
+        _("the clinic's own questions"),
+        blank=True,
+        help_text=_(
+            "One question per line. Shown beside the note under the clinic's own themes, apart from the "
+            "conversation guide."
+        ),
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     active = models.BooleanField(
         _("in use"), default=True, help_text=_("Themes already used in notes cannot be deleted, only taken out of use.")
@@ -161,9 +296,85 @@ class Theme(models.Model):
     def __str__(self) -> str:
         return self.name or str(GuideTopic(self.topic).label)
 
+    @property
+    def is_own(self) -> bool:
+        """A theme the clinic added itself, not one of the common list."""
+        return not self.topic
+
     def question_list(self) -> list[str]:
-        own = [line.strip() for line in self.questions.splitlines() if line.strip()]
-        return own or [str(q) for q in GUIDE_QUESTIONS.get(self.topic, ())]
+        """The clinic's own questions for this theme (the guide's text is GUIDE, the same for every clinic)."""
+        return [line.strip() for line in self.questions.splitlines() if line.strip()]
+
+
+class MethodCode(models.TextChoices):
+    """The methods the evaluation of KAST found in use (seed 001: "Behandlingsmetoder", "Behandlingsprocessen",
+    "Strategier och verktyg"; psychoeducation from seed 000). Every clinic starts with these; the codes are stable
+    and the same at every clinic, so methods can be counted and compared nationally, as the evaluation asks
+    ("Om alla KAST-verksamheter i Sverige dokumenterade det på samma sätt")."""
+
+    FAMILY_MAP = "family_map", _("Family map and personal history")
+    SYSTEMIC = "systemic", _("Systemic and family perspective")
+    EXPERIENTIAL = "experiential", _("Experiential, emotion-focused work")
+    ATTACHMENT = "attachment", _("Attachment as an explanatory model")
+    EXTERNALISING = "externalising", _("Putting words to the acts, externalising")
+    CBT_STOP = "cbt_stop", _("CBT: stop techniques for impulses")
+    EXPOSURE = "exposure", _("Exposure to difficult feelings in small steps")
+    SELF_SOOTHING = "self_soothing", _("Calming oneself: breathing, noticing feelings")
+    SELF_COMPASSION = "self_compassion", _("Self-esteem and self-compassion work")
+    PORN_ABSTINENCE = "porn_abstinence", _("Abstaining from pornography")
+    PARTNER = "partner", _("Involving the partner (couple work)")
+    PSYCHOEDUCATION = "psychoeducation", _("Psychoeducation")
+    SOLUTION_FOCUS = "solution_focus", _("Solution focus")
+
+
+class Method(models.Model):
+    """A method a session can use, from the clinic's list: the common methods (MethodCode) and the clinic's own.
+
+    A common method keeps its code and translated name, so it counts the same at every clinic; a method the
+    clinic adds itself has only a name, counts under that name on its own clinic's figures and as "other"
+    wherever clinics are counted together (its name means nothing elsewhere).
+    """
+
+    clinic = models.ForeignKey(
+        "kast.Clinic", verbose_name=_("clinic"), on_delete=models.CASCADE, related_name="methods"
+    )
+    code = models.CharField(
+        _("common method"),
+        max_length=20,
+        choices=MethodCode.choices,
+        blank=True,
+        help_text=_("Empty for the clinic's own method, which then needs a name."),
+    )
+    name = models.CharField(
+        _("name"), max_length=80, blank=True, help_text=_("Leave empty to use the common method's name.")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(
+        _("in use"),
+        default=True,
+        help_text=_("Methods already used in notes cannot be deleted, only taken out of use."),
+    )
+
+    class Meta:
+        verbose_name = _("method")
+        verbose_name_plural = _("methods")
+        ordering = ["clinic", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "code"], condition=~Q(code=""), name="method_code_once"),
+            models.UniqueConstraint(fields=["clinic", "name"], condition=Q(code=""), name="method_own_name_once"),
+            models.CheckConstraint(condition=~Q(code="") | ~Q(name=""), name="method_has_name"),
+            models.CheckConstraint(condition=Q(code="") | Q(code__in=MethodCode.values), name="method_code_valid"),
+        ]
+        # A renamed or added method changes the labels of the cached figures.
+        triggers = [FiguresChanged(name="figures_changed", clinic="clinic_id")]
+
+    def __str__(self) -> str:
+        return self.name or str(MethodCode(self.code).label)
+
+    @property
+    def is_own(self) -> bool:
+        """The clinic's own method, not one of the common list."""
+        return not self.code
 
 
 class SessionFee(models.Model):
@@ -339,6 +550,7 @@ class Note(models.Model):
     )
     text = models.TextField(_("note"), blank=True, max_length=TEXT_MAX_LENGTH)
     themes = models.ManyToManyField(Theme, through="NoteTheme", verbose_name=_("themes touched"), blank=True)
+    methods = models.ManyToManyField(Method, through="NoteMethod", verbose_name=_("methods used"), blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("last saved"), default=timezone.now)
@@ -402,6 +614,55 @@ class NoteTheme(models.Model):
 
     def __str__(self) -> str:
         return f"{self.note_id}: {self.theme_id}"
+
+
+class MethodFiguresChanged(FiguresChanged):
+    """A ticked method moves the figures' stamp of the method's clinic (the row names no clinic of its own)."""
+
+    def __init__(self, *, name: str) -> None:
+        super().__init__(name=name, clinic="method_id")
+
+    def get_func(self, model: models.Model) -> str:
+        # The method's clinic, read through the method: the clinic column of FiguresChanged, one join away.
+        func = super().get_func(model)
+        plain = "SELECT DISTINCT c FROM unnest(ARRAY[NEW.method_id, OLD.method_id]) AS c WHERE c IS NOT NULL"
+        through = "SELECT DISTINCT clinic_id FROM therapy_sessions_method WHERE id IN (NEW.method_id, OLD.method_id)"
+        if plain not in func:  # FiguresChanged was rewritten: say so here rather than stamp clinic "method id"
+            raise ImproperlyConfigured("MethodFiguresChanged no longer matches FiguresChanged's SQL.")
+        return func.replace(plain, through)
+
+
+class NoteMethod(models.Model):
+    """A method used in the session, ticked on its note; final with the note, like its themes."""
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE)
+    # A method in use is taken out of use, never deleted, so old notes keep their methods.
+    method = models.ForeignKey(Method, on_delete=models.PROTECT)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["note", "method"], name="note_method_once")]
+        indexes = [models.Index(fields=["method", "note"], name="note_method_method")]
+        triggers = [
+            pgtrigger.Trigger(
+                name="signed_note_methods_are_final",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                func="""
+                IF EXISTS (
+                    SELECT 1 FROM therapy_sessions_note
+                    WHERE id IN (NEW.note_id, OLD.note_id) AND signed_at IS NOT NULL
+                ) THEN
+                    RAISE EXCEPTION 'The methods of a signed note cannot change.' USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                RETURN NEW;
+                """,
+            ),
+            MethodFiguresChanged(name="figures_changed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.note_id}: {self.method_id}"
 
 
 class Addendum(models.Model):

@@ -39,6 +39,7 @@ from sessions.models import (
     Attendance,
     CalendarFeed,
     FollowUp,
+    Method,
     Note,
     SessionParticipant,
     Theme,
@@ -135,6 +136,11 @@ def addendum_draft(note: Note | None, user: User) -> AddendumDraft | None:
     if note is None:
         return None
     return AddendumDraft.objects.filter(note=note, author=user).first()
+
+
+def clinic_methods(clinic_id: int, *, keep: list[int] | tuple[int, ...] = ()) -> QuerySet[Method]:
+    """The clinic's methods in use, plus any out-of-use method a note already has (so it is not lost)."""
+    return Method.objects.filter(clinic_id=clinic_id).filter(Q(active=True) | Q(pk__in=list(keep)))
 
 
 def clinic_themes(clinic_id: int, *, keep: list[int] | tuple[int, ...] = ()) -> QuerySet[Theme]:

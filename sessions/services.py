@@ -32,6 +32,8 @@ from sessions.models import (
     FollowUp,
     FollowUpKind,
     GuideTopic,
+    Method,
+    MethodCode,
     Note,
     SessionFee,
     SessionKind,
@@ -64,6 +66,20 @@ def clinic_install_themes(clinic: Clinic) -> None:
         [Theme(clinic=clinic, topic=topic, position=n) for n, topic in enumerate(GuideTopic.values, start=1)],
         ignore_conflicts=True,
     )
+
+
+def clinic_install_methods(clinic: Clinic) -> None:
+    """A new clinic's methods: the common list, with its stable codes (the clinic adds its own in the admin site)."""
+    Method.objects.bulk_create(
+        [Method(clinic=clinic, code=code, position=n) for n, code in enumerate(MethodCode.values, start=1)],
+        ignore_conflicts=True,
+    )
+
+
+def clinic_install_lists(clinic: Clinic) -> None:
+    """What a new clinic's note page starts with: the note themes and the methods."""
+    clinic_install_themes(clinic)
+    clinic_install_methods(clinic)
 
 
 def default_fee(clinic: Clinic, kind: str) -> Decimal:
@@ -245,7 +261,13 @@ def _writable_note(actor: Actor, session: TherapySession) -> Note | None:
 
 @transaction.atomic
 def note_save(
-    *, actor: Actor, session: TherapySession, version: int, text: str, themes: Iterable[Theme] | None = None
+    *,
+    actor: Actor,
+    session: TherapySession,
+    version: int,
+    text: str,
+    themes: Iterable[Theme] | None = None,
+    methods: Iterable[Method] | None = None,
 ) -> Note:
     """Save the draft. Version 0 starts the note; a stale version raises EditConflict (two tabs, two people)."""
     if session.is_voided:
@@ -263,6 +285,11 @@ def note_save(
         save_versioned(note, expected_version=version, fields=["text", "updated_at"])
     if themes is not None:
         note.themes.set([t for t in themes if t.clinic_id == session.clinic_id])
+    if methods is not None:
+        methods = list(methods)
+        if any(m.clinic_id != session.clinic_id for m in methods):
+            raise ValidationError({"methods": _("Choose methods from the clinic's list.")})
+        note.methods.set(methods)
     access_log_record(actor=actor, action=Action.UPDATE, obj=note, client_id=session.client_id)
     return note
 
@@ -295,6 +322,7 @@ def session_document(
     note_version: int,
     text: str,
     themes: Iterable[Theme],
+    methods: Iterable[Method] | None = None,
     sign: bool,
     allow_overlap: bool = False,
 ) -> Note:
@@ -310,7 +338,7 @@ def session_document(
         data=session_data,
         allow_overlap=allow_overlap or not sign,
     )
-    note = note_save(actor=actor, session=session, version=note_version, text=text, themes=themes)
+    note = note_save(actor=actor, session=session, version=note_version, text=text, themes=themes, methods=methods)
     if sign:
         note = note_sign(actor=actor, note=note)
     return note

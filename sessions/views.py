@@ -38,7 +38,7 @@ from sessions.forms import (
     SessionForm,
     VoidForm,
 )
-from sessions.models import GUIDE_QUESTIONS, Attendance, Note, SessionKind, Theme, TherapySession
+from sessions.models import GUIDE, GUIDE_INTRODUCTION, Attendance, Method, Note, SessionKind, Theme, TherapySession
 
 Action = AccessLogEntry.Action
 TIMELINE_PAGE_SIZE = 25
@@ -111,12 +111,17 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         return _signed_page(request, session, note)
     chosen = list(note.themes.all()) if note else []
     themes = selectors.clinic_themes(session.clinic_id, keep=[t.pk for t in chosen])
+    used = list(note.methods.all()) if note else []
+    methods = selectors.clinic_methods(session.clinic_id, keep=[m.pk for m in used])
     session_form = _session_form(request, session)
     note_form = NoteForm(
         request.POST or None,
         themes=themes,
+        methods=methods,
         prefix="note",
-        initial={"text": note.text, "themes": chosen, "version": note.version} if note else {"version": 0},
+        initial=(
+            {"text": note.text, "themes": chosen, "methods": used, "version": note.version} if note else {"version": 0}
+        ),
     )
     conflict = None
     if request.method == "POST" and note_form.is_valid() and not session_form.is_valid() and note_form.has_text():
@@ -126,7 +131,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
             note = selectors.note_of(session)
             messages.warning(request, _("The draft is saved. Correct the session's facts below before signing."))
         # The page goes on from the version now stored, whether ours or the other tab's.
-        note_form = _note_form_at(request, themes, (conflict or note).version)
+        note_form = _note_form_at(request, themes, methods, (conflict or note).version)
     elif request.method == "POST" and session_form.is_valid() and note_form.is_valid():
         sign = "sign" in request.POST
         try:
@@ -138,6 +143,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
                 note_version=note_form.cleaned_data["version"],
                 text=note_form.cleaned_data["text"],
                 themes=note_form.cleaned_data["themes"],
+                methods=note_form.cleaned_data["methods"],
                 sign=sign,
                 allow_overlap=session_form.cleaned_data["allow_overlap"],
             )
@@ -147,7 +153,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         except EditConflict as error:
             conflict = error.current
             if isinstance(conflict, Note):
-                note_form = _note_form_at(request, themes, conflict.version)
+                note_form = _note_form_at(request, themes, methods, conflict.version)
             else:
                 session_form.add_error(None, _("Someone else changed this session while you were writing. Reload."))
                 conflict = None
@@ -169,7 +175,9 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "note_form": note_form,
         "conflict": conflict,
         "overlaps": overlaps,
-        "guide": _guide(themes),
+        "guide": _guide(),
+        "guide_introduction": GUIDE_INTRODUCTION[0],
+        "own_themes": _own_guide(themes),
         "autosave_url": reverse("sessions:autosave", args=[session.pk]),
     }
     return render(request, "sessions/session_detail.html", context, status=409 if conflict else 200)
@@ -183,12 +191,12 @@ def _session_form(request: HttpRequest, session: TherapySession) -> SessionForm:
     return session_form
 
 
-def _note_form_at(request: HttpRequest, themes: QuerySet[Theme], version: int) -> NoteForm:
+def _note_form_at(request: HttpRequest, themes: QuerySet[Theme], methods: QuerySet[Method], version: int) -> NoteForm:
     """The posted note form again, going on from the stored `version` (validated, to show its errors)."""
     # A copy of the QueryDict, not .dict(): that keeps only the last of several ticked themes.
     data = request.POST.copy()
     data["note-version"] = version
-    note_form = NoteForm(data=data, themes=themes, prefix="note")
+    note_form = NoteForm(data=data, themes=themes, methods=methods, prefix="note")
     note_form.is_valid()
     return note_form
 
@@ -210,6 +218,7 @@ def _save_draft_only(request: HttpRequest, session: TherapySession, note_form: N
             version=note_form.cleaned_data["version"],
             text=note_form.cleaned_data["text"],
             themes=note_form.cleaned_data["themes"],
+            methods=note_form.cleaned_data["methods"],
         )
     except EditConflict as error:
         return error.current
@@ -217,14 +226,19 @@ def _save_draft_only(request: HttpRequest, session: TherapySession, note_form: N
 
 
 def _theme_ids(values: list[str]) -> list[int]:
-    """The ticked themes' ids as sent by the page; anything else is left for the form to refuse (not a 500)."""
+    """The ticked themes' (or methods') ids as sent by the page; anything else is left for the form to refuse (not
+    a 500)."""
     return [int(value) for value in values if value.isascii() and value.isdigit() and len(value) < 19]
 
 
-def _guide(themes) -> list[tuple[str, list[str]]]:
-    return [(str(theme), theme.question_list()) for theme in themes if theme.question_list()] or [
-        (str(topic), [str(q) for q in questions]) for topic, questions in GUIDE_QUESTIONS.items()
-    ]
+def _guide() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The conversation guide as the source has it (sessions.models.GUIDE): per topic, its questions and advice."""
+    return [(str(section.topic.label), [(line.kind, str(line.text)) for line in section.lines]) for section in GUIDE]
+
+
+def _own_guide(themes: QuerySet[Theme]) -> list[tuple[str, list[str]]]:
+    """The clinic's own questions, per theme, shown apart from the guide (read from the themes the form lists)."""
+    return [(str(theme), theme.question_list()) for theme in themes if theme.question_list()]
 
 
 def _signed_page(request: HttpRequest, session: TherapySession, note: Note | None, **extra) -> HttpResponse:
@@ -241,6 +255,7 @@ def _signed_page(request: HttpRequest, session: TherapySession, note: Note | Non
         "participants": selectors.participants_of(session),
         "note": note,
         "themes": list(note.themes.all()) if note else [],
+        "methods": list(note.methods.all()) if note else [],
         "therapists": list(session.therapists.all()),
         "addenda": selectors.addenda(note),
         "addendum_form": addendum_form,
@@ -260,10 +275,16 @@ def note_autosave(request: HttpRequest, session_id: uuid.UUID) -> JsonResponse:
     """The draft saved in the background while the therapist writes (kast.autosave answers the page script)."""
     session = selectors.get_session_for(request, session_id, action=None)  # the save itself is logged
     themes = selectors.clinic_themes(session.clinic_id, keep=_theme_ids(request.POST.getlist("note-themes")))
+    methods = selectors.clinic_methods(session.clinic_id, keep=_theme_ids(request.POST.getlist("note-methods")))
     return autosave_response(
-        NoteForm(request.POST, themes=themes, prefix="note"),
+        NoteForm(request.POST, themes=themes, methods=methods, prefix="note"),
         lambda data: services.note_save(
-            actor=request.actor, session=session, version=data["version"], text=data["text"], themes=data["themes"]
+            actor=request.actor,
+            session=session,
+            version=data["version"],
+            text=data["text"],
+            themes=data["themes"],
+            methods=data["methods"],
         ),
         texts=lambda note: [(_("Note"), note.text)],
         not_yours=_("Only the author writes the note."),

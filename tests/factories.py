@@ -27,7 +27,7 @@ from clients.services import clinic_install_referral_destinations
 from kast.models import Clinic, Role, User
 from relatives.models import Relative, RelativeLink
 from sessions.models import Attendance, Note, TherapySession
-from sessions.services import clinic_install_themes
+from sessions.services import clinic_install_lists
 
 factory.Faker._DEFAULT_LOCALE = "sv_SE"
 
@@ -49,7 +49,7 @@ class ClinicFactory(DjangoModelFactory):
     @factory.post_generation
     def themes(clinic, create, extracted, **kwargs):
         if create:
-            clinic_install_themes(clinic)
+            clinic_install_lists(clinic)
             clinic_install_referral_destinations(clinic)
 
 

@@ -33,7 +33,9 @@ from sessions.models import (
     Addendum,
     FollowUp,
     FollowUpKind,
+    Method,
     Note,
+    NoteMethod,
     NoteTheme,
     SessionKind,
     SessionParticipant,
@@ -119,6 +121,9 @@ def full_record(therapist, colleague, code: str) -> Client:
         signed = NoteFactory(session=TherapySessionFactory(client=record), signed_at=None)
         NoteTheme.objects.bulk_create(
             [NoteTheme(note=signed, theme=theme) for theme in Theme.objects.filter(clinic=record.clinic)[:2]]
+        )
+        NoteMethod.objects.bulk_create(
+            [NoteMethod(note=signed, method=method) for method in Method.objects.filter(clinic=record.clinic)[:3]]
         )
         Note.objects.filter(pk=signed.pk).update(signed_at=moment(2019, 5, 2, 15))
     with at(2019, 5, 3, 9):
@@ -256,6 +261,7 @@ def test_retention_removes_exactly_the_expired_records(clinic_records, caplog):
         "therapy_sessions_therapysession_therapists": 3,
         "therapy_sessions_note": 2,  # the signed one and the draft
         "therapy_sessions_notetheme": 2,
+        "therapy_sessions_notemethod": 3,
         "therapy_sessions_addendum": 1,
         "therapy_sessions_followup": 1,
         "assessments_administration": 1,

@@ -21,7 +21,7 @@ from assessments.services import version_for
 from clients.models import Client
 from kast.models import AccessLogEntry, Role
 from relatives.models import ChildPerspective, Goal, ReactionReview
-from sessions.models import Addendum, Note, NoteTheme, SessionKind, SessionParticipant, Theme, TherapySession
+from sessions.models import Addendum, Method, Note, NoteTheme, SessionKind, SessionParticipant, Theme, TherapySession
 from tests.factories import (
     AssessmentConversationFactory,
     ClientFactory,
@@ -52,13 +52,15 @@ def print_extract(http, record):
 
 
 def add_sessions(record, count: int, *, start: int = 0) -> None:
-    """`count` held sessions a day apart, each with a signed note (with a theme) and an addendum."""
+    """`count` held sessions a day apart, each with a signed note (with a theme and a method) and an addendum."""
     therapist = record.responsible_therapist
     theme = Theme.objects.filter(clinic=record.clinic).first()
+    method, _new = Method.objects.get_or_create(clinic=record.clinic, name="Egen metod i utdraget")
     for n in range(start, start + count):
         session = TherapySessionFactory(client=record, date=timezone.localdate() - (n + 1) * DAY)
         note = NoteFactory(session=session, text=f"Anteckning nummer {n}.", signed_at=None)
         NoteTheme.objects.create(note=note, theme=theme)
+        note.methods.add(method)
         Note.objects.filter(pk=note.pk).update(signed_at=timezone.now())
         Addendum.objects.create(note=note, author=therapist, text=f"Tillägg nummer {n}.")
 
@@ -133,6 +135,7 @@ def test_the_extract_holds_the_whole_record_and_who_has_read_it(client, therapis
         "Uppväxten i Borås med två syskon.",
         "Morfar Olle",
         "Anteckning nummer 0.",
+        "Egen metod i utdraget",  # the methods ticked on the note
         "Tillägg nummer 0.",
         "Ett utkast som inte är signerat.",
         "Gemensamt samtal om förtroende.",  # the couple session's note is the client's too
@@ -228,11 +231,11 @@ def test_the_number_of_queries_does_not_grow_with_the_record(client, therapist, 
     # is logged with its PDF or not at all: kast.pdf.print_response) and the print's log row;
     # then the record: co-therapists, hold, periods, status changes, assessments and their addenda, interview and
     # its addenda, family members and their parents, relationships, those marked as entered in error (people,
-    # relationships), sessions (with notes), their therapists, themes and addenda, the count of wrongly recorded
+    # relationships), sessions (with notes), their therapists, themes, methods and addenda, the count of wrongly recorded
     # ones, follow-ups, questionnaires and their answers, the answers side by side (questionnaires, their items,
     # their answers), links, child perspective, log, the summary of the change history (one query across its
     # tables); the savepoint released.
-    assert len(small) == 35, "\n".join(small)
+    assert len(small) == 36, "\n".join(small)
 
 
 ARTICLE_15 = [

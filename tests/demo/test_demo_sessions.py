@@ -27,6 +27,7 @@ from sessions.models import (
     FollowUp,
     FollowUpKind,
     Note,
+    NoteMethod,
     NoteTheme,
     SessionFee,
     SessionKind,
@@ -150,6 +151,12 @@ def test_almost_every_held_session_has_a_signed_note(therapists):
         1 <= themes[pk] <= 3 for pk in Note.objects.filter(session__attendance="attended").values_list("pk", flat=True)
     )
     assert not NoteTheme.objects.exclude(theme__clinic_id=F("note__session__clinic_id"))
+    # And ticks a common method of its clinic for each theme (demo.sessions.METHOD_OF_TOPIC), so the figures have some.
+    methods = Counter(NoteMethod.objects.values_list("note_id", flat=True))
+    assert methods and set(methods) <= set(themes)
+    assert all(methods[pk] <= themes[pk] for pk in methods)
+    assert not NoteMethod.objects.exclude(method__clinic_id=F("note__session__clinic_id"))
+    assert not NoteMethod.objects.filter(method__code="")
     addenda = Addendum.objects.select_related("note")
     assert 1 <= addenda.count() <= 10
     for addendum in addenda:

@@ -25,10 +25,11 @@ from kast.actor import Actor
 from kast.models import FiguresStamp, Role
 from kast.triggers import SHARED
 from relatives.models import ChildPerspective
-from sessions.models import Attendance, FollowUp, FollowUpKind, SessionFee, SessionKind
+from sessions.models import Attendance, FollowUp, FollowUpKind, Method, Note, SessionFee, SessionKind
 from tests.factories import (
     ClientFactory,
     ClinicFactory,
+    NoteFactory,
     TherapySessionFactory,
     UserFactory,
     link,
@@ -45,6 +46,10 @@ UNWATCHED = {
     # The items of a published version are final (a trigger refuses changes); publishing stamps the shared stamp.
     "assessments_item",
     "assessments_instrument",
+    # The methods used are read through their note's session: a note never moves to another session, and it is
+    # removed only with its methods (therapy_sessions_notemethod stamps). Saving a draft must not stamp: it
+    # would empty the clinic's cache at every autosave.
+    "therapy_sessions_note",
 }
 
 
@@ -58,6 +63,8 @@ def world(gbg, mlm, therapist, other_clinic_therapist):
     elsewhere = ClientFactory(responsible_therapist=other_clinic_therapist)
     # Rows to change or remove: made before the stamps are cleared, so only the change itself can stamp.
     session = TherapySessionFactory(client=record)
+    draft = NoteFactory(session=TherapySessionFactory(client=record), signed_at=None)
+    draft.methods.add(Method.objects.filter(clinic=gbg).first())
     spare = ClientFactory(responsible_therapist=therapist)
     given = Administration.objects.create(
         client=record,
@@ -74,6 +81,7 @@ def world(gbg, mlm, therapist, other_clinic_therapist):
         "record": record,
         "elsewhere": elsewhere,
         "session": session,
+        "draft": draft,
         "spare": spare,
         "administration": given,
     }
@@ -113,6 +121,10 @@ WRITES = {
     "new therapist": lambda w: UserFactory(role=Role.THERAPIST, clinic=w["gbg"]),
     "therapist renamed": lambda w: type(w["therapist"]).objects.filter(pk=w["therapist"].pk).update(first_name="Ny"),
     "clinic renamed": lambda w: w["gbg"].save(),
+    "method ticked": lambda w: w["draft"].methods.add(Method.objects.filter(clinic=w["gbg"]).last()),
+    "method unticked": lambda w: w["draft"].methods.clear(),
+    "clinic's own method": lambda w: Method.objects.create(clinic=w["gbg"], name="Egen metod"),
+    "method renamed": lambda w: Method.objects.filter(clinic=w["gbg"]).update(name="Nytt namn"),
 }
 
 
@@ -125,6 +137,12 @@ def test_every_write_to_the_counted_data_stamps_its_clinic_and_no_other(world, w
 def test_a_write_in_another_clinic_stamps_only_that_clinic(world):
     TherapySessionFactory(client=world["elsewhere"])
     assert stamped() == {world["mlm"].pk}
+
+
+def test_saving_a_drafts_text_changes_no_figure(world):
+    """The autosave writes the note every few seconds: it must not empty the clinic's cache each time."""
+    Note.objects.filter(pk=world["draft"].pk).update(text="Mer text.", updated_at=timezone.now())
+    assert stamped() == set()
 
 
 def test_a_login_changes_no_figure(world):
@@ -225,7 +243,7 @@ def test_the_dashboard_is_counted_once_per_state_of_the_clinics_data(client, com
     first, computed = _get(client, url, year)
     again, cached = _get(client, url, year)
     assert first.context["figures"].held == again.context["figures"].held == 5
-    assert (computed, cached) == (CACHED_QUERIES + 12, CACHED_QUERIES)
+    assert (computed, cached) == (CACHED_QUERIES + 14, CACHED_QUERIES)
     assert _held_this_month_charted(first) == _held_this_month_charted(again) == 5
 
     _held_today(committed["elsewhere"])  # another clinic's session: these figures stand
@@ -234,7 +252,7 @@ def test_the_dashboard_is_counted_once_per_state_of_the_clinics_data(client, com
     _held_today(committed["record"])  # committed, as a colleague's request would
     after, queries = _get(client, url, year)
     assert after.context["figures"].held == 6
-    assert queries == CACHED_QUERIES + 12
+    assert queries == CACHED_QUERIES + 14
     assert _held_this_month_charted(after) == 6
 
 

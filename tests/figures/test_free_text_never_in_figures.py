@@ -27,7 +27,7 @@ from kast.actor import Actor
 from kast.db_roles import RUNTIME_ROLE
 from kast.models import Role
 from relatives.models import Goal, ReactionReview
-from sessions.models import Addendum, AddendumDraft, Note, NoteTheme, SessionFee, Theme
+from sessions.models import Addendum, AddendumDraft, Method, Note, NoteMethod, NoteTheme, SessionFee, Theme
 from sessions.services import calendar_feed_renew
 from tests.factories import (
     AssessmentConversationFactory,
@@ -174,6 +174,7 @@ def everything(families, gbg, mlm, therapist, colleague, other_clinic_therapist)
             session=TherapySessionFactory(client=record, date=datetime.date(2025, 3, 3)), signed_at=None
         )
         NoteTheme.objects.create(note=draft, theme=Theme.objects.filter(clinic=record.clinic).first())
+        NoteMethod.objects.create(note=draft, method=Method.objects.filter(clinic=record.clinic).first())
         calendar_feed_renew(user=author)
         administration = Administration.objects.filter(client__clinic=record.clinic).first()
         if administration is not None:
@@ -320,10 +321,10 @@ def test_no_marker_on_any_page_csv_or_pdf(client, request, everything, mlm, pers
     if persona == "manager":
         expected |= {"access_log", "audit:queue"}
     assert expected <= opened
-    # manager: home, health check, 3 password pages (change, changed, reset done), the tablet's 2 public pages, reports, 2 dashboards, 14 CSV, the PDF, access log, queue;
-    # national: 3 account pages, then reports, 2 dashboards, 14 CSV and the PDF for all clinics and each of two.
+    # manager: home, health check, 3 password pages (change, changed, reset done), the tablet's 2 public pages, reports, 2 dashboards, 15 CSV, the PDF, access log, queue;
+    # national: 3 account pages, then reports, 2 dashboards, 15 CSV and the PDF for all clinics and each of two.
     # (The research file is the researcher role's alone: tests/figures/test_research_file.py.)
-    assert len(pages) == {"manager": 27, "national": 57}[persona], [label for label, _url, _q in pages]
+    assert len(pages) == {"manager": 28, "national": 60}[persona], [label for label, _url, _q in pages]
     pages = [page for page in pages if (page[0] == "audit:queue") == (part == "review_queue")]
 
     leaks = []

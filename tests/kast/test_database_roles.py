@@ -29,7 +29,7 @@ from clients.models import Client
 from kast import backup, db_roles
 from kast.db_roles import OWNER_ROLE, RUNTIME_ROLE, owner_connection
 from kast.models import AccessLogEntry, LoginEvent
-from sessions.models import Addendum, Note, NoteTheme, Theme
+from sessions.models import Addendum, Method, Note, NoteMethod, NoteTheme, Theme
 from tests.factories import ClientFactory, NoteFactory, TherapySessionFactory
 
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
@@ -63,6 +63,7 @@ GUARDED = [
     "kast.LoginEvent:append_only",
     "therapy_sessions.Addendum:addendum_is_final",
     "therapy_sessions.Note:signed_note_is_final",
+    "therapy_sessions.NoteMethod:signed_note_methods_are_final",
     "therapy_sessions.NoteTheme:signed_note_themes_are_final",
 ]
 
@@ -185,11 +186,12 @@ def test_every_refusing_trigger_has_its_guard_in_the_database():
         "kast_guard_review_is_final": 1,
         "kast_guard_signed_assessment_is_final": 1,
         "kast_guard_signed_note_is_final": 1,
+        "kast_guard_signed_note_methods_are_final": 1,
         "kast_guard_signed_note_themes_are_final": 1,
         "kast_guard_signed_section_is_final": 1,
-        # + notes, their themes, versions, items, questionnaires; clients, assessment conversations, interview
-        # sections, family members and relationships
-        "kast_no_truncate": len(APPEND_ONLY) + len(history) + 10,
+        # + notes, their themes and methods, versions, items, questionnaires; clients, assessment conversations,
+        # interview sections, family members and relationships
+        "kast_no_truncate": len(APPEND_ONLY) + len(history) + 11,
     }
 
 
@@ -291,6 +293,7 @@ def test_a_signed_note_takes_only_addenda_and_a_draft_still_changes(rows, therap
     theme = Theme.objects.filter(clinic=client_record.clinic).first() or Theme.objects.create(
         clinic=client_record.clinic, name="Tema"
     )
+    method = Method.objects.filter(clinic=client_record.clinic).first()
 
     with login_as(RUNTIME_ROLE) as conn:
         with conn.cursor() as cursor:
@@ -300,6 +303,9 @@ def test_a_signed_note_takes_only_addenda_and_a_draft_still_changes(rows, therap
         conn.commit()
         theme_added = refused(
             conn, f'INSERT INTO "{NoteTheme._meta.db_table}" (note_id, theme_id) VALUES (%s, %s)', [signed, theme.pk]
+        )
+        method_added = refused(
+            conn, f'INSERT INTO "{NoteMethod._meta.db_table}" (note_id, method_id) VALUES (%s, %s)', [signed, method.pk]
         )
         with conn.cursor() as cursor:
             cursor.execute(
@@ -311,6 +317,7 @@ def test_a_signed_note_takes_only_addenda_and_a_draft_still_changes(rows, therap
         conn.commit()
 
     assert theme_added == "IntegrityConstraintViolation: ERROR:  The themes of a signed note cannot change."
+    assert method_added == "IntegrityConstraintViolation: ERROR:  The methods of a signed note cannot change."
     assert list(Addendum.objects.filter(note_id=signed).values_list("text", flat=True)) == ["Tillägg."]
     assert Note.objects.get(pk=draft.pk).text == "Ändrat utkast."
     assert Note.objects.get(pk=signed).text == "Signerad."

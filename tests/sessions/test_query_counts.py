@@ -17,7 +17,10 @@ from sessions.models import (
     Attendance,
     FollowUp,
     FollowUpKind,
+    Method,
+    MethodCode,
     Note,
+    NoteMethod,
     NoteTheme,
     SessionKind,
     Theme,
@@ -39,6 +42,7 @@ def grow_history(case, therapist, colleague, size: int) -> list[TherapySession]:
     today = timezone.localdate()
     episode = Episode.objects.get(client=case)
     themes = list(Theme.objects.filter(clinic=case.clinic)[:3])
+    methods = list(Method.objects.filter(clinic=case.clinic)[:2])
     sessions = TherapySession.objects.bulk_create(
         TherapySession(
             clinic=case.clinic,
@@ -63,6 +67,7 @@ def grow_history(case, therapist, colleague, size: int) -> list[TherapySession]:
         Note(session=s, author=therapist, text=f"Anteckning {n}.") for n, s in enumerate(held) if n % 5 < 3
     )
     NoteTheme.objects.bulk_create(NoteTheme(note=note, theme=theme) for note in notes for theme in themes)
+    NoteMethod.objects.bulk_create(NoteMethod(note=note, method=method) for note in notes for method in methods)
     Note.objects.filter(pk__in=[note.pk for n, note in enumerate(notes) if n % 3 < 2]).update(signed_at=timezone.now())
     return sessions
 
@@ -163,20 +168,33 @@ def test_timeline_query_count(client, therapist, case, history, size, django_ass
 @pytest.mark.parametrize("size", SIZES)
 def test_note_page_query_count_for_a_draft(client, therapist, case, history, size, django_assert_num_queries):
     history(size)
+    # The clinic's own methods and themes too: 1 or 200 of each, every one ticked on the draft.
+    own_methods = Method.objects.bulk_create(
+        Method(clinic=case.clinic, name=f"Egen metod {n}", position=100 + n) for n in range(size)
+    )
+    own_themes = Theme.objects.bulk_create(
+        Theme(clinic=case.clinic, name=f"Eget tema {n}", questions="Egen fråga?", position=100 + n) for n in range(size)
+    )
     draft = NoteFactory(session=TherapySessionFactory(client=case), signed_at=None)
-    draft.themes.set(Theme.objects.filter(clinic=case.clinic)[:2])
+    draft.themes.set([*Theme.objects.filter(clinic=case.clinic, topic__gt="")[:2], *own_themes])
+    draft.methods.set([*Method.objects.filter(clinic=case.clinic, code__gt="")[:2], *own_methods])
     client.force_login(therapist)
 
     # 1 session, 2 user and clinic, 3 the second factor's device, 4 the session with its clinic, client, client's
     # clinic, period, note and author, 5 insert the access-log entry, 6 the note's themes (kept even if out of use;
-    # also the form's initial), 7 the session's therapists (the form's initial), 8 the clinic's themes for the guide,
-    # 9 the other participants' codes (the form's initial), 10 the clinic's therapists for the checkboxes,
-    # 11 the clinic's themes for the checkboxes, 12 the therapists' sessions that day that could overlap
-    with django_assert_num_queries(12):
+    # also the form's initial), 7 the note's methods (likewise), 8 the session's therapists (the form's initial),
+    # 9 the clinic's themes for the clinic's own questions beside the guide, 10 the other participants' codes (the
+    # form's initial), 11 the clinic's therapists for the checkboxes, 12 the clinic's themes for the checkboxes,
+    # 13 the clinic's methods for the checkboxes, 14 the therapists' sessions that day that could overlap
+    with django_assert_num_queries(14):
         response = client.get(reverse("sessions:detail", args=[draft.session.pk]))
 
     assert response.status_code == 200
     assert response.context["note"] == draft
+    form = response.context["note_form"]
+    assert len(form.fields["methods"].queryset) == len(MethodCode) + size
+    assert len(form.initial["methods"]) == 2 + size
+    assert len(response.context["own_themes"]) == size
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -192,9 +210,9 @@ def test_note_page_query_count_for_a_signed_note_with_addenda(
     client.force_login(therapist)
 
     # 1 session, 2 user and clinic, 3 the second factor's device, 4 the session with client, clinic, period, note
-    # and author, 5 insert the access-log entry, 6 the author's addendum draft, 7 the note's themes, 8 the session's
-    # therapists, 9 the addenda with their authors
-    with django_assert_num_queries(9):
+    # and author, 5 insert the access-log entry, 6 the author's addendum draft, 7 the note's themes, 8 the note's
+    # methods, 9 the session's therapists, 10 the addenda with their authors
+    with django_assert_num_queries(10):
         response = client.get(reverse("sessions:detail", args=[session.pk]))
 
     assert response.status_code == 200

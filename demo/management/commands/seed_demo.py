@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from clients.services import clinic_install_referral_destinations
 from kast.db_roles import owner_connection
 from kast.models import Clinic, Role, User
-from sessions.services import clinic_install_themes
+from sessions.services import clinic_install_lists
 
 DEMO_PASSWORD = "kast-demo-2026"  # noqa: S105  (published in README; seed_demo refuses without DEBUG)
 #: The second factor of every demo account, published in README like the password: the key to add to an
@@ -138,7 +138,7 @@ class Command(BaseCommand):
             code: Clinic.objects.update_or_create(code=code, defaults={"name": name})[0] for name, code in CLINICS
         }
         for clinic in clinics.values():
-            clinic_install_themes(clinic)
+            clinic_install_lists(clinic)
             clinic_install_referral_destinations(clinic)
         for username, first, last, role, clinic_code in STAFF:
             user, _ = User.objects.update_or_create(
