@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from sessions.models import ADVICE, GUIDE, GUIDE_INTRODUCTION, QUESTION, GuideTopic, Theme
@@ -92,7 +93,8 @@ def test_the_guides_topics_are_the_first_common_themes_in_the_guides_order():
 
 def test_the_advice_the_evaluation_names_is_there():
     """On shame: let the first layer be; pornography is non-relational."""
-    advice = {section.topic: [str(line.text) for line in section.lines if line.kind == ADVICE] for section in GUIDE}
+    with translation.override("en"):
+        advice = {section.topic: [str(line.text) for line in section.lines if line.kind == ADVICE] for section in GUIDE}
     assert any("first layer" in text and "Let it be so" in text for text in advice[GuideTopic.SHAME])
     assert any("non-relational" in text for text in advice[GuideTopic.PORNOGRAPHY])
 
@@ -126,3 +128,12 @@ def test_without_the_clinics_own_questions_there_is_no_own_section(client, thera
     assert response.context["own_themes"] == []
     assert 'id="own-themes-heading"' not in response.content.decode()
     assert len(response.context["guide"]) == len(GUIDE)
+
+
+def test_the_swedish_guide_is_the_seeds_own_words():
+    """The Swedish catalogue gives each line back exactly as the conversation support words it."""
+    with translation.override("sv"):
+        assert str(GUIDE_INTRODUCTION[0]) == GUIDE_INTRODUCTION[1]
+        for section in GUIDE:
+            for line in section.lines:
+                assert str(line.text) == line.seed
