@@ -33,7 +33,7 @@ def test_from_the_start_page_to_a_signed_note_in_three_page_loads(page, login, l
     session = TherapySession.objects.get(client=case)
     # The conversation guide sits beside the note: open a topic and read a question.
     page.get_by_role("complementary").get_by_text("Beteendets funktion").click()
-    expect(page.get_by_text("Vad har handlingen eller beteendet fyllt för funktion för dig?")).to_be_visible()
+    expect(page.get_by_text("Vad har handlingen/beteendet fyllt för funktion för dig?")).to_be_visible()
     check_page(page, "note")
 
     page.fill("#id_note-text", "Klienten beskrev veckan och vad som hände före handlingen.")
