@@ -47,6 +47,8 @@ FINAL_NOTE_TRIGGERS = (
     "clients.AssessmentConversation:signed_assessment_is_final",
     "clients.DeepInterviewSection:signed_section_is_final",
     "clients.PartAddendum:part_addendum_is_final",
+    "clients.GoalReview:goal_review_is_final",
+    "clients.TreatmentGoal:reviewed_goal_is_final",
     "clients.FamilyMember:family_member_error_mark_is_final",
     "clients.FamilyMember:family_member_kept_once_locked",
     "clients.FamilyRelationship:relationship_error_mark_is_final",
