@@ -443,6 +443,11 @@ class GoalForm(forms.ModelForm):
         widgets = {"wording": forms.Textarea(attrs={"rows": 2}), "set_on": DateInput()}
         help_texts = {"wording": _("One goal at a time, as the client puts it.")}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The add form on the conversation's page gives only the wording: the goal is set today.
+        self.fields["set_on"].required = False
+
     def clean_wording(self) -> str:
         wording = self.cleaned_data["wording"].strip()
         if not wording:

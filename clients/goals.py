@@ -100,11 +100,11 @@ def _editable_goal(actor: Actor, client: Client, goal: TreatmentGoal) -> Treatme
 
 @transaction.atomic
 def goal_update(
-    *, actor: Actor, client: Client, goal: TreatmentGoal, wording: str, set_on: datetime.date
+    *, actor: Actor, client: Client, goal: TreatmentGoal, wording: str, set_on: datetime.date | None = None
 ) -> TreatmentGoal:
     """Correct a goal's wording or date before the conversation is signed and before any review."""
     goal = _editable_goal(actor, client, goal)
-    goal.wording, goal.set_on = wording.strip(), set_on
+    goal.wording, goal.set_on = wording.strip(), set_on or goal.set_on
     goal.full_clean()
     goal.save(update_fields=["wording", "set_on"])
     access_log_record(actor=actor, action=Action.UPDATE, obj=goal)

@@ -171,8 +171,9 @@ def test_note_page_query_count_for_a_draft(client, therapist, case, history, siz
     # clinic, period, note and author, 5 insert the access-log entry, 6 the note's themes (kept even if out of use;
     # also the form's initial), 7 the session's therapists (the form's initial), 8 the clinic's themes for the guide,
     # 9 the other participants' codes (the form's initial), 10 the clinic's therapists for the checkboxes,
-    # 11 the clinic's themes for the checkboxes, 12 the therapists' sessions that day that could overlap
-    with django_assert_num_queries(12):
+    # 11 the clinic's themes for the checkboxes, 12 the therapists' sessions that day that could overlap, 13 the
+    # period's goals for the goals card (none here; with goals, tests/clients/test_goals.py)
+    with django_assert_num_queries(13):
         response = client.get(reverse("sessions:detail", args=[draft.session.pk]))
 
     assert response.status_code == 200
@@ -193,8 +194,9 @@ def test_note_page_query_count_for_a_signed_note_with_addenda(
 
     # 1 session, 2 user and clinic, 3 the second factor's device, 4 the session with client, clinic, period, note
     # and author, 5 insert the access-log entry, 6 the author's addendum draft, 7 the note's themes, 8 the session's
-    # therapists, 9 the addenda with their authors
-    with django_assert_num_queries(9):
+    # therapists, 9 the addenda with their authors, 10 the period's goals for the goals card (none here; with goals,
+    # tests/clients/test_goals.py)
+    with django_assert_num_queries(10):
         response = client.get(reverse("sessions:detail", args=[session.pk]))
 
     assert response.status_code == 200
