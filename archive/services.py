@@ -25,7 +25,7 @@ from pgtrigger import registry
 from archive.models import RemovalRecord, RetentionHold
 from archive.selectors import retention_cutoff, with_last_entry
 from assessments.models import Administration
-from clients.models import Client, PartAddendum
+from clients.models import Client, GoalReview, PartAddendum
 from kast.actor import Actor
 from kast.models import AccessLogEntry
 from kast.services import access_log_record
@@ -79,6 +79,7 @@ HISTORY: dict[str, Callable[[RecordIds], Q]] = {
     "clients.DeepInterviewSectionEvent": lambda ids: Q(client_id=ids["client"]),
     "clients.FamilyMemberEvent": lambda ids: Q(client_id=ids["client"]),
     "clients.FamilyRelationshipEvent": lambda ids: Q(client_id=ids["client"]),
+    "clients.TreatmentGoalEvent": lambda ids: Q(client_id=ids["client"]),
     "therapy_sessions.TherapySessionEvent": lambda ids: Q(client_id=ids["client"]),
     "therapy_sessions.FollowUpEvent": lambda ids: Q(client_id=ids["client"]),
     "relatives.RelativeEvent": lambda ids: Q(record_id=ids["client"]),
@@ -215,6 +216,8 @@ def _remove(record: Client, removal: Removal) -> None:
     sessions = TherapySession.objects.filter(client=record)
     # Signed notes and addenda are final everywhere else; and a removal writes no history snapshot of what it removes.
     with pgtrigger.ignore(*FINAL_NOTE_TRIGGERS, *_history_delete_triggers()):
+        # The goals' reviews point at the goals and at sessions, which they keep (PROTECT): they go first.
+        _deleted(counts, GoalReview.objects.filter(goal__client=record).delete())
         _deleted(counts, Addendum.objects.filter(note__session__in=sessions).delete())
         _deleted(counts, Note.objects.filter(session__in=sessions).delete())
         _deleted(counts, sessions.delete())

@@ -932,16 +932,19 @@ class GoalReview(models.Model):
     Append-only (PostgreSQL refuses UPDATE and DELETE): the reviews are the goal's history, and the figures count the
     latest review at the end or at a follow-up."""
 
-    goal = models.ForeignKey(TreatmentGoal, on_delete=models.CASCADE, related_name="reviews")
+    # PROTECT, not CASCADE: a review is never deleted with its goal or session (a goal with reviews stays; removal
+    # of the whole record deletes the reviews first, archive.services). Django then reads before it deletes, where a
+    # cascade would send a DELETE the runtime role may not send to an append-only table.
+    goal = models.ForeignKey(TreatmentGoal, on_delete=models.PROTECT, related_name="reviews")
     moment = models.CharField(_("when"), max_length=10, choices=GoalMoment.choices)
     outcome = models.CharField(_("outcome"), max_length=12, choices=GoalOutcome.choices)
     new_wording = models.CharField(_("new wording"), max_length=GOAL_MAX_LENGTH, blank=True)
     reviewed_on = models.DateField(_("date"), default=timezone.localdate, validators=PAST_DATE)
-    # Sessions are never deleted, only marked as wrongly recorded; the removal of a whole record removes both.
+    # Held sessions are never deleted, only marked as wrongly recorded.
     session = models.ForeignKey(
         "therapy_sessions.TherapySession",
         verbose_name=_("session"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="goal_reviews",
         null=True,
         blank=True,

@@ -251,6 +251,7 @@ class Dashboard:
             or self.coverage["periods"]
             or self.relatives["new"]
             or self.children["considered"]
+            or any(self.goals.values())
         )
 
 

@@ -47,8 +47,8 @@ class Migration(migrations.Migration):
                 ('reviewed_on', models.DateField(default=django.utils.timezone.localdate, validators=[kast.validators.not_before_1900, kast.validators.not_in_future], verbose_name='date')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='written')),
                 ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('session', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='goal_reviews', to='therapy_sessions.therapysession', verbose_name='session')),
-                ('goal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='clients.treatmentgoal')),
+                ('session', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='goal_reviews', to='therapy_sessions.therapysession', verbose_name='session')),
+                ('goal', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews', to='clients.treatmentgoal')),
             ],
             options={
                 'verbose_name': 'goal review',

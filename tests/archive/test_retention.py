@@ -444,6 +444,7 @@ REMOVED_EXPLICITLY = {
     "assessments.Administration",
     "relatives.RelativeLink",
     "clients.PartAddendum",
+    "clients.GoalReview",
 }
 
 

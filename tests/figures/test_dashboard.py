@@ -173,8 +173,9 @@ EXPECTED = {
 
 def test_every_figure_is_exact(caseload, django_assert_num_queries):
     # 1 active periods, 2 new contacts, 3 referrals, 4 sessions, 5 FTE, 6 waiting time, 7 ended periods,
-    # 8 follow-ups, 9 questionnaire coverage, 10 active periods at each month's end, 11 relatives, 12 children.
-    with django_assert_num_queries(12):
+    # 8 follow-ups, 9 questionnaire coverage, 10 active periods at each month's end, 11 relatives, 12 children,
+    # 13 the client's goals.
+    with django_assert_num_queries(13):
         figures = dashboard(caseload, START, END)
 
     assert [n for _name, n in figures.active_by_group] == EXPECTED["active"]
@@ -358,11 +359,11 @@ def test_no_content_in_the_page_or_any_csv(client, manager, caseload):
     keys = [table.key for table in dashboard_tables(dashboard(caseload, START, END))]
     pages += [client.get(reverse("figures:dashboard_csv", args=[key]), QUARTER) for key in keys]
 
-    assert len(keys) == 14
+    assert len(keys) == 15
     for response in pages:
         assert response.status_code == 200
         assert SENTINEL not in response.content.decode()
-    assert AccessLogEntry.objects.filter(user=manager, action="export", object_type="kast.dashboard").count() == 14
+    assert AccessLogEntry.objects.filter(user=manager, action="export", object_type="kast.dashboard").count() == 15
 
 
 def test_csv_shows_small_counts_as_less_than_five(client, manager, caseload):
@@ -394,9 +395,9 @@ def test_fixed_number_of_queries(client, manager, caseload, django_assert_num_qu
     more_sessions(caseload, extra)
     client.force_login(manager)
     # 1 the login session, 2 the user with their clinic, 3 the second factor's device, 4 the figures' stamps
-    # (figures.cached_figures; this test's own transaction has written, so they are computed), 5-16 the twelve
+    # (figures.cached_figures; this test's own transaction has written, so they are computed), 5-17 the thirteen
     # figure queries (see test_every_figure_is_exact).
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         response = client.get(reverse("figures:dashboard"), QUARTER)
     assert response.context["figures"].sessions["held"] == 3 + extra
 

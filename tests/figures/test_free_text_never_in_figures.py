@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from archive.models import RemovalRecord, RetentionHold
 from assessments.models import Administration, TabletCode, TimePoint, WrongTabletCode
 from assessments.services import administration_mark_in_error, version_for
-from clients.models import Client, PartAddendum
+from clients.models import Client, GoalReview, PartAddendum, TreatmentGoal
 from clients.services import emergency_access_open
 from figures.statistics import dashboard, dashboard_tables
 from kast.access import rule_for_name
@@ -169,6 +169,14 @@ def everything(families, gbg, mlm, therapist, colleague, other_clinic_therapist)
         FamilyRelationshipFactory(a__client=record, b__client=record, **in_error)
         FamilyMemberFactory(client=record, **in_error)
         Addendum.objects.create(note=a_note, author=author, text="Tillägg")
+        # A goal of the client's, changed at a session and reached at the end: its words are counted, never shown.
+        goal = TreatmentGoal.objects.create(
+            client=record, episode=record.episodes.order_by("-number").first(), wording="Sluta", created_by=author
+        )
+        GoalReview.objects.create(
+            goal=goal, moment="session", outcome="changed", new_wording="Sluta helt", session=a_note.session, by=author
+        )
+        GoalReview.objects.create(goal=goal, moment="end", outcome="reached", reviewed_on=END, by=author)
         AddendumDraft.objects.create(note=a_note, author=author, text="Tillägg på väg")
         draft = NoteFactory(
             session=TherapySessionFactory(client=record, date=datetime.date(2025, 3, 3)), signed_at=None
@@ -320,10 +328,10 @@ def test_no_marker_on_any_page_csv_or_pdf(client, request, everything, mlm, pers
     if persona == "manager":
         expected |= {"access_log", "audit:queue"}
     assert expected <= opened
-    # manager: home, health check, 3 password pages (change, changed, reset done), the tablet's 2 public pages, reports, 2 dashboards, 14 CSV, the PDF, access log, queue;
-    # national: 3 account pages, then reports, 2 dashboards, 14 CSV and the PDF for all clinics and each of two.
+    # manager: home, health check, 3 password pages (change, changed, reset done), the tablet's 2 public pages, reports, 2 dashboards, 15 CSV, the PDF, access log, queue;
+    # national: 3 account pages, then reports, 2 dashboards, 15 CSV and the PDF for all clinics and each of two.
     # (The research file is the researcher role's alone: tests/figures/test_research_file.py.)
-    assert len(pages) == {"manager": 27, "national": 57}[persona], [label for label, _url, _q in pages]
+    assert len(pages) == {"manager": 28, "national": 60}[persona], [label for label, _url, _q in pages]
     pages = [page for page in pages if (page[0] == "audit:queue") == (part == "review_queue")]
 
     leaks = []
