@@ -216,10 +216,10 @@ def _remove(record: Client, removal: Removal) -> None:
     sessions = TherapySession.objects.filter(client=record)
     # Signed notes and addenda are final everywhere else; and a removal writes no history snapshot of what it removes.
     with pgtrigger.ignore(*FINAL_NOTE_TRIGGERS, *_history_delete_triggers()):
-        # The goals' reviews point at the goals and at sessions, which they keep (PROTECT): they go first.
-        _deleted(counts, GoalReview.objects.filter(goal__client=record).delete())
         _deleted(counts, Addendum.objects.filter(note__session__in=sessions).delete())
         _deleted(counts, Note.objects.filter(session__in=sessions).delete())
+        # The goals' reviews point at the goals and at sessions, which they keep (PROTECT): they go before both.
+        _deleted(counts, GoalReview.objects.filter(goal__client=record).delete())
         _deleted(counts, sessions.delete())
         _deleted(counts, Administration.objects.filter(client=record).delete())
         _deleted(counts, RelativeLink.objects.filter(Q(relative=record) | Q(client=record)).delete())

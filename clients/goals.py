@@ -149,8 +149,8 @@ def goal_reviews_record(
     allowed = _allowed_outcomes(moment)
     for review in reviews:
         goal = review.goal
-        if goal.client_id != client.pk:
-            raise PermissionDenied("not this record's goal")
+        if goal.client_id != client.pk or (session is not None and goal.episode_id != session.episode_id):
+            raise PermissionDenied("not this record's goal, or not of the session's treatment period")
         if review.outcome not in allowed:
             errors[f"outcome_{goal.pk}"] = [_("Choose how this goal stands.")]
             continue

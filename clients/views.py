@@ -661,6 +661,8 @@ def _goals_context(request: HttpRequest, client: Client, conversation: Assessmen
         "goals": rows,
         "may_write_goals": may_write,
         "goal_form": GoalForm() if may_write and episode.closed_on is None else None,
+        # Goals written before they were rows are in the conversation's text: the page asks for them as rows.
+        "goals_in_text": not rows and conversation is not None and bool(conversation.goals.strip()),
     }
 
 

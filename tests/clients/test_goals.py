@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import datetime
 import io
+import zoneinfo
 
 import pytest
+import time_machine
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from archive.services import record_remove
 from clients import selectors
 from clients.goals import ReviewInput, goal_add, goal_reviews_record
 from clients.models import (
@@ -27,6 +31,7 @@ from clients.models import (
 )
 from clients.services import emergency_access_open
 from kast.actor import Actor
+from kast.db_roles import owner_connection
 from kast.models import AccessLogEntry
 from sessions.models import SessionKind
 from tests.factories import (
@@ -39,6 +44,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 YESTERDAY = timezone.localdate() - datetime.timedelta(days=1)
 
 
@@ -107,6 +113,16 @@ def test_goals_are_added_on_the_assessment_page_and_corrected_until_signed(clien
     # The conversation's own text is kept as its narrative.
     conversation.refresh_from_db()
     assert conversation.goals == "Sluta köpa sex."
+
+
+def test_goals_written_only_in_the_conversations_text_are_asked_for_as_rows(client, therapist, case):
+    AssessmentConversationFactory(client=case, goals="Sluta köpa sex. Berätta för partnern.")
+    client.force_login(therapist)
+    hint = "add each one as a row below"
+
+    assert hint in client.get(reverse("clients:assessment", args=[case.pk])).content.decode()
+    add_goal(case, "Sluta köpa sex")
+    assert hint not in client.get(reverse("clients:assessment", args=[case.pk])).content.decode()
 
 
 def test_an_empty_goal_is_a_field_error(client, therapist, case):
@@ -403,3 +419,24 @@ def test_a_client_of_another_record_cannot_be_given_a_goal_review(therapist, tre
             reviewed_on=YESTERDAY,
             session=session,
         )
+
+
+def test_retention_removes_the_goals_with_their_reviews(therapist):
+    with time_machine.travel(datetime.datetime(2019, 3, 1, 10, tzinfo=STOCKHOLM), tick=False):
+        record = put_in_treatment(open_first_period(ClientFactory(responsible_therapist=therapist)))
+        session = TherapySessionFactory(client=record)
+        goal = TreatmentGoal.objects.create(
+            client=record, episode=record.episodes.get(), wording="Sluta köpa sex", created_by=therapist
+        )
+        GoalReview.objects.create(
+            goal=goal, moment="session", outcome="kept", session=session, reviewed_on=session.date, by=therapist
+        )
+        GoalReview.objects.create(goal=goal, moment="end", outcome="reached", reviewed_on=session.date, by=therapist)
+
+    with owner_connection():
+        removal = record_remove(record_id=record.pk, today=datetime.date(2026, 1, 1))
+
+    assert removal.counts["clients.GoalReview"] == 2
+    assert removal.counts["clients.TreatmentGoal"] == 1
+    assert not TreatmentGoal.objects.exists()
+    assert not apps.get_model("clients", "TreatmentGoalEvent").objects.filter(client_id=record.pk).exists()

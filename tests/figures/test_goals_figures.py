@@ -27,7 +27,7 @@ def d(text: str) -> datetime.date:
     return datetime.date.fromisoformat(text)
 
 
-def goal_with(therapist, groups: list[str], *reviews: tuple[str, str, str]) -> TreatmentGoal:
+def goal_with(therapist, groups, *reviews):
     """A client in `groups` with one goal, reviewed as given: (moment, outcome, date)."""
     record = put_in_treatment(
         open_first_period(
