@@ -79,6 +79,13 @@ PARTS: dict[str, Part] = {
     "clients.FamilyRelationshipEvent": Part(
         gettext_lazy("Family map: relationship"), "e.client_id = %s", owner=("client",), detail="kind"
     ),
+    "clients.TreatmentGoalEvent": Part(
+        gettext_lazy("Treatment goal"),
+        "e.client_id = %s",
+        owner=("client", "episode"),
+        detail="position",
+        kind="client",
+    ),
     "therapy_sessions.TherapySessionEvent": Part(
         gettext_lazy("Session"), "e.client_id = %s", owner=("client", "episode"), detail="date"
     ),

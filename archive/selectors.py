@@ -43,6 +43,7 @@ from clients.models import (
     FamilyRelationship,
     PartAddendum,
     StatusChange,
+    TreatmentGoal,
 )
 from clients.selectors import (
     EnteredInError,
@@ -52,6 +53,7 @@ from clients.selectors import (
     family_members,
     family_relationships,
     interview_sections,
+    record_goals,
 )
 from kast.models import AccessLogEntry, Role, User
 from relatives import selectors as relative_selectors
@@ -213,6 +215,7 @@ class Extract:
     episodes: list[Episode] = field(default_factory=list)
     history: list[StatusChange] = field(default_factory=list)
     assessments: list[AssessmentConversation] = field(default_factory=list)
+    treatment_goals: list[TreatmentGoal] = field(default_factory=list)
     sections: list[SectionRow] = field(default_factory=list)
     members: list[FamilyMember] = field(default_factory=list)
     relationships: list[FamilyRelationship] = field(default_factory=list)
@@ -246,6 +249,8 @@ def right_of_access_extract(client: Client) -> Extract:
     extract.history = list(client.status_changes.select_related("by", "episode", "referred_to").order_by("at", "id"))
     # Each with whether and by whom it is signed, and its addenda.
     extract.assessments = list(assessments_of(client).order_by("episode__number"))
+    # The client's goals, each with its follow-ups (kept, changed, reached).
+    extract.treatment_goals = record_goals(client)
     extract.sections = interview_sections(client, addenda=True)
     # The family map as it stands, and what was taken out of it as entered in error (kept, with the reason).
     extract.members = family_members(client)

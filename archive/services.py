@@ -25,7 +25,7 @@ from pgtrigger import registry
 from archive.models import RemovalRecord, RetentionHold
 from archive.selectors import retention_cutoff, with_last_entry
 from assessments.models import Administration
-from clients.models import Client, PartAddendum
+from clients.models import Client, GoalReview, PartAddendum
 from kast.actor import Actor
 from kast.models import AccessLogEntry
 from kast.services import access_log_record
@@ -48,6 +48,8 @@ FINAL_NOTE_TRIGGERS = (
     "clients.AssessmentConversation:signed_assessment_is_final",
     "clients.DeepInterviewSection:signed_section_is_final",
     "clients.PartAddendum:part_addendum_is_final",
+    "clients.GoalReview:goal_review_is_final",
+    "clients.TreatmentGoal:reviewed_goal_is_final",
     "clients.FamilyMember:family_member_error_mark_is_final",
     "clients.FamilyMember:family_member_kept_once_locked",
     "clients.FamilyRelationship:relationship_error_mark_is_final",
@@ -78,6 +80,7 @@ HISTORY: dict[str, Callable[[RecordIds], Q]] = {
     "clients.DeepInterviewSectionEvent": lambda ids: Q(client_id=ids["client"]),
     "clients.FamilyMemberEvent": lambda ids: Q(client_id=ids["client"]),
     "clients.FamilyRelationshipEvent": lambda ids: Q(client_id=ids["client"]),
+    "clients.TreatmentGoalEvent": lambda ids: Q(client_id=ids["client"]),
     "therapy_sessions.TherapySessionEvent": lambda ids: Q(client_id=ids["client"]),
     "therapy_sessions.FollowUpEvent": lambda ids: Q(client_id=ids["client"]),
     "relatives.RelativeEvent": lambda ids: Q(record_id=ids["client"]),
@@ -216,6 +219,8 @@ def _remove(record: Client, removal: Removal) -> None:
     with pgtrigger.ignore(*FINAL_NOTE_TRIGGERS, *_history_delete_triggers()):
         _deleted(counts, Addendum.objects.filter(note__session__in=sessions).delete())
         _deleted(counts, Note.objects.filter(session__in=sessions).delete())
+        # The goals' reviews point at the goals and at sessions, which they keep (PROTECT): they go before both.
+        _deleted(counts, GoalReview.objects.filter(goal__client=record).delete())
         _deleted(counts, sessions.delete())
         _deleted(counts, Administration.objects.filter(client=record).delete())
         _deleted(counts, RelativeLink.objects.filter(Q(relative=record) | Q(client=record)).delete())

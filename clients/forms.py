@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients.goals import ReviewInput
 from clients.identity import normalize_personnummer
 from clients.models import (
     INTERVIEW_SECTION_MAX_LENGTH,
@@ -22,8 +23,10 @@ from clients.models import (
     FamilyMember,
     FamilyRelation,
     FamilyRelationship,
+    GoalOutcome,
     ReferralDestination,
     TargetGroup,
+    TreatmentGoal,
 )
 from kast.forms import DateInput
 from kast.models import TEXT_MAX_LENGTH, Role, User
@@ -429,3 +432,75 @@ class EmergencyAccessForm(forms.Form):
 
     def clean_code(self) -> str:
         return self.cleaned_data["code"].strip().upper()
+
+
+class GoalForm(forms.ModelForm):
+    """A goal of the current treatment period, in the client's words."""
+
+    class Meta:
+        model = TreatmentGoal
+        fields = ["wording", "set_on"]
+        widgets = {"wording": forms.Textarea(attrs={"rows": 2}), "set_on": DateInput()}
+        help_texts = {"wording": _("One goal at a time, as the client puts it.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The add form on the conversation's page gives only the wording: the goal is set today.
+        self.fields["set_on"].required = False
+
+    def clean_wording(self) -> str:
+        wording = self.cleaned_data["wording"].strip()
+        if not wording:
+            raise ValidationError(_("Write the goal."))
+        return wording
+
+
+class GoalReviewForm(forms.Form):
+    """How each goal stands, one choice per goal (a goal left without one is an error on it), and a new wording for
+    a goal that changed. The fields are named by the goal's id: `outcome_<id>`, `new_wording_<id>`."""
+
+    def __init__(self, *args: Any, goals: list[TreatmentGoal], outcomes: list[tuple[str, Any]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.goals = goals
+        self.offers_new_wording = GoalOutcome.CHANGED in [value for value, _label in outcomes]
+        for goal in goals:
+            self.fields[f"outcome_{goal.pk}"] = forms.ChoiceField(
+                label=getattr(goal, "current_wording", goal.wording),
+                choices=outcomes,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+                error_messages={"required": _("Choose how this goal stands.")},
+            )
+            if self.offers_new_wording:
+                self.fields[f"new_wording_{goal.pk}"] = forms.CharField(
+                    label=_("New wording, if changed"),
+                    required=False,
+                    max_length=TreatmentGoal._meta.get_field("wording").max_length,
+                    widget=forms.Textarea(attrs={"rows": 2}),
+                )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for goal in self.goals:
+            if (
+                cleaned.get(f"outcome_{goal.pk}") == GoalOutcome.CHANGED
+                and not cleaned.get(f"new_wording_{goal.pk}", "").strip()
+            ):
+                self.add_error(f"new_wording_{goal.pk}", _("Write the goal's new wording."))
+        return cleaned
+
+    def rows(self) -> list[tuple[TreatmentGoal, forms.BoundField, forms.BoundField | None]]:
+        """Per goal: the goal, its choice and its new wording (None where no change is offered)."""
+        return [
+            (goal, self[f"outcome_{goal.pk}"], self[f"new_wording_{goal.pk}"] if self.offers_new_wording else None)
+            for goal in self.goals
+        ]
+
+    def reviews(self) -> list[ReviewInput]:
+        return [
+            ReviewInput(
+                goal=goal,
+                outcome=self.cleaned_data[f"outcome_{goal.pk}"],
+                new_wording=self.cleaned_data.get(f"new_wording_{goal.pk}", ""),
+            )
+            for goal in self.goals
+        ]

@@ -830,3 +830,159 @@ class EmergencyAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.client_id} {self.opened_at:%Y-%m-%d %H:%M}"
+
+
+# -- the client's treatment goals ---------------------------------------------------------------------------------
+
+#: A goal is a sentence or two in the client's words: room for that, not for a narrative (that stays in the
+#: assessment conversation's text).
+GOAL_MAX_LENGTH = 500
+
+
+class GoalFiguresChanged(FiguresChanged):
+    """FiguresChanged for a goal's review: the clinic is the goal's record's (kast.triggers)."""
+
+    def get_func(self, model: models.Model) -> str:
+        return """
+            INSERT INTO kast_figuresstamp AS stamp (clinic_id, txid)
+            SELECT DISTINCT c.clinic_id, txid_current()
+            FROM clients_treatmentgoal g JOIN clients_client c ON c.id = g.client_id
+            WHERE g.id = NEW.goal_id AND NOT EXISTS (
+                SELECT 1 FROM kast_figuresstamp WHERE clinic_id = c.clinic_id AND txid = txid_current()
+            )
+            ON CONFLICT (clinic_id) DO UPDATE SET txid = EXCLUDED.txid;
+            RETURN NULL;
+        """
+
+
+class GoalMoment(models.TextChoices):
+    """When a goal is looked at again."""
+
+    SESSION = "session", _("At a session")
+    END = "end", _("At the end of treatment")
+    FOLLOW_UP = "follow_up", _("At a follow-up")
+
+
+class GoalOutcome(models.TextChoices):
+    """What a review says of a goal: at a session whether it stands or was reworded; at the end and at a follow-up,
+    whether it was reached."""
+
+    KEPT = "kept", _("Kept as it is")
+    CHANGED = "changed", _("Changed")
+    REACHED = "reached", _("Reached")
+    PARTLY = "partly", _("Partly reached")
+    NOT_REACHED = "not_reached", _("Not reached")
+
+
+#: The outcomes of a session's review, and of a review at the end or at a follow-up.
+SESSION_OUTCOMES = (GoalOutcome.KEPT, GoalOutcome.CHANGED)
+REACHED_OUTCOMES = (GoalOutcome.REACHED, GoalOutcome.PARTLY, GoalOutcome.NOT_REACHED)
+
+
+@pghistory.track()
+class TreatmentGoal(models.Model):
+    """A goal of the client's for one treatment period, set at the assessment conversation (or later in the period).
+
+    Its wording as first set stays here; a later rewording is a review (GoalReview, outcome "changed"), so the goal's
+    history reads from the reviews and nothing is overwritten once the goal has been looked at again.
+    """
+
+    # The record too, as on sessions and follow-ups: the gate and the figures reach the record without a join.
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="treatment_goals")
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="goals")
+    wording = models.CharField(_("goal, in the client's words"), max_length=GOAL_MAX_LENGTH)
+    set_on = models.DateField(_("set on"), default=timezone.localdate, validators=PAST_DATE)
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("written"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("treatment goal")
+        verbose_name_plural = _("treatment goals")
+        ordering = ["episode", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(wording=""), name="treatment_goal_not_empty"),
+            models.UniqueConstraint(fields=["episode", "position"], name="treatment_goal_position_unique"),
+        ]
+        triggers = [
+            FiguresChanged(name="figures_changed", client="client_id"),
+            # Once looked at again, a goal's first wording is what the reviews refer to: a rewording is a review.
+            pgtrigger.Trigger(
+                name="reviewed_goal_is_final",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                func="""
+                IF EXISTS (SELECT 1 FROM clients_goalreview WHERE goal_id = OLD.id) THEN
+                    RAISE EXCEPTION 'A reviewed goal is not changed or deleted: a new wording is a review.'
+                        USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                RETURN NEW;
+                """,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.episode_id} #{self.position}"
+
+
+class GoalReview(models.Model):
+    """A goal looked at again: kept or reworded at a session; reached, partly or not at the end or at a follow-up.
+
+    Append-only (PostgreSQL refuses UPDATE and DELETE): the reviews are the goal's history, and the figures count the
+    latest review at the end or at a follow-up."""
+
+    # PROTECT, not CASCADE: a review is never deleted with its goal or session (a goal with reviews stays; removal
+    # of the whole record deletes the reviews first, archive.services). Django then reads before it deletes, where a
+    # cascade would send a DELETE the runtime role may not send to an append-only table.
+    goal = models.ForeignKey(TreatmentGoal, on_delete=models.PROTECT, related_name="reviews")
+    moment = models.CharField(_("when"), max_length=10, choices=GoalMoment.choices)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=GoalOutcome.choices)
+    new_wording = models.CharField(_("new wording"), max_length=GOAL_MAX_LENGTH, blank=True)
+    reviewed_on = models.DateField(_("date"), default=timezone.localdate, validators=PAST_DATE)
+    # Held sessions are never deleted, only marked as wrongly recorded.
+    session = models.ForeignKey(
+        "therapy_sessions.TherapySession",
+        verbose_name=_("session"),
+        on_delete=models.PROTECT,
+        related_name="goal_reviews",
+        null=True,
+        blank=True,
+    )
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("written"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("goal review")
+        verbose_name_plural = _("goal reviews")
+        ordering = ["reviewed_on", "created_at", "id"]
+        indexes = [models.Index(fields=["goal", "moment"], name="goal_review_goal_moment")]
+        constraints = [
+            models.CheckConstraint(condition=Q(moment__in=GoalMoment.values), name="goal_review_moment_valid"),
+            # A session's review keeps or rewords; only the end and a follow-up say whether the goal was reached.
+            models.CheckConstraint(
+                condition=Q(moment=GoalMoment.SESSION, outcome__in=list(SESSION_OUTCOMES), session__isnull=False)
+                | Q(moment__in=[GoalMoment.END, GoalMoment.FOLLOW_UP], outcome__in=list(REACHED_OUTCOMES)),
+                name="goal_review_outcome_fits_moment",
+            ),
+            # A new wording exactly when the goal changed.
+            models.CheckConstraint(
+                condition=Q(outcome=GoalOutcome.CHANGED) & ~Q(new_wording="")
+                | ~Q(outcome=GoalOutcome.CHANGED) & Q(new_wording=""),
+                name="goal_review_new_wording_iff_changed",
+            ),
+            # The end of a treatment is reviewed once.
+            models.UniqueConstraint(fields=["goal"], condition=Q(moment=GoalMoment.END), name="goal_review_end_once"),
+            # A session reviews each goal once.
+            models.UniqueConstraint(
+                fields=["goal", "session"], condition=Q(session__isnull=False), name="goal_review_once_per_session"
+            ),
+        ]
+        # Unconditional, on UPDATE and DELETE: also what puts the table among the append-only ones (kast.db_roles).
+        triggers = [
+            pgtrigger.Protect(name="goal_review_is_final", operation=pgtrigger.Update | pgtrigger.Delete),
+            GoalFiguresChanged(name="figures_changed", operation=pgtrigger.Insert),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.goal_id} {self.moment} {self.reviewed_on}"

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Prefetch, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -17,24 +18,31 @@ from clients import genogram
 from clients.models import (
     FINISHED,
     INTERVIEW_GUIDANCE,
+    REACHED_OUTCOMES,
+    SESSION_OUTCOMES,
     AssessmentConversation,
     Client,
     DeepInterviewSection,
     FamilyMember,
     FamilyRelationship,
+    GoalMoment,
+    GoalOutcome,
+    GoalReview,
     InterviewSection,
     PartAddendum,
     StatusChange,
+    TreatmentGoal,
 )
 from kast.access import AuthenticatedHttpRequest
 from kast.models import AccessLogEntry, User
 from kast.services import access_log_record
-from sessions.models import FollowUp
+from sessions.models import HELD, FollowUp, SessionKind, TherapySession
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
     from assessments.selectors import AnswerRow
+    from clients.forms import GoalReviewForm
 
 
 def caseload_for(user: User) -> QuerySet[Client]:
@@ -286,6 +294,7 @@ def intake_summary(client: Client, *, include_name: bool) -> dict[str, object]:
         "svg": genogram_svg(client, members, relationships) if members else "",
         "start_answers": _start_questionnaire_answers(client),
         "over_time": answers_over_time(client),
+        "goals": record_goals(client),
     }
 
 
@@ -326,3 +335,82 @@ def genogram_legend_labels() -> dict[str, str]:
         "cut_off": _("cut off"),
         "abuse": _("abuse"),
     }
+
+
+# -- the client's treatment goals ---------------------------------------------------------------------------------
+
+
+def _with_reviews(goals: QuerySet[TreatmentGoal]) -> list[TreatmentGoal]:
+    """The goals with their reviews (oldest first) and `current_wording`: the latest change's, or the first.
+
+    Two queries, whatever the number of goals and reviews."""
+    reviews = GoalReview.objects.select_related("by", "session").order_by("reviewed_on", "created_at", "id")
+    rows = list(goals.prefetch_related(Prefetch("reviews", queryset=reviews)))
+    for goal in rows:
+        changes = [r.new_wording for r in goal.reviews.all() if r.outcome == GoalOutcome.CHANGED]
+        goal.current_wording = changes[-1] if changes else goal.wording  # type: ignore[attr-defined]
+    return rows
+
+
+def goals_of(episode_id: int) -> list[TreatmentGoal]:
+    """One treatment period's goals, in their order, with their reviews. The caller holds the record's gate."""
+    return _with_reviews(TreatmentGoal.objects.filter(episode_id=episode_id).order_by("position", "id"))
+
+
+def record_goals(client: Client) -> list[TreatmentGoal]:
+    """Every goal of the record, period by period, with its reviews (the record page and the prints)."""
+    return _with_reviews(
+        TreatmentGoal.objects.filter(client=client).select_related("episode").order_by("episode__number", "position")
+    )
+
+
+def get_goal(client: Client, goal_id: int) -> TreatmentGoal:
+    """A goal of a record the caller already passed the gate for; 404 for another record's."""
+    return get_object_or_404(TreatmentGoal, pk=goal_id, client=client)
+
+
+def get_session_of(client: Client, session_id: uuid.UUID) -> TherapySession:
+    """A session logged on a record the caller already passed the gate for; 404 for any other."""
+    return get_object_or_404(TherapySession, pk=session_id, client=client)
+
+
+@dataclass
+class GoalCard:
+    """The goals card of a session's page: the period's goals, the reviews made at this session, and the form for
+    the goals not yet followed up here (None when there is nothing to record, or the user may not)."""
+
+    goals: list[TreatmentGoal]
+    moment: str
+    reviewed_here: list[GoalReview]
+    form: GoalReviewForm | None
+
+
+def goal_card(user: User, client: Client, session: TherapySession, *, data: QueryDict | None = None) -> GoalCard:
+    """Three queries: the goals, their reviews, and whether the user is a therapist of the record. A follow-up
+    conversation asks whether each goal was reached; any other held session whether it was kept or changed."""
+    from clients.forms import GoalReviewForm
+
+    moment = GoalMoment.FOLLOW_UP if session.kind == SessionKind.FOLLOW_UP else GoalMoment.SESSION
+    goals = goals_of(session.episode_id) if session.episode_id else []
+    reviewed_here = [r for goal in goals for r in goal.reviews.all() if r.session_id == session.pk]
+    open_goals = [goal for goal in goals if all(r.session_id != session.pk for r in goal.reviews.all())]
+    held = session.attendance in HELD and session.voided_at is None and session.date <= timezone.localdate()
+    form = None
+    if open_goals and held and client.is_record_therapist(user):
+        outcomes = SESSION_OUTCOMES if moment == GoalMoment.SESSION else REACHED_OUTCOMES
+        choices = [(o.value, o.label) for o in outcomes]
+        form = GoalReviewForm(data, goals=open_goals, outcomes=choices, prefix=f"goals-{session.pk.hex[:8]}")
+    return GoalCard(goals=goals, moment=moment, reviewed_here=reviewed_here, form=form)
+
+
+def end_goals_form(user: User, client: Client, data: QueryDict | None = None) -> GoalReviewForm | None:
+    """The end-of-treatment page's question for each goal of the period: reached, partly or not (None when the
+    period has no goals, or the user is not a therapist of the record, who alone follows goals up)."""
+    from clients.forms import GoalReviewForm
+
+    episode = client.current_episode()
+    goals = goals_of(episode.pk) if episode is not None else []
+    if not goals or not client.is_record_therapist(user):
+        return None
+    choices = [(o.value, o.label) for o in REACHED_OUTCOMES]
+    return GoalReviewForm(data, goals=goals, outcomes=choices, prefix="goals")

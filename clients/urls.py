@@ -48,5 +48,9 @@ urlpatterns = [
         views.relationship_error,
         name="relationship_error",
     ),
+    path("<uuid:client_id>/goals/new/", views.goal_add, name="goal_add"),
+    path("<uuid:client_id>/goals/<int:goal_id>/", views.goal_edit, name="goal_edit"),
+    path("<uuid:client_id>/goals/<int:goal_id>/delete/", views.goal_delete, name="goal_delete"),
+    path("<uuid:client_id>/goals/sessions/<uuid:session_id>/", views.goal_review, name="goal_review"),
     path("<uuid:client_id>/intake.pdf", views.intake_pdf, name="intake_pdf"),
 ]

@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clients import selectors, services
+from clients import goals, selectors, services
 from clients.forms import (
     AssessmentDraftForm,
     AssessmentForm,
@@ -25,6 +26,7 @@ from clients.forms import (
     EnteredInErrorForm,
     FamilyMemberForm,
     FamilyRelationshipForm,
+    GoalForm,
     IntakePrintForm,
     InterviewSectionForm,
     PartAddendumForm,
@@ -32,7 +34,15 @@ from clients.forms import (
     SignForm,
     TransitionForm,
 )
-from clients.models import FINISHED, UNDECIDED, AssessmentConversation, CaseStatus, Client, DeepInterviewSection
+from clients.models import (
+    FINISHED,
+    UNDECIDED,
+    AssessmentConversation,
+    CaseStatus,
+    Client,
+    DeepInterviewSection,
+    TreatmentGoal,
+)
 from clients.selectors import get_client_for
 from kast.autosave import autosave_response
 from kast.locking import EditConflict
@@ -93,6 +103,7 @@ def _detail_context(request: HttpRequest, client: Client, **extra) -> dict:
         "print_form": IntakePrintForm(),
         "relative_links": relative_selectors.links_of_client(request.user, client),
         "child_perspective": relative_selectors.child_perspective(client),
+        "goals": selectors.record_goals(client),
         **extra,
     }
 
@@ -210,7 +221,12 @@ def assessment_edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         else:
             messages.success(request, _("The assessment conversation is saved."))
             return redirect("clients:detail", client_id=client.pk)
-    context = {"client": client, "form": form, "sign": _sign_offer(request, client, conversation)}
+    context = {
+        "client": client,
+        "form": form,
+        "sign": _sign_offer(request, client, conversation),
+        **_goals_context(request, client, conversation),
+    }
     return render(request, "clients/assessment_edit.html", context)
 
 
@@ -243,6 +259,7 @@ def _signed_assessment_page(
         "client": client,
         "conversation": conversation,
         "addendum_form": _addendum_offer(request, client, addendum_form),
+        **_goals_context(request, client, conversation),
     }
     status = 400 if refused or (addendum_form is not None and addendum_form.errors) else 200
     return render(request, "clients/assessment_edit.html", context, status=status)
@@ -624,3 +641,112 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("clients:detail", client_id=client.pk)
     return render(request, "clients/emergency_access.html", {"form": form, "hours": services.EMERGENCY_ACCESS_HOURS})
+
+
+# -- the client's treatment goals ---------------------------------------------------------------------------------
+
+
+def _goals_context(request: HttpRequest, client: Client, conversation: AssessmentConversation | None) -> dict:
+    """The current period's goals on the assessment conversation's page: corrected until the conversation is signed
+    or the goal followed up, added while the period is open, by the record's therapists."""
+    episode = client.current_episode()
+    if episode is None:
+        return {}
+    rows = selectors.goals_of(episode.pk)
+    signed = conversation is not None and conversation.is_signed
+    for goal in rows:
+        goal.editable = not signed and not goal.reviews.all()  # type: ignore[attr-defined]
+    may_write = client.is_record_therapist(request.user)
+    return {
+        "goals": rows,
+        "may_write_goals": may_write,
+        "goal_form": GoalForm() if may_write and episode.closed_on is None else None,
+        # Goals written before they were rows are in the conversation's text: the page asks for them as rows.
+        "goals_in_text": not rows and conversation is not None and bool(conversation.goals.strip()),
+    }
+
+
+def _goal_page(request: HttpRequest, client: Client, form: GoalForm, goal: TreatmentGoal | None = None) -> HttpResponse:
+    context = {"client": client, "form": form, "goal": goal}
+    return render(request, "clients/goal_form.html", context, status=400 if form.errors else 200)
+
+
+def _refused(request: HttpRequest, client: Client, error: ValidationError) -> HttpResponse:
+    messages.error(request, " ".join(error.messages))
+    return redirect("clients:assessment", client_id=client.pk)
+
+
+def goal_add(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    """A new goal for the current treatment period (the form sits on the assessment conversation's page)."""
+    client = get_client_for(request, client_id)
+    if not client.is_record_therapist(request.user):
+        raise PermissionDenied
+    form = GoalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            goals.goal_add(actor=request.actor, client=client, **form.cleaned_data)
+        except ValidationError as error:
+            return _refused(request, client, error)
+        messages.success(request, _("The goal is added."))
+        return redirect(f"{reverse('clients:assessment', args=[client.pk])}#goals")
+    return _goal_page(request, client, form)
+
+
+def goal_edit(request: HttpRequest, client_id: uuid.UUID, goal_id: int) -> HttpResponse:
+    """Correct a goal before the conversation is signed and before any review; afterwards a change is a review."""
+    client = get_client_for(request, client_id)
+    goal = selectors.get_goal(client, goal_id)
+    if not client.is_record_therapist(request.user):
+        raise PermissionDenied
+    if not goals.goal_is_editable(goal):
+        return _refused(request, client, ValidationError(goals.GOAL_IS_SET))
+    form = GoalForm(request.POST or None, instance=goal)
+    if request.method == "POST" and form.is_valid():
+        try:
+            goals.goal_update(actor=request.actor, client=client, goal=goal, **form.cleaned_data)
+        except ValidationError as error:
+            return _refused(request, client, error)
+        messages.success(request, _("The goal is saved."))
+        return redirect(f"{reverse('clients:assessment', args=[client.pk])}#goals")
+    return _goal_page(request, client, form, goal)
+
+
+@require_POST
+def goal_delete(request: HttpRequest, client_id: uuid.UUID, goal_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id, action=None)  # the removal is logged by the service
+    goal = selectors.get_goal(client, goal_id)
+    try:
+        goals.goal_delete(actor=request.actor, client=client, goal=goal)
+    except ValidationError as error:
+        return _refused(request, client, error)
+    messages.success(request, _("The goal is removed."))
+    return redirect(f"{reverse('clients:assessment', args=[client.pk])}#goals")
+
+
+@require_POST
+def goal_review(request: HttpRequest, client_id: uuid.UUID, session_id: uuid.UUID) -> HttpResponse:
+    """The goals followed up at a session (the card on the note page): kept or changed, or at a follow-up
+    conversation reached, partly or not. Kept apart from the note's own form, which saves and signs the note."""
+    client = get_client_for(request, client_id, action=None)  # the reviews are logged by the service
+    session = selectors.get_session_of(client, session_id)
+    card = selectors.goal_card(request.user, client, session, data=request.POST)
+    if card.form is None:
+        messages.error(request, _("There are no goals to follow up at this session."))
+        return redirect("sessions:detail", session_id=session.pk)
+    if card.form.is_valid():
+        try:
+            goals.goal_reviews_record(
+                actor=request.actor,
+                client=client,
+                moment=card.moment,
+                reviews=card.form.reviews(),
+                reviewed_on=session.date,
+                session=session,
+            )
+        except ValidationError as error:
+            _form_errors(card.form, error)
+        else:
+            messages.success(request, _("The goals are followed up."))
+            return redirect(f"{reverse('sessions:detail', args=[session.pk])}#goals")
+    context = {"client": client, "session": session, "card": card}
+    return render(request, "clients/goal_review.html", context, status=400)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, cast
 
@@ -31,14 +31,18 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Administration, TimePoint
 from clients.models import (
+    REACHED_OUTCOMES,
     CaseStatus,
     Client,
     EndReason,
     Episode,
+    GoalMoment,
+    GoalReview,
     RecordKind,
     ReferralSource,
     StatusChange,
     TargetGroup,
+    TreatmentGoal,
 )
 from figures import suppression
 from kast.models import Clinic, Role, User
@@ -213,6 +217,8 @@ class Dashboard:
     children: dict[str, Any]  # with_children (now), considered, children, reports (in the period)
     methods: dict[str, Any]  # periods_<code>, sessions_<code> per common method and "other"; any_periods
     own_methods: list[tuple[str, int, int]]  # a clinic's own methods: (name, periods, sessions); [] for all clinics
+    # Goals whose latest end or follow-up review falls in the period: "<group>_<outcome>" ("all" for every group).
+    goals: dict[str, Any] = field(default_factory=dict)
 
     @property
     def held(self) -> int:
@@ -248,6 +254,7 @@ class Dashboard:
             or self.coverage["periods"]
             or self.relatives["new"]
             or self.children["considered"]
+            or any(self.goals.values())
         )
 
 
@@ -283,8 +290,8 @@ CONTACT_KEYS = [
 def dashboard(
     clinic: Clinic | None, start: datetime.date, end: datetime.date, *, therapist: User | None = None
 ) -> Dashboard:
-    """The dashboard's figures for a clinic (None: all clinics) and period. Fourteen queries whatever the data size
-    (thirteen for all clinics, which count the clinics' own methods as "other" only).
+    """The dashboard's figures for a clinic (None: all clinics) and period. Fifteen queries whatever the data size
+    (fourteen for all clinics, which count the clinics' own methods as "other" only).
 
     Counts and sums only, from SQL aggregates: no note, answer, interview text, alias or client code is read.
     With `therapist`, only their own caseload: clients they are responsible for, sessions they held.
@@ -325,6 +332,7 @@ def dashboard(
         children=children,
         methods=methods,
         own_methods=own_methods,
+        goals=_goals(scope),
     )
 
 
@@ -604,6 +612,30 @@ def _own_methods(scope: Scope) -> list[tuple[str, int, int]]:
 
 
 # --- As shown: tables, chart data and CSV cells, every count protected by figures.suppression ----------------------
+
+
+#: The target groups a client's goals are counted by (a relative's record has support goals of its own, not these).
+GOAL_GROUPS = [group for group in TargetGroup.values if group != TargetGroup.RELATIVE]
+#: The outcomes counted, as plain values (keys of the figures).
+GOAL_OUTCOMES = [outcome.value for outcome in REACHED_OUTCOMES]
+
+
+def _goals(scope: Scope) -> dict[str, Any]:
+    """13. The client's treatment goals, by the latest review at the end or at a follow-up dated in the period:
+    reached, partly, not; for all clients and per target group (a client may be in several). Counts only: the
+    goals' wording is never read."""
+    latest = GoalReview.objects.filter(goal=OuterRef("pk"), moment__in=[GoalMoment.END, GoalMoment.FOLLOW_UP]).order_by(
+        "-reviewed_on", "-created_at", "-pk"
+    )
+    goals = TreatmentGoal.objects.filter(scope.clients("client__")).annotate(
+        outcome=Subquery(latest.values("outcome")[:1]), last_reviewed=Subquery(latest.values("reviewed_on")[:1])
+    )
+    counts = {}
+    for group in ["all", *GOAL_GROUPS]:
+        in_group = Q() if group == "all" else Q(client__target_groups__contains=[group])
+        for outcome in GOAL_OUTCOMES:
+            counts[f"{group}_{outcome}"] = Count("pk", filter=in_group & Q(outcome=outcome))
+    return goals.filter(last_reviewed__range=(scope.start, scope.end)).aggregate(**counts)
 
 
 @dataclass(frozen=True)
@@ -1117,6 +1149,32 @@ def _methods_table(d: Dashboard) -> Table:
     )
 
 
+def _goals_table(d: Dashboard) -> Table:
+    """The client's goals, reached or not, by target group."""
+    groups = [("all", _("All clients")), *[(g, TargetGroup(g).label) for g in GOAL_GROUPS]]
+    rows = []
+    for group, label in groups:
+        n = sum(d.goals.get(f"{group}_{outcome}", 0) for outcome in GOAL_OUTCOMES)
+        cells = [Cell(n, key=f"goals.{group}.n")]
+        cells += [Cell(d.goals.get(f"{group}_{o}", 0), key=f"goals.{group}.{o}") for o in GOAL_OUTCOMES]
+        cells.append(_share(f"goals.{group}.reached", d.goals.get(f"{group}_reached", 0), f"goals.{group}.n", n))
+        rows.append(Row(group, str(label), cells))
+    return Table(
+        "goals",
+        str(_("The client's goals at the end and at follow-up, by target group")),
+        str(_("Target group")),
+        [str(_("Goals")), *[str(o.label) for o in REACHED_OUTCOMES], str(_("Share reached"))],
+        rows,
+        chart="bar",
+        note=str(
+            _(
+                "Each goal by its latest follow-up at the end of treatment or at a follow-up conversation dated in "
+                "the period. A client may be in several target groups. The goals' wording stays in the record."
+            )
+        ),
+    )
+
+
 #: The dashboard's tables, in page order.
 DASHBOARD_TABLES = [
     _active_table,
@@ -1134,6 +1192,7 @@ DASHBOARD_TABLES = [
     _coverage_table,
     _relatives_table,
     _methods_table,
+    _goals_table,
 ]
 
 
@@ -1188,6 +1247,7 @@ def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
         figures.relate(whole, [part], rest=True)
     figures.relate("follow_ups.due", ["follow_ups.done", "follow_ups.overdue"], rest=True)
     _relate_methods(d, figures)
+    _relate_goals(figures)
     months = [_month(row["month"]) for row in d.contacts_by_month]
     for month in months:
         figures.relate(f"contacts.{month}.total", [f"contacts.{month}.source_{v}" for v in ReferralSource.values])
@@ -1210,6 +1270,16 @@ def _relate_methods(d: Dashboard, figures: suppression.Figures) -> None:
     for name, _periods, _sessions in d.own_methods:
         figures.relate("methods.other.periods", [f"methods.own.{name}.periods"], rest=True)
         figures.relate("methods.other.sessions", [f"methods.own.{name}.sessions"], rest=True)
+
+
+def _relate_goals(figures: suppression.Figures) -> None:
+    """A group's goals add up over their outcomes; and are some of all goals, outcome by outcome (the groups
+    overlap, so they are no sum)."""
+    for group in ["all", *GOAL_GROUPS]:
+        figures.relate(f"goals.{group}.n", [f"goals.{group}.{o}" for o in GOAL_OUTCOMES])
+        if group != "all":
+            for key in ["n", *GOAL_OUTCOMES]:
+                figures.relate(f"goals.all.{key}", [f"goals.{group}.{key}"], rest=True)
 
 
 #: The parts of the sessions due, as the attendance table shows them.

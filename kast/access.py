@@ -97,6 +97,11 @@ URL_RULES: dict[str, Rule] = {
     "clients:relationship_add": THERAPISTS,  # yes      -        -
     "clients:relationship_delete": THERAPISTS,  # yes   -        -    (until the map is locked)
     "clients:relationship_error": THERAPISTS,  # yes    -        -    (marked as entered in error, with a reason)
+    # The client's goals and their follow-up: the record's own therapists write them (Client.is_record_therapist).
+    "clients:goal_add": THERAPISTS,  #      yes        -        -    (the record's therapists only)
+    "clients:goal_edit": THERAPISTS,  #     yes        -        -    (until signed or followed up)
+    "clients:goal_delete": THERAPISTS,  #   yes        -        -    (until signed or followed up; POST only)
+    "clients:goal_review": THERAPISTS,  #   yes        -        -    (at a session; POST only)
     "clients:intake_pdf": THERAPISTS,  #     yes        -        -    (logged as "printed")
     # Sessions and notes: which sessions is the gate's job (TherapySession.objects.visible_to).
     "sessions:timeline": THERAPISTS,  #      yes        -        -

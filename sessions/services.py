@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clients.goals import ReviewInput, goal_reviews_at_end
 from clients.models import FINISHED, CaseStatus, Client, EndReason
 from clients.services import client_transition
 from kast.actor import Actor
@@ -488,8 +489,10 @@ def treatment_end(
     comment: str = "",
     long_term_check: bool = True,
     keep_bookings: bool = False,
+    goal_reviews: list[ReviewInput] | None = None,
 ) -> list[FollowUp]:
-    """End the treatment: the period closes with its reason, and the follow-ups are put in the diary."""
+    """End the treatment: the period closes with its reason, the client's goals are followed up (reached, partly or
+    not: each one, when a therapist of the record ends it), and the follow-ups are put in the diary."""
     if ended_on > timezone.localdate():
         raise ValidationError({"ended_on": _("A treatment cannot end in the future.")})
     if reason not in EndReason.values:
@@ -503,6 +506,8 @@ def treatment_end(
     episode.closed_on, episode.end_reason = ended_on, reason
     episode.full_clean()
     episode.save(update_fields=["closed_on", "end_reason"])
+    if client.is_record_therapist(actor.acting_user()):
+        goal_reviews_at_end(actor=actor, client=client, episode=episode, reviews=goal_reviews or [], on=ended_on)
     clinic = client.clinic
     due = [(FollowUpKind.FOLLOW_UP, clinic.follow_up_months)]
     if long_term_check:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from assessments.models import TimePoint
 from clients.models import CaseStatus
-from clients.selectors import get_client_for
+from clients.selectors import end_goals_form, get_client_for
 from kast.access import AuthenticatedHttpRequest
 from kast.autosave import autosave_response
 from kast.locking import EditConflict
@@ -416,11 +416,17 @@ def end_treatment(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         messages.error(request, _("Only a treatment in progress can be ended."))
         return redirect("clients:detail", client_id=client.pk)
     form = EndTreatmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    goal_form = end_goals_form(request.user, client, request.POST or None)
+    if request.method == "POST" and form.is_valid() and (goal_form is None or goal_form.is_valid()):
         try:
-            follow_ups = services.treatment_end(actor=request.actor, client=client, **form.cleaned_data)
+            follow_ups = services.treatment_end(
+                actor=request.actor,
+                client=client,
+                goal_reviews=goal_form.reviews() if goal_form is not None else None,
+                **form.cleaned_data,
+            )
         except ValidationError as error:
-            _add_errors({}, form, error)
+            _add_errors({name: goal_form for name in goal_form.fields} if goal_form else {}, form, error)
         else:
             due = ", ".join(
                 f"{f.get_kind_display().lower()} {formats.date_format(f.due_on, 'SHORT_DATE_FORMAT')}"
@@ -435,7 +441,8 @@ def end_treatment(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             )
             # The end questionnaire is due now: the questionnaires page with that time point marked.
             return redirect(f"{reverse('assessments:client', args=[client.pk])}?point={TimePoint.END}")
-    return render(request, "sessions/end_treatment.html", {"client": client, "form": form})
+    context = {"client": client, "form": form, "goal_form": goal_form}
+    return render(request, "sessions/end_treatment.html", context)
 
 
 @require_GET

@@ -450,6 +450,7 @@ REMOVED_EXPLICITLY = {
     "assessments.Administration",
     "relatives.RelativeLink",
     "clients.PartAddendum",
+    "clients.GoalReview",
 }
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from clients.models import CaseStatus, Episode, InterviewSection, StatusChange
+from clients.models import CaseStatus, Episode, InterviewSection, StatusChange, TreatmentGoal
 from kast.models import Role
 from tests.factories import (
     AssessmentConversationFactory,
@@ -116,7 +116,8 @@ def test_the_caseload_pages_by_fifty(client, therapist):
 
 def grow(record, therapist, size: int):
     """`size` of everything a record page loops over: clients in the caseload, co-therapists, periods and their
-    history, interview sections (at most nine) written by different people, family members with parents and lines.
+    history, interview sections (at most nine) written by different people, family members with parents and lines,
+    the current period's goals.
     """
     ClientFactory.create_batch(size - 1, responsible_therapist=therapist)
     colleagues = UserFactory.create_batch(size, role=Role.THERAPIST, clinic=therapist.clinic)
@@ -133,6 +134,10 @@ def grow(record, therapist, size: int):
     current = Episode.objects.create(client=record, number=size, opened_on=datetime.date(2025, 1, 1))
     StatusChange.objects.create(client=record, episode=current, from_status="", to_status="contact", by=therapist)
     AssessmentConversationFactory(client=record, updated_by=colleagues[0])
+    TreatmentGoal.objects.bulk_create(
+        TreatmentGoal(client=record, episode=current, wording=f"Mål {n}", position=n, created_by=colleagues[n - 1])
+        for n in range(1, size + 1)
+    )
     for key, author in zip(InterviewSection.values[:size], colleagues, strict=False):
         DeepInterviewSectionFactory(client=record, section=key, updated_by=author)
     grow_family(record, size)
@@ -170,18 +175,20 @@ PAGES = [
     (
         "detail",
         {},
-        12,
+        14,
         "6 the interview sections with their authors, 7 the co-therapists, 8 the current assessment with its period "
-        "and author, 9 the child perspective, 10 the linked relatives with their relation, 11 the status history "
-        "with period and author, 12 the clinic's referral destinations for the status form",
+        "and author, 9 the child perspective, 10 the linked relatives with their relation, 11 the goals with their "
+        "periods, 12 their reviews, 13 the status history with period and author, 14 the clinic's referral "
+        "destinations for the status form",
     ),
     ("interview", {}, 6, "6 the sections with their authors"),
     ("interview_section", {"section": "childhood"}, 6, "6 the section with its author"),
     (
         "assessment",
         {},
-        7,
-        "6 the current assessment with its period and author, 7 the clinic's referral destinations",
+        10,
+        "6 the current assessment with its period and author, 7 the current period, 8 its goals, 9 their reviews, "
+        "10 the clinic's referral destinations",
     ),
     (
         "family_member",
@@ -192,13 +199,14 @@ PAGES = [
     (
         "intake_pdf",
         {},
-        18,
+        20,
         "(a POST) 5 a savepoint: the print is logged with the PDF or not at all, 6 the family map locked (its first "
         "print), 7 insert the access-log entry, 8 the family members, 9 their parents (prefetch), 10 the "
         "relationships with both people, 11 the status history with period and author, 12 the current assessment "
         "with who saved and signed it, 13 its addenda, 14 the interview sections with who saved and signed them, "
         "15 their addenda, 16 the submitted start questionnaire (none here), 17 the questionnaires for the answers "
-        "side by side (none here: no items or answers read), 18 the savepoint released",
+        "side by side (none here: no items or answers read), 18 the goals with their periods, 19 their reviews, "
+        "20 the savepoint released",
     ),
     (
         "edit",

@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from archive.models import RemovalRecord, RetentionHold
 from assessments.models import Administration, TabletCode, TimePoint, WrongTabletCode
 from assessments.services import administration_mark_in_error, version_for
-from clients.models import Client, PartAddendum
+from clients.models import Client, GoalReview, PartAddendum, TreatmentGoal
 from clients.services import emergency_access_open
 from figures.statistics import dashboard, dashboard_tables
 from kast.access import rule_for_name
@@ -169,6 +169,14 @@ def everything(families, gbg, mlm, therapist, colleague, other_clinic_therapist)
         FamilyRelationshipFactory(a__client=record, b__client=record, **in_error)
         FamilyMemberFactory(client=record, **in_error)
         Addendum.objects.create(note=a_note, author=author, text="Tillägg")
+        # A goal of the client's, changed at a session and reached at the end: its words are counted, never shown.
+        goal = TreatmentGoal.objects.create(
+            client=record, episode=record.episodes.order_by("-number").first(), wording="Sluta", created_by=author
+        )
+        GoalReview.objects.create(
+            goal=goal, moment="session", outcome="changed", new_wording="Sluta helt", session=a_note.session, by=author
+        )
+        GoalReview.objects.create(goal=goal, moment="end", outcome="reached", reviewed_on=END, by=author)
         AddendumDraft.objects.create(note=a_note, author=author, text="Tillägg på väg")
         draft = NoteFactory(
             session=TherapySessionFactory(client=record, date=datetime.date(2025, 3, 3)), signed_at=None

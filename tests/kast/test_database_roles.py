@@ -39,6 +39,7 @@ committed = pytest.mark.django_db(transaction=True)
 APPEND_ONLY = {
     "archive_removalrecord",
     "audit_logreview",
+    "clients_goalreview",
     "clients_partaddendum",
     "kast_accesslogentry",
     "kast_loginevent",
@@ -58,7 +59,9 @@ GUARDED = [
     "clients.FamilyMember:family_member_kept_once_locked",
     "clients.FamilyRelationship:relationship_error_mark_is_final",
     "clients.FamilyRelationship:relationship_kept_once_locked",
+    "clients.GoalReview:goal_review_is_final",
     "clients.PartAddendum:part_addendum_is_final",
+    "clients.TreatmentGoal:reviewed_goal_is_final",
     "kast.AccessLogEntry:append_only",
     "kast.LoginEvent:append_only",
     "therapy_sessions.Addendum:addendum_is_final",
@@ -178,20 +181,22 @@ def test_every_refusing_trigger_has_its_guard_in_the_database():
         "kast_guard_family_map_lock_is_final": 1,
         "kast_guard_family_member_error_mark_is_final": 1,
         "kast_guard_family_member_kept_once_locked": 1,
+        "kast_guard_goal_review_is_final": 1,
         "kast_guard_part_addendum_is_final": 1,
         "kast_guard_published_items_are_final": 1,
         "kast_guard_published_version_is_final": 1,
         "kast_guard_relationship_error_mark_is_final": 1,
         "kast_guard_relationship_kept_once_locked": 1,
         "kast_guard_review_is_final": 1,
+        "kast_guard_reviewed_goal_is_final": 1,
         "kast_guard_signed_assessment_is_final": 1,
         "kast_guard_signed_note_is_final": 1,
         "kast_guard_signed_note_methods_are_final": 1,
         "kast_guard_signed_note_themes_are_final": 1,
         "kast_guard_signed_section_is_final": 1,
         # + notes, their themes and methods, versions, items, questionnaires; clients, assessment conversations,
-        # interview sections, family members and relationships
-        "kast_no_truncate": len(APPEND_ONLY) + len(history) + 11,
+        # interview sections, family members and relationships, treatment goals
+        "kast_no_truncate": len(APPEND_ONLY) + len(history) + 12,
     }
 
 

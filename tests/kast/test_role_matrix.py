@@ -11,7 +11,7 @@ from django.urls import get_resolver, reverse
 
 from assessments.models import Administration, TimePoint
 from assessments.services import version_for
-from clients.models import Client, FamilyMember, FamilyRelationship
+from clients.models import Client, FamilyMember, FamilyRelationship, TreatmentGoal
 from kast.access import url_view_names
 from kast.models import AccessLogEntry
 from relatives.models import Goal
@@ -66,6 +66,11 @@ MATRIX = [
     ("clients:family", "client", RECORD_PAGE),
     ("clients:family_member", "member", RECORD_PAGE),
     # A PDF is made (and its print logged) on a POST only: a link from elsewhere cannot print under a user's name.
+    # The client's goals: the record's therapists write and follow them up.
+    ("clients:goal_add", "client", RECORD_PAGE),
+    ("clients:goal_edit", "treatment_goal", RECORD_PAGE),
+    ("clients:goal_delete", "treatment_goal", RECORD_ACTION),
+    ("clients:goal_review", "goal_session", RECORD_ACTION),
     ("clients:intake_pdf", "client", RECORD_ACTION),
     # Background saves of long texts (js/autosave.js): POST only, so a GET is 405 before any record is looked up.
     ("clients:assessment_autosave", "client", RECORD_ACTION),
@@ -172,6 +177,14 @@ def _goal(record) -> Goal:
     return Goal.objects.create(relative=relative, text="Sova bättre", created_by=record.responsible_therapist)
 
 
+def _treatment_goal(record) -> TreatmentGoal:
+    if not record.episodes.exists():
+        open_first_period(record)
+    return TreatmentGoal.objects.create(
+        client=record, episode=record.episodes.get(), wording="Må bättre", created_by=record.responsible_therapist
+    )
+
+
 #: How to build each URL's kwargs from `client_record` (sample rows of the record are made when needed).
 KWARGS = {
     None: lambda record: None,
@@ -186,6 +199,11 @@ KWARGS = {
     "record": lambda record: {"record_id": record.pk},
     "link": lambda record: {"link_id": link(relative_record(record.responsible_therapist), record).pk},
     "goal": lambda record: {"goal_id": _goal(record).pk},
+    "treatment_goal": lambda record: {"client_id": record.pk, "goal_id": _treatment_goal(record).pk},
+    "goal_session": lambda record: {
+        "client_id": record.pk,
+        "session_id": TherapySessionFactory(client=open_first_period(record)).pk,
+    },
     "log_entry": lambda record: {
         "entry_id": AccessLogEntry.objects.create(
             user=record.responsible_therapist, role="therapist", clinic=record.clinic, action="print"

@@ -84,6 +84,7 @@ PREPARE = {
     "clients:family": _registered,
     "clients:relationship_add": _registered,
     "clients:reopen": _finished,
+    "clients:goal_add": _registered,
     "clients:assessment_sign": _assessment_saved,
     "clients:assessment_addendum": _assessment_signed,
     "clients:interview_section_sign": _section_saved,

@@ -185,8 +185,9 @@ def test_note_page_query_count_for_a_draft(client, therapist, case, history, siz
     # also the form's initial), 7 the note's methods (likewise), 8 the session's therapists (the form's initial),
     # 9 the clinic's themes for the clinic's own questions beside the guide, 10 the other participants' codes (the
     # form's initial), 11 the clinic's therapists for the checkboxes, 12 the clinic's themes for the checkboxes,
-    # 13 the clinic's methods for the checkboxes, 14 the therapists' sessions that day that could overlap
-    with django_assert_num_queries(14):
+    # 13 the clinic's methods for the checkboxes, 14 the therapists' sessions that day that could overlap, 15 the period's goals for the
+    # goals card (none here; with goals, tests/clients/test_goals.py)
+    with django_assert_num_queries(15):
         response = client.get(reverse("sessions:detail", args=[draft.session.pk]))
 
     assert response.status_code == 200
@@ -211,8 +212,9 @@ def test_note_page_query_count_for_a_signed_note_with_addenda(
 
     # 1 session, 2 user and clinic, 3 the second factor's device, 4 the session with client, clinic, period, note
     # and author, 5 insert the access-log entry, 6 the author's addendum draft, 7 the note's themes, 8 the note's
-    # methods, 9 the session's therapists, 10 the addenda with their authors
-    with django_assert_num_queries(10):
+    # methods, 9 the session's therapists, 10 the addenda with their authors, 11 the period's goals for the goals
+    # card (none here; with goals, tests/clients/test_goals.py)
+    with django_assert_num_queries(11):
         response = client.get(reverse("sessions:detail", args=[session.pk]))
 
     assert response.status_code == 200
