@@ -15,6 +15,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from pypdf import PdfReader
 
 from archive.services import record_remove
@@ -118,7 +119,9 @@ def test_goals_are_added_on_the_assessment_page_and_corrected_until_signed(clien
 def test_goals_written_only_in_the_conversations_text_are_asked_for_as_rows(client, therapist, case):
     AssessmentConversationFactory(client=case, goals="Sluta köpa sex. Berätta för partnern.")
     client.force_login(therapist)
-    hint = "add each one as a row below"
+    hint = _(
+        "The conversation's text names the client's goals: add each one as a row below, so that it can be followed up."
+    )
 
     assert hint in client.get(reverse("clients:assessment", args=[case.pk])).content.decode()
     add_goal(case, "Sluta köpa sex")
@@ -213,8 +216,8 @@ def test_a_follow_up_without_a_choice_or_a_change_without_wording_is_a_field_err
 
     assert response.status_code == 400
     form = response.context["card"].form
-    assert form.errors[f"outcome_{stop.pk}"] == ["Choose how this goal stands."]
-    assert form.errors[f"new_wording_{tell.pk}"] == ["Write the goal's new wording."]
+    assert form.errors[f"outcome_{stop.pk}"] == [_("Choose how this goal stands.")]
+    assert form.errors[f"new_wording_{tell.pk}"] == [_("Write the goal's new wording.")]
     assert not GoalReview.objects.exists()  # nothing half-saved
     # A value outside the list is a field error too, never a 500.
     response = client.post(review_url(treated, session), card_fields(session, stop, "reached"))
@@ -225,7 +228,7 @@ def test_a_follow_up_without_a_choice_or_a_change_without_wording_is_a_field_err
 def test_reached_is_not_a_session_outcome_and_a_booked_session_offers_no_form(client, therapist, treated):
     goal = add_goal(treated, "Sluta köpa sex")
     session = held_session(treated)
-    with pytest.raises(Exception, match="Choose how this goal stands"):
+    with pytest.raises(Exception, match=_("Choose how this goal stands.")):
         goal_reviews_record(
             actor=Actor.for_user(therapist),
             client=treated,
@@ -250,14 +253,14 @@ def test_the_end_of_treatment_asks_whether_each_goal_was_reached(client, therapi
     client.force_login(therapist)
     url = reverse("sessions:end_treatment", args=[treated.pk])
     page = client.get(url).content.decode()
-    assert "Sluta köpa sex" in page and "Partly reached" in page
+    assert "Sluta köpa sex" in page and _("Partly reached") in page
     today = timezone.localdate()  # the period opened today
     data = {"ended_on": today.isoformat(), "reason": "goal_reached", "long_term_check": "on"}
 
     # One goal without a choice: an error on it, and the treatment is not ended.
     response = client.post(url, {**data, f"goals-outcome_{stop.pk}": "reached"})
     assert response.status_code == 200
-    assert response.context["goal_form"].errors == {f"outcome_{tell.pk}": ["Choose how this goal stands."]}
+    assert response.context["goal_form"].errors == {f"outcome_{tell.pk}": [_("Choose how this goal stands.")]}
     treated.refresh_from_db()
     assert treated.status == CaseStatus.IN_TREATMENT
     assert not GoalReview.objects.exists()
@@ -277,7 +280,7 @@ def test_the_follow_up_conversation_asks_whether_each_goal_was_reached(client, t
     session = held_session(treated, kind=SessionKind.FOLLOW_UP)
     client.force_login(therapist)
     page = client.get(reverse("sessions:detail", args=[session.pk])).content.decode()
-    assert "Partly reached" in page and "Kept as it is" not in page
+    assert _("Partly reached") in page and _("Kept as it is") not in page
 
     response = client.post(review_url(treated, session), card_fields(session, goal, GoalOutcome.NOT_REACHED))
 

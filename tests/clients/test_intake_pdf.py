@@ -25,8 +25,9 @@ pytestmark = pytest.mark.django_db
 
 FULL_NAME = "Nils Gustav Karlsson"
 #: The PDF of `intake` below, measured once: three pages of facts, assessment and deep interview, the family map
-#: on a page of its own, then the history. A change of layout, stylesheet or data that moves this is worth a look.
-PAGES = 5
+#: on a page of its own, then the history, the client's goals and the answers side by side. A change of layout,
+#: stylesheet or data that moves this is worth a look.
+PAGES = 6
 #: The running header, set in capitals by the print stylesheet (text-transform), so the text layer has capitals.
 HEADER = "Sekretess enligt OSL 26 kap.".upper()
 
