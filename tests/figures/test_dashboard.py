@@ -363,7 +363,9 @@ def test_no_content_in_the_page_or_any_csv(client, manager, caseload):
     for response in pages:
         assert response.status_code == 200
         assert SENTINEL not in response.content.decode()
-    assert AccessLogEntry.objects.filter(user=manager, action="export", object_type="kast.dashboard").count() == len(keys)
+    assert AccessLogEntry.objects.filter(user=manager, action="export", object_type="kast.dashboard").count() == len(
+        keys
+    )
 
 
 def test_csv_shows_small_counts_as_less_than_five(client, manager, caseload):
