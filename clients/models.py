@@ -617,6 +617,42 @@ class PartAddendum(models.Model):
         return f"{self.conversation_id or self.section_id} {self.created_at:%Y-%m-%d}"
 
 
+class MarkedInError(models.Model):
+    """A family-map row that can be marked as entered in error: once the map is locked a row is never deleted, only
+    marked, with who, when and why. The rules each model adds under its own names: `reason_given`, `mark_is_final`."""
+
+    entered_in_error_at = models.DateTimeField(_("marked as entered in error"), null=True, blank=True, editable=False)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False
+    )
+    error_reason = models.TextField(_("why it is entered in error"), blank=True, max_length=2000, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_entered_in_error(self) -> bool:
+        return self.entered_in_error_at is not None
+
+    @staticmethod
+    def reason_given(name: str) -> models.CheckConstraint:
+        """All three of the mark together, the reason not empty; or none of them."""
+        return models.CheckConstraint(
+            condition=Q(entered_in_error_at__isnull=True, entered_in_error_by__isnull=True, error_reason="")
+            | (Q(entered_in_error_at__isnull=False, entered_in_error_by__isnull=False) & ~Q(error_reason="")),
+            name=name,
+        )
+
+    @staticmethod
+    def mark_is_final(name: str) -> pgtrigger.Protect:
+        """Unmarked, a row that was wrong would be back in the map without a trace on the page."""
+        return pgtrigger.Protect(
+            name=name,
+            operation=pgtrigger.Update | pgtrigger.Delete,
+            condition=pgtrigger.Q(old__entered_in_error_at__isnull=False),
+        )
+
+
 def locked_map_keeps_rows(name: str) -> pgtrigger.Trigger:
     """A family map's row is not deleted once the client's map is locked (Client.family_map_locked_at): a trigger,
     because the rule reads another table, which a check constraint cannot. Retention, which removes the whole
@@ -683,7 +719,7 @@ class Sex(models.TextChoices):
 
 
 @pghistory.track()
-class FamilyMember(models.Model):
+class FamilyMember(MarkedInError):
     """A person in the client's family map (familjekarta)."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="family_members")
@@ -699,12 +735,6 @@ class FamilyMember(models.Model):
         "self", symmetrical=False, related_name="children", blank=True, verbose_name=_("parents in the map")
     )
     notes = models.TextField(_("notes"), blank=True, max_length=2000)
-    # Entered in error: once the map is locked a row is never deleted, only marked, with who, when and why.
-    entered_in_error_at = models.DateTimeField(_("marked as entered in error"), null=True, blank=True, editable=False)
-    entered_in_error_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False
-    )
-    error_reason = models.TextField(_("why it is entered in error"), blank=True, max_length=2000, editable=False)
 
     class Meta:
         verbose_name = _("family member")
@@ -722,19 +752,10 @@ class FamilyMember(models.Model):
                 | Q(death_year__gte=models.F("birth_year")),
                 name="family_death_after_birth",
             ),
-            models.CheckConstraint(
-                condition=Q(entered_in_error_at__isnull=True, entered_in_error_by__isnull=True, error_reason="")
-                | (Q(entered_in_error_at__isnull=False, entered_in_error_by__isnull=False) & ~Q(error_reason="")),
-                name="family_member_error_has_reason",
-            ),
+            MarkedInError.reason_given("family_member_error_has_reason"),
         ]
         triggers = [
-            # A mark is final: unmarked, a row that was wrong would be back in the map without a trace on the page.
-            pgtrigger.Protect(
-                name="family_member_error_mark_is_final",
-                operation=pgtrigger.Update | pgtrigger.Delete,
-                condition=pgtrigger.Q(old__entered_in_error_at__isnull=False),
-            ),
+            MarkedInError.mark_is_final("family_member_error_mark_is_final"),
             locked_map_keeps_rows("family_member_kept_once_locked"),
         ]
 
@@ -744,10 +765,6 @@ class FamilyMember(models.Model):
     @property
     def generation(self) -> int:
         return GENERATION[self.relation]
-
-    @property
-    def is_entered_in_error(self) -> bool:
-        return self.entered_in_error_at is not None
 
 
 class RelationshipKind(models.TextChoices):
@@ -763,19 +780,13 @@ class RelationshipKind(models.TextChoices):
 
 
 @pghistory.track()
-class FamilyRelationship(models.Model):
+class FamilyRelationship(MarkedInError):
     """A line in the genogram between two people of the same family map."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="family_relationships")
     a = models.ForeignKey(FamilyMember, on_delete=models.CASCADE, related_name="+", verbose_name=_("person"))
     b = models.ForeignKey(FamilyMember, on_delete=models.CASCADE, related_name="+", verbose_name=_("other person"))
     kind = models.CharField(_("relationship"), max_length=12, choices=RelationshipKind.choices)
-    # Entered in error: once the map is locked a row is never deleted, only marked, with who, when and why.
-    entered_in_error_at = models.DateTimeField(_("marked as entered in error"), null=True, blank=True, editable=False)
-    entered_in_error_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False
-    )
-    error_reason = models.TextField(_("why it is entered in error"), blank=True, max_length=2000, editable=False)
 
     class Meta:
         verbose_name = _("relationship")
@@ -784,28 +795,15 @@ class FamilyRelationship(models.Model):
             models.CheckConstraint(condition=~Q(a=models.F("b")), name="relationship_two_people"),
             models.UniqueConstraint(fields=["a", "b", "kind"], name="relationship_unique"),
             models.CheckConstraint(condition=Q(kind__in=RelationshipKind.values), name="relationship_kind_valid"),
-            models.CheckConstraint(
-                condition=Q(entered_in_error_at__isnull=True, entered_in_error_by__isnull=True, error_reason="")
-                | (Q(entered_in_error_at__isnull=False, entered_in_error_by__isnull=False) & ~Q(error_reason="")),
-                name="relationship_error_has_reason",
-            ),
+            MarkedInError.reason_given("relationship_error_has_reason"),
         ]
         triggers = [
-            # A mark is final: unmarked, a row that was wrong would be back in the map without a trace on the page.
-            pgtrigger.Protect(
-                name="relationship_error_mark_is_final",
-                operation=pgtrigger.Update | pgtrigger.Delete,
-                condition=pgtrigger.Q(old__entered_in_error_at__isnull=False),
-            ),
+            MarkedInError.mark_is_final("relationship_error_mark_is_final"),
             locked_map_keeps_rows("relationship_kept_once_locked"),
         ]
 
     def __str__(self) -> str:
         return f"{self.a_id}-{self.b_id} {self.kind}"
-
-    @property
-    def is_entered_in_error(self) -> bool:
-        return self.entered_in_error_at is not None
 
 
 class EmergencyAccess(models.Model):
