@@ -587,6 +587,26 @@ class Note(models.Model):
         return not self.is_signed and self.written_by(user)
 
 
+def signed_note_keeps_its(name: str, what: str) -> pgtrigger.Trigger:
+    """A row ticked on a note (a theme, a method) is as final as the note once it is signed: none added, changed
+    or removed. A trigger, because the rule reads the note's row."""
+    return pgtrigger.Trigger(
+        name=name,
+        when=pgtrigger.Before,
+        operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+        func=f"""
+                IF EXISTS (
+                    SELECT 1 FROM therapy_sessions_note
+                    WHERE id IN (NEW.note_id, OLD.note_id) AND signed_at IS NOT NULL
+                ) THEN
+                    RAISE EXCEPTION 'The {what} of a signed note cannot change.' USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                RETURN NEW;
+                """,  # noqa: S608 -- `what` is one of two words of this module, never input
+    )
+
+
 class NoteTheme(models.Model):
     note = models.ForeignKey(Note, on_delete=models.CASCADE)
     # A theme in use is taken out of use, never deleted, so old notes keep their themes.
@@ -595,21 +615,7 @@ class NoteTheme(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["note", "theme"], name="note_theme_once")]
         triggers = [
-            pgtrigger.Trigger(
-                name="signed_note_themes_are_final",
-                when=pgtrigger.Before,
-                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
-                func="""
-                IF EXISTS (
-                    SELECT 1 FROM therapy_sessions_note
-                    WHERE id IN (NEW.note_id, OLD.note_id) AND signed_at IS NOT NULL
-                ) THEN
-                    RAISE EXCEPTION 'The themes of a signed note cannot change.' USING ERRCODE = 'integrity_constraint_violation';
-                END IF;
-                IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-                RETURN NEW;
-                """,
-            ),
+            signed_note_keeps_its("signed_note_themes_are_final", "themes"),
         ]
 
     def __str__(self) -> str:
@@ -643,21 +649,7 @@ class NoteMethod(models.Model):
         constraints = [models.UniqueConstraint(fields=["note", "method"], name="note_method_once")]
         indexes = [models.Index(fields=["method", "note"], name="note_method_method")]
         triggers = [
-            pgtrigger.Trigger(
-                name="signed_note_methods_are_final",
-                when=pgtrigger.Before,
-                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
-                func="""
-                IF EXISTS (
-                    SELECT 1 FROM therapy_sessions_note
-                    WHERE id IN (NEW.note_id, OLD.note_id) AND signed_at IS NOT NULL
-                ) THEN
-                    RAISE EXCEPTION 'The methods of a signed note cannot change.' USING ERRCODE = 'integrity_constraint_violation';
-                END IF;
-                IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-                RETURN NEW;
-                """,
-            ),
+            signed_note_keeps_its("signed_note_methods_are_final", "methods"),
             MethodFiguresChanged(name="figures_changed"),
         ]
 
