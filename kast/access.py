@@ -49,6 +49,7 @@ LOG_REVIEWERS = Rule(frozenset({Role.MANAGER, Role.ADMIN}))
 REPORT_READERS = Rule(frozenset({Role.THERAPIST, Role.MANAGER, Role.NATIONAL}))
 REPORT_PRINTERS = Rule(frozenset({Role.MANAGER, Role.NATIONAL}))
 ADMINS = Rule(frozenset({Role.ADMIN}))
+CLINIC_STAFF = Rule(frozenset({Role.THERAPIST, Role.MANAGER}))
 RESEARCHERS = Rule(frozenset({Role.RESEARCHER}))
 
 #: URL name -> who may use it.            therapist  manager  admin
@@ -160,6 +161,11 @@ URL_RULES: dict[str, Rule] = {
     "figures:dashboard_csv": REPORT_READERS,  # yes        yes      -    (and national follow-up)
     # The yearly report PDF leaves the clinic: the manager's (own clinic) and national follow-up's; logged as "printed".
     "figures:dashboard_year_pdf": REPORT_PRINTERS,  # -  yes      -    (and national follow-up)
+    # The clinic's outreach and attitude work: no client data; its therapists and unit manager list and record it
+    # (Activity.objects.visible_to: own clinic only). National follow-up has the counts on the figures, not the list.
+    "outreach:list": CLINIC_STAFF,  #        yes        yes      -
+    "outreach:new": CLINIC_STAFF,  #         yes        yes      -
+    "outreach:edit": CLINIC_STAFF,  #        yes        yes      -    (own clinic's; another clinic's is 404)
     "access_log": LOG_REVIEWERS,  #          -          yes      yes  (own clinic; no content)
     "audit:queue": LOG_REVIEWERS,  #         -          yes      yes  (flagged accesses to review; no content)
     "audit:review": LOG_REVIEWERS,  #        -          yes      yes  (records who reviewed, when, the outcome)

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "relatives",
     "archive",
     "audit",
+    # Beside the records, holding none: the clinic's outreach and attitude work.
+    "outreach",
     # Above the apps of records: the figures read them all, the start page shows some of each.
     "figures",
     "start",

@@ -6,6 +6,8 @@ who is not on the case, a therapist of another clinic, the unit manager, the adm
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.urls import get_resolver, reverse
 
@@ -14,6 +16,7 @@ from assessments.services import version_for
 from clients.models import Client, FamilyMember, FamilyRelationship, TreatmentGoal
 from kast.access import url_view_names
 from kast.models import AccessLogEntry
+from outreach.models import Activity
 from relatives.models import Goal
 from sessions.services import calendar_feed_renew
 from tests.factories import TherapySessionFactory, link, open_first_period, relative_record
@@ -142,6 +145,11 @@ MATRIX = [
     # The yearly report PDF leaves the clinic: the unit manager's (and national follow-up's,
     # tests/figures/test_year_report.py), never a therapist's; made on a POST only (a GET is 405).
     ("figures:dashboard_year_pdf", "year", [LOGIN, 403, 403, 403, 405, 403]),
+    # The clinic's outreach and attitude work (no client data): its therapists and unit manager; another clinic's
+    # activity does not exist to them (404); national follow-up is refused in tests/outreach/test_outreach.py.
+    ("outreach:list", None, [LOGIN, 200, 200, 200, 200, 403]),
+    ("outreach:new", None, [LOGIN, 200, 200, 200, 200, 403]),
+    ("outreach:edit", "activity", [LOGIN, 200, 200, 404, 200, 403]),
     ("access_log", None, [LOGIN, 403, 403, 403, 200, 200]),
     ("audit:queue", None, [LOGIN, 403, 403, 403, 200, 200]),
     ("audit:review", "log_entry", [LOGIN, 403, 403, 403, 405, 405]),
@@ -185,6 +193,18 @@ def _treatment_goal(record) -> TreatmentGoal:
     )
 
 
+def _activity(record) -> Activity:
+    return Activity.objects.create(
+        clinic=record.clinic,
+        kind="information",
+        date=datetime.date(2026, 1, 15),
+        hours=2,
+        audience_kind="public",
+        audience_size=30,
+        created_by=record.responsible_therapist,
+    )
+
+
 #: How to build each URL's kwargs from `client_record` (sample rows of the record are made when needed).
 KWARGS = {
     None: lambda record: None,
@@ -209,6 +229,7 @@ KWARGS = {
             user=record.responsible_therapist, role="therapist", clinic=record.clinic, action="print"
         ).pk
     },
+    "activity": lambda record: {"activity_id": _activity(record).pk},
     "dashboard_table": lambda record: {"table": "attendance"},
     "year": lambda record: {"year": 2026},
     "staff": lambda record: {"object_id": record.responsible_therapist.pk},
@@ -238,7 +259,7 @@ def test_role_matrix(client, personas, client_record, url_name, kwargs, persona,
     assert response.status_code == expected
     if expected == 403:
         assert AccessLogEntry.objects.filter(user=user, action=AccessLogEntry.Action.DENIED, path=url).exists()
-    if expected == 404 and kwargs is not None:
+    if expected == 404 and kwargs not in (None, "activity"):  # an outreach activity is no client record
         # A record's page: logged with the record asked for: the client's, or (relatives' pages) the relative's of the same therapist.
         records = Client.objects.filter(responsible_therapist=client_record.responsible_therapist)
         assert AccessLogEntry.objects.filter(
