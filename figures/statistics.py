@@ -45,6 +45,7 @@ from clients.models import (
     TreatmentGoal,
 )
 from figures import suppression
+from figures.outreach import OutreachRow, outreach_by_kind
 from kast.models import Clinic, Role, User
 from relatives.models import ChildAction, ChildPerspective, RelativeLink
 from sessions.models import HELD, Attendance, FollowUp, MethodCode, Note, NoteMethod, SessionKind, TherapySession
@@ -219,6 +220,7 @@ class Dashboard:
     own_methods: list[tuple[str, int, int]]  # a clinic's own methods: (name, periods, sessions); [] for all clinics
     # Goals whose latest end or follow-up review falls in the period: "<group>_<outcome>" ("all" for every group).
     goals: dict[str, Any] = field(default_factory=dict)
+    outreach: list[OutreachRow] = field(default_factory=list)  # by kind, then the total (figures.outreach)
 
     @property
     def held(self) -> int:
@@ -290,8 +292,8 @@ CONTACT_KEYS = [
 def dashboard(
     clinic: Clinic | None, start: datetime.date, end: datetime.date, *, therapist: User | None = None
 ) -> Dashboard:
-    """The dashboard's figures for a clinic (None: all clinics) and period. Fifteen queries whatever the data size
-    (fourteen for all clinics, which count the clinics' own methods as "other" only).
+    """The dashboard's figures for a clinic (None: all clinics) and period. Sixteen queries whatever the data size
+    (fifteen for all clinics, which count the clinics' own methods as "other" only).
 
     Counts and sums only, from SQL aggregates: no note, answer, interview text, alias or client code is read.
     With `therapist`, only their own caseload: clients they are responsible for, sessions they held.
@@ -333,6 +335,12 @@ def dashboard(
         methods=methods,
         own_methods=own_methods,
         goals=_goals(scope),
+        outreach=outreach_by_kind(
+            clinic_id=clinic.pk if clinic else None,
+            start=start,
+            end=end,
+            therapist_id=therapist.pk if therapist else None,
+        ),
     )
 
 
@@ -645,7 +653,7 @@ class Cell:
     set when the tables are protected: SMALL or WITHHELD for a count, "" for a figure left out."""
 
     value: int | float | Decimal | str | None
-    kind: str = "count"  # count, share, money, days, number, text
+    kind: str = "count"  # count, share, money, days, number, whole (a count of no persons: never hidden), text
     key: str | None = None
     rests_on: tuple[str, ...] = ()
     mark: str | None = None
@@ -672,7 +680,7 @@ class Cell:
         if self.kind == "share":
             percent = round(100 * float(self.value))  # a share is count / of, a float already
             return str(percent) if plain else f"{formats.number_format(percent)}\xa0%"
-        decimals = 0 if self.kind == "money" else 1
+        decimals = 0 if self.kind in ("money", "whole") else 1
         value = round(float(self.value), decimals)
         if plain:
             return f"{value:.{decimals}f}"
@@ -714,7 +722,9 @@ class Table:
 
     @property
     def is_empty(self) -> bool:
-        return not any(cell.value for row in self.rows for cell in row.cells if cell.kind in ("count", "money", "days"))
+        return not any(
+            cell.value for row in self.rows for cell in row.cells if cell.kind in ("count", "money", "days", "whole")
+        )
 
 
 def _share(count_key: str, count: int, of_key: str, of: int) -> Cell:
@@ -752,6 +762,32 @@ def dashboard_tables(d: Dashboard, hidden: Mapping[Hashable, str] | None = None)
     tables = [table(d) for table in DASHBOARD_TABLES]
     figures = _figures_of(d, tables)
     return _marked(tables, figures, figures.protected() if hidden is None else hidden)
+
+
+def _outreach_table(d: Dashboard) -> Table:
+    """Outreach and attitude work by kind: activities, hours and audience (no persons, so nothing hidden)."""
+    return Table(
+        "outreach",
+        str(_("Outreach and attitude work")),
+        str(_("Kind of activity")),
+        [str(_("Activities")), str(_("Hours")), str(_("Approximate audience"))],
+        [
+            Row(
+                row.kind,
+                row.label or str(_("All activities")),
+                [Cell(row.activities, "whole"), Cell(row.hours, "number"), Cell(row.audience, "whole")],
+            )
+            for row in d.outreach
+        ],
+        chart="bar",
+        note=str(
+            _(
+                "Activities dated in the period; with one therapist's figures, those they took part in. Activities "
+                "and audiences are not persons in care, so small numbers are shown as they are. Audience sizes are "
+                "estimates."
+            )
+        ),
+    )
 
 
 def _active_table(d: Dashboard) -> Table:
@@ -1193,6 +1229,7 @@ DASHBOARD_TABLES = [
     _relatives_table,
     _methods_table,
     _goals_table,
+    _outreach_table,
 ]
 
 

@@ -14,6 +14,8 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kast.triggers import FiguresChanged
+
 #: One activity is recorded for one day, so its hours are at most the day's.
 MAX_HOURS = 24
 #: An approximate audience: a large conference or a broadcast is counted as "large", not as a figure to trust.
@@ -140,6 +142,9 @@ class Activity(models.Model):
                 condition=LessThanOrEqual(Length("description"), 1000), name="outreach_activity_description_length"
             ),
         ]
+        # The dashboard counts activities (figures.outreach) and is cached under the clinic's stamp. The staff are
+        # set by the services in the activity's own write, so its row's trigger covers them too.
+        triggers = [FiguresChanged(name="figures_changed", clinic="clinic_id")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.date}"

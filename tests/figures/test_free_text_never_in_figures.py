@@ -329,10 +329,11 @@ def test_no_marker_on_any_page_csv_or_pdf(client, request, everything, mlm, pers
     if persona == "manager":
         expected |= {"access_log", "audit:queue"}
     assert expected <= opened
-    # manager: home, health check, 3 password pages (change, changed, reset done), the tablet's 2 public pages, reports, 2 dashboards, 15 CSV, the PDF, access log, queue;
-    # national: 3 account pages, then reports, 2 dashboards, 15 CSV and the PDF for all clinics and each of two.
+    # manager: home, health check, 3 password pages (change, changed, reset done), the tablet's 2 public pages, reports, 2 dashboards, 17 CSV, the PDF, access log, queue,
+    # the outreach list and its form (the clinic's own work, no client data);
+    # national: 3 account pages, then reports, 2 dashboards, 17 CSV and the PDF for all clinics and each of two.
     # (The research file is the researcher role's alone: tests/figures/test_research_file.py.)
-    assert len(pages) == {"manager": 29, "national": 63}[persona], [label for label, _url, _q in pages]
+    assert len(pages) == {"manager": 32, "national": 66}[persona], [label for label, _url, _q in pages]
     pages = [page for page in pages if (page[0] == "audit:queue") == (part == "review_queue")]
 
     leaks = []
