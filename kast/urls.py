@@ -54,6 +54,7 @@ urlpatterns = [
     # dashboard/, dashboard/<table>.csv, dashboard/year/<year>.pdf, questionnaires/reports/ and research-file/.
     path("", include("figures.urls")),
     path("clients/", include("clients.urls")),
+    path("advice/", include("advice.urls")),
     path("", include("sessions.urls")),
     path("", include("assessments.urls")),
     path("", include("relatives.urls")),

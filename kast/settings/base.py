@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "sessions.apps.TherapySessionsConfig",
     "assessments",
     "relatives",
+    "advice",
     "archive",
     "audit",
     # Above the apps of records: the figures read them all, the start page shows some of each.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from django.urls import get_resolver, reverse
 
+from advice.models import AdviceContact, AdviceTopic
 from assessments.models import Administration, TimePoint
 from assessments.services import version_for
 from clients.models import Client, FamilyMember, FamilyRelationship, TreatmentGoal
@@ -54,6 +55,9 @@ MATRIX = [
     ("password_reset_complete", None, [200, 200, 200, 200, 200, 200]),
     # set_language on GET only redirects back.
     ("set_language", None, [302, 302, 302, 302, 302, 302]),
+    ("advice:list", None, [LOGIN, 200, 200, 200, 403, 403]),
+    ("advice:new", None, [LOGIN, 200, 200, 200, 403, 403]),
+    ("advice:convert", "advice_contact", RECORD_ACTION),
     ("clients:list", None, [LOGIN, 200, 200, 200, 403, 403]),
     ("clients:register", None, [LOGIN, 200, 200, 200, 403, 403]),
     ("clients:emergency", None, [LOGIN, 200, 200, 200, 403, 403]),
@@ -185,6 +189,19 @@ def _treatment_goal(record) -> TreatmentGoal:
     )
 
 
+def _advice_contact(record):
+    topic = AdviceTopic.objects.create(clinic=record.clinic, name="Frågor")
+    return AdviceContact.objects.create(
+        clinic=record.clinic,
+        logged_by=record.responsible_therapist,
+        channel="phone",
+        who="self",
+        target_group="buying_sex",
+        topic=topic,
+        outcome="advice",
+    )
+
+
 #: How to build each URL's kwargs from `client_record` (sample rows of the record are made when needed).
 KWARGS = {
     None: lambda record: None,
@@ -209,6 +226,7 @@ KWARGS = {
             user=record.responsible_therapist, role="therapist", clinic=record.clinic, action="print"
         ).pk
     },
+    "advice_contact": lambda record: {"contact_id": _advice_contact(record).pk},
     "dashboard_table": lambda record: {"table": "attendance"},
     "year": lambda record: {"year": 2026},
     "staff": lambda record: {"object_id": record.responsible_therapist.pk},
