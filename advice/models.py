@@ -131,7 +131,8 @@ class AdviceContact(models.Model):
     converted_to = models.OneToOneField(
         "clients.Client",
         verbose_name=_("registered as"),
-        on_delete=models.PROTECT,
+        # A record removed (archive: retention, or its removal) leaves the contact standing as a count.
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         editable=False,

@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 ('returning', models.BooleanField(default=False, help_text="By the person's own word.", verbose_name='has made contact before')),
                 ('remark', models.CharField(blank=True, help_text="Optional. Nothing that could identify the person. Shown to the clinic's therapists only.", max_length=300, verbose_name='internal remark')),
                 ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='advice_contacts', to='kast.clinic', verbose_name='clinic')),
-                ('converted_to', models.OneToOneField(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='advice_contact', to='clients.client', verbose_name='registered as')),
+                ('converted_to', models.OneToOneField(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='advice_contact', to='clients.client', verbose_name='registered as')),
                 ('logged_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='logged by')),
                 ('referred_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.referraldestination', verbose_name='referred to')),
                 ('topic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='advice.advicetopic', verbose_name='topic')),
