@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from advice.models import AdviceTopic
 from clients.models import ReferralDestination
 from kast.models import Clinic
 from sessions.models import Method, MethodCode, SessionFee, Theme
@@ -21,7 +22,7 @@ def test_the_clinic_page_shows_fees_themes_and_destinations_in_that_order(client
 
     assert response.status_code == 200
     models = [formset.opts.model for formset in response.context["inline_admin_formsets"]]
-    assert models == [SessionFee, Theme, Method, ReferralDestination]
+    assert models == [SessionFee, Theme, Method, ReferralDestination, AdviceTopic]
 
 
 def test_a_clinic_added_in_the_admin_site_starts_with_themes_and_destinations(client, admin):
@@ -35,7 +36,7 @@ def test_a_clinic_added_in_the_admin_site_starts_with_themes_and_destinations(cl
         "opens_at": "08:00",
         "closes_at": "17:00",
     }
-    for prefix in ("fees", "themes", "methods", "referral_destinations"):
+    for prefix in ("fees", "themes", "methods", "referral_destinations", "advice_topics"):
         form |= {f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0}
 
     response = client.post(reverse("admin:kast_clinic_add"), form)
@@ -45,3 +46,4 @@ def test_a_clinic_added_in_the_admin_site_starts_with_themes_and_destinations(cl
     assert Theme.objects.filter(clinic=clinic).exists()
     assert list(Method.objects.filter(clinic=clinic).values_list("code", flat=True)) == MethodCode.values
     assert ReferralDestination.objects.filter(clinic=clinic).exists()
+    assert AdviceTopic.objects.filter(clinic=clinic).exists()
