@@ -44,6 +44,7 @@ from clients.models import (
     TargetGroup,
     TreatmentGoal,
 )
+from figures import advice as advice_figures
 from figures import suppression
 from figures.outreach import OutreachRow, outreach_by_kind
 from kast.models import Clinic, Role, User
@@ -221,6 +222,7 @@ class Dashboard:
     # Goals whose latest end or follow-up review falls in the period: "<group>_<outcome>" ("all" for every group).
     goals: dict[str, Any] = field(default_factory=dict)
     outreach: list[OutreachRow] = field(default_factory=list)  # by kind, then the total (figures.outreach)
+    advice: dict[str, int] = field(default_factory=dict)  # figures.advice.advice_counts
 
     @property
     def held(self) -> int:
@@ -292,8 +294,8 @@ CONTACT_KEYS = [
 def dashboard(
     clinic: Clinic | None, start: datetime.date, end: datetime.date, *, therapist: User | None = None
 ) -> Dashboard:
-    """The dashboard's figures for a clinic (None: all clinics) and period. Sixteen queries whatever the data size
-    (fifteen for all clinics, which count the clinics' own methods as "other" only).
+    """The dashboard's figures for a clinic (None: all clinics) and period. Seventeen queries whatever the data size
+    (sixteen for all clinics, which count the clinics' own methods as "other" only).
 
     Counts and sums only, from SQL aggregates: no note, answer, interview text, alias or client code is read.
     With `therapist`, only their own caseload: clients they are responsible for, sessions they held.
@@ -341,6 +343,7 @@ def dashboard(
             end=end,
             therapist_id=therapist.pk if therapist else None,
         ),
+        advice=advice_figures.advice_counts(scope),
     )
 
 
@@ -1211,6 +1214,30 @@ def _goals_table(d: Dashboard) -> Table:
     )
 
 
+def _advice_table(d: Dashboard) -> Table:
+    """Advice contacts without a record (app `advice`): counts only, never a contact one by one, never a remark."""
+    rows = [
+        Row("total", str(_("Advice contacts")), [Cell(d.advice.get("total", 0), key=advice_figures.ADVICE_TOTAL_KEY)])
+    ]
+    for dimension, choices in advice_figures.DIMENSIONS:
+        rows += [
+            Row(
+                f"{dimension}_{value}",
+                str(label),
+                [Cell(d.advice.get(f"{dimension}_{value}", 0), key=advice_figures.advice_key(dimension, value))],
+            )
+            for value, label in choices.choices
+        ]
+    return Table(
+        "advice",
+        str(_("Advice contacts without a record")),
+        str(_("Channel, who made contact, target group, outcome")),
+        [str(_("Contacts"))],
+        rows,
+        note=str(_("Anonymous advice contacts in the period; each group of rows adds up to the total.")),
+    )
+
+
 #: The dashboard's tables, in page order.
 DASHBOARD_TABLES = [
     _active_table,
@@ -1230,6 +1257,7 @@ DASHBOARD_TABLES = [
     _methods_table,
     _goals_table,
     _outreach_table,
+    _advice_table,
 ]
 
 
@@ -1285,6 +1313,7 @@ def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
     figures.relate("follow_ups.due", ["follow_ups.done", "follow_ups.overdue"], rest=True)
     _relate_methods(d, figures)
     _relate_goals(figures)
+    advice_figures.relate_advice(figures)
     months = [_month(row["month"]) for row in d.contacts_by_month]
     for month in months:
         figures.relate(f"contacts.{month}.total", [f"contacts.{month}.source_{v}" for v in ReferralSource.values])

@@ -71,6 +71,10 @@ URL_RULES: dict[str, Rule] = {
     "password_reset_confirm": PUBLIC,  #     -          -        -    (the link's holder; refused when signed in)
     "password_reset_complete": PUBLIC,  #    -          -        -    (a page of text, no data)
     # Client records: which records is the gate's job (Client.objects.visible_to).
+    # Advice contacts without a record: the clinic's therapists; managers see counts only (figures), never the list.
+    "advice:list": THERAPISTS,  #            yes        -        -
+    "advice:new": THERAPISTS,  #             yes        -        -
+    "advice:convert": THERAPISTS,  #         yes        -        -    (POST: registers a client record)
     "clients:list": THERAPISTS,  #           yes        -        -
     "clients:register": THERAPISTS,  #       yes        -        -
     "clients:emergency": THERAPISTS,  #      yes        -        -    (break the glass: a reason, logged, reviewed)

@@ -55,6 +55,7 @@ urlpatterns = [
     path("", include("figures.urls")),
     path("clients/", include("clients.urls")),
     path("outreach/", include("outreach.urls")),
+    path("advice/", include("advice.urls")),
     path("", include("sessions.urls")),
     path("", include("assessments.urls")),
     path("", include("relatives.urls")),

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "sessions.apps.TherapySessionsConfig",
     "assessments",
     "relatives",
+    "advice",
     "archive",
     "audit",
     # Beside the records, holding none: the clinic's outreach and attitude work.

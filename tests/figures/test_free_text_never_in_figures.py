@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from advice.models import AdviceTopic
+from advice.services import advice_log, clinic_install_advice_topics
 from archive.models import RemovalRecord, RetentionHold
 from assessments.models import Administration, TabletCode, TimePoint, WrongTabletCode
 from assessments.services import administration_mark_in_error, version_for
@@ -46,7 +48,7 @@ from tests.kast.test_role_matrix import MATRIX, PERSONAS
 
 pytestmark = pytest.mark.django_db
 
-CLIENT_DATA_APPS = ["clients", "therapy_sessions", "assessments", "relatives", "archive"]
+CLIENT_DATA_APPS = ["clients", "therapy_sessions", "assessments", "relatives", "archive", "advice"]
 MARK = "ZQX"  # a marker no Swedish or English word, number or code contains
 
 #: Text fields left unmarked, and why. A new free-text field lands in the marked set, or fails the test until it is
@@ -61,6 +63,7 @@ UNMARKED = {
     "assessments.Item.code": "the item's code",
     # The clinic's and the guide's fixed lists: their names are the rows of the figures by design.
     "clients.ReferralDestination.name": "a fixed list's label (the referred-to table)",
+    "advice.AdviceTopic.name": "a fixed list's label",
     "therapy_sessions.Theme.name": "a fixed list's label",
     "therapy_sessions.Theme.questions": "the guide's text, not about a client",
     "assessments.Instrument.name": "the questionnaire's title",
@@ -240,6 +243,23 @@ def everything(families, gbg, mlm, therapist, colleague, other_clinic_therapist)
             ),
             reason="Gavs till fel klient",
         )
+    # Advice contacts without a record, one in each clinic: their remark (a therapist's words) never reaches figures.
+    for author in (therapist, other_clinic_therapist):
+        clinic_install_advice_topics(author.clinic)
+        advice_log(
+            actor=Actor.for_user(author),
+            clinic=author.clinic,
+            data={
+                "date": datetime.date(2025, 2, 12),
+                "minutes": 20,
+                "channel": "phone",
+                "who": "relative",
+                "target_group": "buying_sex",
+                "topic": AdviceTopic.objects.filter(clinic=author.clinic).first(),
+                "outcome": "advice",
+                "remark": "Ringer igen",
+            },
+        )
     assert m1 is not None
     empty = [model.__name__ for model in client_data_models() if not model.objects.exists()]
     assert empty == [], f"no row of {empty}"
@@ -329,11 +349,11 @@ def test_no_marker_on_any_page_csv_or_pdf(client, request, everything, mlm, pers
     if persona == "manager":
         expected |= {"access_log", "audit:queue"}
     assert expected <= opened
-    # manager: home, health check, 3 password pages (change, changed, reset done), the tablet's 2 public pages, reports, 2 dashboards, 17 CSV, the PDF, access log, queue,
+    # manager: home, health check, 3 password pages (change, changed, reset done), the tablet's 2 public pages, reports, 2 dashboards, 18 CSV, the PDF, access log, queue,
     # the outreach list and its form (the clinic's own work, no client data);
-    # national: 3 account pages, then reports, 2 dashboards, 17 CSV and the PDF for all clinics and each of two.
+    # national: 3 account pages, then reports, 2 dashboards, 18 CSV and the PDF for all clinics and each of two.
     # (The research file is the researcher role's alone: tests/figures/test_research_file.py.)
-    assert len(pages) == {"manager": 32, "national": 66}[persona], [label for label, _url, _q in pages]
+    assert len(pages) == {"manager": 33, "national": 69}[persona], [label for label, _url, _q in pages]
     pages = [page for page in pages if (page[0] == "audit:queue") == (part == "review_queue")]
 
     leaks = []

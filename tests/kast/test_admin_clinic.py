@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from advice.models import AdviceTopic
 from clients.models import ReferralDestination
 from kast.models import Clinic
 from outreach.models import Partner
@@ -22,7 +23,7 @@ def test_the_clinic_page_shows_fees_themes_and_destinations_in_that_order(client
 
     assert response.status_code == 200
     models = [formset.opts.model for formset in response.context["inline_admin_formsets"]]
-    assert models == [SessionFee, Theme, Method, ReferralDestination, Partner]
+    assert models == [SessionFee, Theme, Method, ReferralDestination, Partner, AdviceTopic]
 
 
 def test_a_clinic_added_in_the_admin_site_starts_with_themes_and_destinations(client, admin):
@@ -36,7 +37,7 @@ def test_a_clinic_added_in_the_admin_site_starts_with_themes_and_destinations(cl
         "opens_at": "08:00",
         "closes_at": "17:00",
     }
-    for prefix in ("fees", "themes", "methods", "referral_destinations", "outreach_partners"):
+    for prefix in ("fees", "themes", "methods", "referral_destinations", "outreach_partners", "advice_topics"):
         form |= {f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0}
 
     response = client.post(reverse("admin:kast_clinic_add"), form)
@@ -46,3 +47,4 @@ def test_a_clinic_added_in_the_admin_site_starts_with_themes_and_destinations(cl
     assert Theme.objects.filter(clinic=clinic).exists()
     assert list(Method.objects.filter(clinic=clinic).values_list("code", flat=True)) == MethodCode.values
     assert ReferralDestination.objects.filter(clinic=clinic).exists()
+    assert AdviceTopic.objects.filter(clinic=clinic).exists()

@@ -11,6 +11,7 @@ import datetime
 import pytest
 from django.urls import get_resolver, reverse
 
+from advice.models import AdviceContact, AdviceTopic
 from assessments.models import Administration, TimePoint
 from assessments.services import version_for
 from clients.models import Client, FamilyMember, FamilyRelationship, TreatmentGoal
@@ -57,6 +58,9 @@ MATRIX = [
     ("password_reset_complete", None, [200, 200, 200, 200, 200, 200]),
     # set_language on GET only redirects back.
     ("set_language", None, [302, 302, 302, 302, 302, 302]),
+    ("advice:list", None, [LOGIN, 200, 200, 200, 403, 403]),
+    ("advice:new", None, [LOGIN, 200, 200, 200, 403, 403]),
+    ("advice:convert", "advice_contact", RECORD_ACTION),
     ("clients:list", None, [LOGIN, 200, 200, 200, 403, 403]),
     ("clients:register", None, [LOGIN, 200, 200, 200, 403, 403]),
     ("clients:emergency", None, [LOGIN, 200, 200, 200, 403, 403]),
@@ -205,6 +209,19 @@ def _activity(record) -> Activity:
     )
 
 
+def _advice_contact(record):
+    topic = AdviceTopic.objects.create(clinic=record.clinic, name="Frågor")
+    return AdviceContact.objects.create(
+        clinic=record.clinic,
+        logged_by=record.responsible_therapist,
+        channel="phone",
+        who="self",
+        target_group="buying_sex",
+        topic=topic,
+        outcome="advice",
+    )
+
+
 #: How to build each URL's kwargs from `client_record` (sample rows of the record are made when needed).
 KWARGS = {
     None: lambda record: None,
@@ -230,6 +247,7 @@ KWARGS = {
         ).pk
     },
     "activity": lambda record: {"activity_id": _activity(record).pk},
+    "advice_contact": lambda record: {"contact_id": _advice_contact(record).pk},
     "dashboard_table": lambda record: {"table": "attendance"},
     "year": lambda record: {"year": 2026},
     "staff": lambda record: {"object_id": record.responsible_therapist.pk},
