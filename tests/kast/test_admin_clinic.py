@@ -23,7 +23,7 @@ def test_the_clinic_page_shows_fees_themes_and_destinations_in_that_order(client
 
     assert response.status_code == 200
     models = [formset.opts.model for formset in response.context["inline_admin_formsets"]]
-    assert models == [SessionFee, Theme, Method, ReferralDestination, Partner, AdviceTopic]
+    assert models == [SessionFee, Theme, Method, ReferralDestination, AdviceTopic, Partner]
 
 
 def test_a_clinic_added_in_the_admin_site_starts_with_themes_and_destinations(client, admin):
