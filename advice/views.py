@@ -6,13 +6,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from advice import services
+from advice import selectors, services
 from advice.forms import AdviceContactForm
-from advice.models import AdviceContact
 from kast.actor import actor_of
 from kast.models import AccessLogEntry, Clinic, User
 from kast.services import access_log_record
@@ -55,19 +54,14 @@ def advice_new(request: HttpRequest) -> HttpResponse:
 
 
 def advice_list(request: HttpRequest) -> HttpResponse:
-    contacts = (
-        AdviceContact.objects.visible_to(request.user)
-        .select_related("topic", "referred_to", "converted_to")
-        .order_by("-date", "-logged_at", "-pk")
-    )
-    page = Paginator(contacts, 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.contact_list(user=cast(User, request.user)), 50).get_page(request.GET.get("page"))
     access_log_record(actor=actor_of(request), action=AccessLogEntry.Action.VIEW, object_type="advice.advicecontact")
     return render(request, "advice/advice_list.html", {"page": page})
 
 
 @require_POST
 def advice_convert(request: HttpRequest, contact_id: int) -> HttpResponse:
-    contact = get_object_or_404(AdviceContact.objects.visible_to(request.user), pk=contact_id)
+    contact = selectors.contact_get_for(user=cast(User, request.user), contact_id=contact_id)
     try:
         client = services.advice_convert(actor=actor_of(request), contact=contact)
     except ValidationError as error:
