@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clients import genogram
 from clients.models import (
@@ -271,7 +272,12 @@ def genogram_svg(client: Client, members: list[FamilyMember], relationships: lis
     svg = genogram.render_svg(
         genogram.layout(people, lines),
         title=_("Family map of %(code)s") % {"code": client.code},
-        description=_("Genogram with %(count)s people over the generations.") % {"count": len(people)},
+        description=ngettext(
+            "Genogram with %(count)s person over the generations.",
+            "Genogram with %(count)s people over the generations.",
+            len(people),
+        )
+        % {"count": len(people)},
         labels=genogram_legend_labels(),
     )
     # render_svg escapes every label (user input); tests/clients/test_genogram.py proves it.

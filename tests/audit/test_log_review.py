@@ -4,10 +4,12 @@ a burst of records in one hour is caught; the log filters by record, user and pe
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.models import LogReview
 from audit.selectors import VOLUME_LIMIT, review_queue
@@ -91,6 +93,20 @@ def test_the_opening_is_queued_reviewed_and_then_leaves_the_queue(client, collea
     assert not client.get(reverse("audit:queue")).context["page"].object_list
     again = client.post(reverse("audit:review", args=[entry.pk]), {"outcome": "reported"})
     assert again.status_code == 404 and LogReview.objects.count() == 1
+
+
+def test_no_outcome_is_chosen_for_the_reviewer(client, colleague, manager, client_record):
+    """The outcome starts empty and must be chosen: a reviewer who only meant to look records nothing."""
+    open_glass(client, colleague, client_record)
+    client.force_login(manager)
+    page = client.get(reverse("audit:queue")).content.decode()
+    entry = AccessLogEntry.objects.get(reason__startswith="emergency:")
+    assert '<option value="" selected>' in page
+    assert not re.search(r'<option value="(justified|followed_up|reported)"[^>]*selected', page)
+
+    response = client.post(reverse("audit:review", args=[entry.pk]), {"comment": "Tittade bara."}, follow=True)
+    assert gettext("Choose an outcome.") in response.content.decode()
+    assert not LogReview.objects.exists()
 
 
 def test_the_queue_catches_a_burst_of_records_in_one_hour(gbg, therapist, colleague, manager, mlm):
