@@ -8,11 +8,13 @@ from typing import Any, ClassVar
 
 import pghistory
 import pgtrigger
+from django.apps import apps
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.sessions.models import Session
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kast.triggers import FiguresChanged
@@ -183,6 +185,16 @@ TEXT_MAX_LENGTH = 50_000
 CALENDAR_FEED = "therapy_sessions.calendarfeed"
 
 
+#: The object types that are no model, in words (AccessLogEntry.object_type_label).
+OBJECT_TYPE_LABELS = {
+    CALENDAR_FEED: _("Calendar feed"),
+    "kast.dashboard": _("Figures"),
+    "kast.year_report": _("Yearly report"),
+    "kast.user_password": _("Staff password"),
+    "assessments.research_export": _("Research file"),
+}
+
+
 class AccessLogEntry(models.Model):
     """One read or write of client data ("loggkontroll"). PostgreSQL refuses UPDATE and DELETE.
 
@@ -238,6 +250,25 @@ class AccessLogEntry(models.Model):
     @property
     def day_only(self) -> bool:
         return self.object_type in self.DAY_ONLY_TYPES
+
+    @property
+    def object_type_label(self) -> str:
+        """What was touched, in words: a model's name ("Klient"), a page of an app for a refused or logged URL
+        ("Sida i Klienter"), or one of the few named things (the dashboard, the calendar feed). The log keeps
+        the code, which does not change with the language; the people who read the log get words."""
+        kind = self.object_type
+        if not kind:
+            return ""
+        if kind in OBJECT_TYPE_LABELS:
+            return str(OBJECT_TYPE_LABELS[kind])
+        if ":" in kind:  # a URL name, logged by the middleware for a page without a record
+            namespace = kind.split(":", 1)[0]
+            config = next((c for c in apps.get_app_configs() if namespace in (c.label, c.name)), None)
+            return str(_("Page in %(app)s") % {"app": config.verbose_name}) if config else str(_("Page"))
+        try:
+            return str(capfirst(apps.get_model(kind)._meta.verbose_name))
+        except (LookupError, ValueError):
+            return str(_("Other"))
 
     @property
     def account_change(self) -> str:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.apps import apps
 from django.db import InternalError, ProgrammingError, connection, transaction
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from kast.db_roles import owner_connection
-from kast.models import AccessLogEntry
+from kast.models import CALENDAR_FEED, AccessLogEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +163,35 @@ def test_a_questionnaire_entry_shows_the_day_not_the_minute(client, manager, the
     minute = formats.date_format(timezone.localtime(at), "SHORT_DATETIME_FORMAT")
     day = formats.date_format(timezone.localtime(at), "SHORT_DATE_FORMAT")
     assert len(rows) == 2
-    administration_row = next(row for row in rows if "assessments.administration" in row)
-    client_row = next(row for row in rows if "clients.client" in row)
+    administration_row = next(row for row in rows if escape(entry_label("assessments.administration")) in row)
+    client_row = next(row for row in rows if escape(entry_label("clients.client")) in row)
     assert day in administration_row and minute not in administration_row
     assert minute in client_row
+
+
+def entry_label(object_type: str) -> str:
+    return AccessLogEntry(object_type=object_type).object_type_label
+
+
+def test_the_log_names_what_was_touched_in_words_not_codes(client, manager, therapist):
+    """A model, a refused page and the calendar feed, each as the reviewer reads it; never the stored code."""
+    codes = ["clients.client", "clients:detail", CALENDAR_FEED, "kast.year_report"]
+    for code in codes:
+        AccessLogEntry.objects.create(
+            user=therapist, role="therapist", clinic=therapist.clinic, action="view", object_type=code
+        )
+    client.force_login(manager)
+
+    page = client.get(reverse("access_log")).content.decode()
+
+    words = [
+        capfirst(gettext("client")),
+        gettext("Page in %(app)s") % {"app": apps.get_app_config("clients").verbose_name},
+        gettext("Calendar feed"),
+        gettext("Yearly report"),
+    ]
+    assert [entry.object_type_label for entry in AccessLogEntry.objects.order_by("pk")] == words
+    for word in words:
+        assert escape(word) in page
+    for code in codes:
+        assert f">{code}<" not in page and f" {code} " not in page
