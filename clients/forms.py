@@ -27,6 +27,7 @@ from clients.models import (
     ReferralDestination,
     TargetGroup,
     TreatmentGoal,
+    status_label,
 )
 from kast.forms import DateInput
 from kast.models import TEXT_MAX_LENGTH, Role, User
@@ -185,7 +186,7 @@ class TransitionForm(forms.Form):
         # A blank first option, so no status is changed by a careless click on the button.
         self.fields["to_status"].widget.choices = [
             ("", _("Choose a new status")),
-            *((s, CaseStatus(s).label) for s in self.offered(client)),
+            *((s, status_label(s, client.kind)) for s in self.offered(client)),
         ]
 
     @staticmethod
@@ -199,7 +200,7 @@ class TransitionForm(forms.Form):
             raise forms.ValidationError(
                 _("A case cannot go from “%(from)s” to “%(to)s”."),
                 code="transition_not_allowed",
-                params={"from": self.client.get_status_display(), "to": CaseStatus(to_status).label},
+                params={"from": self.client.get_status_display(), "to": status_label(to_status, self.client.kind)},
             )
         if to_status == CaseStatus.ENDED:
             raise forms.ValidationError(

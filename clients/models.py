@@ -86,6 +86,20 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", _("Closed without treatment")
 
 
+#: A relative's record gets support, not treatment: the statuses that name treatment, in the words of support.
+RELATIVE_STATUS_LABELS = {
+    CaseStatus.IN_TREATMENT: _("In support"),
+    CaseStatus.CLOSED: _("Closed without support"),
+}
+
+
+def status_label(status: str, kind: str) -> str:
+    """A status as the record's own person is described: a relative is "in support", a client "in treatment"."""
+    if kind == RecordKind.RELATIVE and status in RELATIVE_STATUS_LABELS:
+        return str(RELATIVE_STATUS_LABELS[CaseStatus(status)])
+    return str(CaseStatus(status).label)
+
+
 #: The case workflow: status -> the statuses it may move to. The database enforces the same
 #: pairs on StatusChange (see its constraint), so no code path can skip a step.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -291,6 +305,9 @@ class Client(models.Model):
     @property
     def is_relative(self) -> bool:
         return self.kind == RecordKind.RELATIVE
+
+    def get_status_display(self) -> str:  # Django's own would say "In treatment" on a relative's record too
+        return status_label(self.status, self.kind)
 
     def allowed_transitions(self) -> tuple[str, ...]:
         return TRANSITIONS[self.status]

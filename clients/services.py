@@ -37,6 +37,7 @@ from clients.models import (
     ReferralDestination,
     Sex,
     StatusChange,
+    status_label,
 )
 from kast.actor import Actor
 from kast.locking import EditConflict, save_versioned
@@ -170,7 +171,7 @@ def client_transition(
         raise ValidationError(
             {
                 "to_status": _("A case cannot go from “%(from)s” to “%(to)s”.")
-                % {"from": client.get_status_display(), "to": CaseStatus(to_status).label}
+                % {"from": client.get_status_display(), "to": status_label(to_status, client.kind)}
             }
         )
     if to_status == CaseStatus.REFERRED:

@@ -273,9 +273,18 @@ class EndTreatmentForm(forms.Form):
         help_text=_("Otherwise they are cancelled by the clinic, in the calendar too (e.g. keep an agreed last one)."),
     )
 
+    def __init__(self, *args: Any, relative: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.relative = relative
+        if relative:  # a relative's record ends its support: the same form in the words of support
+            self.fields["ended_on"].label = _("Support ended on")
+            self.fields["reason"].label = _("Why the support ended")
+
     def clean_ended_on(self) -> datetime.date:
         ended_on = self.cleaned_data["ended_on"]
         if ended_on > timezone.localdate():
+            if self.relative:
+                raise forms.ValidationError(_("The support cannot end in the future."))
             raise forms.ValidationError(_("A treatment cannot end in the future."))
         return ended_on
 

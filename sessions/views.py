@@ -415,7 +415,7 @@ def end_treatment(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     if client.status != CaseStatus.IN_TREATMENT:
         messages.error(request, _("Only a treatment in progress can be ended."))
         return redirect("clients:detail", client_id=client.pk)
-    form = EndTreatmentForm(request.POST or None)
+    form = EndTreatmentForm(request.POST or None, relative=client.is_relative)
     goal_form = end_goals_form(request.user, client, request.POST or None)
     if request.method == "POST" and form.is_valid() and (goal_form is None or goal_form.is_valid()):
         try:
