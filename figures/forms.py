@@ -73,7 +73,26 @@ class ClinicScopedFilterForm(forms.Form):
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", _("The end date cannot be before the start date."))
+        elif start and end and end >= _years_after(start, MAX_PERIOD_YEARS):
+            # A typing error in the year (2062 for 2026) more likely than a question about decades; the
+            # figures of a longer span are the sum of shorter ones.
+            self.add_error(
+                "end",
+                _("A period is at most %(years)s years. Choose a later start or an earlier end.")
+                % {"years": MAX_PERIOD_YEARS},
+            )
         return data
+
+
+#: The longest period the figures count at once.
+MAX_PERIOD_YEARS = 10
+
+
+def _years_after(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 class DashboardFilterForm(ClinicScopedFilterForm):

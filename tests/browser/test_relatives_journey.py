@@ -86,7 +86,7 @@ def test_break_the_glass_then_the_manager_reviews_it(page, login, live_server, c
     page.goto(f"{live_server.url}/log-review/")
     expect(page.get_by_text("Klienten ringde i kris, behandlaren är sjuk.")).to_be_visible()
     check_page(page, "review-queue")
-    page.get_by_label("Utfall").first.select_option(index=0)
+    page.get_by_label("Utfall").first.select_option(index=1)
     page.get_by_role("button", name="Granskad").first.click()
     expect(page.get_by_text("Granskningen är sparad.")).to_be_visible()
     assert LogReview.objects.get().reviewed_by == manager
