@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import ReferralDestination, TargetGroup
 from kast.triggers import FiguresChanged
-from kast.validators import PAST_DATE
+from kast.validators import IDENTIFYING_PATTERN, PAST_DATE, no_identifying_details
 
 #: The remark is a short internal reminder, not a note: kept short so it does not grow into a record.
 REMARK_MAX_LENGTH = 300
@@ -126,6 +126,7 @@ class AdviceContact(models.Model):
         _("internal remark"),
         max_length=REMARK_MAX_LENGTH,
         blank=True,
+        validators=[no_identifying_details],
         help_text=_("Optional. Nothing that could identify the person. Shown to the clinic's therapists only."),
     )
     converted_to = models.OneToOneField(
@@ -160,6 +161,10 @@ class AdviceContact(models.Model):
                 name="advicecontact_referral_rule",
             ),
             models.CheckConstraint(condition=Q(minutes__gte=1, minutes__lte=600), name="advicecontact_minutes_range"),
+            # The remark's field validator says it on the field; this holds for every other writer.
+            models.CheckConstraint(
+                condition=~Q(remark__regex=IDENTIFYING_PATTERN), name="advicecontact_remark_not_identifying"
+            ),
         ]
         # The managers' counts are cached: a logged contact moves its clinic's stamp (figures.cached_figures).
         triggers = [FiguresChanged(name="figures_changed", clinic="clinic_id")]

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kast.triggers import FiguresChanged
+from kast.validators import IDENTIFYING_PATTERN, no_identifying_details
 
 #: One activity is recorded for one day, so its hours are at most the day's.
 MAX_HOURS = 24
@@ -110,6 +111,8 @@ class Activity(models.Model):
         _("short description"),
         max_length=1000,
         blank=True,
+        # Managers and the national role's exports read it: a case consultation must stay unidentifiable here too.
+        validators=[no_identifying_details],
         help_text=_("What was done and for whom, as an organisation. Never a client's name or case."),
     )
     created_by = models.ForeignKey(
@@ -140,6 +143,10 @@ class Activity(models.Model):
             ),
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("description"), 1000), name="outreach_activity_description_length"
+            ),
+            models.CheckConstraint(
+                condition=~Q(description__regex=IDENTIFYING_PATTERN),
+                name="outreach_activity_description_not_identifying",
             ),
         ]
         # The dashboard counts activities (figures.outreach) and is cached under the clinic's stamp. The staff are

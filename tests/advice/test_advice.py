@@ -194,3 +194,43 @@ def test_the_list_is_newest_first_and_paged(client, therapist, topic):
     assert len(rows) == 50
     assert rows[0].date == datetime.date(2026, 2, 25)
     assert rows == sorted(rows, key=lambda row: row.date, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("remark", "said"),
+    [
+        ("Uppgav pnr 19800101-1234 fast vi inte frågade", "It looks like a personnummer."),
+        ("Uppgav 800101-1234", "It looks like a personnummer."),
+        ("Vill ha svar på anna.svensson@example.org", "It looks like an e-mail address."),
+        ("Ring tillbaka 070-123 45 67 efter fem", "It looks like a phone number."),
+        ("Nås på +46 31 12 34 56", "It looks like a phone number."),
+    ],
+    ids=["personnummer", "short-personnummer", "e-mail", "mobile", "international"],
+)
+def test_a_remark_that_could_identify_is_refused_on_its_field(client, therapist, topic, remark, said, settings):
+    settings.LANGUAGE_CODE = "en"
+    client.force_login(therapist)
+
+    response = client.post(reverse("advice:new"), form_data(topic, remark=remark), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    [message] = response.context["form"].errors["remark"]
+    assert message == f"{said} Write nothing here that could identify a person."
+    assert remark not in message  # the message never repeats what it refuses
+    assert not AdviceContact.objects.exists()
+
+
+def test_an_ordinary_remark_with_numbers_is_kept(client, therapist, topic):
+    client.force_login(therapist)
+
+    client.post(reverse("advice:new"), form_data(topic, remark="Ringer igen om 2 veckor, 3 frågor kvar (2026-03-16)"))
+
+    assert AdviceContact.objects.get().remark == "Ringer igen om 2 veckor, 3 frågor kvar (2026-03-16)"
+
+
+def test_the_database_refuses_an_identifying_remark_from_any_writer(therapist, topic):
+    contact = contact_of(therapist, topic)
+
+    for remark in ["19800101-1234", "a.b@example.se", "0701234567"]:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            AdviceContact.objects.filter(pk=contact.pk).update(remark=remark)

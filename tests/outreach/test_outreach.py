@@ -175,3 +175,19 @@ def test_the_database_refuses_what_the_form_would(therapist):
     for bad in [{"hours": 0}, {"hours": 25}, {"audience_size": 100_001}, {"kind": "gossip"}]:
         with pytest.raises(IntegrityError), transaction.atomic():
             _activity(therapist.clinic, therapist, datetime.date(2026, 1, 5), **bad)
+
+
+def test_a_description_that_could_identify_is_refused(client, therapist):
+    from django.db import IntegrityError, transaction
+
+    client.force_login(therapist)
+    response = client.post(
+        reverse("outreach:new"), _post(therapist, description="Konsultation om klienten 19800101-1234")
+    )
+    assert response.status_code == 400
+    assert "description" in response.context["form"].errors
+    assert not Activity.objects.exists()
+
+    activity = _activity(therapist.clinic, therapist, datetime.date(2026, 1, 5))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Activity.objects.filter(pk=activity.pk).update(description="Ring 070-123 45 67")
