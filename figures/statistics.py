@@ -722,6 +722,9 @@ class Table:
     rows: list[Row]
     chart: str = ""  # "bar", "stacked" or "" (no chart)
     note: str = ""
+    # The column that is the sum of the others (e.g. "All held" beside the kinds of session). A stacked chart
+    # draws it as a line over its parts: stacked among them it would count every session twice.
+    total_column: int | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -908,6 +911,7 @@ def _sessions_by_kind_table(d: Dashboard) -> Table:
             for row in d.sessions_by_month
         ],
         chart="stacked",
+        total_column=0,
     )
 
 
@@ -1389,7 +1393,10 @@ def dashboard_marks_across(
 
 
 def chart_data(tables: list[Table]) -> dict[str, dict[str, object]]:
-    """What static/js/dashboard.js draws: per table, labels and one data set per count column (hidden: null)."""
+    """What static/js/dashboard.js draws: per table, labels and one data set per count column (hidden: null).
+
+    A data set marked `total` is drawn as a line beside the stacked parts, never as one of them.
+    """
     charts: dict[str, dict[str, object]] = {}
     for table in tables:
         if not table.chart or not table.rows:
@@ -1402,6 +1409,7 @@ def chart_data(tables: list[Table]) -> dict[str, dict[str, object]]:
                 {
                     "label": table.columns[i],
                     "data": [row.cells[i].chart_value for row in table.rows],
+                    "total": i == table.total_column,
                 }
                 for i in columns
             ],

@@ -24,11 +24,22 @@
       data: {
         labels: chart.labels,
         datasets: chart.datasets.map(function (dataset, index) {
-          return {
-            label: dataset.label,
-            data: dataset.data,
-            backgroundColor: COLOURS[index % COLOURS.length],
-          };
+          const colour = COLOURS[index % COLOURS.length];
+          if (dataset.total) {
+            // A total is a line in a stack of its own, drawn over the bars: stacked with its parts it would
+            // count them twice.
+            return {
+              type: "line",
+              stack: "total",
+              order: 0,
+              label: dataset.label,
+              data: dataset.data,
+              borderColor: colour,
+              backgroundColor: colour,
+              pointRadius: 4,
+            };
+          }
+          return { label: dataset.label, data: dataset.data, backgroundColor: colour, order: 1 };
         }),
       },
       options: {

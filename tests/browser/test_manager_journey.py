@@ -29,6 +29,13 @@ def test_the_manager_sees_figures_and_charts_and_no_client(page, login, live_ser
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     expect(page.locator("canvas").first).to_be_visible()  # Chart.js drew from the json_script data
     assert errors == []  # no script refused by the Content-Security-Policy, no script error
+    # The sessions' total is a line over the stacked kinds, not one more part of the stack.
+    drawn = page.evaluate(
+        "() => window.Chart.getChart(document.querySelector('canvas[data-chart=sessions_by_kind]'))"
+        ".data.datasets.map((d) => [d.type || 'bar', d.stack || ''])"
+    )
+    assert drawn[0] == ["line", "total"]
+    assert all(kind == "bar" and stack != "total" for kind, stack in drawn[1:])
     check_page(page, "dashboard")
     assert "SENTINEL-manager-journey" not in page.content()
     assert case.code not in page.content()
