@@ -6,8 +6,8 @@ import datetime
 
 import pytest
 
-from figures.statistics import chart_data, dashboard, dashboard_tables
 from clients.models import CaseStatus
+from figures.statistics import chart_data, dashboard, dashboard_tables
 from sessions.models import SessionKind
 from tests.factories import TherapySessionFactory
 from tests.figures.test_dashboard import END, START, caseload  # noqa: F401 (the fixture)
