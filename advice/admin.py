@@ -1,13 +1,11 @@
 """Advice contacts are not in Django's admin (administrators read no contact); only the clinic's topic list is."""
 
-from django.contrib import admin
-
 from advice.models import AdviceTopic
 from advice.services import clinic_install_advice_topics
-from kast.admin import clinic_part_add
+from kast.admin import LabelledTabularInline, clinic_part_add
 
 
-class AdviceTopicInline(admin.TabularInline):
+class AdviceTopicInline(LabelledTabularInline):
     model = AdviceTopic
     extra = 0
     fields = ["position", "name", "active"]

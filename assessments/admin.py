@@ -11,9 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Instrument, InstrumentVersion, Item
 from assessments.services import version_copy, version_dropped_codes, version_publish
+from kast.admin import LabelledTabularInline
 
 
-class ItemInline(admin.TabularInline):
+class ItemInline(LabelledTabularInline):
     model = Item
     extra = 0
     fields = [

@@ -2,14 +2,12 @@
 
 Only the clinic's list of referral destinations is kept here, on the clinic's admin page (kast.admin)."""
 
-from django.contrib import admin
-
 from clients.models import ReferralDestination
 from clients.services import clinic_install_referral_destinations
-from kast.admin import clinic_part_add
+from kast.admin import LabelledTabularInline, clinic_part_add
 
 
-class ReferralDestinationInline(admin.TabularInline):
+class ReferralDestinationInline(LabelledTabularInline):
     model = ReferralDestination
     extra = 0
     fields = ["position", "name", "is_other", "active"]

@@ -450,7 +450,8 @@ class StatusChange(models.Model):
         triggers = [FiguresChanged(name="figures_changed", client="client_id")]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '-'} -> {self.to_status}"
+        # In words, as the admin's deletion summary shows it: "Bedömning → I behandling", never the stored codes.
+        return f"{self.get_from_status_display() or '–'} → {self.get_to_status_display()}"
 
 
 class AssessmentDecision(models.TextChoices):

@@ -131,6 +131,27 @@ def clinic_part_add(
     ClinicAdmin.inlines = [inline for part in ClinicAdmin.parts for inline in part.inlines]
 
 
+class LabelledInlineFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]  # the admin's, untyped here
+    """A tabular inline's labels are its column headings, which a screen reader does not tie to the fields in the
+    rows below: each field gets its heading as its name, with the row's number ("Belopp, rad 2")."""
+
+    def add_fields(self, form: forms.ModelForm[Any], index: int | None) -> None:
+        super().add_fields(form, index)
+        for name, field in form.fields.items():
+            if field.widget.is_hidden:
+                continue
+            label = str(field.label or name)
+            if index is not None:
+                label = gettext("%(field)s, row %(row)s") % {"field": label, "row": index + 1}
+            field.widget.attrs["aria-label"] = label
+
+
+class LabelledTabularInline(admin.TabularInline):  # type: ignore[type-arg]
+    """Every tabular inline of the project: its fields named for screen readers (LabelledInlineFormSet)."""
+
+    formset = LabelledInlineFormSet
+
+
 class StaffChangeForm(StaffUserChangeForm):
     # Django's read-only hash, with its link to set another user's password: not here (None removes a field).
     password = None  # type: ignore[assignment]  # Django's way to remove an inherited form field

@@ -1,12 +1,10 @@
 """The clinic's partner organisations for outreach, kept on the clinic's admin page (kast.admin)."""
 
-from django.contrib import admin
-
-from kast.admin import clinic_part_add
+from kast.admin import LabelledTabularInline, clinic_part_add
 from outreach.models import Partner
 
 
-class PartnerInline(admin.TabularInline):
+class PartnerInline(LabelledTabularInline):
     model = Partner
     extra = 0
     fields = ["position", "name", "active"]

@@ -3,20 +3,19 @@
 Only the clinic's fees, note themes and methods are kept here, on the clinic's admin page (kast.admin)."""
 
 from django import forms
-from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from kast.admin import clinic_part_add
+from kast.admin import LabelledTabularInline, clinic_part_add
 from sessions.models import Method, SessionFee, Theme
 from sessions.services import clinic_install_lists
 
 
-class SessionFeeInline(admin.TabularInline):
+class SessionFeeInline(LabelledTabularInline):
     model = SessionFee
     extra = 0
 
 
-class ThemeInline(admin.TabularInline):
+class ThemeInline(LabelledTabularInline):
     model = Theme
     extra = 0
     fields = ["position", "topic", "name", "questions", "active"]
@@ -39,7 +38,7 @@ class MethodForm(forms.ModelForm):
         return code
 
 
-class MethodInline(admin.TabularInline):
+class MethodInline(LabelledTabularInline):
     """The methods ticked on notes. The common ones (with a code) count nationally; a method the clinic adds
     (no code, a name) counts under its name at the clinic only, and as "other" where clinics are counted together."""
 
