@@ -1120,7 +1120,7 @@ def seeded_ids(seed: int | str) -> Iterator[None]:
 @transaction.atomic
 @_foreign_keys_checked_per_statement()
 def seed_demo_clients(
-    therapists: Sequence[User], *, per_therapist: int = DEMO_CLIENTS_PER_THERAPIST, seed: int = DEMO_SEED
+    therapists: Sequence[User], *, per_therapist: int = DEMO_CLIENTS_PER_THERAPIST, seed: int | str = DEMO_SEED
 ) -> Written:
     """A rich caseload for each demo therapist: every status, histories, assessments, interviews, family maps,
     the sessions, notes and follow-ups of those histories (demo.sessions) and the questionnaires filled in
