@@ -957,6 +957,14 @@ class Written:
     submitted: int = 0
     answers: int = 0
 
+    def add(self, other: Written) -> None:
+        """Another seeding's counts added to these (seed_demo reports Stockholm's caseload with the others')."""
+        for name, value in vars(other).items():
+            if name == "per_clinic":
+                self.per_clinic.update(value)
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
     def add_sessions(self, written: sessions_demo.SessionsWritten) -> None:
         self.sessions += written.sessions
         self.notes += written.notes

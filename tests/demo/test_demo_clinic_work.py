@@ -173,9 +173,21 @@ def test_the_same_seed_makes_the_same_year_and_another_seed_another(seeded):
 
 
 def test_running_again_adds_nothing_and_changes_nothing(seeded):
-    before = (advice_rows(), activity_rows(), Partner.objects.count(), AdviceTopic.objects.count(), Client.objects.count())
+    before = (
+        advice_rows(),
+        activity_rows(),
+        Partner.objects.count(),
+        AdviceTopic.objects.count(),
+        Client.objects.count(),
+    )
 
     seed()
 
-    after = (advice_rows(), activity_rows(), Partner.objects.count(), AdviceTopic.objects.count(), Client.objects.count())
+    after = (
+        advice_rows(),
+        activity_rows(),
+        Partner.objects.count(),
+        AdviceTopic.objects.count(),
+        Client.objects.count(),
+    )
     assert after == before

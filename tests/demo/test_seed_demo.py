@@ -50,7 +50,11 @@ def test_refuses_with_debug_off(db):
 def test_creates_the_demo_clinics_and_staff(db):
     assert seed() == "Demo data ready: 3 clinics, 10 staff accounts.\n"
 
-    assert set(Clinic.objects.values_list("name", "code")) == {("Göteborg", "GBG"), ("Malmö", "MLM"), ("Stockholm", "STH")}
+    assert set(Clinic.objects.values_list("name", "code")) == {
+        ("Göteborg", "GBG"),
+        ("Malmö", "MLM"),
+        ("Stockholm", "STH"),
+    }
     assert set(User.objects.values_list("username", "first_name", "role", "clinic__code")) == DEMO_STAFF
 
 

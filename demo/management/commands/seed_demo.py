@@ -99,12 +99,11 @@ class Command(BaseCommand):
                 caseloads = demo.seed_demo_clients(therapists, seed=seed)
                 relatives = relatives_demo.seed_demo_relatives(therapists, seed=seed)
                 # After the others, from a generator of its own: Göteborg's and Malmö's people stay as they were.
-                stockholm = demo.seed_demo_clients(
-                    list(
-                        User.objects.filter(username__in=[s[0] for s in STAFF], clinic__code="STH", role=Role.THERAPIST)
-                    ),
-                    per_therapist=STOCKHOLM_CASELOAD,
-                    seed=f"{seed}-STH",
+                stockholm_therapists = list(
+                    User.objects.filter(username__in=[s[0] for s in STAFF], clinic__code="STH", role=Role.THERAPIST)
+                )
+                caseloads.add(
+                    demo.seed_demo_clients(stockholm_therapists, per_therapist=STOCKHOLM_CASELOAD, seed=f"{seed}-STH")
                 )
                 work = self._clinic_work(list(clinics.values()), seed=seed)
                 load_clinics = [clinics[code] for code in LOAD_TEST_CLINICS]
@@ -123,7 +122,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo data ready: {len(CLINICS)} clinics, {len(STAFF)} staff accounts.")
         if options["verbosity"] >= 2:
             if caseloads.clients:
-                self.stdout.write(f"Demo caseloads: {caseloads.clients} clients for {len(therapists)} therapists.")
+                self.stdout.write(
+                    f"Demo caseloads: {caseloads.clients} clients for "
+                    f"{len(therapists) + len(stockholm_therapists)} therapists."
+                )
                 self.stdout.write(
                     f"Demo sessions: {caseloads.sessions} sessions, {caseloads.notes} notes "
                     f"and {caseloads.follow_ups} follow-ups."
@@ -139,8 +141,6 @@ class Command(BaseCommand):
                 )
             else:
                 self.stdout.write("Demo caseloads already there: left as they were.")
-            if stockholm.clients:
-                self.stdout.write(f"Stockholm's caseload: {stockholm.clients} clients, {stockholm.sessions} sessions.")
             if work.advice_contacts or work.activities:
                 self.stdout.write(
                     "Demo clinic work: advice contacts "
