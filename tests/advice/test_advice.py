@@ -194,3 +194,14 @@ def test_the_list_is_newest_first_and_paged(client, therapist, topic):
     assert len(rows) == 50
     assert rows[0].date == datetime.date(2026, 2, 25)
     assert rows == sorted(rows, key=lambda row: row.date, reverse=True)
+
+
+def test_the_main_menu_offers_advice_contacts_to_therapists_only(client, therapist, manager):
+    """A call is logged within the minute it ends: the list is one click from every page, for those who log."""
+    menus = {}
+    for user in (therapist, manager):
+        client.force_login(user)
+        menus[user.role] = [name for name, _label in client.get(reverse("home")).context["nav_items"]]
+
+    assert menus["therapist"].index("advice:list") == menus["therapist"].index("clients:list") + 1
+    assert "advice:list" not in menus["manager"]
