@@ -163,7 +163,8 @@ def _weighted(rng: random.Random, weights: Mapping):
 
 
 def _weekday(rng: random.Random, today: datetime.date) -> datetime.date:
-    day = today - datetime.timedelta(days=rng.randrange(SPAN_DAYS))
+    # From yesterday back: a contact logged "today" at 16:00 would be logged in the future on a morning's run.
+    day = today - datetime.timedelta(days=rng.randint(1, SPAN_DAYS))
     while day.weekday() > 4:  # a weekend day moves back to the Friday before
         day -= datetime.timedelta(days=1)
     return day

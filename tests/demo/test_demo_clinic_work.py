@@ -127,7 +127,8 @@ def test_advice_contacts_follow_each_clinics_way_of_working(seeded):
         assert contact.logged_by.role == Role.THERAPIST
         assert contact.logged_by.clinic_id == contact.topic.clinic_id == contact.clinic_id
         assert contact.referred_to is None or contact.referred_to.clinic_id == contact.clinic_id
-        assert today - datetime.timedelta(days=clinic_work.SPAN_DAYS + 2) <= contact.date <= today
+        assert today - datetime.timedelta(days=clinic_work.SPAN_DAYS + 2) <= contact.date < today
+        assert contact.logged_at < timezone.now()
         assert contact.date.weekday() < 5
         assert contact.converted_to_id is None
         contact.full_clean()
