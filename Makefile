@@ -18,7 +18,9 @@ run: migrate ## Set up everything, load demo data and serve on http://127.0.0.1:
 	$(MANAGE) seed_demo
 	@echo ""
 	@echo "  KAST is starting on http://127.0.0.1:$(PORT)/"
-	@echo "  Demo logins: behandlare1, behandlare2 (Göteborg), behandlare3 (Malmö), enhetschef, admin, uppfoljning (national), forskare (researcher)"
+	@echo "  Demo logins: therapists behandlare1, behandlare2 (Göteborg), behandlare3 (Malmö), behandlare4 (Stockholm);"
+	@echo "  unit managers enhetschef (Göteborg), enhetschef2 (Stockholm), enhetschef3 (Malmö);"
+	@echo "  admin, uppfoljning (national), forskare (researcher)"
 	@echo "  Password for all of them: kast-demo-2026"
 	@echo "  Second factor: a code from an authenticator app with the key KASTDEMOKASTDEMOKASTDEMOKASTDEMO,"
 	@echo "  or a backup code kastdemo1 ... kastdemo10 (each once; see README)"

@@ -957,6 +957,14 @@ class Written:
     submitted: int = 0
     answers: int = 0
 
+    def add(self, other: Written) -> None:
+        """Another seeding's counts added to these (seed_demo reports Stockholm's caseload with the others')."""
+        for name, value in vars(other).items():
+            if name == "per_clinic":
+                self.per_clinic.update(value)
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
     def add_sessions(self, written: sessions_demo.SessionsWritten) -> None:
         self.sessions += written.sessions
         self.notes += written.notes
@@ -1120,7 +1128,7 @@ def seeded_ids(seed: int | str) -> Iterator[None]:
 @transaction.atomic
 @_foreign_keys_checked_per_statement()
 def seed_demo_clients(
-    therapists: Sequence[User], *, per_therapist: int = DEMO_CLIENTS_PER_THERAPIST, seed: int = DEMO_SEED
+    therapists: Sequence[User], *, per_therapist: int = DEMO_CLIENTS_PER_THERAPIST, seed: int | str = DEMO_SEED
 ) -> Written:
     """A rich caseload for each demo therapist: every status, histories, assessments, interviews, family maps,
     the sessions, notes and follow-ups of those histories (demo.sessions) and the questionnaires filled in

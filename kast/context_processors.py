@@ -13,6 +13,7 @@ from kast.models import User
 NAVIGATION = [
     ("home", _("Start")),
     ("clients:list", _("My clients")),
+    ("advice:list", _("Advice contacts")),
     ("outreach:list", _("Outreach")),
     ("figures:dashboard", _("Figures")),
     ("figures:reports", _("Questionnaire reports")),

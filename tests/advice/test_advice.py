@@ -234,3 +234,14 @@ def test_the_database_refuses_an_identifying_remark_from_any_writer(therapist, t
     for remark in ["19800101-1234", "a.b@example.se", "0701234567"]:
         with pytest.raises(IntegrityError), transaction.atomic():
             AdviceContact.objects.filter(pk=contact.pk).update(remark=remark)
+
+
+def test_the_main_menu_offers_advice_contacts_to_therapists_only(client, therapist, manager):
+    """A call is logged within the minute it ends: the list is one click from every page, for those who log."""
+    menus = {}
+    for user in (therapist, manager):
+        client.force_login(user)
+        menus[user.role] = [name for name, _label in client.get(reverse("home")).context["nav_items"]]
+
+    assert menus["therapist"].index("advice:list") == menus["therapist"].index("clients:list") + 1
+    assert "advice:list" not in menus["manager"]

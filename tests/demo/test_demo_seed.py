@@ -35,7 +35,7 @@ from demo import clients as demo
 from demo.clients import DEMO_CASELOAD
 from kast.models import Clinic, User
 
-CODE = re.compile(r"^(GBG|MLM)-\d{4}-\d{4}$")
+CODE = re.compile(r"^(GBG|MLM|STH)-\d{4}-\d{4}$")
 TREATED = (CaseStatus.IN_TREATMENT, CaseStatus.ENDED, CaseStatus.FOLLOWED_UP)
 DECISION = {
     CaseStatus.IN_TREATMENT: AssessmentDecision.ACCEPTED,
@@ -79,10 +79,12 @@ def test_every_status_for_every_demo_therapist(seeded):
     for username, status in clients().values_list("responsible_therapist__username", "status"):
         per_therapist[username].add(status)
 
+    # Stockholm's therapist has the first eight of the caseload (seed_demo.STOCKHOLM_CASELOAD): no closed case.
     assert dict(per_therapist) == {
-        name: set(CaseStatus.values) for name in ("behandlare1", "behandlare2", "behandlare3")
+        **{name: set(CaseStatus.values) for name in ("behandlare1", "behandlare2", "behandlare3")},
+        "behandlare4": set(CaseStatus.values) - {CaseStatus.CLOSED},
     }
-    assert clients().count() == 3 * len(DEMO_CASELOAD) == 69  # twenty-three each
+    assert clients().count() == 3 * len(DEMO_CASELOAD) + 8 == 77  # twenty-three each, and Stockholm's eight
     assert set(clients().filter(clinic__code="GBG").values_list("status", flat=True)) == set(CaseStatus.values)
 
 
@@ -125,7 +127,7 @@ def test_episodes_closed_exactly_when_the_case_is_finished(seeded):
         assert (client.next_contact_date is not None) == (client.status not in FINISHED), client.code
 
     returning = clients().annotate(n=Count("episodes")).filter(n=2)
-    assert returning.count() == 3  # one per demo therapist
+    assert returning.count() == 4  # one per demo therapist
     for client in returning:
         first, second = client.episodes.order_by("number")
         assert first.closed_on is not None and second.closed_on is None
@@ -145,7 +147,8 @@ def test_assessment_decision_matches_the_status(seeded):
 
 def test_clients_in_treatment_have_interview_and_three_generation_family_map(seeded):
     treated = clients().filter(status__in=TREATED)
-    assert treated.count() == 3 * 17  # a therapist's twenty-three: 12 in treatment, 3 ended, 2 followed up
+    # A therapist's twenty-three: 12 in treatment, 3 ended, 2 followed up; Stockholm's eight: 2, 1 and 1.
+    assert treated.count() == 3 * 17 + 4
 
     for client in treated:
         sections = DeepInterviewSection.objects.filter(client=client)
@@ -181,7 +184,7 @@ def test_every_record_has_one_client_node_in_its_family_map(seeded):
     seed("--clients", "50")
 
     nodes = clients().annotate(n=Count("family_members", filter=Q(family_members__relation="client")))
-    assert list(nodes.values_list("n", flat=True)) == [1] * (69 + 50)
+    assert list(nodes.values_list("n", flat=True)) == [1] * (77 + 50)
 
 
 def test_codes_unique_and_well_formed(seeded):
@@ -198,7 +201,7 @@ def test_identities_and_details_are_plausible(seeded):
     identified = [c for c in records if c.personnummer]
 
     assert identified
-    assert 1 <= sum(c.protected_identity for c in records) <= 2
+    assert 1 <= sum(c.protected_identity for c in records) <= 3  # one or two, and one in Stockholm's caseload
     for client in identified:
         assert normalize_personnummer(client.personnummer) == client.personnummer
         assert int(client.personnummer[:4]) == client.birth_year
@@ -244,14 +247,14 @@ def test_extra_clients_are_added_with_unique_codes(seeded):
     out = seed("--clients", "200")
 
     assert clients().count() == before + 200
-    # The demo's 3 returning clients, and about a fifth of the load test's: an earlier treatment period each.
+    # The demo's 4 returning clients, and about a fifth of the load test's: an earlier treatment period each.
     episodes = Episode.objects.filter(client__kind=RecordKind.CLIENT)
     returning = episodes.count() - episodes.values("client").distinct().count()
-    assert 3 + 15 <= returning <= 3 + 70
+    assert 4 + 15 <= returning <= 4 + 70
     codes = list(clients().values_list("code", flat=True))
     assert len(set(codes)) == len(codes)
     assert all(CODE.match(code) for code in codes)
-    periods = 200 + returning - 3
+    periods = 200 + returning - 4
     assert re.search(rf"^Added 200 clients \(GBG 100, MLM 100\) with {periods} treatment periods", out, re.M)
     assert re.search(r"for 4 load-test therapists\.$", out, re.M)
 
@@ -283,12 +286,13 @@ def test_extra_clients_have_valid_histories(seeded):
     for episode in Episode.objects.filter(client__kind=RecordKind.CLIENT).order_by("number"):
         current[episode.client_id] = chains[episode.pk][-1][1]
     assert dict(clients().values_list("pk", "status")) == current
-    assert clients().count() == 69 + 300
+    assert clients().count() == 77 + 300
     # Given to load-test therapists, 60 each, the two clinics in turn; the demo caseloads stay as they were.
     assert sorted(clients().values_list("responsible_therapist__username").annotate(n=Count("id"))) == [
         ("behandlare1", 23),
         ("behandlare2", 23),
         ("behandlare3", 23),
+        ("behandlare4", 8),
         ("last-gbg-001", 60),
         ("last-gbg-002", 60),
         ("last-gbg-003", 60),

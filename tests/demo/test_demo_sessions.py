@@ -250,7 +250,7 @@ def assert_follow_ups_as_treatment_end_makes_them() -> None:
 
 
 def test_fees_come_from_the_clinic(therapists):
-    assert SessionFee.objects.count() == 2 * len(DEMO_FEES)
+    assert SessionFee.objects.count() == 3 * len(DEMO_FEES)  # three demo clinics
     fees = {(f.clinic_id, f.kind): f.amount for f in SessionFee.objects.all()}
     sessions = TherapySession.objects.all()
     for session in sessions:

@@ -22,7 +22,10 @@ DEMO_STAFF = {
     ("behandlare1", "Anna", Role.THERAPIST, "GBG"),
     ("behandlare2", "Johan", Role.THERAPIST, "GBG"),
     ("behandlare3", "Sara", Role.THERAPIST, "MLM"),
+    ("behandlare4", "Amir", Role.THERAPIST, "STH"),
     ("enhetschef", "Karin", Role.MANAGER, "GBG"),
+    ("enhetschef2", "Eva", Role.MANAGER, "STH"),
+    ("enhetschef3", "Per", Role.MANAGER, "MLM"),
     ("admin", "Erik", Role.ADMIN, None),
     ("uppfoljning", "Maria", Role.NATIONAL, None),
     ("forskare", "Lena", Role.RESEARCHER, None),
@@ -45,9 +48,13 @@ def test_refuses_with_debug_off(db):
 
 
 def test_creates_the_demo_clinics_and_staff(db):
-    assert seed() == "Demo data ready: 2 clinics, 7 staff accounts.\n"
+    assert seed() == "Demo data ready: 3 clinics, 10 staff accounts.\n"
 
-    assert set(Clinic.objects.values_list("name", "code")) == {("Göteborg", "GBG"), ("Malmö", "MLM")}
+    assert set(Clinic.objects.values_list("name", "code")) == {
+        ("Göteborg", "GBG"),
+        ("Malmö", "MLM"),
+        ("Stockholm", "STH"),
+    }
     assert set(User.objects.values_list("username", "first_name", "role", "clinic__code")) == DEMO_STAFF
 
 
@@ -63,7 +70,7 @@ def test_running_twice_changes_nothing(demo_db):
 
     seed()
 
-    assert (Clinic.objects.count(), User.objects.count()) == (2, 7)
+    assert (Clinic.objects.count(), User.objects.count()) == (3, 10)
     assert {model: set(model.objects.values_list("pk", flat=True)) for model in (Clinic, User, Client)} == first
     assert set(User.objects.values_list("username", "first_name", "role", "clinic__code")) == DEMO_STAFF
 

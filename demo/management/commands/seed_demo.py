@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -16,6 +17,9 @@ from kast.db_roles import owner_connection
 from kast.models import Clinic, Role, User
 from sessions.services import clinic_install_lists
 
+if TYPE_CHECKING:
+    from demo.clinic_work import ClinicWorkWritten
+
 DEMO_PASSWORD = "kast-demo-2026"  # noqa: S105  (published in README; seed_demo refuses without DEBUG)
 #: The second factor of every demo account, published in README like the password: the key to add to an
 #: authenticator app (base32, as apps take it), and backup codes, each good for one login (a new run
@@ -23,14 +27,22 @@ DEMO_PASSWORD = "kast-demo-2026"  # noqa: S105  (published in README; seed_demo 
 DEMO_TOTP_KEY = "KASTDEMOKASTDEMOKASTDEMOKASTDEMO"
 DEMO_BACKUP_CODES = [f"kastdemo{n}" for n in range(1, 11)]
 
-CLINICS = [("Göteborg", "GBG"), ("Malmö", "MLM")]
+CLINICS = [("Göteborg", "GBG"), ("Malmö", "MLM"), ("Stockholm", "STH")]
+#: The clinics of the load test's clients (`--clients N`): the two that load tests have always shared, so that a
+#: bench run stays comparable with earlier ones (Stockholm, the demo's third clinic, shows another way of working).
+LOAD_TEST_CLINICS = ("GBG", "MLM")
+#: Stockholm's therapist has a small caseload of her own beside her outreach (the first statuses of DEMO_CASELOAD).
+STOCKHOLM_CASELOAD = 8
 
 # username, first name, last name, role, clinic code (None: all clinics)
 STAFF = [
     ("behandlare1", "Anna", "Lindqvist", Role.THERAPIST, "GBG"),
     ("behandlare2", "Johan", "Berg", Role.THERAPIST, "GBG"),
     ("behandlare3", "Sara", "Nilsson", Role.THERAPIST, "MLM"),
+    ("behandlare4", "Amir", "Haddad", Role.THERAPIST, "STH"),
     ("enhetschef", "Karin", "Holm", Role.MANAGER, "GBG"),
+    ("enhetschef2", "Eva", "Sandberg", Role.MANAGER, "STH"),
+    ("enhetschef3", "Per", "Dahl", Role.MANAGER, "MLM"),
     ("admin", "Erik", "Strand", Role.ADMIN, None),
     ("uppfoljning", "Maria", "Ström", Role.NATIONAL, None),
     ("forskare", "Lena", "Ek", Role.RESEARCHER, None),
@@ -80,13 +92,24 @@ class Command(BaseCommand):
                 clinics = self._staff()
                 sessions_demo.install_fees(clinics.values())
                 therapists = list(
-                    User.objects.filter(username__in=[s[0] for s in STAFF], role=Role.THERAPIST).order_by("username")
+                    User.objects.filter(username__in=[s[0] for s in STAFF], role=Role.THERAPIST)
+                    .exclude(clinic__code="STH")
+                    .order_by("username")
                 )
                 caseloads = demo.seed_demo_clients(therapists, seed=seed)
                 relatives = relatives_demo.seed_demo_relatives(therapists, seed=seed)
-                extra = demo.seed_bulk_clients(list(clinics.values()), options["clients"], seed=seed)
+                # After the others, from a generator of its own: Göteborg's and Malmö's people stay as they were.
+                stockholm_therapists = list(
+                    User.objects.filter(username__in=[s[0] for s in STAFF], clinic__code="STH", role=Role.THERAPIST)
+                )
+                caseloads.add(
+                    demo.seed_demo_clients(stockholm_therapists, per_therapist=STOCKHOLM_CASELOAD, seed=f"{seed}-STH")
+                )
+                work = self._clinic_work(list(clinics.values()), seed=seed)
+                load_clinics = [clinics[code] for code in LOAD_TEST_CLINICS]
+                extra = demo.seed_bulk_clients(load_clinics, options["clients"], seed=seed)
                 bulk_relatives = (
-                    relatives_demo.seed_bulk_relatives(list(clinics.values()), seed=seed) if options["clients"] else 0
+                    relatives_demo.seed_bulk_relatives(load_clinics, seed=seed) if options["clients"] else 0
                 )
                 # Fresh planner statistics for the rows just written: until autovacuum gets to them
                 # PostgreSQL plans as if the tables were empty (nested loops over thousands of rows).
@@ -99,7 +122,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo data ready: {len(CLINICS)} clinics, {len(STAFF)} staff accounts.")
         if options["verbosity"] >= 2:
             if caseloads.clients:
-                self.stdout.write(f"Demo caseloads: {caseloads.clients} clients for {len(therapists)} therapists.")
+                self.stdout.write(
+                    f"Demo caseloads: {caseloads.clients} clients for "
+                    f"{len(therapists) + len(stockholm_therapists)} therapists."
+                )
                 self.stdout.write(
                     f"Demo sessions: {caseloads.sessions} sessions, {caseloads.notes} notes "
                     f"and {caseloads.follow_ups} follow-ups."
@@ -115,6 +141,16 @@ class Command(BaseCommand):
                 )
             else:
                 self.stdout.write("Demo caseloads already there: left as they were.")
+            if work.advice_contacts or work.activities:
+                self.stdout.write(
+                    "Demo clinic work: advice contacts "
+                    + ", ".join(f"{code} {n}" for code, n in sorted(work.advice_contacts.items()))
+                    + "; outreach activities "
+                    + ", ".join(f"{code} {n}" for code, n in sorted(work.activities.items()))
+                    + "."
+                )
+            else:
+                self.stdout.write("Demo clinic work already there: left as it was.")
         if options["clients"]:
             clinics_part = ", ".join(f"{code} {n}" for code, n in sorted(extra.per_clinic.items()))
             self.stdout.write(
@@ -132,6 +168,16 @@ class Command(BaseCommand):
                     f"Added {extra.questionnaires} questionnaires ({extra.submitted} submitted) "
                     f"with {extra.answers} answers."
                 )
+
+    def _clinic_work(self, clinics: list[Clinic], *, seed: int | str) -> ClinicWorkWritten:
+        """The clinics' work beside the records, a year of it: advice contacts and outreach (demo.clinic_work).
+
+        The group programmes (the `groups` app) are seeded here too, once that app is in: a programme of a clinic's
+        own, with its roster, meetings and attendance, after the caseloads it draws its participants from.
+        """
+        from demo import clinic_work
+
+        return clinic_work.seed_clinic_work(clinics, seed=seed)
 
     def _staff(self) -> dict[str, Clinic]:
         clinics = {
