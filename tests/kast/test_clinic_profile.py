@@ -9,9 +9,11 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from figures import year_report
 from figures.statistics import dashboard, dashboard_tables
+from kast.auth import StaffBackend
 from kast.models import Clinic, Role
 from kast.profile import PARTS, Offers
 from sessions.models import SessionFee, TherapySession
@@ -19,6 +21,7 @@ from tests.factories import (
     ClientFactory,
     TherapySessionFactory,
     UserFactory,
+    link,
     open_first_period,
     put_in_treatment,
     relative_record,
@@ -69,6 +72,15 @@ def test_users_of_no_single_clinic_are_offered_every_part(admin, gbg):
     assert Offers.for_user(national) == Offers.for_user(admin) == Offers()
 
 
+def test_asking_the_profile_costs_no_query(therapist, django_assert_num_queries):
+    """A request's user comes with her clinic (kast.auth.StaffBackend), so the middleware and the menu ask it free."""
+    switch(therapist.clinic, outreach=False)
+    user = StaffBackend().get_user(therapist.pk)
+
+    with django_assert_num_queries(0):
+        assert Offers.for_user(user) == Offers(outreach=False)
+
+
 # -- Menus and links ---------------------------------------------------------------------------------------------
 
 
@@ -103,8 +115,6 @@ def test_the_client_pages_offer_relatives_only_where_the_clinic_supports_them(cl
 
 
 def test_a_link_made_before_is_still_shown_without_the_relatives_page(client, therapist, case, relative):
-    from tests.factories import link
-
     link(relative, case)
     switch(therapist.clinic, relatives=False)
     client.force_login(therapist)
@@ -293,10 +303,10 @@ def test_national_follow_up_sees_every_table_of_all_clinics_and_each_clinics_own
 def test_the_yearly_report_follows_the_clinic(gbg, therapist):
     case = put_in_treatment(open_first_period(ClientFactory(responsible_therapist=therapist)))
     TherapySessionFactory(client=case, date=datetime.date(2025, 3, 3))
-    offered = year_report.year_report(gbg, 2025)
-
-    switch(gbg, advice=False, outreach=False, relatives=False)
-    report = year_report.year_report(gbg, 2025)
+    with translation.override("en"):
+        offered = year_report.year_report(gbg, 2025)
+        switch(gbg, advice=False, outreach=False, relatives=False)
+        report = year_report.year_report(gbg, 2025)
 
     shown = [table.key for table, _chart in report["sections"]]
     assert [table.key for table, _chart in offered["sections"]] == [*shown, "outreach", "advice"]
