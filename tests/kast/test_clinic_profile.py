@@ -125,6 +125,18 @@ def test_a_link_made_before_is_still_shown_without_the_relatives_page(client, th
     assert reverse("relatives:detail", args=[relative.pk]) not in page
 
 
+@pytest.mark.parametrize("on", [True, False], ids=["offered", "not-offered"])
+def test_the_caseload_links_a_relatives_record_only_with_relatives_support(client, therapist, case, relative, on):
+    switch(therapist.clinic, relatives=on)
+    client.force_login(therapist)
+
+    page = client.get(reverse("clients:list")).content.decode()
+
+    assert relative.code in page
+    assert reverse("clients:detail", args=[case.pk]) in page
+    assert (reverse("clients:detail", args=[relative.pk]) in page) is on
+
+
 # -- URLs: 404 for a part not offered ----------------------------------------------------------------------------
 
 
