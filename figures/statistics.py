@@ -45,7 +45,7 @@ from clients.models import (
     TreatmentGoal,
 )
 from figures import advice as advice_figures
-from figures import suppression
+from figures import profile, suppression
 from figures.outreach import OutreachRow, outreach_by_kind
 from kast.models import Clinic, Role, User
 from relatives.models import ChildAction, ChildPerspective, RelativeLink
@@ -764,10 +764,12 @@ def _active_key(d: Dashboard, index: int, label: str) -> str:
 def dashboard_tables(d: Dashboard, hidden: Mapping[Hashable, str] | None = None) -> list[Table]:
     """Every table of the dashboard, in page order, its counts protected (figures.suppression); the charts and the
     CSV files are drawn from these. `hidden`: national follow-up's marks (dashboard_marks_across); without it,
-    the figures are protected on their own, as a clinic's staff see them."""
+    the figures are protected on their own, as a clinic's staff see them. A clinic's tables follow its profile
+    (figures.profile): the counts are protected with every table, only what is shown is left out."""
     tables = [table(d) for table in DASHBOARD_TABLES]
     figures = _figures_of(d, tables)
-    return _marked(tables, figures, figures.protected() if hidden is None else hidden)
+    marked = _marked(tables, figures, figures.protected() if hidden is None else hidden)
+    return profile.shown_tables(marked, d.scope.clinic)
 
 
 def _outreach_table(d: Dashboard) -> Table:
@@ -1267,7 +1269,7 @@ DASHBOARD_TABLES = [
 
 def dashboard_figures(d: Dashboard) -> suppression.Figures:
     """The dashboard's counts, keyed as its cells are, and the sums that tie them (figures.suppression)."""
-    return _figures_of(d, dashboard_tables(d, hidden={}))
+    return _figures_of(d, [table(d) for table in DASHBOARD_TABLES])
 
 
 def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:

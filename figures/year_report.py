@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from figures import cached_figures, statistics, suppression
 from figures import charts as charts_module
 from kast.models import Clinic
+from kast.profile import clinic_offers
 
 #: The dashboard tables drawn as charts in the report, each with its first count column only (the total
 #: where a table has one), so that every chart stays readable on paper.
@@ -65,10 +66,17 @@ def summary(
         third = _("The median waiting time from first contact to first session was %(days)s days.") % {
             "days": statistics.Cell(figures.waiting["median"], "days").shown()
         }
-    fourth = _(
-        "%(relatives)s relatives came for support of their own, and the children's need of support was considered "
-        "on %(considered)s records."
-    ) % {"relatives": count("relatives.new"), "considered": count("children.considered")}
+    clinic = figures.scope.clinic
+    if clinic is not None and not clinic_offers(clinic, "relatives"):
+        # A clinic without relatives' support (kast.profile): its report says nothing of relatives.
+        fourth = _("The children's need of support was considered on %(considered)s records.") % {
+            "considered": count("children.considered")
+        }
+    else:
+        fourth = _(
+            "%(relatives)s relatives came for support of their own, and the children's need of support was "
+            "considered on %(considered)s records."
+        ) % {"relatives": count("relatives.new"), "considered": count("children.considered")}
     return [first % {"year": year, "held": held, "per_fte": per_fte}, second, third, fourth]
 
 

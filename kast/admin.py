@@ -34,6 +34,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from kast import profile
 from kast.actor import actor_of, client_ip
 from kast.models import AccessLogEntry, Clinic, LoginEvent, Role, StaffSession, User
 from kast.services import (
@@ -104,6 +105,11 @@ class ClinicAdmin(ClinicModelAdmin):
         (
             _("Follow-up and reminders"),
             {"fields": ["follow_up_months", "long_term_follow_up_months", "draft_reminder_days"]},
+        ),
+        # kast.profile: a part switched off has no menu item, no page and no figures at the clinic.
+        (
+            _("What the clinic offers"),
+            {"fields": list(profile.PARTS.values())},
         ),
     ]
     #: The lists each clinic keeps in the apps above (fees and note themes: sessions.admin; referral destinations:

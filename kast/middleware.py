@@ -1,5 +1,5 @@
-"""Request middleware: who acts (request.actor), idle and absolute sign-out, deny-by-default access with two factors (kast.access.URL_RULES),
-the UI language, no caching."""
+"""Request middleware: who acts (request.actor), idle and absolute sign-out, deny-by-default access with two factors (kast.access.URL_RULES)
+and the clinic's profile (kast.profile), the UI language, no caching."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
 from django.utils import translation
@@ -26,6 +26,7 @@ from two_factor.utils import default_device
 from kast.access import rule_for
 from kast.actor import Actor, actor_of
 from kast.models import AccessLogEntry, LoginEvent
+from kast.profile import url_offered
 from kast.services import access_log_record, login_event_record
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,9 @@ class AccessPolicyMiddleware(LoginRequiredMiddleware):
                 object_type=match.view_name,
             )
             raise PermissionDenied
+        if not url_offered(request.user, match):
+            # A part of the work the user's clinic does not offer (kast.profile): for her the page does not exist.
+            raise Http404
         return None
 
     def get_login_url(self, view_func: Callable[..., HttpResponseBase]) -> str:

@@ -54,6 +54,46 @@ class Clinic(models.Model):
     # free time between them.
     opens_at = models.TimeField(_("opens at"), default=datetime.time(8, 0))
     closes_at = models.TimeField(_("closes at"), default=datetime.time(17, 0))
+    # What the clinic offers (kast.profile): the clinics work differently (Malmö answers anonymous advice calls,
+    # Stockholm does outreach with the police), and a part a clinic does not offer has no menu item, no page (404)
+    # and no table in its figures. All on by default: a clinic does everything until its administrator says not.
+    offers_advice = models.BooleanField(
+        _("advice contacts"),
+        default=True,
+        help_text=_(
+            "Anonymous advice by phone, e-mail or chat, logged without a record. Off: no advice pages and no "
+            "advice figures."
+        ),
+    )
+    offers_outreach = models.BooleanField(
+        _("outreach and attitude work"),
+        default=True,
+        help_text=_(
+            "Field work, information, training and collaboration meetings. Off: no outreach pages and no outreach "
+            "figures."
+        ),
+    )
+    offers_relatives = models.BooleanField(
+        _("support to relatives and partners"),
+        default=True,
+        help_text=_(
+            "Relatives and partners with records of their own. Off: relatives can be neither registered nor "
+            "opened, and the figures leave them out; the clients' records and the child perspective stay."
+        ),
+    )
+    offers_groups = models.BooleanField(
+        _("group programmes"),
+        default=True,
+        help_text=_("Programmes with a roster and group meetings. Off: no group pages and no group figures."),
+    )
+    offers_fees = models.BooleanField(
+        _("session fees"),
+        default=True,
+        help_text=_(
+            "Sessions are charged for. Off: the session forms ask for no fee, new sessions cost nothing and the "
+            "figures show no fees."
+        ),
+    )
 
     class Meta:
         verbose_name = _("clinic")

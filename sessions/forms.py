@@ -15,6 +15,7 @@ from clients.models import Client, EndReason
 from clients.selectors import records_by_code
 from kast.forms import DateInput
 from kast.models import TEXT_MAX_LENGTH, Role, User
+from kast.profile import clinic_offers
 from kast.validators import BOOKABLE_DATE, not_before_1900
 from sessions.models import MAX_DURATION_MINUTES, Attendance, Method, SessionKind, Theme, TherapySession
 from sessions.selectors import quick_log_start
@@ -112,6 +113,9 @@ class SessionForm(OverlapMixin, forms.ModelForm):
         ).order_by("first_name", "last_name")
         self.fields["fee_charged"].required = False
         self.fields["fee_charged"].help_text = _("Leave empty for the clinic's fee for this type of session.")
+        if not clinic_offers(clinic, "fees"):
+            # A clinic that does not charge asks for no fee (kast.profile); the service charges nothing.
+            del self.fields["fee_charged"], self.fields["fee_paid"]
         self.fields["version"].initial = self.instance.version if self.instance.pk else 0
         self.clinic = clinic
         if self.instance.pk:

@@ -20,6 +20,7 @@ from clients.services import client_transition
 from kast.actor import Actor
 from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry, Clinic, Role, User
+from kast.profile import clinic_offers
 from kast.services import access_log_record
 from relatives.models import RelativeLink
 from sessions.models import (
@@ -84,6 +85,10 @@ def clinic_install_lists(clinic: Clinic) -> None:
 
 
 def default_fee(clinic: Clinic, kind: str) -> Decimal:
+    """The clinic's fee for a kind of session; nothing at a clinic that does not charge (kast.profile), whatever
+    its list of fees still says."""
+    if not clinic_offers(clinic, "fees"):
+        return Decimal(0)
     fee = SessionFee.objects.filter(clinic=clinic, kind=kind).values_list("amount", flat=True).first()
     return fee if fee is not None else Decimal(0)
 
