@@ -339,7 +339,7 @@ def test_the_clinic_page_has_the_profile_in_its_own_fieldset(client, admin, gbg)
     response = client.get(reverse("admin:kast_clinic_change", args=[gbg.pk]))
 
     fieldsets = {fieldset.name: list(fieldset.fields) for fieldset in response.context["adminform"]}
-    assert fieldsets["What the clinic offers"] == list(PARTS.values())
+    assert fieldsets["Vad mottagningen erbjuder"] == list(PARTS.values())  # the Swedish interface
 
 
 def test_the_administrator_switches_parts_off_in_the_admin_site(client, admin, gbg):
