@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from figures import cached_figures, statistics, suppression
 from figures import charts as charts_module
+from figures import persons as person_figures
 from kast.models import Clinic
 
 #: The dashboard tables drawn as charts in the report, each with its first count column only (the total
@@ -27,6 +28,11 @@ CHARTS = [
     "end_reasons",
     "follow_ups",
     "referred",
+    "persons",
+    "persons_age",
+    "persons_gender",
+    "persons_education",
+    "outreach",
 ]
 
 
@@ -43,7 +49,7 @@ def summary(
         return suppression.rests_on_hidden(keys, values, hidden)
 
     held = count(statistics.HELD_KEY)
-    if left_out(statistics.HELD_KEY, "volume.therapists") or figures.held_per_fte is None:
+    if left_out(statistics.HELD_KEY) or figures.held_per_fte is None:
         if all_clinics:
             first = _("In %(year)s the clinics held %(held)s sessions.")
         else:
@@ -69,7 +75,15 @@ def summary(
         "%(relatives)s relatives came for support of their own, and the children's need of support was considered "
         "on %(considered)s records."
     ) % {"relatives": count("relatives.new"), "considered": count("children.considered")}
-    return [first % {"year": year, "held": held, "per_fte": per_fte}, second, third, fourth]
+    persons = _(
+        "%(persons)s clients received treatment, %(new)s of them for the first time and %(returning)s returning "
+        "after an earlier treatment period."
+    ) % {
+        "persons": count(person_figures.TOTAL_KEY),
+        "new": count(person_figures.key("all", "new")),
+        "returning": count(person_figures.key("all", "returning")),
+    }
+    return [first % {"year": year, "held": held, "per_fte": per_fte}, persons, second, third, fourth]
 
 
 def charts(tables: list[statistics.Table]) -> dict[str, SafeString]:
