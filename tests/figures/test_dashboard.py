@@ -331,8 +331,9 @@ def test_the_manager_sees_the_figures_in_the_tables(client, manager, caseload):
         ""
     ] * 4
     assert shown["volume.held.0"] == "43"
-    assert shown["volume.therapists.0"] == "<5"
-    assert shown["volume.fte.0"] == shown["volume.held_per_fte.0"] == ""  # they rest on 2 therapists
+    # Staff are not persons in care: their number and full-time equivalents are shown as they are, and the
+    # sessions per full-time therapist rest on the sessions held only (43 / 1.5).
+    assert (shown["volume.therapists.0"], shown["volume.fte.0"], shown["volume.held_per_fte.0"]) == ("2", "1,5", "28,7")
     assert shown["volume.fee_charged.0"] == "650"
     assert shown["volume.fee_paid.0"] == "200"
     assert shown["waiting.n.0"] == "<5"
@@ -361,7 +362,9 @@ def test_no_content_in_the_page_or_any_csv(client, manager, caseload):
     keys = [table.key for table in dashboard_tables(dashboard(caseload, START, END))]
     pages += [client.get(reverse("figures:dashboard_csv", args=[key]), QUARTER) for key in keys]
 
-    assert len(keys) == 18  # the fourteen of before, methods used, the goals, outreach and the advice contacts
+    # The fourteen of before, methods used, the goals, outreach, the advice contacts, and the persons treated with
+    # their age, gender identity and education (figures.persons).
+    assert len(keys) == 22
     for response in pages:
         assert response.status_code == 200
         assert SENTINEL not in response.content.decode()
