@@ -50,7 +50,7 @@ AGE_BANDS: list[tuple[str, StrOrPromise, int | None, int | None]] = [
 ]
 
 #: The profile's dimensions: (key, the keys and labels of its rows). Each adds up to the clients treated.
-PROFILE = [
+PROFILE: list[tuple[str, list[tuple[str, StrOrPromise]]]] = [
     ("age", [(key, label) for key, label, *_ages in AGE_BANDS]),
     ("gender", list(Gender.choices)),
     ("education", list(Education.choices)),

@@ -46,7 +46,7 @@ def d(text: str) -> datetime.date:
     return datetime.date.fromisoformat(text)
 
 
-def client_with(therapist, contact: str, group: str, **profile):
+def client_with(therapist, contact, group, **profile):
     return put_in_treatment(
         open_first_period(
             ClientFactory(
