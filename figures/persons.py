@@ -17,9 +17,9 @@ A person new in the period who also ends and comes back within it counts as new.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Education, Gender, RecordKind, TargetGroup
@@ -102,49 +102,58 @@ def person_counts(scope: Scope) -> dict[str, int]:
 
     A therapist's own figures count the records they are responsible for (as the rest of their dashboard)."""
     start, end = scope.start, scope.end
-    treated_own, treated_joined = _held(dates={"range": (start, end)})
+    # The persons treated, as two semi-joins on the period's sessions (hashed by PostgreSQL), so the lookups
+    # before the period run for those few records, not for every record of the clinic.
+    held = TherapySession.objects.in_record().filter(attendance__in=HELD, date__range=(start, end))
+    joined = SessionParticipant.objects.filter(
+        session__voided_at__isnull=True, session__attendance__in=HELD, session__date__range=(start, end)
+    )
+    treated = Q(pk__in=held.values("client_id")) | Q(pk__in=joined.values("client_id"))
     before_own, before_joined = _held(dates={"lt": start})
     back_own, back_joined = _held(
         dates={"range": (start, end)}, episode={"number__gt": 1, "opened_on__range": (start, end)}
     )
-    treated = Q(treated_own=True) | Q(treated_joined=True)
     before = Q(before_own=True) | Q(before_joined=True)
     back = Q(back_own=True) | Q(back_joined=True)
-    split = {"new": ~before, "continuing": before & ~back, "returning": before & back}
-
-    counts: dict[str, Any] = {}
-    for row in PERSON_ROWS:
-        if row == "relatives":
-            in_row = Q(kind=RecordKind.RELATIVE)
-        elif row == "all":
-            in_row = Q(kind=RecordKind.CLIENT)
-        else:
-            in_row = Q(kind=RecordKind.CLIENT, target_groups__contains=[row])
-        counts[key(row, "n")] = Count("pk", filter=in_row)
-        for column, condition in split.items():
-            counts[key(row, column)] = Count("pk", filter=in_row & condition)
-    clients = Q(kind=RecordKind.CLIENT)
-    for band, _label, youngest, oldest in AGE_BANDS:
-        ages = Q(birth_year__isnull=True) if band == "not_stated" else _birth_years(end.year, youngest, oldest)
-        counts[key("age", band)] = Count("pk", filter=clients & ages)
-    for value in Gender.values:
-        counts[key("gender", value)] = Count("pk", filter=clients & Q(gender=value))
-    for value in Education.values:
-        counts[key("education", value)] = Count("pk", filter=clients & Q(education=value))
-    result: dict[str, int] = (
-        Client.objects.filter(scope.clients(kind=None))
-        .alias(
-            treated_own=treated_own,
-            treated_joined=treated_joined,
-            before_own=before_own,
-            before_joined=before_joined,
-            back_own=back_own,
-            back_joined=back_joined,
-        )
-        .filter(treated)
-        .aggregate(**counts)
+    # Each person's way in and age band once, grouped with what the tables count by: a few rows per combination
+    # of them, however many persons (the lookups would run once per count if each count asked them itself).
+    came = Case(When(~before, then=Value("new")), When(back, then=Value("returning")), default=Value("continuing"))
+    band = Case(
+        *[
+            When(_birth_years(end.year, youngest, oldest), then=Value(name))
+            for name, _label, youngest, oldest in AGE_BANDS
+            if name != "not_stated"
+        ],
+        default=Value("not_stated"),
     )
-    return result
+    rows = (
+        Client.objects.filter(scope.clients(kind=None), treated)
+        .alias(before_own=before_own, before_joined=before_joined, back_own=back_own, back_joined=back_joined)
+        .annotate(came=came, band=band)
+        .values("came", "band", "kind", "target_groups", "gender", "education")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = {key(row, column): 0 for row in PERSON_ROWS for column in ["n", *SPLIT]}
+    counts |= {key(dimension, value): 0 for dimension, values in PROFILE for value, _label in values}
+
+    def add(figure: str, n: int) -> None:
+        if figure in counts:  # a value no longer offered is in no row of the tables
+            counts[figure] += n
+
+    for found in rows:
+        n = found["n"]
+        if found["kind"] == RecordKind.RELATIVE:
+            counted = ["relatives"]
+        else:
+            counted = ["all", *[group for group in CLIENT_GROUPS if group in found["target_groups"]]]
+            add(key("age", found["band"]), n)
+            add(key("gender", found["gender"]), n)
+            add(key("education", found["education"]), n)
+        for row in counted:
+            add(key(row, "n"), n)
+            add(key(row, found["came"]), n)
+    return counts
 
 
 def relate_persons(figures: suppression.Figures) -> None:
@@ -158,4 +167,3 @@ def relate_persons(figures: suppression.Figures) -> None:
             figures.relate(key("all", column), [key(group, column)], rest=True)
     for dimension, rows in PROFILE:
         figures.relate(TOTAL_KEY, [key(dimension, value) for value, _label in rows])
-
