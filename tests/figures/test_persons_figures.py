@@ -316,3 +316,19 @@ def test_national_follow_up_sees_the_persons_protected_across_clinics(client, ye
     one = cells(client.get(reverse("figures:dashboard"), {**THE_YEAR, "clinic": year.pk}).content.decode())
     assert (everything["persons.all.1"], one["persons.all.1"]) in {("..", "6"), ("7", "..")}
     assert everything["persons.relatives.0"] == "<5"
+
+
+@pytest.mark.parametrize("more", [0, 8])
+def test_the_age_bands_and_one_query_at_any_size(therapist, django_assert_num_queries, more):
+    """The ages reached in 2025 at each band's edges: 24 and 25, 34 and 35, 64 and 65; one query with more
+    persons too."""
+    for birth_year in (2001, 2000, 1991, 1990, 1961, 1960, *([1975] * more)):
+        c = client_with(therapist, "2025-01-10", "compulsive", birth_year=birth_year)
+        TherapySessionFactory(client=c, date=d("2025-05-05"))
+
+    with django_assert_num_queries(1):
+        counts = persons.person_counts(Scope(start=START, end=END, clinic=therapist.clinic))
+
+    ages = [counts[persons.key("age", band)] for band, *_rest in persons.AGE_BANDS]
+    assert ages == [1, 2, 1, more, 1, 1, 0]  # 24 | 25, 34 | 35 | the 50-year-olds | 64 | 65 | none unstated
+    assert counts[persons.key("all", "n")] == counts[persons.key("all", "new")] == 6 + more
