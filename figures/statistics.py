@@ -1278,7 +1278,9 @@ def _persons_table(d: Dashboard) -> Table:
     )
 
 
-def _profile_table(d: Dashboard, dimension: str, title: StrOrPromise, heading: StrOrPromise) -> Table:
+def _profile_table(
+    d: Dashboard, dimension: str, title: StrOrPromise, heading: StrOrPromise, note: StrOrPromise = ""
+) -> Table:
     """One profile dimension of the clients treated in the period: each row a count, adding up to all of them."""
     rows = dict(person_figures.PROFILE)[dimension]
     return Table(
@@ -1290,18 +1292,22 @@ def _profile_table(d: Dashboard, dimension: str, title: StrOrPromise, heading: S
             Row(
                 value,
                 str(label),
-                [Cell(d.persons.get(person_figures.key(dimension, value), 0), key=person_figures.key(dimension, value))],
+                [
+                    Cell(
+                        d.persons.get(person_figures.key(dimension, value), 0), key=person_figures.key(dimension, value)
+                    )
+                ],
             )
             for value, label in rows
         ],
         chart="bar",
+        note=str(note),
     )
 
 
 def _age_table(d: Dashboard) -> Table:
-    table = _profile_table(d, "age", _("Clients treated, by age"), _("Age"))
     note = _("The age reached in the year the period ends, from the birth year on the record.")
-    return replace(table, note=str(note))
+    return _profile_table(d, "age", _("Clients treated, by age"), _("Age"), note)
 
 
 def _gender_table(d: Dashboard) -> Table:
