@@ -33,6 +33,7 @@ CHARTS = [
     "persons_gender",
     "persons_education",
     "outreach",
+    "advice",
 ]
 
 
@@ -91,7 +92,9 @@ def charts(tables: list[statistics.Table]) -> dict[str, SafeString]:
     by_key = {table.key: table for table in tables}
     charts = {}
     for key in CHARTS:
-        table = by_key[key]
+        table = by_key.get(key)
+        if table is None:  # a table the report leaves out
+            continue
         labels = [row.label for row in table.rows]
         cells = [row.cells[0] for row in table.rows]
         series = charts_module.Series(
