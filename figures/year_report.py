@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from figures import cached_figures, statistics, suppression
 from figures import charts as charts_module
+from figures import persons as person_figures
 from kast.models import Clinic
 from kast.profile import clinic_offers
 
@@ -28,6 +29,12 @@ CHARTS = [
     "end_reasons",
     "follow_ups",
     "referred",
+    "persons",
+    "persons_age",
+    "persons_gender",
+    "persons_education",
+    "outreach",
+    "advice",
 ]
 
 
@@ -44,7 +51,7 @@ def summary(
         return suppression.rests_on_hidden(keys, values, hidden)
 
     held = count(statistics.HELD_KEY)
-    if left_out(statistics.HELD_KEY, "volume.therapists") or figures.held_per_fte is None:
+    if left_out(statistics.HELD_KEY) or figures.held_per_fte is None:
         if all_clinics:
             first = _("In %(year)s the clinics held %(held)s sessions.")
         else:
@@ -77,7 +84,15 @@ def summary(
             "%(relatives)s relatives came for support of their own, and the children's need of support was "
             "considered on %(considered)s records."
         ) % {"relatives": count("relatives.new"), "considered": count("children.considered")}
-    return [first % {"year": year, "held": held, "per_fte": per_fte}, second, third, fourth]
+    persons = _(
+        "%(persons)s clients received treatment, %(new)s of them for the first time and %(returning)s returning "
+        "after an earlier treatment period."
+    ) % {
+        "persons": count(person_figures.TOTAL_KEY),
+        "new": count(person_figures.key("all", "new")),
+        "returning": count(person_figures.key("all", "returning")),
+    }
+    return [first % {"year": year, "held": held, "per_fte": per_fte}, persons, second, third, fourth]
 
 
 def charts(tables: list[statistics.Table]) -> dict[str, SafeString]:
@@ -85,7 +100,9 @@ def charts(tables: list[statistics.Table]) -> dict[str, SafeString]:
     by_key = {table.key: table for table in tables}
     charts = {}
     for key in CHARTS:
-        table = by_key[key]
+        table = by_key.get(key)
+        if table is None:  # a table the report leaves out
+            continue
         labels = [row.label for row in table.rows]
         cells = [row.cells[0] for row in table.rows]
         series = charts_module.Series(

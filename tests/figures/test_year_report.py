@@ -130,12 +130,18 @@ def test_the_yearly_report_prints_every_figure(client, manager, year_caseload, c
     text = body_text(pages)
     assert "Göteborg" in text and "Malmö" not in text
 
-    # The summary, word for word: 12 sessions held (the sessions per full-time therapist are left out: with the
-    # sessions held they give the full-time equivalents of fewer than 5 therapists); 6 new contacts; 1 ended
+    # The summary, word for word: 12 sessions held, 6.0 per full-time therapist (staff are not persons in care:
+    # their number is no small count); 6 clients treated, all for the first time; 6 new contacts; 1 ended
     # period (under 5: "<5"); median waiting 10 days (six clients, so it may be given); zeros stay zeros.
     summary = " ".join(
         [
-            _("In %(year)s the clinic held %(held)s sessions.") % {"year": 2025, "held": "12"},
+            _("In %(year)s the clinic held %(held)s sessions, %(per_fte)s per full-time therapist.")
+            % {"year": 2025, "held": "12", "per_fte": "6,0"},
+            _(
+                "%(persons)s clients received treatment, %(new)s of them for the first time and %(returning)s "
+                "returning after an earlier treatment period."
+            )
+            % {"persons": "6", "new": "6", "returning": "0"},
             _("%(new)s new contacts were registered and %(ended)s treatment periods ended.")
             % {"new": "6", "ended": "<5"},
             _("The median waiting time from first contact to first session was %(days)s days.") % {"days": "10,0"},
@@ -152,9 +158,9 @@ def test_the_yearly_report_prints_every_figure(client, manager, year_caseload, c
     # left out: the sessions due (13) less the 12 held would give the one missed session.
     for label, shown in [
         (_("Sessions held"), "12"),
-        (_("Therapists counted"), "<5"),
-        (_("Full-time equivalents"), ""),  # rests on fewer than 5 therapists: not given
-        (_("Sessions held per full-time therapist"), ""),
+        (_("Therapists counted"), "2"),  # staff, not persons in care: shown as they are
+        (_("Full-time equivalents"), "2,0"),
+        (_("Sessions held per full-time therapist"), "6,0"),
         (_("Clients whose first session was held in the period"), "6"),
         (_("Median (days)"), "10,0"),
         (_("90th percentile (days)"), "10,0"),
@@ -170,7 +176,6 @@ def test_the_yearly_report_prints_every_figure(client, manager, year_caseload, c
         assert flat(f"{label} {shown}".strip() + " ") in text + " ", label
     # Left out means nothing at all in the cell: the next row's label follows the figure's own.
     for left_out in [
-        [_("Full-time equivalents"), _("Sessions held per full-time therapist"), _("Fees charged (SEK)"), "0"],
         [_("Held"), "12", _("Cancelled by the client"), "0"],
         [_("With a questionnaire at treatment start"), "<5", _("With a questionnaire at treatment end"), "0 0\xa0%"],
     ]:
@@ -271,8 +276,12 @@ def test_national_follow_up_prints_one_clinic_or_all(client, year_caseload, mlm)
     everything = body_text(pdf_pages(year_pdf(client)))
 
     assert "Göteborg" in one
-    # Göteborg's 12 and Malmö's 9; the sessions per full-time therapist rest on three therapists: left out.
-    held = _("In %(year)s the clinics held %(held)s sessions.") % {"year": 2025, "held": "21"}
+    # Göteborg's 12 and Malmö's 9, by three full-time therapists.
+    held = _("In %(year)s the clinics held %(held)s sessions, %(per_fte)s per full-time therapist.") % {
+        "year": 2025,
+        "held": "21",
+        "per_fte": "7,0",
+    }
     assert flat(held) in everything
     assert _("All clinics") in everything
     # Malmö's one client was a new contact in February, had a first session in May and reached treatment:
