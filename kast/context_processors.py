@@ -14,6 +14,7 @@ NAVIGATION = [
     ("home", _("Start")),
     ("clients:list", _("My clients")),
     ("outreach:list", _("Outreach")),
+    ("groups:list", _("Groups")),
     ("figures:dashboard", _("Figures")),
     ("figures:reports", _("Questionnaire reports")),
     ("figures:research_export", _("Research file")),
