@@ -49,9 +49,7 @@ def _require_leader(actor: Actor, programme: GroupProgramme) -> User:
 
 
 @transaction.atomic
-def programme_create(
-    *, actor: Actor, clinic: Clinic, data: dict[str, Any], leaders: Iterable[User]
-) -> GroupProgramme:
+def programme_create(*, actor: Actor, clinic: Clinic, data: dict[str, Any], leaders: Iterable[User]) -> GroupProgramme:
     by = _require_therapist_of(actor, clinic.pk)
     leaders = list(leaders)
     if any(leader.clinic_id != clinic.pk or leader.role != Role.THERAPIST for leader in leaders):
@@ -67,9 +65,7 @@ def programme_create(
 
 
 @transaction.atomic
-def member_add(
-    *, actor: Actor, programme: GroupProgramme, record: Client, joined_on: datetime.date
-) -> GroupMember:
+def member_add(*, actor: Actor, programme: GroupProgramme, record: Client, joined_on: datetime.date) -> GroupMember:
     """Put a record on the roster. The record comes through the clients' gate (the leader sees it)."""
     _require_leader(actor, programme)
     if record.clinic_id != programme.clinic_id:
@@ -106,7 +102,9 @@ def meeting_plan(*, actor: Actor, programme: GroupProgramme, data: dict[str, Any
 
 def _group_fee(clinic_id: int) -> Decimal:
     """The clinic's fee for a group session (sessions.SessionFee), 0 where the clinic charges none."""
-    fee = SessionFee.objects.filter(clinic_id=clinic_id, kind=SessionKind.GROUP).values_list("amount", flat=True).first()
+    fee = (
+        SessionFee.objects.filter(clinic_id=clinic_id, kind=SessionKind.GROUP).values_list("amount", flat=True).first()
+    )
     return fee if fee is not None else Decimal(0)
 
 
