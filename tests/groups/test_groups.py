@@ -407,3 +407,50 @@ def test_the_client_page_makes_the_same_queries_with_one_group_meeting_or_two(cl
     services.addendum_add(actor=actor, note=note, part="clients", text="Tillägg.")
 
     assert queries() == one
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_signed_group_note_cannot_be_changed_by_the_app_s_database_role_even_with_pgtrigger_ignore(
+    therapist, couples
+):
+    from tests.kast.test_database_roles import every_trigger_set_aside, login_as, refused
+
+    from kast.db_roles import RUNTIME_ROLE
+
+    actor = Actor.for_user(therapist)
+    programme = services.programme_create(
+        actor=actor,
+        clinic=therapist.clinic,
+        data={"name": "Gruppsamtal för par", "start_date": TODAY - 10 * DAY},
+        leaders=[therapist],
+    )
+    member = services.member_add(
+        actor=actor, programme=programme, record=couples["clients"][0], joined_on=TODAY - 10 * DAY
+    )
+    meeting = services.meeting_plan(
+        actor=actor,
+        programme=programme,
+        data={"date": TODAY - DAY, "start_time": datetime.time(17, 0), "duration_minutes": 90, "invited": "all"},
+    )
+    services.attendance_record(actor=actor, meeting=meeting, presence={member.pk: "attended"})
+    note = services.note_sign(
+        actor=actor, note=services.note_save(actor=actor, meeting=meeting, client_part="Signerad.", relative_part="")
+    )
+    addendum = services.addendum_add(actor=actor, note=note, part="clients", text="Tillägg.")
+
+    with login_as(RUNTIME_ROLE) as conn:
+        with conn.cursor() as cursor:
+            every_trigger_set_aside(cursor)
+        conn.commit()
+        answers = [
+            refused(conn, "UPDATE \"groups_groupnote\" SET client_part = 'Ändrad.' WHERE id = %s", [note.pk]),
+            refused(conn, 'DELETE FROM "groups_groupnote" WHERE id = %s', [note.pk]),
+            refused(conn, "UPDATE \"groups_groupaddendum\" SET text = 'Ändrad.' WHERE id = %s", [addendum.pk]),
+        ]
+
+    assert answers[0].startswith("RaiseException") and "groups_groupnote" in answers[0]
+    assert answers[1].startswith("RaiseException") and "groups_groupnote" in answers[1]
+    # The addenda are append-only: the runtime role has no UPDATE on them at all.
+    assert "permission denied for table groups_groupaddendum" in answers[2]
+    note.refresh_from_db()
+    assert note.client_part == "Signerad."
