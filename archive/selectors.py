@@ -55,6 +55,7 @@ from clients.selectors import (
     interview_sections,
     record_goals,
 )
+from groups.models import GroupMember
 from kast.models import AccessLogEntry, Role, User
 from relatives import selectors as relative_selectors
 from relatives.models import ChildPerspective, Goal, ReactionReview, Relative, RelativeLink
@@ -98,7 +99,8 @@ def last_entry() -> Greatest:
     when it was logged, when it was marked as wrongly recorded); their notes (last saved, signed) and
     addenda; questionnaires (started, submitted); follow-ups (due, done); a relative's reaction reviews,
     goals (set, status changed) and links to clients (made, removed, from either side); the child
-    perspective (considered, last saved). Not counted: reads (the access log), the family map otherwise (it
+    perspective (considered, last saved); places in group programmes (joined, left, meetings attended or
+    missed). Not counted: reads (the access log), the family map otherwise (it
     has no dates), and the change history, which a bulk change or a migration could move for every record.
     """
     # A session, its note and the note's addenda in one subquery (left joins): one pass over the record's sessions.
@@ -124,6 +126,15 @@ def last_entry() -> Greatest:
             *[_day(name) for name in notes],
         ),
         _latest(SessionParticipant.objects, "client", F("session__date"), *[_day(f"session__{n}") for n in notes]),
+        # A place in a group programme: joined, left, and the meetings whose attendance was recorded for it.
+        _latest(
+            GroupMember.objects,
+            "record",
+            F("joined_on"),
+            F("left_on"),
+            F("attendances__meeting__date"),
+            _day("attendances__recorded_at"),
+        ),
         _latest(Administration.objects, "client", _day("started_at"), _day("submitted_at")),
         _latest(FollowUp.objects, "client", F("due_on"), F("done_on")),
         _latest(ReactionReview.objects, "relative", F("reviewed_on")),
