@@ -56,6 +56,7 @@ from clients.selectors import (
     record_goals,
 )
 from groups.models import GroupMember
+from groups.selectors import RecordMeeting, record_group_meetings
 from kast.models import AccessLogEntry, Role, User
 from relatives import selectors as relative_selectors
 from relatives.models import ChildPerspective, Goal, ReactionReview, Relative, RelativeLink
@@ -233,6 +234,7 @@ class Extract:
     entered_in_error: EnteredInError | None = None
     sessions: list[TherapySession] = field(default_factory=list)
     voided: int = 0
+    group_meetings: list[RecordMeeting] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
     questionnaires: list[Questionnaire] = field(default_factory=list)
     over_time: AnswersOverTime | None = None
@@ -269,6 +271,8 @@ def right_of_access_extract(client: Client) -> Extract:
     extract.entered_in_error = family_entered_in_error(client)
     extract.sessions = _sessions(client)
     extract.voided = TherapySession.objects.filter(client=client, voided_at__isnull=False).count()
+    # Group meetings attended, with the part of the note for the person's side of the wall only.
+    extract.group_meetings = record_group_meetings(client)
     extract.follow_ups = list(client.follow_ups.select_related("episode").order_by("due_on"))
     extract.questionnaires = _questionnaires(client)
     # A relative's record has no questionnaires: nothing to set side by side.

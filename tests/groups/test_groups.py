@@ -454,3 +454,17 @@ def test_a_signed_group_note_cannot_be_changed_by_the_app_s_database_role_even_w
     assert "permission denied for table groups_groupaddendum" in answers[2]
     note.refresh_from_db()
     assert note.client_part == "Signerad."
+
+
+def test_the_right_of_access_extract_holds_the_record_s_own_side_only(client, therapist, signed, couples):
+    def extract(record) -> str:
+        response = client.post(reverse("archive:right_of_access", args=[record.pk]))
+        assert response.status_code == 200
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+
+    text = extract(couples["clients"][0])
+    assert CLIENTS_PART in text
+    assert RELATIVES_PART not in text and RELATIVES_ADDENDUM not in text
+    text = extract(couples["relatives"][0])
+    assert RELATIVES_PART in text and RELATIVES_ADDENDUM in text
+    assert CLIENTS_PART not in text
