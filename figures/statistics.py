@@ -45,6 +45,7 @@ from clients.models import (
     TreatmentGoal,
 )
 from figures import advice as advice_figures
+from figures import groups as group_figures
 from figures import suppression
 from figures.outreach import OutreachRow, outreach_by_kind
 from kast.models import Clinic, Role, User
@@ -223,6 +224,7 @@ class Dashboard:
     goals: dict[str, Any] = field(default_factory=dict)
     outreach: list[OutreachRow] = field(default_factory=list)  # by kind, then the total (figures.outreach)
     advice: dict[str, int] = field(default_factory=dict)  # figures.advice.advice_counts
+    groups: dict[str, Any] = field(default_factory=dict)  # figures.groups.group_counts
 
     @property
     def held(self) -> int:
@@ -259,6 +261,7 @@ class Dashboard:
             or self.relatives["new"]
             or self.children["considered"]
             or any(self.goals.values())
+            or self.groups.get("meetings")
         )
 
 
@@ -344,6 +347,7 @@ def dashboard(
             therapist_id=therapist.pk if therapist else None,
         ),
         advice=advice_figures.advice_counts(scope),
+        groups=group_figures.group_counts(scope),
     )
 
 
@@ -1258,6 +1262,7 @@ DASHBOARD_TABLES = [
     _goals_table,
     _outreach_table,
     _advice_table,
+    group_figures.groups_table,
 ]
 
 
@@ -1314,6 +1319,7 @@ def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
     _relate_methods(d, figures)
     _relate_goals(figures)
     advice_figures.relate_advice(figures)
+    group_figures.relate_groups(figures)
     months = [_month(row["month"]) for row in d.contacts_by_month]
     for month in months:
         figures.relate(f"contacts.{month}.total", [f"contacts.{month}.source_{v}" for v in ReferralSource.values])
