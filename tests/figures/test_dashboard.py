@@ -175,8 +175,9 @@ def test_every_figure_is_exact(caseload, django_assert_num_queries):
     # 1 active periods, 2 new contacts, 3 referrals, 4 sessions, 5 FTE, 6 waiting time, 7 ended periods,
     # 8 follow-ups, 9 questionnaire coverage, 10 active periods at each month's end, 11 relatives, 12 children,
     # 13 methods used (the common ones and "other"), 14 the clinic's own methods, 15 the client's goals,
-    # 16 outreach and attitude work by kind (figures.outreach), 17 advice contacts without a record.
-    with django_assert_num_queries(17):
+    # 16 outreach and attitude work by kind (figures.outreach), 17 advice contacts without a record, 18 group
+    # programmes (figures.groups).
+    with django_assert_num_queries(18):
         figures = dashboard(caseload, START, END)
 
     assert [n for _name, n in figures.active_by_group] == EXPECTED["active"]
@@ -360,7 +361,8 @@ def test_no_content_in_the_page_or_any_csv(client, manager, caseload):
     keys = [table.key for table in dashboard_tables(dashboard(caseload, START, END))]
     pages += [client.get(reverse("figures:dashboard_csv", args=[key]), QUARTER) for key in keys]
 
-    assert len(keys) == 18  # the fourteen of before, methods used, the goals, outreach and the advice contacts
+    # the fourteen of before, methods used, the goals, outreach, the advice contacts and the group programmes
+    assert len(keys) == 19
     for response in pages:
         assert response.status_code == 200
         assert SENTINEL not in response.content.decode()
@@ -398,9 +400,9 @@ def test_fixed_number_of_queries(client, manager, caseload, django_assert_num_qu
     more_sessions(caseload, extra)
     client.force_login(manager)
     # 1 the login session, 2 the user with their clinic, 3 the second factor's device, 4 the figures' stamps
-    # (figures.cached_figures; this test's own transaction has written, so they are computed), 5-21 the seventeen
+    # (figures.cached_figures; this test's own transaction has written, so they are computed), 5-22 the eighteen
     # figure queries (see test_every_figure_is_exact).
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(22):
         response = client.get(reverse("figures:dashboard"), QUARTER)
     assert response.context["figures"].sessions["held"] == 3 + extra
 
