@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client
 from groups.models import GroupMeeting, GroupMember, GroupNote, GroupProgramme, Part, Presence
 from kast.forms import DateInput
-from sessions.forms import TimeInput
 from kast.models import Role, User
+from sessions.forms import TimeInput
 
 
 class ProgrammeForm(forms.ModelForm):
@@ -99,4 +99,6 @@ class AddendumForm(forms.Form):
 
     def __init__(self, *args, meeting: GroupMeeting, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["part"].choices = [c for c in Part.choices if c[0] in meeting.parts]
+        part = self.fields["part"]
+        assert isinstance(part, forms.ChoiceField)
+        part.choices = [c for c in Part.choices if c[0] in meeting.parts]

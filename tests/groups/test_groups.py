@@ -413,9 +413,8 @@ def test_the_client_page_makes_the_same_queries_with_one_group_meeting_or_two(cl
 def test_a_signed_group_note_cannot_be_changed_by_the_app_s_database_role_even_with_pgtrigger_ignore(
     therapist, couples
 ):
-    from tests.kast.test_database_roles import every_trigger_set_aside, login_as, refused
-
     from kast.db_roles import RUNTIME_ROLE
+    from tests.kast.test_database_roles import every_trigger_set_aside, login_as, refused
 
     actor = Actor.for_user(therapist)
     programme = services.programme_create(
