@@ -55,6 +55,8 @@ from clients.selectors import (
     interview_sections,
     record_goals,
 )
+from groups.models import GroupMember
+from groups.selectors import RecordMeeting, record_group_meetings
 from kast.models import AccessLogEntry, Role, User
 from relatives import selectors as relative_selectors
 from relatives.models import ChildPerspective, Goal, ReactionReview, Relative, RelativeLink
@@ -98,7 +100,8 @@ def last_entry() -> Greatest:
     when it was logged, when it was marked as wrongly recorded); their notes (last saved, signed) and
     addenda; questionnaires (started, submitted); follow-ups (due, done); a relative's reaction reviews,
     goals (set, status changed) and links to clients (made, removed, from either side); the child
-    perspective (considered, last saved). Not counted: reads (the access log), the family map otherwise (it
+    perspective (considered, last saved); places in group programmes (joined, left, meetings attended or
+    missed). Not counted: reads (the access log), the family map otherwise (it
     has no dates), and the change history, which a bulk change or a migration could move for every record.
     """
     # A session, its note and the note's addenda in one subquery (left joins): one pass over the record's sessions.
@@ -124,6 +127,15 @@ def last_entry() -> Greatest:
             *[_day(name) for name in notes],
         ),
         _latest(SessionParticipant.objects, "client", F("session__date"), *[_day(f"session__{n}") for n in notes]),
+        # A place in a group programme: joined, left, and the meetings whose attendance was recorded for it.
+        _latest(
+            GroupMember.objects,
+            "record",
+            F("joined_on"),
+            F("left_on"),
+            F("attendances__meeting__date"),
+            _day("attendances__recorded_at"),
+        ),
         _latest(Administration.objects, "client", _day("started_at"), _day("submitted_at")),
         _latest(FollowUp.objects, "client", F("due_on"), F("done_on")),
         _latest(ReactionReview.objects, "relative", F("reviewed_on")),
@@ -222,6 +234,7 @@ class Extract:
     entered_in_error: EnteredInError | None = None
     sessions: list[TherapySession] = field(default_factory=list)
     voided: int = 0
+    group_meetings: list[RecordMeeting] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
     questionnaires: list[Questionnaire] = field(default_factory=list)
     over_time: AnswersOverTime | None = None
@@ -258,6 +271,8 @@ def right_of_access_extract(client: Client) -> Extract:
     extract.entered_in_error = family_entered_in_error(client)
     extract.sessions = _sessions(client)
     extract.voided = TherapySession.objects.filter(client=client, voided_at__isnull=False).count()
+    # Group meetings attended, with the part of the note for the person's side of the wall only.
+    extract.group_meetings = record_group_meetings(client)
     extract.follow_ups = list(client.follow_ups.select_related("episode").order_by("due_on"))
     extract.questionnaires = _questionnaires(client)
     # A relative's record has no questionnaires: nothing to set side by side.

@@ -26,6 +26,7 @@ from archive.models import RemovalRecord, RetentionHold
 from archive.selectors import retention_cutoff, with_last_entry
 from assessments.models import Administration
 from clients.models import Client, GoalReview, PartAddendum
+from groups.models import GroupMember
 from kast.actor import Actor
 from kast.models import AccessLogEntry
 from kast.services import access_log_record
@@ -213,6 +214,9 @@ def _remove(record: Client, removal: Removal) -> None:
 
     # Its places in couple and group sessions logged on other records (those sessions stay there).
     _deleted(counts, SessionParticipant.objects.filter(client=record).delete())
+    # Its places in group programmes, with its attendance (cascading); the programme, its meetings and their notes
+    # stay with the group (a note's parts are each side's, not this person's own record).
+    _deleted(counts, GroupMember.objects.filter(record=record).delete())
     _deleted(counts, FollowUp.objects.filter(client=record).delete())
     sessions = TherapySession.objects.filter(client=record)
     # Signed notes and addenda are final everywhere else; and a removal writes no history snapshot of what it removes.

@@ -44,6 +44,7 @@ from clients.models import (
     TreatmentGoal,
 )
 from clients.selectors import get_client_for
+from groups import selectors as group_selectors
 from kast.autosave import autosave_response
 from kast.locking import EditConflict
 from kast.models import AccessLogEntry
@@ -104,6 +105,7 @@ def _detail_context(request: HttpRequest, client: Client, **extra) -> dict:
         "relative_links": relative_selectors.links_of_client(request.user, client),
         "child_perspective": relative_selectors.child_perspective(client),
         "goals": selectors.record_goals(client),
+        "group_meetings": group_selectors.record_group_meetings(client),
         **extra,
     }
 

@@ -45,6 +45,7 @@ from clients.models import (
     TreatmentGoal,
 )
 from figures import advice as advice_figures
+from figures import groups as group_figures
 from figures import persons as person_figures
 from figures import profile, suppression
 from figures.outreach import OutreachRow, outreach_by_kind
@@ -228,6 +229,7 @@ class Dashboard:
     outreach: list[OutreachRow] = field(default_factory=list)  # by kind, then the total (figures.outreach)
     advice: dict[str, int] = field(default_factory=dict)  # figures.advice.advice_counts
     persons: dict[str, int] = field(default_factory=dict)  # figures.persons.person_counts
+    groups: dict[str, Any] = field(default_factory=dict)  # figures.groups.group_counts
 
     @property
     def held(self) -> int:
@@ -264,6 +266,7 @@ class Dashboard:
             or self.relatives["new"]
             or self.children["considered"]
             or any(self.goals.values())
+            or self.groups.get("meetings")
         )
 
 
@@ -350,6 +353,7 @@ def dashboard(
         ),
         advice=advice_figures.advice_counts(scope),
         persons=person_figures.person_counts(scope),
+        groups=group_figures.group_counts(scope),
     )
 
 
@@ -1348,6 +1352,7 @@ DASHBOARD_TABLES = [
     _age_table,
     _gender_table,
     _education_table,
+    group_figures.groups_table,
 ]
 
 
@@ -1405,6 +1410,7 @@ def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
     _relate_goals(figures)
     advice_figures.relate_advice(figures)
     person_figures.relate_persons(figures)
+    group_figures.relate_groups(figures)
     months = [_month(row["month"]) for row in d.contacts_by_month]
     for month in months:
         figures.relate(f"contacts.{month}.total", [f"contacts.{month}.source_{v}" for v in ReferralSource.values])

@@ -170,6 +170,19 @@ URL_RULES: dict[str, Rule] = {
     "outreach:list": CLINIC_STAFF,  #        yes        yes      -
     "outreach:new": CLINIC_STAFF,  #         yes        yes      -
     "outreach:edit": CLINIC_STAFF,  #        yes        yes      -    (own clinic's; another clinic's is 404)
+    # Group programmes: the clinic's therapists (GroupProgramme.objects.visible_to); the leaders write (the services
+    # refuse others). Managers get counts on the figures, never a roster or a note; national follow-up likewise.
+    "groups:list": THERAPISTS,  #            yes        -        -
+    "groups:new": THERAPISTS,  #             yes        -        -
+    "groups:detail": THERAPISTS,  #          yes        -        -    (roster by code, meetings)
+    "groups:member_add": THERAPISTS,  #      yes        -        -    (the leaders; records through the clients' gate)
+    "groups:member_leave": THERAPISTS,  #    yes        -        -    (the leaders; POST only)
+    "groups:meeting_new": THERAPISTS,  #     yes        -        -    (the leaders)
+    "groups:meeting": THERAPISTS,  #         yes        -        -    (attendance and the note, both parts)
+    "groups:attendance": THERAPISTS,  #      yes        -        -    (the leaders; POST only, all participants)
+    "groups:note": THERAPISTS,  #            yes        -        -    (the note's author; POST only)
+    "groups:sign": THERAPISTS,  #            yes        -        -    (the note's author; POST only)
+    "groups:addendum": THERAPISTS,  #        yes        -        -    (the note's author; POST only)
     "access_log": LOG_REVIEWERS,  #          -          yes      yes  (own clinic; no content)
     "audit:queue": LOG_REVIEWERS,  #         -          yes      yes  (flagged accesses to review; no content)
     "audit:review": LOG_REVIEWERS,  #        -          yes      yes  (records who reviewed, when, the outcome)

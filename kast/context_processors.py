@@ -18,6 +18,7 @@ NAVIGATION = [
     ("clients:list", _("My clients")),
     ("advice:list", _("Advice contacts")),
     ("outreach:list", _("Outreach")),
+    ("groups:list", _("Groups")),
     ("figures:dashboard", _("Figures")),
     ("figures:reports", _("Questionnaire reports")),
     ("figures:research_export", _("Research file")),

@@ -56,6 +56,7 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("outreach/", include("outreach.urls")),
     path("advice/", include("advice.urls")),
+    path("groups/", include("groups.urls")),
     path("", include("sessions.urls")),
     path("", include("assessments.urls")),
     path("", include("relatives.urls")),

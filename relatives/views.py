@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from clients.forms import TransitionForm
 from clients.models import FINISHED, CaseStatus, Client, RecordKind
 from clients.selectors import get_client_for, records_by_code, status_history
+from groups import selectors as group_selectors
 from kast.autosave import autosave_response
 from kast.locking import EditConflict
 from kast.models import AccessLogEntry
@@ -81,6 +82,7 @@ def _detail_context(request: HttpRequest, record: Client, **forms) -> dict:
         "chart": selectors.reaction_chart(reviews),
         "goals": selectors.goals(record),
         "child_perspective": selectors.child_perspective(record),
+        "group_meetings": group_selectors.record_group_meetings(record),
         "can_see_identity": record.can_see_identity(request.user),
         "transition_form": TransitionForm(client=record) if TransitionForm.offered(record) else None,
         "can_end": record.status == CaseStatus.IN_TREATMENT,

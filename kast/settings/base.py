@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "assessments",
     "relatives",
     "advice",
+    # Group programmes: a roster of clients' and relatives' records, meetings, attendance, notes split by the wall.
+    "groups",
     "archive",
     "audit",
     # Beside the records, holding none: the clinic's outreach and attitude work.

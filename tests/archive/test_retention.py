@@ -28,6 +28,7 @@ from archive.selectors import records_due, retention_cutoff
 from assessments.models import Administration, Answer, Item, TabletCode, TimePoint
 from assessments.services import version_for
 from clients.models import CaseStatus, Client, Episode, StatusChange
+from groups.models import GroupAttendance, GroupMeeting, GroupMember, GroupProgramme
 from relatives.models import ChildPerspective, Goal, ReactionReview, RelativeLink
 from sessions.models import (
     Addendum,
@@ -451,6 +452,7 @@ REMOVED_EXPLICITLY = {
     "relatives.RelativeLink",
     "clients.PartAddendum",
     "clients.GoalReview",
+    "groups.GroupMember",
 }
 
 
@@ -537,6 +539,19 @@ def _old_signed_note(session):
         return NoteFactory(session=session)
 
 
+def _group_meeting_attended(record, therapist):
+    """A place in a group since 2019, and a meeting of it attended (recorded now, in 2021)."""
+    with at(2019, 2, 2, 10):
+        programme = GroupProgramme.objects.create(
+            clinic=record.clinic, name="Grupp", start_date=datetime.date(2019, 2, 2), created_by=therapist
+        )
+        member = GroupMember.objects.create(programme=programme, record=record, joined_on=datetime.date(2019, 2, 2))
+        meeting = GroupMeeting.objects.create(
+            programme=programme, date=datetime.date(2019, 2, 2), start_time=datetime.time(17, 0)
+        )
+    GroupAttendance.objects.create(meeting=meeting, member=member, presence="attended", recorded_by=therapist)
+
+
 ENTRIES = {
     "next planned contact": lambda r, t: Client.objects.filter(pk=r.pk).update(next_contact_date=JAN_1),
     "period closed": lambda r, t: Episode.objects.filter(client=r).update(closed_on=JAN_1),
@@ -571,6 +586,7 @@ ENTRIES = {
     "child perspective": lambda r, t: ChildPerspective.objects.create(record=r, considered_on=JAN_1, updated_by=t),
     "link from a relative": lambda r, t: link(relative_record(t), r),
     "link to a client": lambda r, t: link(r, open_first_period(ClientFactory(responsible_therapist=t))),
+    "group meeting": lambda r, t: _group_meeting_attended(r, t),
 }
 
 
@@ -606,3 +622,26 @@ def test_the_demo_clinics_can_be_removed_completely(settings):
         m for m in apps.get_models() if issubclass(m, Event) and m.pgh_tracked_model in _record_family()
     }:
         assert not model.objects.exists(), model._meta.label
+
+
+def test_a_removed_record_leaves_its_group_and_the_group_keeps_its_meetings_and_note(therapist):
+    with at(2019, 1, 10, 10):
+        record = open_first_period(ClientFactory(responsible_therapist=therapist))
+        other = ClientFactory(responsible_therapist=therapist)
+    _group_meeting_attended(record, therapist)
+    programme = GroupProgramme.objects.get()
+    meeting = programme.meetings.get()
+    stays = GroupMember.objects.create(programme=programme, record=other, joined_on=datetime.date(2019, 2, 2))
+    # The other participant's attendance is recorded in 2030: their record is kept.
+    GroupAttendance.objects.create(
+        meeting=meeting, member=stays, presence="attended", recorded_by=therapist, recorded_at=moment(2030, 5, 5, 10)
+    )
+
+    # The attendance was recorded this year (the helper's last entry): due six calendar years later.
+    with at(2033, 1, 1, 10):
+        retention("--apply")
+
+    assert not Client.objects.filter(pk=record.pk).exists()
+    assert list(programme.members.values_list("record", flat=True)) == [other.pk]
+    assert list(GroupAttendance.objects.values_list("member", flat=True)) == [stays.pk]
+    assert GroupMeeting.objects.filter(pk=meeting.pk).exists()

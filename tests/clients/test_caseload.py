@@ -175,10 +175,11 @@ PAGES = [
     (
         "detail",
         {},
-        14,
+        15,
         "6 the interview sections with their authors, 7 the co-therapists, 8 the current assessment with its period "
         "and author, 9 the child perspective, 10 the linked relatives with their relation, 11 the goals with their "
-        "periods, 12 their reviews, 13 the status history with period and author, 14 the clinic's referral "
+        "periods, 12 their reviews, 13 the group meetings attended (their addenda only with a signed group note: "
+        "none here), 14 the status history with period and author, 15 the clinic's referral "
         "destinations for the status form",
     ),
     ("interview", {}, 6, "6 the sections with their authors"),

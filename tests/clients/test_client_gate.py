@@ -107,8 +107,9 @@ def test_client_detail_query_count(client, therapist, client_record, size, djang
     # 1 session, 2 user + clinic, 3 the second factor's device, 4 the client with clinic and responsible therapist,
     # 5 insert the access-log entry, 6 co-therapists, 7 deep-interview sections, 8 current assessment conversation,
     # 9 the child perspective, 10 the linked relatives, 11 the goals (none here: their reviews are not read),
-    # 12 status history, 13 the clinic's referral destinations
-    with django_assert_num_queries(13):
+    # 12 the group meetings attended (none here: no addenda read), 13 status history, 14 the clinic's referral
+    # destinations
+    with django_assert_num_queries(14):
         response = client.get(reverse("clients:detail", args=[client_record.pk]))
 
     assert response.status_code == 200

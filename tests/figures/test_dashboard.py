@@ -176,8 +176,8 @@ def test_every_figure_is_exact(caseload, django_assert_num_queries):
     # 8 follow-ups, 9 questionnaire coverage, 10 active periods at each month's end, 11 relatives, 12 children,
     # 13 methods used (the common ones and "other"), 14 the clinic's own methods, 15 the client's goals,
     # 16 outreach and attitude work by kind (figures.outreach), 17 advice contacts without a record, 18 the persons
-    # treated and their profile (figures.persons).
-    with django_assert_num_queries(18):
+    # treated and their profile (figures.persons), 19 group programmes (figures.groups).
+    with django_assert_num_queries(19):
         figures = dashboard(caseload, START, END)
 
     assert [n for _name, n in figures.active_by_group] == EXPECTED["active"]
@@ -362,9 +362,9 @@ def test_no_content_in_the_page_or_any_csv(client, manager, caseload):
     keys = [table.key for table in dashboard_tables(dashboard(caseload, START, END))]
     pages += [client.get(reverse("figures:dashboard_csv", args=[key]), QUARTER) for key in keys]
 
-    # The fourteen of before, methods used, the goals, outreach, the advice contacts, and the persons treated with
-    # their age, gender identity and education (figures.persons).
-    assert len(keys) == 22
+    # The fourteen of before, methods used, the goals, outreach, the advice contacts, the persons treated with
+    # their age, gender identity and education (figures.persons), and the group programmes (figures.groups).
+    assert len(keys) == 23
     for response in pages:
         assert response.status_code == 200
         assert SENTINEL not in response.content.decode()
@@ -404,7 +404,7 @@ def test_fixed_number_of_queries(client, manager, caseload, django_assert_num_qu
     # 1 the login session, 2 the user with their clinic, 3 the second factor's device, 4 the figures' stamps
     # (figures.cached_figures; this test's own transaction has written, so they are computed), 5-22 the eighteen
     # figure queries (see test_every_figure_is_exact).
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(23):
         response = client.get(reverse("figures:dashboard"), QUARTER)
     assert response.context["figures"].sessions["held"] == 3 + extra
 

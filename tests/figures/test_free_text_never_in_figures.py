@@ -349,11 +349,11 @@ def test_no_marker_on_any_page_csv_or_pdf(client, request, everything, mlm, pers
     if persona == "manager":
         expected |= {"access_log", "audit:queue"}
     assert expected <= opened
-    # manager: home, health check, 3 password pages (change, changed, reset done), the tablet's 2 public pages, reports, 2 dashboards, 22 CSV, the PDF, access log, queue,
+    # manager: home, health check, 3 password pages (change, changed, reset done), the tablet's 2 public pages, reports, 2 dashboards, 23 CSV, the PDF, access log, queue,
     # the outreach list and its form (the clinic's own work, no client data);
-    # national: 3 account pages, then reports, 2 dashboards, 22 CSV and the PDF for all clinics and each of two.
+    # national: 3 account pages, then reports, 2 dashboards, 23 CSV and the PDF for all clinics and each of two.
     # (The research file is the researcher role's alone: tests/figures/test_research_file.py.)
-    assert len(pages) == {"manager": 37, "national": 81}[persona], [label for label, _url, _q in pages]
+    assert len(pages) == {"manager": 38, "national": 84}[persona], [label for label, _url, _q in pages]
     pages = [page for page in pages if (page[0] == "audit:queue") == (part == "review_queue")]
 
     leaks = []

@@ -187,8 +187,7 @@ def test_without_relatives_support_the_child_perspective_of_a_client_stays(clien
     assert client.get(reverse("sessions:timeline", args=[case.pk])).status_code == 200
 
 
-@pytest.mark.skip(reason="groups app not merged yet")
-def test_group_programmes_not_offered_answer_404(client, therapist):  # pragma: no cover
+def test_group_programmes_not_offered_answer_404(client, therapist):
     client.force_login(therapist)
     url = reverse("groups:list")
     assert client.get(url).status_code == 200

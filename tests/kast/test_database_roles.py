@@ -41,6 +41,7 @@ APPEND_ONLY = {
     "audit_logreview",
     "clients_goalreview",
     "clients_partaddendum",
+    "groups_groupaddendum",
     "kast_accesslogentry",
     "kast_loginevent",
     "therapy_sessions_addendum",
@@ -62,6 +63,8 @@ GUARDED = [
     "clients.GoalReview:goal_review_is_final",
     "clients.PartAddendum:part_addendum_is_final",
     "clients.TreatmentGoal:reviewed_goal_is_final",
+    "groups.GroupAddendum:group_addendum_is_final",
+    "groups.GroupNote:signed_group_note_is_final",
     "kast.AccessLogEntry:append_only",
     "kast.LoginEvent:append_only",
     "therapy_sessions.Addendum:addendum_is_final",
@@ -182,6 +185,7 @@ def test_every_refusing_trigger_has_its_guard_in_the_database():
         "kast_guard_family_member_error_mark_is_final": 1,
         "kast_guard_family_member_kept_once_locked": 1,
         "kast_guard_goal_review_is_final": 1,
+        "kast_guard_group_addendum_is_final": 1,
         "kast_guard_part_addendum_is_final": 1,
         "kast_guard_published_items_are_final": 1,
         "kast_guard_published_version_is_final": 1,
@@ -190,13 +194,14 @@ def test_every_refusing_trigger_has_its_guard_in_the_database():
         "kast_guard_review_is_final": 1,
         "kast_guard_reviewed_goal_is_final": 1,
         "kast_guard_signed_assessment_is_final": 1,
+        "kast_guard_signed_group_note_is_final": 1,
         "kast_guard_signed_note_is_final": 1,
         "kast_guard_signed_note_methods_are_final": 1,
         "kast_guard_signed_note_themes_are_final": 1,
         "kast_guard_signed_section_is_final": 1,
         # + notes, their themes and methods, versions, items, questionnaires; clients, assessment conversations,
-        # interview sections, family members and relationships, treatment goals
-        "kast_no_truncate": len(APPEND_ONLY) + len(history) + 12,
+        # interview sections, family members and relationships, treatment goals; group notes
+        "kast_no_truncate": len(APPEND_ONLY) + len(history) + 13,
     }
 
 

@@ -292,8 +292,9 @@ def grow(partner, case, therapist, size: int) -> None:
     [
         # 1 session, 2 user and clinic, 3 the second factor's device, 4 the record (gate), 5 the access-log entry,
         # 6 reactions, 7 links with the client's visibility, 8 relation, 9 co-therapists, 10 goals,
-        # 11 child perspective, 12 status history, 13 the clinic's referral destinations (status form)
-        ("relatives:detail", 13),
+        # 11 child perspective, 12 the group meetings attended (none here: no addenda read), 13 status history,
+        # 14 the clinic's referral destinations (status form)
+        ("relatives:detail", 14),
         # 4 the record, 5 log, 6 count of the timeline, 7 its page (own and joint sessions, status, one UNION),
         # 8 the sessions of the page, 9 the status changes, 10 wrongly recorded count
         ("sessions:timeline", 10),
