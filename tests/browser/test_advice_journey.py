@@ -98,7 +98,8 @@ def log_the_call(page, check_page, *, day, topic, therapist) -> AdviceContact:
 
 
 def the_managers_year(page, check_page, *, day) -> None:
-    """The clinic's outreach list and form, then the dashboard's year with the advice and outreach tables."""
+    """The clinic's outreach list and form, then the dashboard's year with the advice, outreach, persons and group
+    tables."""
     page.locator("#main-nav a[href='/outreach/']").click()
     expect(page.get_by_role("cell", name="Polisen region Syd")).to_be_visible()
     check_page(page, "outreach-list")
@@ -117,4 +118,7 @@ def the_managers_year(page, check_page, *, day) -> None:
     expect(advice.locator("[data-figure='advice.total.0']")).to_have_text("<5")
     expect(outreach.locator("[data-figure='outreach.collaboration.0']")).to_have_text("1")
     assert "Frågor om behandling" not in page.locator("table[data-table=advice]").inner_text()
+    # The year's other new tables: the persons treated and their profile, and the group programmes.
+    for key in ("persons", "persons_age", "persons_gender", "persons_education", "groups"):
+        expect(page.locator(f"table[data-table={key}]")).to_be_attached()
     check_page(page, "dashboard-year")

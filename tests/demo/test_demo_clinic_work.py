@@ -22,6 +22,7 @@ from clients.models import Client, RecordKind
 from demo import clinic_work
 from demo.clients import DEMO_SEED
 from demo.management.commands.seed_demo import DEMO_PASSWORD, DEMO_TOTP_KEY
+from groups.models import GroupAttendance, GroupMeeting, GroupNote, GroupProgramme, Invited, MeetingStatus
 from kast.models import Clinic, Role, User
 from outreach.models import Activity, Kind, Partner
 
@@ -180,6 +181,7 @@ def test_running_again_adds_nothing_and_changes_nothing(seeded):
         Partner.objects.count(),
         AdviceTopic.objects.count(),
         Client.objects.count(),
+        GroupMeeting.objects.count(),
     )
 
     seed()
@@ -190,5 +192,45 @@ def test_running_again_adds_nothing_and_changes_nothing(seeded):
         Partner.objects.count(),
         AdviceTopic.objects.count(),
         Client.objects.count(),
+        GroupMeeting.objects.count(),
     )
     assert after == before
+
+
+def test_each_clinic_offers_its_own_way_of_working(seeded):
+    offers = {
+        clinic.code: (
+            clinic.offers_advice,
+            clinic.offers_outreach,
+            clinic.offers_relatives,
+            clinic.offers_groups,
+            clinic.offers_fees,
+        )
+        for clinic in Clinic.objects.all()
+    }
+    assert offers == {
+        "GBG": (True, True, True, True, True),
+        "MLM": (True, True, True, False, True),
+        "STH": (True, True, True, False, False),
+    }
+
+
+def test_goteborg_runs_the_pilots_group_programme_for_two_couples(seeded):
+    [programme] = GroupProgramme.objects.all()
+    assert programme.clinic.code == "GBG"
+    kinds = Counter(programme.members.values_list("record__kind", flat=True))
+    assert kinds == {RecordKind.CLIENT: 2, RecordKind.RELATIVE: 2}
+    meetings = list(programme.meetings.order_by("date").values_list("invited", "status"))
+    assert meetings == [
+        (Invited.ALL, MeetingStatus.HELD),
+        (Invited.RELATIVES, MeetingStatus.HELD),
+        (Invited.RELATIVES, MeetingStatus.HELD),
+        (Invited.ALL, MeetingStatus.HELD),
+        (Invited.RELATIVES, MeetingStatus.PLANNED),
+    ]
+    # Every participant invited to a meeting held has an attendance: 4 + 2 + 2 + 4.
+    assert GroupAttendance.objects.filter(meeting__programme=programme).count() == 12
+    notes = GroupNote.objects.filter(meeting__programme=programme)
+    assert notes.count() == 4 and not notes.filter(signed_at__isnull=True).exists()
+    # The relatives-only meetings have nothing in the clients' part (the wall starts at the writing).
+    assert not notes.filter(meeting__invited=Invited.RELATIVES).exclude(client_part="").exists()

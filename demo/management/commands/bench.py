@@ -65,6 +65,7 @@ SEEDERS = (
     "demo/assessments.py",
     "demo/relatives.py",
     "demo/clinic_work.py",
+    "demo/groups.py",
 )
 #: A timed run lasts at least `--duration`, and longer for a slow page so it has about this many requests.
 MIN_REQUESTS = 20

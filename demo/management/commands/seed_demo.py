@@ -28,6 +28,13 @@ DEMO_TOTP_KEY = "KASTDEMOKASTDEMOKASTDEMOKASTDEMO"
 DEMO_BACKUP_CODES = [f"kastdemo{n}" for n in range(1, 11)]
 
 CLINICS = [("Göteborg", "GBG"), ("Malmö", "MLM"), ("Stockholm", "STH")]
+#: What each demo clinic offers (kast.profile), so that the three show three ways of working: Göteborg all of it
+#: (its group programme is the 2018 pilot's), Malmö no group programmes, Stockholm neither groups nor fees.
+CLINIC_PROFILES = {
+    "GBG": {},
+    "MLM": {"offers_groups": False},
+    "STH": {"offers_groups": False, "offers_fees": False},
+}
 #: The clinics of the load test's clients (`--clients N`): the two that load tests have always shared, so that a
 #: bench run stays comparable with earlier ones (Stockholm, the demo's third clinic, shows another way of working).
 LOAD_TEST_CLINICS = ("GBG", "MLM")
@@ -170,18 +177,18 @@ class Command(BaseCommand):
                 )
 
     def _clinic_work(self, clinics: list[Clinic], *, seed: int | str) -> ClinicWorkWritten:
-        """The clinics' work beside the records, a year of it: advice contacts and outreach (demo.clinic_work).
+        """The clinics' work beside the records, a year of it: advice contacts and outreach (demo.clinic_work), and
+        Göteborg's group programme (demo.groups), after the caseloads and relatives it draws its couples from."""
+        from demo import clinic_work, groups
 
-        The group programmes (the `groups` app) are seeded here too, once that app is in: a programme of a clinic's
-        own, with its roster, meetings and attendance, after the caseloads it draws its participants from.
-        """
-        from demo import clinic_work
-
-        return clinic_work.seed_clinic_work(clinics, seed=seed)
+        work = clinic_work.seed_clinic_work(clinics, seed=seed)
+        groups.seed_group_programme(clinics, seed=seed)
+        return work
 
     def _staff(self) -> dict[str, Clinic]:
         clinics = {
-            code: Clinic.objects.update_or_create(code=code, defaults={"name": name})[0] for name, code in CLINICS
+            code: Clinic.objects.update_or_create(code=code, defaults={"name": name, **CLINIC_PROFILES[code]})[0]
+            for name, code in CLINICS
         }
         for clinic in clinics.values():
             clinic_install_lists(clinic)
