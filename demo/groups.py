@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from uuid import UUID
 
 from django.utils import timezone
 
@@ -57,7 +58,7 @@ def _couples(clinic: Clinic, count: int) -> list[tuple[Client, Client]]:
         .order_by("client__code", "relative__code")
     )
     couples: list[tuple[Client, Client]] = []
-    used: set[int] = set()
+    used: set[UUID] = set()
     for link in links:
         if link.client_id in used or link.relative_id in used:
             continue
