@@ -1,0 +1,224 @@
+"""The main journeys with the keyboard only: register a contact, log a session and sign its note, fill in a
+questionnaire with the client, and the manager's figures.
+
+After the login (the `login` fixture) nothing is clicked or filled: focus moves with Tab, Shift+Tab and the arrow
+keys, controls are worked with Enter and Space, text is typed. A control that Tab cannot reach, or that shows no
+focus ring when it has the focus, fails the test: such a page is fixed, never the test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from assessments.models import Administration, FilledBy, TimePoint
+from clients.models import Client
+from kast.models import Role
+from sessions.models import Note, TherapySession
+from tests.browser.test_tablet_journey import shipped_questionnaires as shipped_questionnaires  # the fixture
+from tests.factories import TherapySessionFactory, UserFactory
+from tests.sessions.conftest import case as case  # the fixture: a client in treatment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+#: What the page says about the focused element: its tag, type, name attribute, accessible name (approximated the
+#: way a screen reader finds it: aria-label, aria-labelledby, the <label>, the text), value, and its focus styles.
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const text = (s) => (s || "").replace(/\\s+/g, " ").trim();
+  let name = el.getAttribute("aria-label");
+  if (!name && el.getAttribute("aria-labelledby")) {
+    name = el.getAttribute("aria-labelledby").split(/\\s+/)
+      .map((id) => document.getElementById(id)).filter(Boolean).map((n) => n.textContent).join(" ");
+  }
+  if (!name && el.labels && el.labels.length) name = el.labels[0].textContent;
+  if (!name) name = el.innerText || el.value || el.title;
+  const style = getComputedStyle(el);
+  return {
+    tag: el.tagName.toLowerCase(),
+    type: el.getAttribute("type") || "",
+    name: text(name),
+    field: el.getAttribute("name") || "",
+    id: el.id,
+    value: el.value === undefined ? "" : String(el.value),
+    href: el.getAttribute("href") || "",
+    outline: style.outlineStyle === "none" || parseFloat(style.outlineWidth) === 0 ? "none" : style.outlineStyle,
+    shadow: style.boxShadow,
+  };
+}"""
+
+Wanted = str | re.Pattern[str] | Callable[[dict], bool]
+
+
+def focused(page: Page) -> dict | None:
+    return page.evaluate(FOCUSED)
+
+
+def matches(element: dict | None, wanted: Wanted) -> bool:
+    if element is None:
+        return False
+    if isinstance(wanted, str):
+        return element["name"] == wanted
+    if isinstance(wanted, re.Pattern):
+        return bool(wanted.search(element["name"]))
+    return wanted(element)
+
+
+def tab_to(page: Page, wanted: Wanted, *, max_steps: int = 80, backwards: bool = False) -> dict:
+    """Press Tab (or Shift+Tab) until the focused element is the one wanted (its accessible name, a pattern for
+    it, or a predicate over `FOCUSED`'s description); fails when it is not reached within max_steps presses."""
+    key = "Shift+Tab" if backwards else "Tab"
+    seen = []
+    for _ in range(max_steps):
+        page.keyboard.press(key)
+        element = focused(page)
+        if matches(element, wanted):
+            return element
+        seen.append(element and (element["tag"], element["name"][:40]))
+    raise AssertionError(f"not reached with {key} in {max_steps} presses: {wanted!r}; passed {seen}")
+
+
+def field(name: str) -> Callable[[dict], bool]:
+    """A form control by its name attribute."""
+    return lambda element: element["field"] == name
+
+
+def assert_focus_visible(element: dict) -> None:
+    """The focused control shows a ring: an outline or a box-shadow (Bootstrap's focus ring)."""
+    assert element["outline"] != "none" or element["shadow"] not in ("", "none"), f"no focus indicator: {element}"
+
+
+def press_on(page: Page, wanted: Wanted, key: str = "Enter", **kwargs) -> dict:
+    """Tab to a control, check its focus ring, and work it with the key."""
+    element = tab_to(page, wanted, **kwargs)
+    assert_focus_visible(element)
+    page.keyboard.press(key)
+    return element
+
+
+def type_into(page: Page, wanted: Wanted, text: str) -> None:
+    tab_to(page, wanted)
+    page.keyboard.type(text)
+
+
+def test_register_a_contact_with_the_keyboard(page, login, live_server, gbg, check_page):
+    therapist = UserFactory(username="anna", first_name="Anna", clinic=gbg)
+    login(therapist)
+
+    # The skip link comes first and takes the focus to the content.
+    skip = press_on(page, "Hoppa till huvudinnehållet")
+    assert skip["href"] == "#main"
+    assert page.evaluate("document.activeElement.id") == "main"
+
+    # From the main menu to the clients, and to the registration form.
+    page.keyboard.press("Shift+Tab")  # back before the content, to the menu
+    press_on(page, "Mina klienter", backwards=True)
+    page.wait_for_url(re.compile(r"/clients/$"))
+    press_on(page, "Registrera en ny kontakt")
+    page.wait_for_url(re.compile(r"/clients/new/$"))
+    check_page(page, "register")
+
+    tab_to(page, lambda e: e["field"] == "target_groups" and e["value"] == "buying_sex")
+    page.keyboard.press("Space")
+    expect(page.locator("input[name=target_groups][value=buying_sex]")).to_be_checked()
+    type_into(page, field("birth_year"), "1979")
+    tab_to(page, field("gender"))
+    page.keyboard.type("Man")  # a closed select takes the first letters of its option
+    expect(page.locator("#id_gender")).to_have_value("man")
+    page.keyboard.press("Shift+Tab")
+    type_into(page, field("reason"), "Vill sluta köpa sex innan relationen går sönder.")
+    press_on(page, "Registrera")
+
+    expect(page.get_by_role("heading", name=re.compile(r"Klient GBG-\d{4}-0001"))).to_be_visible()
+    client = Client.objects.get()
+    assert (client.birth_year, client.gender, client.target_groups) == (1979, "man", ["buying_sex"])
+    assert page.url == f"{live_server.url}/clients/{client.pk}/"
+
+
+def test_log_a_session_and_sign_its_note_with_the_keyboard(page, login, live_server, case, check_page):
+    login(case.responsible_therapist)
+
+    tab_to(page, field("client"))
+    page.keyboard.press("ArrowDown")  # from "Choose a client" to the only client
+    expect(page.locator("#id_client")).to_have_value(str(case.pk))
+    press_on(page, "Skriv anteckningen")
+    page.wait_for_url(re.compile(r"/sessions/[0-9a-f-]{36}/$"))
+    session = TherapySession.objects.get(client=case)
+
+    type_into(page, field("note-text"), "Klienten beskrev veckan och vad som hände före handlingen.")
+    tab_to(page, lambda e: e["field"] == "note-themes" and e["name"] == "Beteendets funktion")
+    page.keyboard.press("Space")
+    expect(page.get_by_label("Beteendets funktion")).to_be_checked()
+    # The conversation guide beside the note opens from the keyboard too.
+    press_on(page, "Beteendets funktion", key="Enter", max_steps=120)
+    expect(page.get_by_text("Vad har handlingen/beteendet fyllt för funktion för dig?")).to_be_visible()
+
+    press_on(page, "Signera anteckningen", backwards=True, max_steps=120)
+    expect(page.get_by_role("heading", name="Anteckning")).to_be_visible()
+    check_page(page, "signed")
+    note = Note.objects.get(session=session)
+    assert note.is_signed
+    assert note.text == "Klienten beskrev veckan och vad som hände före handlingen."
+    assert [str(t) for t in note.themes.all()] == ["Beteendets funktion"]
+
+
+def test_fill_in_the_start_questionnaire_with_the_client_with_the_keyboard(
+    page, login, live_server, case, check_page, shipped_questionnaires
+):
+    case.target_groups = ["buying_sex"]
+    case.save(update_fields=["target_groups"])
+    login(case.responsible_therapist)
+    page.goto(f"{live_server.url}/clients/{case.pk}/questionnaires/")
+
+    press_on(page, re.compile(r"^Påbörja\s*: Behandlingsstart$"))
+    page.wait_for_url(re.compile(r"/questionnaires/\d+/$"))
+    check_page(page, "questionnaire")
+
+    # A group of radio buttons is one tab stop: the arrow keys choose within it, Space chooses the focused one.
+    def radio_of(question: str) -> Callable[[dict], bool]:
+        return lambda e: e["type"] == "radio" and page.evaluate(
+            "() => document.activeElement.closest('fieldset')?.querySelector('legend')?.textContent.trim()"
+        ) == question
+
+    tab_to(page, radio_of("Har du en partner?"))
+    page.keyboard.press("Space")  # the first answer: Ja
+    tab_to(page, radio_of("Hur mår du just nu?"))
+    page.keyboard.press("Space")
+    page.keyboard.press("ArrowDown")
+    press_on(page, "Lämna in formuläret")
+
+    page.wait_for_url(re.compile(r"/clients/[0-9a-f-]{36}/questionnaires/$"))
+    expect(page.get_by_text("Formuläret är inlämnat.")).to_be_visible()
+    administration = Administration.objects.get(client=case, time_point=TimePoint.START)
+    assert administration.is_submitted
+    assert administration.filled_by == FilledBy.THERAPIST
+    answers = {a.item.text: a for a in administration.answers.select_related("item")}
+    print({k: (v.value_bool, v.value_int, v.value_choices, v.declined) for k, v in answers.items()})
+
+
+def test_the_managers_figures_with_the_keyboard(page, login, live_server, case, check_page):
+    TherapySessionFactory(client=case)
+    manager = UserFactory(username="karin", first_name="Karin", role=Role.MANAGER, clinic=case.clinic)
+    login(manager)
+
+    press_on(page, "Statistik")
+    page.wait_for_url(re.compile(r"/dashboard/$"))
+
+    tab_to(page, field("period"))
+    page.keyboard.press("ArrowDown")  # a closed select steps through its options: month, quarter, year
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#id_period")).to_have_value("year")
+    press_on(page, "Visa")
+    page.wait_for_url(re.compile(r"period=year"))
+    expect(page.locator("[data-period]")).to_be_visible()
+
+    csv = tab_to(page, re.compile(r"som CSV$"))
+    assert_focus_visible(csv)
+    assert "period=year" in csv["href"]
+    button = tab_to(page, re.compile(r"^Verksamhetsberättelse \d{4} som PDF$"), backwards=True)
+    assert_focus_visible(button)
+    check_page(page, "figures")
