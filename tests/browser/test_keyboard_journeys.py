@@ -37,7 +37,9 @@ FOCUSED = """() => {
   }
   if (!name && el.labels && el.labels.length) name = el.labels[0].textContent;
   if (!name) name = el.innerText || el.value || el.title;
+  document.getAnimations().forEach((a) => a.finish());  // Bootstrap's focus transitions: read the end state
   const style = getComputedStyle(el);
+  const box = el.getBoundingClientRect();
   return {
     tag: el.tagName.toLowerCase(),
     type: el.getAttribute("type") || "",
@@ -46,8 +48,8 @@ FOCUSED = """() => {
     id: el.id,
     value: el.value === undefined ? "" : String(el.value),
     href: el.getAttribute("href") || "",
-    outline: style.outlineStyle === "none" || parseFloat(style.outlineWidth) === 0 ? "none" : style.outlineStyle,
-    shadow: style.boxShadow,
+    outline: style.outlineStyle === "none" ? 0 : parseFloat(style.outlineWidth),
+    shown: box.width > 1 && box.height > 1 && style.visibility !== "hidden" && style.opacity !== "0",
   };
 }"""
 
@@ -70,12 +72,17 @@ def matches(element: dict | None, wanted: Wanted) -> bool:
 
 def tab_to(page: Page, wanted: Wanted, *, max_steps: int = 80, backwards: bool = False) -> dict:
     """Press Tab (or Shift+Tab) until the focused element is the one wanted (its accessible name, a pattern for
-    it, or a predicate over `FOCUSED`'s description); fails when it is not reached within max_steps presses."""
+    it, or a predicate over `FOCUSED`'s description); fails when it is not reached within max_steps presses.
+
+    Every stop on the way must be on screen and show that it has the focus: a keyboard user sees where they are."""
     key = "Shift+Tab" if backwards else "Tab"
     seen = []
     for _ in range(max_steps):
         page.keyboard.press(key)
         element = focused(page)
+        if element is not None:
+            assert element["shown"], f"the focus is on something not shown: {element}"
+            assert_focus_visible(element)
         if matches(element, wanted):
             return element
         seen.append(element and (element["tag"], element["name"][:40]))
@@ -88,8 +95,9 @@ def field(name: str) -> Callable[[dict], bool]:
 
 
 def assert_focus_visible(element: dict) -> None:
-    """The focused control shows a ring: an outline or a box-shadow (Bootstrap's focus ring)."""
-    assert element["outline"] != "none" or element["shadow"] not in ("", "none"), f"no focus indicator: {element}"
+    """The focused control shows the house focus ring (static/css/kast.css), an outline of at least 2 px.
+    Bootstrap's own ring, a pale box-shadow under 3:1 against white, does not count."""
+    assert element["outline"] >= 2, f"no visible focus ring: {element}"
 
 
 def press_on(page: Page, wanted: Wanted, key: str = "Enter", **kwargs) -> dict:
@@ -196,8 +204,13 @@ def test_fill_in_the_start_questionnaire_with_the_client_with_the_keyboard(
     administration = Administration.objects.get(client=case, time_point=TimePoint.START)
     assert administration.is_submitted
     assert administration.filled_by == FilledBy.THERAPIST
-    answers = {a.item.text: a for a in administration.answers.select_related("item")}
-    print({k: (v.value_bool, v.value_int, v.value_choices, v.declined) for k, v in answers.items()})
+    answers = {a.item.text: (a.value_bool, a.value_int) for a in administration.answers.select_related("item")}
+    assert answers == {"Har du en partner?": (True, None), "Hur mår du just nu?": (None, 4)}
+
+    # And read back, from the questionnaires page.
+    press_on(page, re.compile(r"^Läs svaren\s*: Behandlingsstart$"))
+    expect(page.get_by_role("row", name="Har du en partner?")).to_contain_text("Ja")
+    expect(page.get_by_role("row", name="Hur mår du just nu?")).to_contain_text("God")
 
 
 def test_the_managers_figures_with_the_keyboard(page, login, live_server, case, check_page):
