@@ -117,33 +117,35 @@ def test_register_a_contact_with_the_keyboard(page, login, live_server, gbg, che
     therapist = UserFactory(username="anna", first_name="Anna", clinic=gbg)
     login(therapist)
 
-    # The skip link comes first and takes the focus to the content.
+    # The skip link comes first and takes the focus to the content: the next Tab stays in it.
     skip = press_on(page, "Hoppa till huvudinnehållet")
     assert skip["href"] == "#main"
     assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('main') !== null")
 
-    # From the main menu to the clients, and to the registration form.
-    page.keyboard.press("Shift+Tab")  # back before the content, to the menu
+    # Back up to the main menu, to the clients, and to the registration form.
     press_on(page, "Mina klienter", backwards=True)
     page.wait_for_url(re.compile(r"/clients/$"))
     press_on(page, "Registrera en ny kontakt")
     page.wait_for_url(re.compile(r"/clients/new/$"))
     check_page(page, "register")
 
+    # The required fields, in the order of the form (the date of first contact is today already).
+    type_into(page, field("reason"), "Vill sluta köpa sex innan relationen går sönder.")
     tab_to(page, lambda e: e["field"] == "target_groups" and e["value"] == "buying_sex")
     page.keyboard.press("Space")
     expect(page.locator("input[name=target_groups][value=buying_sex]")).to_be_checked()
     type_into(page, field("birth_year"), "1979")
     tab_to(page, field("gender"))
-    page.keyboard.type("Man")  # a closed select takes the first letters of its option
+    page.keyboard.type("Man")  # a closed select takes the first letters of an option
     expect(page.locator("#id_gender")).to_have_value("man")
-    page.keyboard.press("Shift+Tab")
-    type_into(page, field("reason"), "Vill sluta köpa sex innan relationen går sönder.")
     press_on(page, "Registrera")
 
     expect(page.get_by_role("heading", name=re.compile(r"Klient GBG-\d{4}-0001"))).to_be_visible()
     client = Client.objects.get()
     assert (client.birth_year, client.gender, client.target_groups) == (1979, "man", ["buying_sex"])
+    assert client.reason == "Vill sluta köpa sex innan relationen går sönder."
     assert page.url == f"{live_server.url}/clients/{client.pk}/"
 
 
@@ -188,15 +190,21 @@ def test_fill_in_the_start_questionnaire_with_the_client_with_the_keyboard(
 
     # A group of radio buttons is one tab stop: the arrow keys choose within it, Space chooses the focused one.
     def radio_of(question: str) -> Callable[[dict], bool]:
-        return lambda e: e["type"] == "radio" and page.evaluate(
-            "() => document.activeElement.closest('fieldset')?.querySelector('legend')?.textContent.trim()"
-        ) == question
+        return lambda e: (
+            e["type"] == "radio"
+            and page.evaluate(
+                "() => document.activeElement.closest('fieldset')?.querySelector('legend')?.textContent.trim()"
+            )
+            == question
+        )
 
     tab_to(page, radio_of("Har du en partner?"))
     page.keyboard.press("Space")  # the first answer: Ja
+    page.keyboard.press("Tab")  # the group's other answers are no tab stops
+    assert not radio_of("Har du en partner?")(focused(page))
     tab_to(page, radio_of("Hur mår du just nu?"))
-    page.keyboard.press("Space")
-    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Space")  # the first answer, Mycket god (5) ...
+    page.keyboard.press("ArrowDown")  # ... and the arrow chooses the next one: God (4)
     press_on(page, "Lämna in formuläret")
 
     page.wait_for_url(re.compile(r"/clients/[0-9a-f-]{36}/questionnaires/$"))
