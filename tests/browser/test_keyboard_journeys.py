@@ -243,3 +243,20 @@ def test_the_managers_figures_with_the_keyboard(page, login, live_server, case, 
     button = tab_to(page, re.compile(r"^Verksamhetsberättelse \d{4} som PDF$"), backwards=True)
     assert_focus_visible(button)
     check_page(page, "figures")
+
+
+def test_on_a_narrow_screen_the_folded_menu_opens_from_the_keyboard(page, login, live_server, gbg):
+    """Below the large breakpoint the main menu folds behind a button: Enter opens it and Tab reaches its links."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(UserFactory(username="anna", first_name="Anna", clinic=gbg))
+
+    menu = page.get_by_role("navigation", name="Huvudmeny")
+    expect(menu).to_be_hidden()  # folded
+
+    press_on(page, "Visa menyn")
+    expect(page.locator(".navbar-toggler")).to_have_attribute("aria-expanded", "true")
+    expect(menu).to_be_visible()
+    tab_to(page, "Mina klienter", max_steps=5)
+    assert page.evaluate("document.activeElement.closest('nav') !== null")  # the menu's link, not the page's
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/clients/$"))
