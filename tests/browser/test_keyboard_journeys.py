@@ -37,7 +37,8 @@ FOCUSED = """() => {
   }
   if (!name && el.labels && el.labels.length) name = el.labels[0].textContent;
   if (!name) name = el.innerText || el.value || el.title;
-  document.getAnimations().forEach((a) => a.finish());  // Bootstrap's focus transitions: read the end state
+  // Bootstrap's focus transitions: read their end state (an endless animation cannot finish, and is left alone).
+  document.getAnimations().forEach((a) => { try { a.finish(); } catch (e) {} });
   const style = getComputedStyle(el);
   const box = el.getBoundingClientRect();
   return {
