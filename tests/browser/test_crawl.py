@@ -45,6 +45,16 @@ WIDEST = """() => Array.from(document.querySelectorAll("body *"))
 
 SETTLED = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50))))"
 
+#: How far apart the header's parts (the name, the menu's links, the user's name and buttons) are in height.
+HEADER_SPREAD = """() => {
+    const tops = Array.from(document.querySelectorAll("header .navbar-brand, header .nav-link, header .ms-lg-auto > *"))
+        .map((e) => e.getBoundingClientRect().top);
+    return Math.max(...tops) - Math.min(...tops);
+}"""
+#: Parts of one row differ in their tops by their padding only; a second row is a whole row (40 px) lower.
+ONE_ROW = 24
+LAPTOP_WIDTH = 1366
+
 ROLES = {
     "therapist": "behandlare1",
     "manager": "enhetschef",
@@ -134,7 +144,13 @@ def test_every_page_of_every_role(page, login, demo_site, axe, role):
             too_wide.append(f"{path} {page.evaluate(WIDEST)}")
         page.set_viewport_size({"width": 1280, "height": 900})
 
+    # The header keeps to one line on a laptop's screen, with every menu item the role has.
+    page.set_viewport_size({"width": LAPTOP_WIDTH, "height": 800})
+    page.goto(demo_site.url + "/")
+    header_spread = page.evaluate(HEADER_SPREAD)
+
     assert len(visited) > 3, visited  # the crawl reached the role's pages, not only the start page
+    assert header_spread < ONE_ROW, f"the header wraps at {LAPTOP_WIDTH} px"
     found = {"axe": violations, "wider than a phone": too_wide, "raw codes": raw}
     assert found == {"axe": {}, "wider than a phone": [], "raw codes": {}}, "\n".join(
         [f"{len(visited)} pages", *(f"{kind}: {what}" for kind, what in found.items() if what)]

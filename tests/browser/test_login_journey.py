@@ -48,6 +48,7 @@ def test_first_login_sets_up_the_authenticator_and_the_next_login_asks_for_its_c
     page.wait_for_url(f"{live_server.url}/two-factor/backup-codes/")
     expect(page.locator("main ul li")).to_have_count(10)
     check_page(page, "backup-codes")
+    page.locator("header .dropdown-toggle").click()  # the account's menu, under the user's name
     page.get_by_role("button", name="Logga ut").click()
 
     # The next login asks for the code.
