@@ -1,5 +1,6 @@
 """Every page each role reaches, crawled from the start page over the demo data: axe finds nothing serious or
-critical (WCAG 2.1 A and AA), no page is wider than a 390 px phone, and no page shows a raw code.
+critical (WCAG 2.1 A and AA), no page is wider than a 390 px phone or a
+768 px tablet, no page shows a raw code, and the header keeps to one line at 1366 px.
 
 The crawl follows the links a person can follow (same site, GET, not a download or a sign-out), at most
 `PER_PATTERN` pages per URL pattern, so a list of a hundred records costs three pages, not a hundred.
@@ -29,7 +30,8 @@ PER_PATTERN_ADMIN = 1
 SKIPPED = re.compile(r"(\.csv|\.pdf|\.ics|/logout|/i18n/|/print|/export|/download|/feed|/calendar/|_popup=)", re.I)
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING_IMPACTS = {"serious", "critical"}
-PHONE_WIDTH = 390
+#: A phone and a tablet held upright: no page may scroll sideways at either width.
+NARROW_WIDTHS = (390, 768)
 #: A URL name ("clients:detail"), a dotted model or view ("therapy_sessions.calendarfeed") or a snake_case key
 #: ("in_treatment") in the text a person reads is a code that was never turned into words.
 RAW_CODE = re.compile(r"\b[a-z_]+:[a-z_]+\b|\b[a-z]+_[a-z_]+\b|\b[a-z_]{3,}\.[a-z_]{3,}\b")
@@ -138,10 +140,11 @@ def test_every_page_of_every_role(page, login, demo_site, axe, role):
         # The admin edits the codes themselves (an item's code, an instrument's time points) as data.
         if not path.startswith("/admin/") and (found := _raw_codes(page)):
             raw[path] = found
-        page.set_viewport_size({"width": PHONE_WIDTH, "height": 800})
-        page.evaluate(SETTLED)  # charts redraw at the new width on the next frames
-        if page.evaluate("() => document.documentElement.scrollWidth") > PHONE_WIDTH:
-            too_wide.append(f"{path} {page.evaluate(WIDEST)}")
+        for width in NARROW_WIDTHS:
+            page.set_viewport_size({"width": width, "height": 800})
+            page.evaluate(SETTLED)  # charts redraw at the new width on the next frames
+            if page.evaluate("() => document.documentElement.scrollWidth") > width:
+                too_wide.append(f"{path} at {width} px {page.evaluate(WIDEST)}")
         page.set_viewport_size({"width": 1280, "height": 900})
 
     # The header keeps to one line on a laptop's screen, with every menu item the role has.
@@ -151,7 +154,7 @@ def test_every_page_of_every_role(page, login, demo_site, axe, role):
 
     assert len(visited) > 3, visited  # the crawl reached the role's pages, not only the start page
     assert header_spread < ONE_ROW, f"the header wraps at {LAPTOP_WIDTH} px"
-    found = {"axe": violations, "wider than a phone": too_wide, "raw codes": raw}
-    assert found == {"axe": {}, "wider than a phone": [], "raw codes": {}}, "\n".join(
+    found = {"axe": violations, "wider than the window": too_wide, "raw codes": raw}
+    assert found == {"axe": {}, "wider than the window": [], "raw codes": {}}, "\n".join(
         [f"{len(visited)} pages", *(f"{kind}: {what}" for kind, what in found.items() if what)]
     )
