@@ -48,7 +48,13 @@ def page(key: str, p95: float) -> dict:
 def test_table_gives_ratios_to_the_floor_and_to_a_tenth_of_the_data_and_marks_missed_aims():
     results = {
         "full": {
-            "pages": [page("floor", 4), page("layout", 10), page("caseload", 20), page("pdf", 100), page("year_pdf", 60)]
+            "pages": [
+                page("floor", 4),
+                page("layout", 10),
+                page("caseload", 20),
+                page("pdf", 100),
+                page("year_pdf", 60),
+            ]
         },
         "tenth": {
             "pages": [page("floor", 4), page("layout", 10), page("caseload", 10), page("pdf", 90), page("year_pdf", 60)]
@@ -85,8 +91,8 @@ def test_the_signed_in_floor_is_a_page_with_the_layout_and_no_data(client, thera
 
     assert response.status_code == 200
     assert response.wsgi_request.user.is_verified()
-    assert b'<nav' in response.content  # the base template's header and navigation
-    assert [t.name for t in response.templates][0] == "registration/password_change_done.html"
+    assert b"<nav" in response.content  # the base template's header and navigation
+    assert response.templates[0].name == "registration/password_change_done.html"
 
 
 def test_the_bench_prints_the_intake_pdf_by_post_with_a_csrf_token_as_a_form_would(therapist, client_record):
