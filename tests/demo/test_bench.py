@@ -69,6 +69,19 @@ def test_table_gives_ratios_to_the_floor_and_to_a_tenth_of_the_data_and_marks_mi
     assert (rows["pdf"]["growth"], rows["pdf"]["misses_growth"]) == (1.11, False)
     assert (rows["floor"]["floor_ratio"], rows["floor"]["growth"]) == (1.0, 1.0)
     assert (rows["year_pdf"]["floor_ratio"], rows["year_pdf"]["misses_floor"]) == (15.0, False)  # a PDF: 20x
+    # The issue's own aims for the PDFs' p50: the intake under 300 ms, the yearly report under 1 s.
+    assert [rows[key]["misses_p50"] for key in ("caseload", "pdf", "year_pdf")] == [False, False, False]
+
+
+def test_a_pdf_over_its_p50_aim_is_marked():
+    results = {
+        size: {"pages": [page("floor", 4), page("layout", 10), page("pdf", 602), page("year_pdf", 2000)]}
+        for size in ("full", "tenth")
+    }
+
+    rows = {row["key"]: row for row in bench._table(results)}
+
+    assert (rows["pdf"]["misses_p50"], rows["year_pdf"]["misses_p50"]) == (True, False)  # 301 ms; 1000 ms
 
 
 def test_every_page_is_also_measured_against_the_signed_in_empty_page():
