@@ -1,7 +1,8 @@
 """The yearly report ("verksamhetsberättelse"): the year's figures, charts and a short summary in words.
 
 Every count is protected as on the dashboard (figures.suppression): under 5 it is "<5", in the tables, the charts
-and the summary alike, and a count that would give one away by subtraction is "..".
+and the summary alike, and a count that would give one away by subtraction is "..". Nothing else is hidden (a zero
+is shown as 0), and the report says so once, in the note under its title, not under each table.
 """
 
 from __future__ import annotations
@@ -138,10 +139,22 @@ def year_report(clinic: Clinic | None, year: int, *, national: bool = False) -> 
         hidden = statistics.dashboard_figures(figures).protected()
     tables = statistics.dashboard_tables(figures, hidden)
     drawn = {} if figures.is_empty else charts(tables)
+    sentences = summary(figures, year, all_clinics=clinic is None, hidden=hidden)
     return {
         "year": year,
         "clinic": clinic,
         "figures": figures,
         "sections": [(table, drawn.get(table.key)) for table in tables],
-        "summary": summary(figures, year, all_clinics=clinic is None, hidden=hidden),
+        "summary": sentences,
+        # The report's one note on suppression says what ".." means only when the report shows one (a count
+        # withheld but never printed, such as the sessions due behind the attendance shares, needs no word).
+        "withheld": shows_withheld(tables, sentences),
     }
+
+
+def shows_withheld(tables: list[statistics.Table], sentences: list[str]) -> bool:
+    """Whether a table cell or the summary shows a withheld count (figures.suppression.WITHHELD)."""
+    cells = (cell.text for table in tables for row in table.rows for cell in row.cells)
+    return any(text == suppression.WITHHELD for text in cells) or any(
+        f" {suppression.WITHHELD} " in f" {sentence} " for sentence in sentences
+    )

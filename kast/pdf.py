@@ -1,7 +1,12 @@
 """PDF printing with WeasyPrint: HTML from a Django template plus one print stylesheet, made within a bounded time.
 
 WeasyPrint costs ~0.6 s to import and ~0.5 s to parse a large stylesheet, so both happen once
-per process, on first use; Bootstrap is never fed to it (static/css/print.css is standalone).
+per process, on first use; Bootstrap is never fed to it (static/css/print.css is standalone). So does
+the font set-up: one FontConfiguration per process, and one small document laid out in the worker before
+its first fork, so that fontconfig, Pango and the embedded font are loaded once, not in every child.
+The HTML is compacted before layout (`for_print`): the whitespace between tags and the SVG titles and
+descriptions (screen-reader text for the page; a PDF draws neither) are nodes WeasyPrint parses, styles and
+lays out for nothing. docs/performance.md ("PDFs") has the profile behind each of these.
 
 The layout runs in a child process forked from the worker (so it starts warm, with WeasyPrint and the
 stylesheet already loaded), which is stopped after `PDF_RENDER_TIMEOUT` seconds: a record too long to lay
@@ -17,6 +22,7 @@ from __future__ import annotations
 import functools
 import logging
 import multiprocessing
+import re
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
@@ -30,6 +36,7 @@ from django.template.loader import render_to_string
 
 if TYPE_CHECKING:
     from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +50,46 @@ class PdfUnavailable(Exception):
 
 
 @functools.cache
+def _font_config() -> FontConfiguration:
+    """The process's one font configuration (WeasyPrint makes a new one per document unless given one)."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+@functools.cache
 def _print_stylesheet() -> CSS:
     from weasyprint import CSS
 
-    return CSS(filename=finders.find("css/print.css"))
+    return CSS(filename=finders.find("css/print.css"), font_config=_font_config())
+
+
+#: A page with the print stylesheet's fonts in each weight and style, and an SVG text: laid out once per worker.
+WARM_UP_HTML = "<p>Å <b>ä</b> <i>ö</i></p><table class='figures'><tr><td>1</td></tr></table><svg><text>1</text></svg>"
+
+
+@functools.cache
+def _warm() -> None:
+    """Lay out one small document in the worker, so every child forked from it starts with the fonts loaded."""
+    from weasyprint import HTML
+
+    HTML(string=WARM_UP_HTML).write_pdf(stylesheets=[_print_stylesheet()], font_config=_font_config())
+
+
+_SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
+_SVG_TEXT_ALTERNATIVE = re.compile(r"<(title|desc)\b[^>]*>.*?</\1>", re.DOTALL)
+_BETWEEN_TAGS = re.compile(r">\s+<")
+
+
+def for_print(html: str) -> str:
+    """The HTML as WeasyPrint needs it: SVG titles and descriptions left out, whitespace between tags one space.
+
+    Neither changes what the PDF shows: a PDF draws no SVG title, and a run of whitespace between two tags
+    is one space, or none between blocks, wherever it comes from. Text is escaped (no "<" or ">" in it), so
+    only markup is touched; a document's own <title> (outside any SVG) stays, as the PDF's title.
+    """
+    html = _SVG.sub(lambda svg: _SVG_TEXT_ALTERNATIVE.sub("", svg.group()), html)
+    return _BETWEEN_TAGS.sub("> <", html)
 
 
 def _portable(record: logging.LogRecord) -> logging.LogRecord:
@@ -74,7 +117,8 @@ def _lay_out(html: str, base_url: str, sender: Connection) -> None:
     try:
         from weasyprint import HTML
 
-        result = ("pdf", HTML(string=html, base_url=base_url).write_pdf(stylesheets=[_print_stylesheet()]))
+        document = HTML(string=html, base_url=base_url)
+        result = ("pdf", document.write_pdf(stylesheets=[_print_stylesheet()], font_config=_font_config()))
     except Exception as error:  # reported to the worker by its name only: a message may quote the record
         result = ("error", type(error).__name__)
     sender.send((result, records))
@@ -86,13 +130,11 @@ def write_pdf(html: str, *, base_url: str) -> bytes:
 
     Raises PdfUnavailable when it takes longer, or when the layout fails.
     """
-    import weasyprint  # noqa: F401  (imported and the stylesheet parsed here once, so every child starts warm)
-
-    _print_stylesheet()
+    _warm()  # WeasyPrint imported, the stylesheet parsed and the fonts loaded here once: every child starts warm
     timeout = settings.PDF_RENDER_TIMEOUT
     fork = multiprocessing.get_context("fork")
     receiver, sender = fork.Pipe(duplex=False)
-    child = fork.Process(target=_lay_out, args=(html, base_url, sender), name="kast-pdf")
+    child = fork.Process(target=_lay_out, args=(for_print(html), base_url, sender), name="kast-pdf")
     child.start()
     sender.close()  # the child's copy remains: when it ends without sending, the receiver sees the end
     try:

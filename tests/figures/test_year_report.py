@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import html
 import io
 import logging
 import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -224,6 +227,78 @@ def test_an_empty_year_says_so(client, manager, year_caseload, caplog):
     text = body_text(pages)
     assert _("No data for this year") in text
     assert f"1 / {len(pages)}" in pages[0]
+
+
+#: The report's one note on suppression (the ".." sentence only when a count was withheld).
+NOTE = (
+    "Counts only: no note, questionnaire answer or client detail is included. Counts under 5 are shown as “<5”, so "
+    "that no one can be recognised."
+)
+WITHHELD_NOTE = "A count that would let a hidden one be worked out by subtraction is shown as “..”."
+
+
+def test_a_year_with_no_data_prints_a_report_that_says_so_word_for_word(client, manager, year_caseload):
+    """Bad input: a year with nothing recorded is a PDF that says so, not an error and not a page of empty tables."""
+    client.force_login(manager)
+
+    response = year_pdf(client, 2019)
+
+    assert (response.status_code, response["Content-Type"]) == (200, "application/pdf")
+    pages = pdf_pages(response)
+    assert len(pages) == 1
+    start, end = (formats.date_format(d(day), "SHORT_DATE_FORMAT") for day in ("2019-01-01", "2019-12-31"))
+    assert body_text(pages).strip() == flat(
+        " ".join(
+            [
+                _("Yearly report %(year)s") % {"year": 2019},
+                f"{year_caseload.name} ·",
+                _("From %(start)s to %(end)s") % {"start": start, "end": end},
+                _(NOTE),
+                _("No data for this year"),
+                _("Nothing was recorded in this year: no contacts, sessions, treatment periods or follow-ups."),
+            ]
+        )
+    )
+
+
+def test_the_report_says_once_what_is_hidden_and_hides_no_zero(client, manager, year_caseload):
+    client.force_login(manager)
+
+    text = body_text(pdf_pages(year_pdf(client)))
+
+    assert text.count(_(NOTE)) == 1
+    assert not re.search(r"[“”\"']<5[“”\"']", text.replace(_(NOTE), ""))  # no table repeats the note
+    assert _(WITHHELD_NOTE) not in text  # nothing was withheld this year ("..": see the test above)
+    # Zeros are counts like any other: 0 in the summary and the tables, never "<5".
+    assert _("Cancelled by the client") + " 0" in text
+
+
+def test_the_note_explains_withheld_counts_only_when_there_are_some(manager):
+    """The ".." sentence comes with a report that withholds a count (figures.suppression.WITHHELD), else not."""
+    scope = SimpleNamespace(start=d("2025-01-01"), end=d("2025-12-31"))
+    context = {"year": 2025, "figures": SimpleNamespace(is_empty=True, scope=scope), "printed_by": manager}
+
+    pages = [
+        html.unescape(render_to_string("figures/year_report_pdf.html", {**context, "withheld": withheld}))
+        for withheld in (True, False)
+    ]
+
+    assert [page.count(_(WITHHELD_NOTE)) for page in pages] == [1, 0]
+    assert [page.count(_(NOTE)) for page in pages] == [1, 1]
+
+
+def test_the_note_speaks_of_withheld_counts_when_a_cell_or_the_summary_shows_one():
+    from figures.statistics import Cell, Row, Table
+    from figures.suppression import SMALL, WITHHELD
+    from figures.year_report import shows_withheld
+
+    def table(*marks):
+        cells = [Cell(9, key=f"k{i}", mark=mark) for i, mark in enumerate(marks)]
+        return Table("t", "T", "Month", ["Held"], [Row("r", "January", cells)])
+
+    assert shows_withheld([table(None, SMALL)], ["In 2025 the clinic held 12 sessions."]) is False
+    assert shows_withheld([table(None, WITHHELD)], []) is True
+    assert shows_withheld([table(None)], [".. new contacts were registered and <5 treatment periods ended."]) is True
 
 
 def test_a_clinic_with_no_data_prints_an_empty_report(client, mlm):

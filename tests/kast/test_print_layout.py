@@ -1,0 +1,96 @@
+"""What keeps the PDFs quick (kast.pdf, static/css/print.css), asserted as causes, never as times.
+
+Speed itself is measured by `make bench` (docs/performance.md, "PDFs"); these tests keep the causes away:
+a large stylesheet, more than one font family, table layout that measures every cell, and SVG nodes a PDF
+never draws.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from django.conf import settings
+
+from kast.pdf import _print_stylesheet, for_print
+
+PRINT_CSS = Path(settings.BASE_DIR) / "static" / "css" / "print.css"
+
+
+def test_the_print_stylesheet_is_lean_and_has_no_bootstrap():
+    css = re.sub(r"/\*.*?\*/", "", PRINT_CSS.read_text(), flags=re.DOTALL)  # the rules, not the comments
+
+    assert "bootstrap" not in css.lower()
+    assert not re.search(r"\.(btn|navbar|container|row|col-\w+)\b", css)  # none of Bootstrap's classes either
+    assert "@import" not in css
+    assert len(css.encode()) < 12_000
+
+
+def test_the_print_stylesheet_uses_one_font_family_from_the_system():
+    css = PRINT_CSS.read_text()
+
+    assert "@font-face" not in css and "url(" not in css  # no font file to fetch and parse per document
+    families = {match.strip() for match in re.findall(r"font(?:-family)?:[^;]*?\"([^\"]+)\"", css)}
+    assert families == {"DejaVu Sans"}
+
+
+def test_the_print_tables_take_their_widths_from_the_first_row():
+    """Automatic table layout measures every cell's text before laying it out: the reports' tables are fixed."""
+    css = PRINT_CSS.read_text()
+
+    rule = re.search(r"([.\w\s,-]+)\{\s*table-layout: fixed;\s*\}", css)
+    assert rule is not None
+    assert {name.strip() for name in rule.group(1).split(",")} == {
+        ".facts",
+        ".answers",
+        ".year-report .figures",
+        ".over-time",
+    }
+
+
+def test_the_stylesheet_and_its_font_configuration_are_made_once_per_process():
+    assert _print_stylesheet() is _print_stylesheet()
+
+
+def test_for_print_leaves_out_svg_titles_and_descriptions_and_the_whitespace_between_tags():
+    html = (
+        "<html><head><title>Intake summary TST-1</title></head>\n  <body>\n"
+        '    <p>A <b>bold</b> <i>word</i>\n</p>\n    <svg role="img" aria-labelledby="t d">\n'
+        '      <title id="t">Family map</title>\n      <desc id="d">Six persons</desc>\n'
+        '      <g><title>Anna 1960</title><circle r="2"/></g>\n      <text>Anna</text>\n    </svg>\n'
+        "  </body></html>"
+    )
+
+    assert for_print(html) == (
+        "<html><head><title>Intake summary TST-1</title></head> <body> "
+        '<p>A <b>bold</b> <i>word</i> </p> <svg role="img" aria-labelledby="t d"> '
+        '<g><circle r="2"/></g> <text>Anna</text> </svg> '
+        "</body></html>"
+    )
+
+
+def test_for_print_leaves_text_as_it_is():
+    """Text is escaped, so only markup is touched: the line breaks inside a note stay (white-space: pre-wrap)."""
+    html = '<p class="text">First line\n\n   second &lt;title&gt; line\n</p>'
+
+    assert for_print(html) == html
+
+
+def test_the_genogram_reaches_the_layout_with_its_drawing_only(client_record, therapist):
+    """The family map's SVG for print: every person's title and the map's description are left out, the shapes
+    and the labels (every <text>) stay."""
+    from clients.models import FamilyMember
+    from clients.selectors import family_members, family_relationships, genogram_svg
+
+    for name, sex in (("Anna", "female"), ("Bo", "male")):
+        FamilyMember.objects.create(client=client_record, label=name, relation="parent", sex=sex, birth_year=1960)
+    members = family_members(client_record)
+    svg = genogram_svg(client_record, members, family_relationships(client_record))
+
+    printed = ET.fromstring(for_print(str(svg)))
+    tags = [element.tag.rsplit("}", 1)[-1] for element in printed.iter()]
+
+    assert "title" not in tags and "desc" not in tags
+    assert len(tags) < len(list(ET.fromstring(str(svg)).iter()))
+    assert tags.count("text") == sum(1 for element in ET.fromstring(str(svg)).iter() if element.tag.endswith("text"))
