@@ -230,6 +230,8 @@ class Dashboard:
     advice: dict[str, int] = field(default_factory=dict)  # figures.advice.advice_counts
     persons: dict[str, int] = field(default_factory=dict)  # figures.persons.person_counts
     groups: dict[str, Any] = field(default_factory=dict)  # figures.groups.group_counts
+    # Periods in treatment at the period's end (today, for a period not yet over; None for one not yet begun).
+    active_at_end: int | None = None
 
     @property
     def held(self) -> int:
@@ -320,7 +322,7 @@ def dashboard(
     closed = _closed(scope)
     follow_ups = _follow_ups(scope, today)
     coverage = _coverage(scope)
-    active_by_month = _active_by_month(scope, today)
+    active_by_month, active_at_end = _active_by_month(scope, today)
     relatives = _relatives(scope)
     children = _children(scope)
     methods = _methods(scope)
@@ -354,6 +356,7 @@ def dashboard(
         advice=advice_figures.advice_counts(scope),
         persons=person_figures.person_counts(scope),
         groups=group_figures.group_counts(scope),
+        active_at_end=active_at_end,
     )
 
 
@@ -533,32 +536,36 @@ def _coverage(scope: Scope) -> dict[str, Any]:
     )
 
 
-def _active_by_month(scope: Scope, today: datetime.date) -> list[tuple[datetime.date, int | None]]:
+def _active_by_month(scope: Scope, today: datetime.date) -> tuple[list[tuple[datetime.date, int | None]], int | None]:
     """10. Active treatment periods at the end of each month: in treatment by then, not closed by then (None for a
-    month that has not ended yet)."""
+    month that has not ended yet); and at the period's end, or today for a period not yet over (None for a period
+    not yet begun), for the key figures."""
     treated_from = (
         StatusChange.objects.filter(episode=OuterRef("pk"), to_status=CaseStatus.IN_TREATMENT)
         .order_by("at")
         .values("at")[:1]
     )
-    month_ends = [day for day in scope.month_ends() if day <= today]
-    at_month_end = {
-        f"m{i}": Count(
+
+    def active_on(day: datetime.date) -> Count:
+        return Count(
             "pk",
             filter=Q(treated_from__lt=_midnight(day + datetime.timedelta(days=1)))
             & (Q(closed_on__isnull=True) | Q(closed_on__gt=day)),
         )
-        for i, day in enumerate(month_ends)
-    }
+
+    month_ends = [day for day in scope.month_ends() if day <= today]
+    counted = {f"m{i}": active_on(day) for i, day in enumerate(month_ends)}
+    if scope.start <= today:
+        counted["at_end"] = active_on(min(scope.end, today))
     # Only periods still open, or closed after the period began, can be active at one of its month ends.
     active_rows = (
         Episode.objects.filter(scope.clients("client__"), Q(closed_on__isnull=True) | Q(closed_on__gte=scope.start))
         .alias(treated_from=Subquery(treated_from))
-        .aggregate(**at_month_end)
-        if month_ends
+        .aggregate(**counted)
+        if counted
         else {}
     )
-    return [(month, active_rows.get(f"m{i}")) for i, month in enumerate(scope.months)]
+    return [(month, active_rows.get(f"m{i}")) for i, month in enumerate(scope.months)], active_rows.get("at_end")
 
 
 def _relatives(scope: Scope) -> dict[str, Any]:
@@ -1359,6 +1366,11 @@ DASHBOARD_TABLES = [
 def dashboard_figures(d: Dashboard) -> suppression.Figures:
     """The dashboard's counts, keyed as its cells are, and the sums that tie them (figures.suppression)."""
     return _figures_of(d, [table(d) for table in DASHBOARD_TABLES])
+
+
+def dashboard_marks(d: Dashboard) -> dict[Hashable, str]:
+    """The dashboard's counts to hide, protected on their own, as a clinic's staff see them (figures.suppression)."""
+    return dashboard_figures(d).protected()
 
 
 def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
