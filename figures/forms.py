@@ -106,9 +106,7 @@ class DashboardFilterForm(ClinicScopedFilterForm):
     """The last twelve months (by default: a trend, not one bar), a month, quarter or year (the one that contains the
     date given), or any period from one date to another."""
 
-    period = forms.ChoiceField(
-        label=_("Period"), choices=Period.CHOICES, required=False, initial=Period.LAST_12_MONTHS
-    )
+    period = forms.ChoiceField(label=_("Period"), choices=Period.CHOICES, required=False, initial=Period.LAST_12_MONTHS)
     start = forms.DateField(
         label=_("Date in the period, or from"),
         required=False,

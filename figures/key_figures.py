@@ -154,6 +154,4 @@ def key_figures(
     """The cards of `d`, with the change against `earlier`; `hidden` and `earlier_hidden` are each dashboard's
     marks (figures.statistics.dashboard_marks, or national follow-up's marks across clinics)."""
     before = {key: cell for key, _label, cell in _marked(earlier, earlier_hidden)}
-    return [
-        KeyFigure(key, str(label), cell, _change(cell, before[key])) for key, label, cell in _marked(d, hidden)
-    ]
+    return [KeyFigure(key, str(label), cell, _change(cell, before[key])) for key, label, cell in _marked(d, hidden)]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from figures import cached_figures, key_figures, research, scope, statistics, suppression, year_report
-from figures.forms import DashboardFilterForm, ReportFilterForm, ResearchExportForm
+from figures.forms import DashboardFilterForm, Period, ReportFilterForm, ResearchExportForm
 from kast.access import AuthenticatedHttpRequest
 from kast.csv_export import csv_response
 from kast.models import AccessLogEntry, Clinic
@@ -24,7 +24,10 @@ from kast.services import access_log_record
 def _dashboard_form(request: AuthenticatedHttpRequest) -> DashboardFilterForm:
     """The period and clinic asked for."""
     scope.refuse_another_clinic(request, object_type="kast.dashboard")
-    return DashboardFilterForm(request.GET, user=request.user)
+    data = request.GET.copy()
+    # No period asked for: the last twelve months, shown as chosen in the form.
+    data.setdefault("period", Period.LAST_12_MONTHS)
+    return DashboardFilterForm(data, user=request.user)
 
 
 def _dashboard_figures(
