@@ -155,3 +155,11 @@ def key_figures(
     marks (figures.statistics.dashboard_marks, or national follow-up's marks across clinics)."""
     before = {key: cell for key, _label, cell in _marked(earlier, earlier_hidden)}
     return [KeyFigure(key, str(label), cell, _change(cell, before[key])) for key, label, cell in _marked(d, hidden)]
+
+
+def side_by_side(clinics: list[tuple[str, list[KeyFigure]]]) -> list[tuple[str, str, list[KeyFigure]]]:
+    """The clinics' cards as rows of a table, one per key figure: (key, label, each clinic's card, in order)."""
+    if not clinics:
+        return []
+    first = clinics[0][1]
+    return [(card.key, card.label, [cards[i] for _name, cards in clinics]) for i, card in enumerate(first)]

@@ -88,6 +88,13 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Callables, which the template calls only when its cached rendering of them has to be made again.
     tables, marks_key = _dashboard_tables(request, form, cached.value)
     cards, earlier_keys = _key_figures(request, form, cached.value)
+    if scope.sees_every_clinic(request.user) and form.counted_clinic is None:
+        # National follow-up's first screen across clinics: the clinics side by side.
+        start, end = form.bounds
+        clinics = cached_figures.clinics_key_figures(start, end).value
+        by_clinic = {"clinics": [name for name, _cards in clinics], "rows": key_figures.side_by_side(clinics)}
+    else:
+        by_clinic = None
     context = {
         "form": form,
         "figures": cached.value,
@@ -98,6 +105,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "earlier_keys": earlier_keys,
         "tables": tables,
         "cards": cards,
+        "by_clinic": by_clinic,
         "chart_data": lambda: statistics.chart_data(tables()),
         "query": request.GET.urlencode(),
     }

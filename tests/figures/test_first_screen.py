@@ -14,8 +14,9 @@ from clients.models import CaseStatus, Client, EndReason, Episode, StatusChange
 from figures.forms import DashboardFilterForm, Period, period_bounds
 from figures.key_figures import earlier_period, key_figures
 from figures.statistics import dashboard, dashboard_marks
+from kast.models import Role
 from sessions.models import FollowUp, FollowUpKind
-from tests.factories import ClientFactory, TherapySessionFactory, open_first_period, put_in_treatment
+from tests.factories import ClientFactory, TherapySessionFactory, UserFactory, open_first_period, put_in_treatment
 from tests.figures.test_dashboard import QUARTER, caseload  # noqa: F401 (a fixture, used by name)
 
 pytestmark = pytest.mark.django_db
@@ -247,3 +248,25 @@ def test_fixed_number_of_queries(client, manager, first_screen, django_assert_nu
     with django_assert_num_queries(43):
         response = client.get(reverse("figures:dashboard"), QUARTER)
     assert response.context["figures"].held == 24 + extra
+
+
+def test_national_follow_up_sees_the_clinics_side_by_side(client, first_screen, mlm):
+    national = UserFactory(role=Role.NATIONAL, clinic=None)
+    client.force_login(national)
+
+    body = client.get(reverse("figures:dashboard"), QUARTER).content.decode()
+
+    table = re.search(r'<table[^>]*data-table="key_figures_by_clinic".*?</table>', body, re.S).group(0)
+    assert re.findall(r'<th scope="col" class="text-end">(.*?)</th>', table) == ["Göteborg", "Malmö"]
+    cell = dict(
+        re.findall(r'data-figure="key_figures_by_clinic\.(\w+\.\d)">\s*<span data-card-value>(.*?)</span>', table)
+    )
+    assert (cell["new_contacts.0"], cell["new_contacts.1"]) == ("12", "0")
+    assert (cell["in_treatment.0"], cell["in_treatment.1"]) == ("12", "0")
+    assert cell["ended_as_planned.0"] == "50\xa0%"
+    assert cell["ended_as_planned.1"] == "–"  # none ended: no share to give
+    # Göteborg's change beside its figure; Malmö's noughts against noughts say ±0.
+    assert "+3" in re.search(r'key_figures_by_clinic\.new_contacts\.0".*?</td>', table, re.S).group(0)
+    # One clinic chosen: its own cards, no table of clinics.
+    one = client.get(reverse("figures:dashboard"), {**QUARTER, "clinic": first_screen.pk}).content.decode()
+    assert "key_figures_by_clinic" not in one and "data-key-figures" in one
