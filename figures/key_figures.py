@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from clients.models import EndReason
 from figures import suppression
-from figures.statistics import HELD_KEY, Cell, Dashboard, _month
+from figures.statistics import HELD_KEY, Cell, Dashboard, active_at_end_key
 
 #: The end reason that counts as a treatment ended as planned.
 AS_PLANNED = EndReason.GOAL_REACHED
@@ -49,22 +49,13 @@ class KeyFigure:
         return self.cell.text
 
 
-def _active_key(d: Dashboard) -> str:
-    """The key of the periods in treatment at the period's end: the last month's in the table over time once the
-    period is over (the same figure, so the same mark), a key of its own while it runs."""
-    scope = d.scope
-    if d.active_by_month and d.active_by_month[-1][1] is not None:
-        return f"active_over_time.{_month(scope.months[-1])}"
-    return "active.at_end"
-
-
 def _cells(d: Dashboard) -> list[tuple[str, str, Cell]]:
     """(key, label, cell) of each card, unmarked."""
     ended = d.lengths["n"]
     as_planned = d.end_reasons[AS_PLANNED]
     due, done = d.follow_ups["due"], d.follow_ups["done"]
     return [
-        ("in_treatment", _("In treatment at the period's end"), Cell(d.active_at_end, key=_active_key(d))),
+        ("in_treatment", _("In treatment at the period's end"), Cell(d.active_at_end, key=active_at_end_key(d))),
         (
             "new_contacts",
             _("New contacts"),

@@ -778,6 +778,14 @@ def _active_key(d: Dashboard, index: int, label: str) -> str:
     return f"active.therapist.{index}"
 
 
+def active_at_end_key(d: Dashboard) -> str:
+    """The key of the periods in treatment at the period's end: the last month's in the table over time once the
+    period is over (the same figure, so the same mark), a key of its own while it runs."""
+    if d.active_by_month and d.active_by_month[-1][1] is not None:
+        return f"active_over_time.{_month(d.active_by_month[-1][0])}"
+    return "active.at_end"
+
+
 def dashboard_tables(d: Dashboard, hidden: Mapping[Hashable, str] | None = None) -> list[Table]:
     """Every table of the dashboard, in page order, its counts protected (figures.suppression); the charts and the
     CSV files are drawn from these. `hidden`: national follow-up's marks (dashboard_marks_across); without it,
@@ -1389,6 +1397,7 @@ def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
                 if cell.kind == "count" and cell.key is not None:
                     figures.add(cell.key, cell.count)
     figures.add(DUE_KEY, d.attendance_due)  # shown through the shares: withholding it leaves them out
+    _add_active_at_end(d, figures)
     figures.add("contacts.period.total", sum(row["total"] for row in d.contacts_by_month))
     figures.add("lengths.n", d.lengths["n"])
     not_given = {
@@ -1435,6 +1444,14 @@ def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
     for kind in SessionKind.values:
         figures.relate(_kind_key(kind), [f"sessions.{month}.kind_{kind}" for month in months])
     return figures
+
+
+def _add_active_at_end(d: Dashboard, figures: suppression.Figures) -> None:
+    """The key figures' periods in treatment at the end of a period not yet over (figures.key_figures): a count of
+    its own, so that all clinics' less the others' never gives a clinic's hidden one away."""
+    key = active_at_end_key(d)
+    if key not in figures.values:
+        figures.add(key, d.active_at_end)
 
 
 def _relate_methods(d: Dashboard, figures: suppression.Figures) -> None:

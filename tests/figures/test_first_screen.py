@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from clients.models import CaseStatus, Client, EndReason, Episode, StatusChange
+from figures import statistics
 from figures.forms import DashboardFilterForm, Period, period_bounds
 from figures.key_figures import earlier_period, key_figures
 from figures.statistics import dashboard, dashboard_marks
@@ -270,3 +271,22 @@ def test_national_follow_up_sees_the_clinics_side_by_side(client, first_screen, 
     # One clinic chosen: its own cards, no table of clinics.
     one = client.get(reverse("figures:dashboard"), {**QUARTER, "clinic": first_screen.pk}).content.decode()
     assert "key_figures_by_clinic" not in one and "data-key-figures" in one
+
+
+def test_all_clinics_less_the_others_never_gives_a_clinics_hidden_card_away(gbg, therapist, other_clinic_therapist):
+    """A period not yet over: six in treatment today at Göteborg, two at Malmö. All clinics' eight beside
+    Göteborg's six would give Malmö's two away: one of them is withheld."""
+    for _i in range(6):
+        treated(therapist, contact="2025-06-02", in_treatment="2025-06-09")
+    for _i in range(2):
+        treated(other_clinic_therapist, contact="2025-06-02", in_treatment="2025-06-09")
+    today = timezone.localdate()
+    start, end = today.replace(month=1, day=1), today.replace(month=12, day=31)
+    mlm = other_clinic_therapist.clinic
+    whole, by_clinic = statistics.dashboard_marks_across(
+        dashboard(None, start, end), {gbg.pk: dashboard(gbg, start, end), mlm.pk: dashboard(mlm, start, end)}
+    )
+
+    assert dashboard(None, start, end).active_at_end == 8
+    assert by_clinic[mlm.pk]["active.at_end"] == "<5"
+    assert "active.at_end" in whole or "active.at_end" in by_clinic[gbg.pk]
