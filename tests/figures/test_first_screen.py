@@ -30,7 +30,7 @@ def d(text: str) -> datetime.date:
     return datetime.date.fromisoformat(text)
 
 
-def treated(therapist, *, contact: str, in_treatment: str) -> Client:
+def treated(therapist, *, contact, in_treatment):
     """A client registered at `contact`, in treatment from `in_treatment`."""
     record = put_in_treatment(
         open_first_period(ClientFactory(responsible_therapist=therapist, first_contact_date=d(contact)))
