@@ -23,7 +23,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from figures import reports, statistics
+from figures import key_figures, reports, statistics
 from kast.models import Clinic, User
 from kast.triggers import SHARED
 
@@ -107,6 +107,30 @@ def dashboard_marks(clinic: Clinic | None, start: datetime.date, end: datetime.d
 
     marks = _cached("dashboard_marks", None, (start, end), compute)
     return Cached(marks.value[clinic.pk if clinic is not None else None], marks.key)
+
+
+def clinics_key_figures(
+    start: datetime.date, end: datetime.date
+) -> Cached[list[tuple[str, list[key_figures.KeyFigure]]]]:
+    """National follow-up's first screen across clinics: each clinic's key figures (figures.key_figures), by name,
+    against the same period a year earlier, every count protected together with all clinics' (dashboard_marks)."""
+    earlier_start, earlier_end = key_figures.earlier_period(start, end)
+
+    def compute() -> list[tuple[str, list[key_figures.KeyFigure]]]:
+        return [
+            (
+                clinic.name,
+                key_figures.key_figures(
+                    dashboard(clinic, start, end).value,
+                    dashboard_marks(clinic, start, end).value,
+                    dashboard(clinic, earlier_start, earlier_end).value,
+                    dashboard_marks(clinic, earlier_start, earlier_end).value,
+                ),
+            )
+            for clinic in Clinic.objects.order_by("name")
+        ]
+
+    return _cached("clinics_key_figures", None, (start, end), compute)
 
 
 def questionnaire_report(selection: reports.Selection, *, national: bool = False) -> Cached[reports.ShownReport]:

@@ -21,11 +21,13 @@ if TYPE_CHECKING:
 
 
 class Period:
+    LAST_12_MONTHS = "last_12_months"
     MONTH = "month"
     QUARTER = "quarter"
     YEAR = "year"
     CUSTOM = "custom"
     CHOICES = [
+        (LAST_12_MONTHS, _("The last 12 months")),
         (MONTH, _("Month")),
         (QUARTER, _("Quarter")),
         (YEAR, _("Year")),
@@ -34,7 +36,12 @@ class Period:
 
 
 def period_bounds(period: str, day: datetime.date) -> tuple[datetime.date, datetime.date]:
-    """The first and last day of the month, quarter or year that `day` falls in."""
+    """The first and last day of the month, quarter or year that `day` falls in; or of the twelve months up to and
+    including `day`'s month."""
+    if period == Period.LAST_12_MONTHS:
+        _first, end = period_bounds(Period.MONTH, day)
+        months = day.year * 12 + day.month - 1 - 11  # eleven months before day's
+        return datetime.date(months // 12, months % 12 + 1, 1), end
     if period == Period.YEAR:
         return day.replace(month=1, day=1), day.replace(month=12, day=31)
     if period == Period.QUARTER:
@@ -96,15 +103,16 @@ def _years_after(day: datetime.date, years: int) -> datetime.date:
 
 
 class DashboardFilterForm(ClinicScopedFilterForm):
-    """A month, quarter or year (the one that contains the date given), or any period from one date to another."""
+    """The last twelve months (by default: a trend, not one bar), a month, quarter or year (the one that contains the
+    date given), or any period from one date to another."""
 
-    period = forms.ChoiceField(label=_("Period"), choices=Period.CHOICES, required=False, initial=Period.MONTH)
+    period = forms.ChoiceField(label=_("Period"), choices=Period.CHOICES, required=False, initial=Period.LAST_12_MONTHS)
     start = forms.DateField(
         label=_("Date in the period, or from"),
         required=False,
         widget=DateInput(),
         validators=FIGURE_DATES,
-        help_text=_("Leave empty for today's month, quarter or year."),
+        help_text=_("Leave empty for the twelve months up to today, or today's month, quarter or year."),
     )
     end = forms.DateField(
         label=_("To and including"),
@@ -117,7 +125,7 @@ class DashboardFilterForm(ClinicScopedFilterForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        period = data.get("period") or Period.MONTH
+        period = data.get("period") or Period.LAST_12_MONTHS
         start, end = data.get("start"), data.get("end")
         if self.has_error("end"):
             return data

@@ -230,6 +230,8 @@ class Dashboard:
     advice: dict[str, int] = field(default_factory=dict)  # figures.advice.advice_counts
     persons: dict[str, int] = field(default_factory=dict)  # figures.persons.person_counts
     groups: dict[str, Any] = field(default_factory=dict)  # figures.groups.group_counts
+    # Periods in treatment at the period's end (today, for a period not yet over; None for one not yet begun).
+    active_at_end: int | None = None
 
     @property
     def held(self) -> int:
@@ -320,7 +322,7 @@ def dashboard(
     closed = _closed(scope)
     follow_ups = _follow_ups(scope, today)
     coverage = _coverage(scope)
-    active_by_month = _active_by_month(scope, today)
+    active_by_month, active_at_end = _active_by_month(scope, today)
     relatives = _relatives(scope)
     children = _children(scope)
     methods = _methods(scope)
@@ -354,6 +356,7 @@ def dashboard(
         advice=advice_figures.advice_counts(scope),
         persons=person_figures.person_counts(scope),
         groups=group_figures.group_counts(scope),
+        active_at_end=active_at_end,
     )
 
 
@@ -533,32 +536,36 @@ def _coverage(scope: Scope) -> dict[str, Any]:
     )
 
 
-def _active_by_month(scope: Scope, today: datetime.date) -> list[tuple[datetime.date, int | None]]:
+def _active_by_month(scope: Scope, today: datetime.date) -> tuple[list[tuple[datetime.date, int | None]], int | None]:
     """10. Active treatment periods at the end of each month: in treatment by then, not closed by then (None for a
-    month that has not ended yet)."""
+    month that has not ended yet); and at the period's end, or today for a period not yet over (None for a period
+    not yet begun), for the key figures."""
     treated_from = (
         StatusChange.objects.filter(episode=OuterRef("pk"), to_status=CaseStatus.IN_TREATMENT)
         .order_by("at")
         .values("at")[:1]
     )
-    month_ends = [day for day in scope.month_ends() if day <= today]
-    at_month_end = {
-        f"m{i}": Count(
+
+    def active_on(day: datetime.date) -> Count:
+        return Count(
             "pk",
             filter=Q(treated_from__lt=_midnight(day + datetime.timedelta(days=1)))
             & (Q(closed_on__isnull=True) | Q(closed_on__gt=day)),
         )
-        for i, day in enumerate(month_ends)
-    }
+
+    month_ends = [day for day in scope.month_ends() if day <= today]
+    counted = {f"m{i}": active_on(day) for i, day in enumerate(month_ends)}
+    if scope.start <= today:
+        counted["at_end"] = active_on(min(scope.end, today))
     # Only periods still open, or closed after the period began, can be active at one of its month ends.
     active_rows = (
         Episode.objects.filter(scope.clients("client__"), Q(closed_on__isnull=True) | Q(closed_on__gte=scope.start))
         .alias(treated_from=Subquery(treated_from))
-        .aggregate(**at_month_end)
-        if month_ends
+        .aggregate(**counted)
+        if counted
         else {}
     )
-    return [(month, active_rows.get(f"m{i}")) for i, month in enumerate(scope.months)]
+    return [(month, active_rows.get(f"m{i}")) for i, month in enumerate(scope.months)], active_rows.get("at_end")
 
 
 def _relatives(scope: Scope) -> dict[str, Any]:
@@ -769,6 +776,14 @@ def _active_key(d: Dashboard, index: int, label: str) -> str:
     if d.scope.clinic is None and d.scope.therapist is None:
         return f"active.clinic.{label}"
     return f"active.therapist.{index}"
+
+
+def active_at_end_key(d: Dashboard) -> str:
+    """The key of the periods in treatment at the period's end: the last month's in the table over time once the
+    period is over (the same figure, so the same mark), a key of its own while it runs."""
+    if d.active_by_month and d.active_by_month[-1][1] is not None:
+        return f"active_over_time.{_month(d.active_by_month[-1][0])}"
+    return "active.at_end"
 
 
 def dashboard_tables(d: Dashboard, hidden: Mapping[Hashable, str] | None = None) -> list[Table]:
@@ -1361,6 +1376,11 @@ def dashboard_figures(d: Dashboard) -> suppression.Figures:
     return _figures_of(d, [table(d) for table in DASHBOARD_TABLES])
 
 
+def dashboard_marks(d: Dashboard) -> dict[Hashable, str]:
+    """The dashboard's counts to hide, protected on their own, as a clinic's staff see them (figures.suppression)."""
+    return dashboard_figures(d).protected()
+
+
 def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
     """Every count the tables show, and the sums between them (figures.suppression).
 
@@ -1377,6 +1397,7 @@ def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
                 if cell.kind == "count" and cell.key is not None:
                     figures.add(cell.key, cell.count)
     figures.add(DUE_KEY, d.attendance_due)  # shown through the shares: withholding it leaves them out
+    _add_active_at_end(d, figures)
     figures.add("contacts.period.total", sum(row["total"] for row in d.contacts_by_month))
     figures.add("lengths.n", d.lengths["n"])
     not_given = {
@@ -1423,6 +1444,14 @@ def _figures_of(d: Dashboard, tables: list[Table]) -> suppression.Figures:
     for kind in SessionKind.values:
         figures.relate(_kind_key(kind), [f"sessions.{month}.kind_{kind}" for month in months])
     return figures
+
+
+def _add_active_at_end(d: Dashboard, figures: suppression.Figures) -> None:
+    """The key figures' periods in treatment at the end of a period not yet over (figures.key_figures): a count of
+    its own, so that all clinics' less the others' never gives a clinic's hidden one away."""
+    key = active_at_end_key(d)
+    if key not in figures.values:
+        figures.add(key, d.active_at_end)
 
 
 def _relate_methods(d: Dashboard, figures: suppression.Figures) -> None:

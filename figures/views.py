@@ -4,7 +4,7 @@ research file. Counts only, never content; which clinic is counted is figures.sc
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from figures import cached_figures, research, scope, statistics, suppression, year_report
-from figures.forms import DashboardFilterForm, ReportFilterForm, ResearchExportForm
+from figures import cached_figures, key_figures, research, scope, statistics, suppression, year_report
+from figures.forms import DashboardFilterForm, Period, ReportFilterForm, ResearchExportForm
 from kast.access import AuthenticatedHttpRequest
 from kast.csv_export import csv_response
 from kast.models import AccessLogEntry, Clinic
@@ -24,7 +24,10 @@ from kast.services import access_log_record
 def _dashboard_form(request: AuthenticatedHttpRequest) -> DashboardFilterForm:
     """The period and clinic asked for."""
     scope.refuse_another_clinic(request, object_type="kast.dashboard")
-    return DashboardFilterForm(request.GET, user=request.user)
+    data = request.GET.copy()
+    # No period asked for: the last twelve months, shown as chosen in the form.
+    data.setdefault("period", Period.LAST_12_MONTHS)
+    return DashboardFilterForm(data, user=request.user)
 
 
 def _dashboard_figures(
@@ -36,37 +39,73 @@ def _dashboard_figures(
     return cached_figures.dashboard(form.counted_clinic, start, end, therapist=therapist)
 
 
-def _dashboard_tables(
+def _dashboard_marks(
     request: AuthenticatedHttpRequest, form: DashboardFilterForm, figures: statistics.Dashboard
-) -> tuple[Callable[[], list[statistics.Table]], str | None]:
-    """The tables with every count protected (figures.suppression), and the key their protection is cached under.
+) -> tuple[Callable[[], dict[Hashable, str]], str | None]:
+    """The counts to hide (figures.suppression), and the key their protection is cached under.
 
     Every role gets the same rule; national follow-up, who sees every clinic, gets each clinic's figures and all
     clinics' protected together, so that all clinics' less the others' never gives a hidden count away.
     """
     if not scope.sees_every_clinic(request.user):
-        return functools.cache(lambda: statistics.dashboard_tables(figures)), "own"
-    start, end = form.bounds
+        return functools.cache(lambda: statistics.dashboard_marks(figures)), "own"
+    start, end = figures.scope.start, figures.scope.end
     marks = cached_figures.dashboard_marks(form.counted_clinic, start, end)
-    return functools.cache(lambda: statistics.dashboard_tables(figures, marks.value)), marks.key
+    return lambda: marks.value, marks.key
+
+
+def _dashboard_tables(
+    request: AuthenticatedHttpRequest, form: DashboardFilterForm, figures: statistics.Dashboard
+) -> tuple[Callable[[], list[statistics.Table]], str | None]:
+    """The tables with every count protected (figures.suppression), and the key their protection is cached under."""
+    marks, marks_key = _dashboard_marks(request, form, figures)
+    return functools.cache(lambda: statistics.dashboard_tables(figures, marks())), marks_key
+
+
+def _key_figures(
+    request: AuthenticatedHttpRequest, form: DashboardFilterForm, figures: statistics.Dashboard
+) -> tuple[Callable[[], list[key_figures.KeyFigure]], tuple[str | None, str | None]]:
+    """The first screen's cards, against the same period a year earlier (its figures a second computation, cached
+    as the period's are), and the keys their figures and marks are cached under."""
+    start, end = key_figures.earlier_period(*form.bounds)
+    therapist = request.user if request.user.is_therapist else None
+    earlier = cached_figures.dashboard(form.counted_clinic, start, end, therapist=therapist)
+    marks, _marks_key = _dashboard_marks(request, form, figures)
+    earlier_marks, earlier_marks_key = _dashboard_marks(request, form, earlier.value)
+    return (
+        functools.cache(lambda: key_figures.key_figures(figures, marks(), earlier.value, earlier_marks())),
+        (earlier.key, earlier_marks_key),
+    )
 
 
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The clinic's figures for a period, as charts with the numbers behind them: counts only, never content."""
+    """The clinic's figures for a period: key figures against a year earlier first, then charts with the numbers
+    behind them. Counts only, never content."""
     form = _dashboard_form(request)
     if not form.is_valid():
         return render(request, "figures/dashboard.html", {"form": form}, status=400)
     cached = _dashboard_figures(request, form)
     # Callables, which the template calls only when its cached rendering of them has to be made again.
     tables, marks_key = _dashboard_tables(request, form, cached.value)
+    cards, earlier_keys = _key_figures(request, form, cached.value)
+    if scope.sees_every_clinic(request.user) and form.counted_clinic is None:
+        # National follow-up's first screen across clinics: the clinics side by side.
+        start, end = form.bounds
+        clinics = cached_figures.clinics_key_figures(start, end).value
+        by_clinic = {"clinics": [name for name, _cards in clinics], "rows": key_figures.side_by_side(clinics)}
+    else:
+        by_clinic = None
     context = {
         "form": form,
         "figures": cached.value,
         "cached": cached,
         # National follow-up's marks move with every clinic's data: none cached, nothing rendered kept.
-        "render_timeout": cached.timeout if marks_key else 0,
+        "render_timeout": cached.timeout if marks_key and all(earlier_keys) else 0,
         "marks_key": marks_key,
+        "earlier_keys": earlier_keys,
         "tables": tables,
+        "cards": cards,
+        "by_clinic": by_clinic,
         "chart_data": lambda: statistics.chart_data(tables()),
         "query": request.GET.urlencode(),
     }

@@ -112,6 +112,9 @@ def the_managers_year(page, check_page, *, day) -> None:
     expect(page.locator("[data-period]")).to_contain_text(f"{day.year}-01-01")
     advice = page.locator("table[data-table=advice]")
     outreach = page.locator("table[data-table=outreach]")
+    # A table with a chart is collapsed under it: one click on its summary opens it.
+    expect(outreach).to_be_hidden()
+    page.locator("details[data-table-details=outreach] > summary").click()
     expect(advice).to_be_visible()
     expect(outreach).to_be_visible()
     # One contact is under 5: hidden, as every small count; the activity is not a person and is shown.
