@@ -84,7 +84,7 @@ def tab_to(page: Page, wanted: Wanted, *, max_steps: int = 80, backwards: bool =
         if element is not None:
             assert element["shown"], f"the focus is on something not shown: {element}"
             assert_focus_visible(element)
-        if matches(element, wanted):
+        if element is not None and matches(element, wanted):
             return element
         seen.append(element and (element["tag"], element["name"][:40]))
     raise AssertionError(f"not reached with {key} in {max_steps} presses: {wanted!r}; passed {seen}")
