@@ -116,6 +116,7 @@ class SessionForm(OverlapMixin, forms.ModelForm):
         if not clinic_offers(clinic, "fees"):
             # A clinic that does not charge asks for no fee (kast.profile); the service charges nothing.
             del self.fields["fee_charged"], self.fields["fee_paid"]
+        self.fields["kind"].choices = kind_choices(clinic, keep=self.instance.kind if self.instance.pk else None)
         self.fields["version"].initial = self.instance.version if self.instance.pk else 0
         self.clinic = clinic
         if self.instance.pk:
@@ -150,6 +151,16 @@ class SessionForm(OverlapMixin, forms.ModelForm):
 
     def service_data(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k not in ("version", "allow_overlap")}
+
+
+def kind_choices(clinic, *, keep: str | None = None) -> list[tuple[str, str]]:
+    """The kinds of session the clinic holds: a session with a relative alone only where it supports relatives
+    (kast.profile). A saved session keeps its kind, so that switching the support off leaves the past as it was."""
+    return [
+        (value, label)
+        for value, label in SessionKind.choices
+        if value != SessionKind.RELATIVE or value == keep or clinic_offers(clinic, "relatives")
+    ]
 
 
 class NoteForm(forms.Form):
@@ -192,6 +203,8 @@ class QuickLogForm(forms.Form):
         self.user = user
         self.fields["client"].queryset = Client.objects.visible_to(user).only("id", "code").order_by("code")
         self.fields["client"].label_from_instance = lambda client: client.code
+        if user.clinic is not None:
+            self.fields["kind"].choices = kind_choices(user.clinic)
 
     def service_data(self) -> dict:
         """Held today, about an hour ago and clear of the therapist's other sessions: the usual case; the

@@ -16,6 +16,7 @@ from figures.statistics import dashboard, dashboard_tables
 from kast.auth import StaffBackend
 from kast.models import Clinic, Role
 from kast.profile import PARTS, Offers
+from sessions.forms import QuickLogForm, SessionForm
 from sessions.models import SessionFee, TherapySession
 from tests.factories import (
     ClientFactory,
@@ -371,3 +372,38 @@ def test_the_administrator_switches_parts_off_in_the_admin_site(client, admin, g
         "groups": False,
         "fees": True,
     }
+
+
+def test_without_relatives_support_a_session_with_a_relative_alone_is_no_choice(client, therapist, case):
+    client.force_login(therapist)
+    offered = [
+        value
+        for value, _label in client.get(reverse("sessions:new", args=[case.pk])).context["form"].fields["kind"].choices
+    ]
+    assert "relative" in offered
+
+    switch(therapist.clinic, relatives=False)
+    page = client.get(reverse("sessions:new", args=[case.pk]))
+    refused = client.post(reverse("sessions:new", args=[case.pk]), booking(therapist) | {"kind": "relative"})
+
+    assert "relative" not in [value for value, _label in page.context["form"].fields["kind"].choices]
+    assert "individual" in [value for value, _label in page.context["form"].fields["kind"].choices]
+    assert "kind" in refused.context["form"].errors
+    assert not TherapySession.objects.exists()
+
+
+def test_a_saved_session_with_a_relative_alone_keeps_its_kind_after_the_switch(client, therapist, case):
+    session = TherapySessionFactory(client=case, kind="relative")
+    switch(therapist.clinic, relatives=False)
+
+    form = SessionForm(instance=session, clinic=therapist.clinic)
+
+    assert "relative" in [value for value, _label in form.fields["kind"].choices]
+
+
+def test_the_start_pages_quick_log_offers_no_session_with_a_relative_alone_either(therapist):
+    assert "relative" in dict(QuickLogForm(user=therapist).fields["kind"].choices)
+
+    switch(therapist.clinic, relatives=False)
+
+    assert "relative" not in dict(QuickLogForm(user=therapist).fields["kind"].choices)
