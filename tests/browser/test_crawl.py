@@ -43,7 +43,13 @@ RAW_WORDS = re.compile(r"\b(print|denied|emergency|view|create|update|delete|ind
 WIDEST = """() => Array.from(document.querySelectorAll("body *"))
     .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
     .filter((e) => !Array.from(e.children).some((c) => c.getBoundingClientRect().right > window.innerWidth + 1))
-    .slice(0, 3).map((e) => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).split(" ").join(".") : ""))"""
+    .slice(0, 3).map((e) => {
+        const path = [];
+        for (let n = e; n && n !== document.body; n = n.parentElement) {
+            path.unshift(n.tagName.toLowerCase() + (n.id ? "#" + n.id : "") + (n.classList.length ? "." + Array.from(n.classList).join(".") : ""));
+        }
+        return path.slice(-4).join(" > ") + " @" + Math.round(e.getBoundingClientRect().right);
+    })"""
 
 SETTLED = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50))))"
 
