@@ -168,7 +168,7 @@ class Server:
             if self.process.poll() is not None:
                 raise CommandError(f"gunicorn stopped at start (see {self.log}).")
             try:
-                if _status(self.port, reverse("healthz"), "") == 200:
+                if _status(self.port, {"method": "GET", "path": reverse("healthz"), "headers": {}}) == 200:
                     return
             except OSError:
                 pass
