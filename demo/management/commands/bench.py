@@ -81,7 +81,9 @@ AIM_FLOOR = 5.0
 AIM_FLOOR_PDF = 20.0
 #: The second floor: a signed-in page with the whole layout and no data (what every page costs at least).
 LAYOUT_FLOOR = "password_change_done"
-#: The pages that make a PDF (the aim against the floor is AIM_FLOOR_PDF), with the issue's aim for their p50 (ms).
+#: The pages that make a PDF (the aim against the floor is AIM_FLOOR_PDF), with the issue's aim for their p50 (ms)
+#: alone: one request at a time to gunicorn, warm (under load two cores share four requests, so a p50 there is
+#: about twice as long and is reported beside it).
 PDF_PAGES = ("pdf", "year_pdf")
 AIM_P50_MS = {"pdf": 300.0, "year_pdf": 1000.0}
 AIM_GROWTH = 1.3
@@ -291,13 +293,26 @@ class Command(BaseCommand):
             for _ in range(options["runs"]):
                 for key, server in servers.items():
                     runs[key].append(_wrk(server.port, pages[key], seconds=seconds, connections=connections))
+            # A PDF's aim is for one request at a time (full data, warm): one connection, after the load.
+            alone = None
+            if page["key"] in PDF_PAGES:
+                alone_seconds = min(MAX_RUN_SECONDS, max(options["duration"], math.ceil(MIN_REQUESTS * expected)))
+                alone = [
+                    _wrk(servers["full"].port, pages["full"], seconds=alone_seconds, connections=1)
+                    for _ in range(options["runs"])
+                ]
             line = f"  {page['label']:32}"
             for key in servers:
                 if min(run["requests"] for run in runs[key]) == 0:
                     raise CommandError(f"{page['label']}: no request finished within a {seconds} s run ({key}).")
                 figures = _figures(pages[key], runs[key], seconds)
+                if alone is not None and key == "full":
+                    figures["p50_alone_ms"] = statistics.median(run["p50_us"] for run in alone) / 1000
+                    figures["alone_runs"] = alone
                 results[key]["pages"].append(figures)
                 line += f"  {key} p50 {figures['p50_ms']:7.1f} ms p95 {figures['p95_ms']:7.1f} ms"
+            if alone is not None:
+                line += f"  one at a time p50 {results['full']['pages'][-1]['p50_alone_ms']:7.1f} ms"
             self.stdout.write(line)
         return results
 
@@ -359,8 +374,9 @@ class Command(BaseCommand):
                 queries += f" ({row['queries_tenth']})"
             if row["queries_cached"] != row["queries"]:
                 queries += f"→{row['queries_cached']}"
+            misses_under_load = row["misses_p50"] and row["p50_alone_ms"] is None
             self.stdout.write(
-                f"{row['label']:32} {row['single_ms']:6.1f}ms {row['p50_ms']:7.1f}ms{'!' if row['misses_p50'] else ' '}"
+                f"{row['label']:32} {row['single_ms']:6.1f}ms {row['p50_ms']:7.1f}ms{'!' if misses_under_load else ' '}"
                 f"{row['p95_ms']:7.1f}ms "
                 f"{row['floor_ratio']:6.1f}{'!' if row['misses_floor'] else ' '} {row['layout_ratio']:7.1f} "
                 f"{row['over_layout_ms']:7.1f}ms {row['p95_tenth_ms']:7.1f}ms "
@@ -376,8 +392,16 @@ class Command(BaseCommand):
             f"full data over p95 at a tenth (aim: {AIM_GROWTH:g}); ! marks a missed aim. Errors: both sizes; "
             "queries: full data (a tenth's, when different; → with the figures cached). The PDFs' p50 aims: "
             + ", ".join(f"{key} {ms:g} ms" for key, ms in AIM_P50_MS.items())
-            + "."
+            + ", one request at a time (below)."
         )
+        alone = [row for row in report["table"] if row["p50_alone_ms"] is not None]
+        if alone:
+            self.stdout.write("\nThe PDFs one request at a time (gunicorn, one connection, full data, warm):")
+        for row in alone:
+            self.stdout.write(
+                f"  {row['label']:32} p50 {row['p50_alone_ms']:7.1f} ms{'!' if row['misses_p50'] else ' '} "
+                f"(aim {AIM_P50_MS[row['key']]:g} ms)"
+            )
 
 
 def _prepare(into: Path) -> None:
@@ -547,6 +571,8 @@ def _table(results: dict) -> list[dict]:
         floor_ratio = page["p95_ms"] / full["floor"]["p95_ms"]
         layout_ratio = page["p95_ms"] / full["layout"]["p95_ms"]
         growth = page["p95_ms"] / small["p95_ms"]
+        # A PDF's p50 aim holds for one request at a time when that was measured (see AIM_P50_MS).
+        p50_for_aim = page.get("p50_alone_ms", page["p50_ms"])
         rows.append(
             {
                 "key": key,
@@ -554,6 +580,7 @@ def _table(results: dict) -> list[dict]:
                 "single_ms": round(page["single_ms"], 1),
                 "p50_ms": round(page["p50_ms"], 1),
                 "p95_ms": round(page["p95_ms"], 1),
+                "p50_alone_ms": round(page["p50_alone_ms"], 1) if "p50_alone_ms" in page else None,
                 "floor_ratio": round(floor_ratio, 2),
                 "layout_ratio": round(layout_ratio, 2),
                 "over_layout_ms": round(page["p50_ms"] - full["layout"]["p50_ms"], 1),
@@ -568,7 +595,7 @@ def _table(results: dict) -> list[dict]:
                 "queries_tenth": small["queries"],
                 "misses_floor": floor_ratio > (AIM_FLOOR_PDF if key in PDF_PAGES else AIM_FLOOR),
                 "misses_growth": growth > AIM_GROWTH,
-                "misses_p50": page["p50_ms"] > AIM_P50_MS.get(key, math.inf),
+                "misses_p50": p50_for_aim > AIM_P50_MS.get(key, math.inf),
             }
         )
     return rows
