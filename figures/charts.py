@@ -1,22 +1,31 @@
 """Server-rendered SVG bar charts for printed reports (the yearly report PDF): no script, no external font.
 
-Horizontal bars, one row per label and one bar per series in each row, on a drawing of fixed size. Every
-label and title is escaped (django.utils.html.escape). A value of None is a figure that may not be drawn (a
-count under 5 in a report that leaves the clinic): no bar, only its text. The longest bar is the largest value;
-with nothing to draw (no rows, or only zeros and hidden figures) the chart says so and divides by nothing.
+Horizontal bars, one row per label and one bar per series in each row, on a drawing of fixed width whose height
+follows the rows. Every label and title is escaped (django.utils.html.escape). A value of None is a figure that may
+not be drawn (a count under 5 in a report that leaves the clinic): no bar, only its text. The longest bar is the
+largest value; with nothing to draw (no rows, or only zeros and hidden figures) the chart says so and divides by
+nothing.
+
+The title is the SVG's <title> (its accessible name), not drawn: a printed chart stands under its section's
+heading, and every drawn word is a text layout WeasyPrint pays for (docs/performance.md, "PDFs"). `as_image`
+puts a chart in a page as an <img> with a data URL: WeasyPrint then reads the SVG with its XML parser, instead of
+parsing, styling and boxing every node as part of the HTML first.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.utils.html import escape
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 WIDTH = 640
-HEIGHT = 300
-TITLE_HEIGHT = 34
+#: A row's height (its bars and its label), and the height of a chart with nothing to draw.
+ROW_HEIGHT = 22
+EMPTY_HEIGHT = 40
 LABEL_WIDTH = 215
 VALUE_WIDTH = 60
 LEGEND_HEIGHT = 22
@@ -79,7 +88,8 @@ def bar_chart_svg(
     empty_text: str | None = None,
     id_prefix: str = "chart",
 ) -> str:
-    """The chart as an SVG string of fixed size. `series`: Series, or (name, values) / (name, values, shown)."""
+    """The chart as an SVG string, 640 wide and a row's height per label. `series`: Series, or (name, values) /
+    (name, values, shown)."""
     drawn_series = [s if isinstance(s, Series) else Series(*s) for s in series]
     for s in drawn_series:
         if len(s.values) != len(labels) or (s.shown is not None and len(s.shown) != len(labels)):
@@ -90,24 +100,24 @@ def bar_chart_svg(
     # Nothing to draw: no rows, or only zeros. Hidden figures still get their rows and their "<5".
     empty = not labels or not drawn_series or (largest <= 0 and not hidden)
 
+    legend = len(drawn_series) > 1 and not empty
+    height = EMPTY_HEIGHT if empty else PAD + len(labels) * ROW_HEIGHT + PAD + (LEGEND_HEIGHT if legend else 0)
     ids = f"{id_prefix}-title {id_prefix}-desc"
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="{escape(ids)}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 {WIDTH} {height}" '
+        f'width="{WIDTH}" height="{height}" role="img" aria-labelledby="{escape(ids)}" '
         f'font-family="{FONT}" class="bar-chart">',
         f'<title id="{escape(id_prefix)}-title">{escape(title)}</title>',
         f'<desc id="{escape(id_prefix)}-desc">{escape(description or title)}</desc>',
-        f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
-        _text(title, PAD, 20, 13, weight="bold"),
+        f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>',
     ]
     if empty:
-        out.append(_text(empty_text or _("No data"), WIDTH / 2, HEIGHT / 2 + 5, 12, anchor="middle"))
+        out.append(_text(empty_text or _("No data"), WIDTH / 2, height / 2 + 5, 12, anchor="middle"))
         out.append("</svg>")
         return "\n".join(out)
 
-    legend = len(drawn_series) > 1
-    top = TITLE_HEIGHT
-    bottom = HEIGHT - PAD - (LEGEND_HEIGHT if legend else 0)
+    top = PAD
+    bottom = height - PAD - (LEGEND_HEIGHT if legend else 0)
     plot_left = LABEL_WIDTH
     plot_width = WIDTH - LABEL_WIDTH - VALUE_WIDTH - PAD
     row_height = (bottom - top) / len(labels)
@@ -135,7 +145,7 @@ def bar_chart_svg(
                 out.append(_text(text, plot_left + length + 4, y + bar_height * 0.45 + size * 0.35, size))
     if legend:
         x: float = PAD
-        y = HEIGHT - PAD - 6
+        y = height - PAD - 6
         for j, s in enumerate(drawn_series):
             colour = COLOURS[j % len(COLOURS)]
             out.append(f'<rect x="{_n(x)}" y="{_n(y - 9)}" width="10" height="10" fill="{colour}"/>')
@@ -144,3 +154,10 @@ def bar_chart_svg(
             x += 14 + len(name) * 9 * 0.62 + 14
     out.append("</svg>")
     return "\n".join(out)
+
+
+def as_image(svg: str, *, alt: str) -> SafeString:
+    """The chart as an <img> with a data URL (see the module's docstring); its size is the SVG's own."""
+    return format_html(
+        '<img src="data:image/svg+xml;base64,{}" alt="{}">', base64.b64encode(svg.encode()).decode(), alt
+    )
