@@ -13,6 +13,10 @@ stylesheet already loaded), which is stopped after `PDF_RENDER_TIMEOUT` seconds:
 out in time gets a page that says so, never a worker killed by the server's own timeout. The child never
 touches the database: the HTML is made from the template here, before the fork, and only bytes go back.
 
+WeasyPrint fetches nothing: the stylesheet is handed to it, and its URL fetcher (`_fetcher`) answers only data
+URLs (the yearly report's charts); any other address in a document (http, file) is refused unread, so a PDF can
+neither reach the network or the server's files nor wait on them.
+
 A print is logged only when its PDF is made (`print_response`): the entry is written in the same
 transaction as the rendering and rolled back if the PDF is not made.
 """
@@ -37,6 +41,7 @@ from django.template.loader import render_to_string
 if TYPE_CHECKING:
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +97,13 @@ def for_print(html: str) -> str:
     return _BETWEEN_TAGS.sub("> <", html)
 
 
+def _fetcher() -> URLFetcher:
+    """WeasyPrint's URL fetcher for every document: data URLs only (see the module's docstring)."""
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+
+
 def _portable(record: logging.LogRecord) -> logging.LogRecord:
     """The record with its message formatted, so it pickles whatever its arguments were."""
     record.msg, record.args = record.getMessage(), None
@@ -117,7 +129,7 @@ def _lay_out(html: str, base_url: str, sender: Connection) -> None:
     try:
         from weasyprint import HTML
 
-        document = HTML(string=html, base_url=base_url)
+        document = HTML(string=html, base_url=base_url, url_fetcher=_fetcher())
         result = ("pdf", document.write_pdf(stylesheets=[_print_stylesheet()], font_config=_font_config()))
     except Exception as error:  # reported to the worker by its name only: a message may quote the record
         result = ("error", type(error).__name__)

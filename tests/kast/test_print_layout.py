@@ -7,6 +7,7 @@ never draws.
 
 from __future__ import annotations
 
+import io
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -94,3 +95,42 @@ def test_the_genogram_reaches_the_layout_with_its_drawing_only(client_record, th
     assert "title" not in tags and "desc" not in tags
     assert len(tags) < len(list(ET.fromstring(str(svg)).iter()))
     assert tags.count("text") == sum(1 for element in ET.fromstring(str(svg)).iter() if element.tag.endswith("text"))
+
+
+def test_a_document_fetches_nothing_but_data_urls(caplog):
+    """No address in a document reaches the network or the server's files (nor makes a PDF wait on them)."""
+    import contextlib
+    import socket
+    import threading
+
+    from pypdf import PdfReader
+
+    from kast.pdf import write_pdf
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(3)
+    port = listener.getsockname()[1]
+    knocked = []
+
+    def watch():
+        with contextlib.suppress(TimeoutError):
+            knocked.append(listener.accept())
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    dot = (
+        "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHdpZHRoPSI0IiBoZWlnaHQ9IjQiLz4="
+    )
+    html = (
+        f'<p>Kvar</p><img src="http://127.0.0.1:{port}/x.png" alt=""><img src="file:///etc/hostname" alt="">'
+        f'<link rel="stylesheet" href="http://127.0.0.1:{port}/x.css"><img src="{dot}" alt="">'
+    )
+    pdf = write_pdf(html, base_url=f"http://127.0.0.1:{port}/")
+    watcher.join()
+    listener.close()
+
+    assert knocked == []
+    assert "Kvar" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    refused = [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")]
+    assert len(refused) == 3 and all("disallowed protocol" in message for message in refused), refused
+    assert not any("data:" in message for message in refused)  # the data URL was read
