@@ -24,6 +24,7 @@ transaction as the rendering and rolled back if the PDF is not made.
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import multiprocessing
 import re
@@ -116,7 +117,12 @@ def _lay_out(html: str, base_url: str, sender: Connection) -> None:
 
     WeasyPrint's warnings are collected and sent back with the PDF, so they reach the worker's own log
     handlers (and the tests that assert there are none) as if the layout had run there.
+
+    First the child freezes what it inherited (gc.freeze): the cyclic collector, which runs many times during
+    a layout, would otherwise walk the worker's whole heap (Django, the cached figures) each time, writing to
+    every page of it and so copying each shared page; only the layout's own objects are collected.
     """
+    gc.freeze()
     records: list[logging.LogRecord] = []
 
     class Collect(logging.Handler):

@@ -134,3 +134,22 @@ def test_a_document_fetches_nothing_but_data_urls(caplog):
     refused = [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")]
     assert len(refused) == 3 and all("disallowed protocol" in message for message in refused), refused
     assert not any("data:" in message for message in refused)  # the data URL was read
+
+
+def test_the_layout_child_leaves_the_inherited_heap_to_the_worker(monkeypatch):
+    """The child freezes what it inherited before the layout, so the collector walks (and copies) none of it."""
+    import multiprocessing
+
+    from kast import pdf
+
+    froze = multiprocessing.get_context("fork").Value("i", 0)
+
+    def freeze():
+        froze.value += 1
+
+    monkeypatch.setattr(pdf.gc, "freeze", freeze)
+
+    pdf.write_pdf("<p>Hej</p>", base_url="http://testserver/")
+
+    assert froze.value == 1  # in the child; the worker itself froze nothing
+    assert pdf.gc.get_freeze_count() == 0
