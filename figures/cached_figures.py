@@ -93,6 +93,14 @@ def dashboard(
     )
 
 
+def own_marks(clinic: Clinic | None, start: datetime.date, end: datetime.date) -> Cached[dict[Hashable, str]]:
+    """The marks of one clinic's dashboard protected on their own, as its staff see them (statistics.dashboard_marks):
+    the complementary suppression walks every sum of the year's figures, which costs more than reading them."""
+    return _cached(
+        "own_marks", clinic, (start, end), lambda: statistics.dashboard_marks(dashboard(clinic, start, end).value)
+    )
+
+
 def dashboard_marks(clinic: Clinic | None, start: datetime.date, end: datetime.date) -> Cached[dict[Hashable, str]]:
     """National follow-up's marks (figures.suppression) for the dashboard of one clinic or all, protected together
     with every other clinic's: it sees all of them, so all clinics' figure less the others' must hide what each

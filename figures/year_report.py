@@ -135,7 +135,7 @@ def year_report(clinic: Clinic | None, year: int, *, national: bool = False) -> 
     if national:
         hidden = cached_figures.dashboard_marks(clinic, start, end).value
     else:
-        hidden = statistics.dashboard_figures(figures).protected()
+        hidden = cached_figures.own_marks(clinic, start, end).value
     tables = statistics.dashboard_tables(figures, hidden)
     drawn = {} if figures.is_empty else charts(tables)
     sentences = summary(figures, year, all_clinics=clinic is None, hidden=hidden)

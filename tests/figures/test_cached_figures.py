@@ -321,3 +321,29 @@ def test_the_stamp_moves_with_each_committed_write(committed):
     second = cached_figures.stamps(clinic)
     _held_today(committed["record"])
     assert len({first, second, cached_figures.stamps(clinic)}) == 3
+
+
+def test_the_yearly_reports_protection_is_worked_out_once_per_state_of_the_clinics_data(committed, monkeypatch):
+    """The complementary suppression walks every sum of the year's figures: a second print reuses its marks."""
+    from figures import suppression, year_report
+
+    walked = []
+    protected = suppression.Figures.protected
+
+    def counted(figures):
+        walked.append(1)
+        return protected(figures)
+
+    monkeypatch.setattr(suppression.Figures, "protected", counted)
+    clinic, year = committed["manager"].clinic, timezone.localdate().year
+    _held_today(committed["record"], 5)
+
+    first = year_report.year_report(clinic, year)
+    again = year_report.year_report(clinic, year)
+    assert len(walked) == 1
+    assert [table.rows for table, _chart in again["sections"]] == [table.rows for table, _chart in first["sections"]]
+
+    _held_today(committed["record"])  # committed: the figures, and so their marks, are worked out again
+    after = year_report.year_report(clinic, year)
+    assert len(walked) == 2
+    assert after["figures"].held == 6
