@@ -87,9 +87,11 @@ def bar_chart_svg(
     description: str = "",
     empty_text: str | None = None,
     id_prefix: str = "chart",
+    with_figures: bool = True,
 ) -> str:
     """The chart as an SVG string, 640 wide and a row's height per label. `series`: Series, or (name, values) /
-    (name, values, shown)."""
+    (name, values, shown). `with_figures`: each bar's figure written beside it; without, only a hidden figure's
+    (for a chart whose table stands under it: each written word is a text layout in the PDF)."""
     drawn_series = [s if isinstance(s, Series) else Series(*s) for s in series]
     for s in drawn_series:
         if len(s.values) != len(labels) or (s.shown is not None and len(s.shown) != len(labels)):
@@ -139,7 +141,8 @@ def bar_chart_svg(
                     f'<rect x="{plot_left}" y="{_n(y)}" width="{_n(length)}" height="{_n(bar_height * 0.9)}" '
                     f'fill="{COLOURS[j % len(COLOURS)]}"/>'
                 )
-            text = s.text(i)
+            # A hidden figure is always written: without a bar, its row would read as a zero.
+            text = s.text(i) if with_figures or value is None else ""
             if text:
                 size = min(font, max(7.0, bar_height * 0.85))
                 out.append(_text(text, plot_left + length + 4, y + bar_height * 0.45 + size * 0.35, size))

@@ -122,6 +122,8 @@ def charts(tables: list[statistics.Table]) -> dict[str, SafeString]:
             description=description,
             empty_text=_("No data for this year"),
             id_prefix=f"chart-{key}",
+            # The table under the chart gives every figure; the chart writes only the hidden ones ("<5").
+            with_figures=False,
         )
         charts[key] = charts_module.as_image(svg, alt=description)
     return charts

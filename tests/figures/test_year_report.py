@@ -211,7 +211,13 @@ def test_each_chart_is_an_image_of_its_tables_labels_and_figures(manager, year_c
     assert match, chart
     svg = ET.fromstring(base64.b64decode(match.group(1)))
     drawn = [element.text for element in svg.iter("{http://www.w3.org/2000/svg}text")]
-    assert drawn == [word for row in table.rows for word in (row.label, row.cells[0].text)]
+    # Each row's label; a figure only where no bar stands for it (hidden): the table under the chart gives them all.
+    assert drawn == [
+        word
+        for row in table.rows
+        for word in (row.label, row.cells[0].text)
+        if word == row.label or row.cells[0].chart_value is None
+    ]
     assert html.unescape(match.group(2)).startswith(table.title)  # the alternative text names the chart
     assert svg.find("{http://www.w3.org/2000/svg}title").text == table.title  # named, not drawn
     assert table.title not in drawn
@@ -441,6 +447,21 @@ def test_an_all_zero_chart_says_there_is_no_data():
     assert "No data for this year" in svg
     assert '<rect x="215"' not in svg  # no bars
     ET.fromstring(svg)
+
+
+def test_a_chart_may_leave_its_figures_to_the_table_but_never_a_hidden_one():
+    svg = bar_chart_svg("T", ["a", "b", "c"], [Series("n", [12, None, 0], ["12", "<5", "0"])], with_figures=False)
+    drawn = [element.text for element in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    assert drawn == ["a", "b", "<5", "c"]
+    written = bar_chart_svg("T", ["a", "b", "c"], [Series("n", [12, None, 0], ["12", "<5", "0"])])
+    assert [e.text for e in ET.fromstring(written).iter("{http://www.w3.org/2000/svg}text")] == [
+        "a",
+        "12",
+        "b",
+        "<5",
+        "c",
+        "0",
+    ]
 
 
 def test_a_chart_without_rows_or_with_hidden_figures_only():
