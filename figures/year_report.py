@@ -1,5 +1,9 @@
 """The yearly report ("verksamhetsberättelse"): the year's figures, charts and a short summary in words.
 
+Each chart is a column of bars in its own table, beside the figure it draws: the label and the figure are written
+once. (Drawn as an SVG of its own, a chart wrote every label again, and WeasyPrint lays SVG text out letter by
+letter: the charts cost more than all the report's tables; docs/performance.md, "PDFs".)
+
 Every count is protected as on the dashboard (figures.suppression): under 5 it is "<5", in the tables, the charts
 and the summary alike, and a count that would give one away by subtraction is "..". Nothing else is hidden (a zero
 is shown as 0), and the report says so once, in the note under its title, not under each table.
@@ -9,18 +13,17 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from figures import cached_figures, statistics, suppression
-from figures import charts as charts_module
 from figures import persons as person_figures
 from kast.models import Clinic
 from kast.profile import clinic_offers
 
 #: The dashboard tables drawn as charts in the report, each with its first count column only (the total
-#: where a table has one), so that every chart stays readable on paper.
+#: where a table has one), so that every chart stays readable on paper: a bar per row beside that column.
 CHARTS = [
     "sessions_by_kind",
     "active_over_time",
@@ -96,37 +99,23 @@ def summary(
     return [first % {"year": year, "held": held, "per_fte": per_fte}, persons, second, third, fourth]
 
 
-def charts(tables: list[statistics.Table]) -> dict[str, SafeString]:
-    """The SVG chart of each table in CHARTS, by table key."""
-    by_key = {table.key: table for table in tables}
-    charts = {}
-    for key in CHARTS:
-        table = by_key.get(key)
-        if table is None:  # a table the report leaves out
-            continue
-        labels = [row.label for row in table.rows]
-        cells = [row.cells[0] for row in table.rows]
-        series = charts_module.Series(
-            table.columns[0],
-            [cell.chart_value for cell in cells],
-            [cell.text for cell in cells],
-        )
-        description = _("%(title)s: %(column)s, per row of the table below.") % {
-            "title": table.title,
-            "column": table.columns[0],
-        }
-        svg = charts_module.bar_chart_svg(
-            table.title,
-            labels,
-            [series],
-            description=description,
-            empty_text=_("No data for this year"),
-            id_prefix=f"chart-{key}",
-            # The table under the chart gives every figure; the chart writes only the hidden ones ("<5").
-            with_figures=False,
-        )
-        charts[key] = charts_module.as_image(svg, alt=description)
-    return charts
+@dataclass(frozen=True)
+class Bar:
+    """A row's bar: its length in per cent of the longest bar in the table; 0 draws none (a zero, or a hidden
+    figure: "<5" is written in the figure's cell and no bar may show its size)."""
+
+    row: statistics.Row
+    length: float
+
+
+def bars(table: statistics.Table) -> list[Bar]:
+    """The bars of a table's first count column, the longest its largest figure."""
+    values = [row.cells[0].chart_value for row in table.rows]
+    largest = max((value for value in values if value is not None), default=0.0)
+    return [
+        Bar(row, round(100 * value / largest, 1) if value is not None and largest > 0 else 0.0)
+        for row, value in zip(table.rows, values, strict=True)
+    ]
 
 
 def year_report(clinic: Clinic | None, year: int, *, national: bool = False) -> dict[str, object]:
@@ -139,13 +128,14 @@ def year_report(clinic: Clinic | None, year: int, *, national: bool = False) -> 
     else:
         hidden = cached_figures.own_marks(clinic, start, end).value
     tables = statistics.dashboard_tables(figures, hidden)
-    drawn = {} if figures.is_empty else charts(tables)
+    charted = set(CHARTS)
     sentences = summary(figures, year, all_clinics=clinic is None, hidden=hidden)
     return {
         "year": year,
         "clinic": clinic,
         "figures": figures,
-        "sections": [(table, drawn.get(table.key)) for table in tables],
+        # Each table with its rows, and a bar beside each row's first figure where the table is charted.
+        "sections": [(table, bars(table) if table.key in charted else None) for table in tables],
         "summary": sentences,
         # The report's one note on suppression says what ".." means only when the report shows one (a count
         # withheld but never printed, such as the sessions due behind the attendance shares, needs no word).

@@ -286,7 +286,8 @@ def test_the_yearly_report_prints_the_new_tables(client, manager, advice_and_out
     for row, shown in PERSONS_SHOWN.items():
         assert f"{labels[row]} {' '.join(shown)} " in text, row
     age_labels = [str(label) for _key, label, *_ages in persons.AGE_BANDS]
-    assert " ".join(f"{label} {n}" for label, n in zip(age_labels, AGE_SHOWN, strict=True)) in text
+    for label, n in zip(age_labels, AGE_SHOWN, strict=True):  # row by row: a page may break inside the table
+        assert f"{label} {n} " in text, label
     assert f"{_('Man')} 10 {_('Woman')} <5 {_('Non-binary')} 0 " in text
     assert f"{_('University')} 6 " in text and f"{_('Upper secondary school (gymnasium)')} .. " in text
     for title in (
@@ -297,7 +298,7 @@ def test_the_yearly_report_prints_the_new_tables(client, manager, advice_and_out
         _("Outreach and attitude work"),
         _("Advice contacts without a record"),
     ):
-        assert text.count(title) >= 2, title  # the chart's title and the table's heading
+        assert text.count(title) == 1, title  # the table's heading; its bars stand beside its figures
     # Advice contacts and outreach: a table each, with their figures.
     assert f"{_('Advice contacts')} 7 " in text
     # The 2 e-mails are "<5"; with the 7 and the 5 calls they could be worked out, so the calls are withheld.

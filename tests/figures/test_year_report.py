@@ -1,14 +1,12 @@
-"""The yearly report PDF: exact figures with "<5" for small counts, SVG charts, a Swedish summary, no content."""
+"""The yearly report PDF: exact figures with "<5" for small counts, bars beside them, a Swedish summary, no content."""
 
 from __future__ import annotations
 
-import base64
 import datetime
 import html
 import io
 import logging
 import re
-import xml.etree.ElementTree as ET
 from decimal import Decimal
 from types import SimpleNamespace
 from urllib.parse import urlencode
@@ -24,7 +22,6 @@ from assessments.models import Administration, Answer, ItemKind, TimePoint
 from assessments.services import version_for
 from clients.models import DeepInterviewSection, EndReason, Episode
 from figures import year_report
-from figures.charts import Series, bar_chart_svg
 from kast.models import AccessLogEntry, Role
 from sessions.models import Attendance
 from tests.factories import ClientFactory, NoteFactory, TherapySessionFactory, UserFactory, open_first_period
@@ -192,35 +189,26 @@ def test_the_yearly_report_prints_every_figure(client, manager, year_caseload, c
     )
     assert f"{january} 6 6 0 0 0 {february} 0 0 0 0 0 {march}" in text  # new contacts by target group
     assert f"{january} 6 0 0 0 0 0 0 0 {february}" in text  # new contacts by who referred them
-    assert f"{january} 6 6 0 0 0 0 0 {february} 6 6 0 0 0 0 0 {march} 0 0 0 0 0 0 0 {april}" in text  # held by type
+    # Held by type (a page may break between two months: the table's head is then repeated).
+    assert f"{january} 6 6 0 0 0 0 0 " in text and f"{february} 6 6 0 0 0 0 0 {march} 0 0 0 0 0 0 0 {april}" in text
     assert " .. " not in text  # nothing had to be withheld: no hidden count could be worked out
 
-    # Charts stand under their headings and draw their rows' labels and figures, "<5" too; a chart with nothing
-    # to draw says so (no one was referred elsewhere).
-    assert _("No data for this year") in text
-    assert text.count(_("Sessions held per month, by type")) == 1  # the heading; the chart does not repeat it
+    # The charted tables draw their bars beside the figures: each label and figure is written once.
+    assert text.count(_("Sessions held per month, by type")) == 1
 
 
-def test_each_chart_is_an_image_of_its_tables_labels_and_figures(manager, year_caseload):
-    """WeasyPrint reads a chart as an image (its XML parser), not as nodes of the page; the words are the table's."""
+def test_each_charted_table_draws_a_bar_beside_its_first_figure(manager, year_caseload):
+    """The charts are bars in their tables (figures/year_report.py): no label or figure is written twice."""
     report = year_report.year_report(manager.clinic, YEAR)
-    sections = {table.key: (table, chart) for table, chart in report["sections"]}
+    charted = {table.key: bars for table, bars in report["sections"] if bars is not None}
+    assert set(charted) == set(year_report.CHARTS) & {table.key for table, _bars in report["sections"]}
 
-    table, chart = sections["attendance"]
-    match = re.fullmatch(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)">', str(chart))
-    assert match, chart
-    svg = ET.fromstring(base64.b64decode(match.group(1)))
-    drawn = [element.text for element in svg.iter("{http://www.w3.org/2000/svg}text")]
-    # Each row's label; a figure only where no bar stands for it (hidden): the table under the chart gives them all.
-    assert drawn == [
-        word
-        for row in table.rows
-        for word in (row.label, row.cells[0].text)
-        if word == row.label or row.cells[0].chart_value is None
-    ]
-    assert html.unescape(match.group(2)).startswith(table.title)  # the alternative text names the chart
-    assert svg.find("{http://www.w3.org/2000/svg}title").text == table.title  # named, not drawn
-    assert table.title not in drawn
+    held = {bar.row.label: bar.length for bar in charted["attendance"]}
+    assert held[_("Held")] == 100.0  # 12 held: the longest
+    assert held[_("Did not come, without notice")] == 0.0  # 1 missed: "<5", no bar may show its size
+    page = render_to_string("figures/year_report_pdf.html", {**report, "printed_by": manager})
+    assert page.count('<span style="width: 100.0%"></span>') >= 1
+    assert "<svg" not in page
 
 
 def test_no_content_ever_reaches_the_pdf(client, manager, year_caseload):
@@ -425,60 +413,26 @@ def test_the_dashboard_link_keeps_national_follow_ups_clinic(client, year_caselo
     assert f"{reverse('figures:dashboard_year_pdf', args=[2025])}?clinic={year_caseload.pk}" in body.content.decode()
 
 
-# --- figures/charts.py ------------------------------------------------------------------------------------------
+# --- the bars ----------------------------------------------------------------------------------------------------
 
 
-def test_chart_labels_and_titles_are_escaped():
-    svg = bar_chart_svg('<script>alert("t")</script>', ["<script>", "a & b"], [Series("<b>x</b>", [3, 5], ["<5", "5"])])
+def test_a_tables_bars_are_in_proportion_and_a_hidden_figure_has_none():
+    from figures.statistics import Cell, Row, Table
+    from figures.suppression import SMALL
 
-    assert "<script>" not in svg and "<b>" not in svg
-    assert "&lt;script&gt;" in svg and "a &amp; b" in svg
-    assert "&lt;5" in svg
-    root = ET.fromstring(svg)  # well-formed
-    ns = "{http://www.w3.org/2000/svg}"
-    assert root.find(f"{ns}title").text == '<script>alert("t")</script>'
-    assert root.get("role") == "img"
-    assert root.find(f"{ns}desc") is not None
-
-
-def test_an_all_zero_chart_says_there_is_no_data():
-    svg = bar_chart_svg("Tomt", ["Jan", "Feb"], [("Sessions", [0, 0])], empty_text="No data for this year")
-
-    assert "No data for this year" in svg
-    assert '<rect x="215"' not in svg  # no bars
-    ET.fromstring(svg)
-
-
-def test_a_chart_may_leave_its_figures_to_the_table_but_never_a_hidden_one():
-    svg = bar_chart_svg("T", ["a", "b", "c"], [Series("n", [12, None, 0], ["12", "<5", "0"])], with_figures=False)
-    drawn = [element.text for element in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
-    assert drawn == ["a", "b", "<5", "c"]
-    written = bar_chart_svg("T", ["a", "b", "c"], [Series("n", [12, None, 0], ["12", "<5", "0"])])
-    assert [e.text for e in ET.fromstring(written).iter("{http://www.w3.org/2000/svg}text")] == [
-        "a",
-        "12",
-        "b",
-        "<5",
-        "c",
-        "0",
+    rows = [
+        Row("a", "January", [Cell(10, key="a"), Cell(1, key="a2")]),
+        Row("b", "February", [Cell(5, key="b"), Cell(40, key="b2")]),  # the second column draws no bar
+        Row("c", "March", [Cell(0, key="c"), Cell(0, key="c2")]),
+        Row("d", "April", [Cell(3, key="d", mark=SMALL), Cell(2, key="d2")]),  # "<5": its size may not show
     ]
+    table = Table("t", "T", "Month", ["Held", "Other"], rows)
 
-
-def test_a_chart_without_rows_or_with_hidden_figures_only():
-    assert _("No data") in bar_chart_svg("Tomt", [], [("Sessions", [])])
-    hidden = bar_chart_svg("Små tal", ["Jan", "Feb"], [Series("Sessions", [None, None], ["<5", "<5"])])
-    assert _("No data") not in hidden
-    assert hidden.count("&lt;5") == 2
-    ET.fromstring(hidden)
-
-
-def test_bars_are_in_proportion_and_the_height_follows_the_rows():
-    svg = bar_chart_svg("T", ["a", "b", "c"], [("n", [10, 5, 0]), ("m", [2, 0, 1])])
-    root = ET.fromstring(svg)
-    assert (root.get("width"), root.get("height")) == ("640", "104")  # 3 rows of 22, 8 above and below, a legend
-    assert ET.fromstring(bar_chart_svg("T", ["a"], [("n", [1])])).get("height") == "38"  # one row, no legend
-    ns = "{http://www.w3.org/2000/svg}"
-    widths = sorted(float(r.get("width")) for r in root.iter(f"{ns}rect") if r.get("x") == "215")
-    assert widths[-1] == pytest.approx(2 * widths[-2])  # 10 against 5
-    with pytest.raises(ValueError):
-        bar_chart_svg("T", ["a"], [("n", [1, 2])])
+    assert [(bar.row.label, bar.length) for bar in year_report.bars(table)] == [
+        ("January", 100.0),
+        ("February", 50.0),
+        ("March", 0.0),
+        ("April", 0.0),
+    ]
+    assert [bar.length for bar in year_report.bars(Table("t", "T", "Month", ["Held"], rows[2:]))] == [0.0, 0.0]
+    assert year_report.bars(Table("t", "T", "Month", ["Held"], [])) == []
