@@ -111,6 +111,6 @@ def seed_group_programme(clinics: list[Clinic], *, seed: int | str) -> int:
         attendance_record(actor=actor, meeting=meeting, presence=presence)
         client_part = next(client_notes, "") if invited != Invited.RELATIVES else ""
         relative_part = next(relative_notes, "") if invited != Invited.CLIENTS else ""
-        note = note_save(actor=actor, meeting=meeting, client_part=client_part, relative_part=relative_part)
+        note = note_save(actor=actor, meeting=meeting, client_part=client_part, relative_part=relative_part, version=0)
         note_sign(actor=actor, note=note)
     return len(MEETINGS)

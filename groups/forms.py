@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 from groups.models import GroupMeeting, GroupMember, GroupNote, GroupProgramme, Part, Presence
+from groups.selectors import attendance_seen
 from kast.forms import DateInput
 from kast.models import Role, User
 from sessions.forms import TimeInput
@@ -53,10 +54,16 @@ class MeetingForm(forms.ModelForm):
 
 
 class AttendanceForm(forms.Form):
-    """One row per invited participant, each a radio list: all participants in one POST."""
+    """One row per invited participant, each a radio list: all participants in one POST.
+
+    `seen` is the attendance as the page showed it (groups.services.attendance_seen), so that a leader's save
+    does not silently replace what another leader recorded meanwhile."""
+
+    seen = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, members: list[GroupMember], initial_presence: dict[int, str], **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["seen"].initial = attendance_seen(initial_presence)
         self.members = members
         for member in members:
             self.fields[f"member_{member.pk}"] = forms.ChoiceField(
@@ -79,6 +86,9 @@ class AttendanceForm(forms.Form):
 
 
 class NoteForm(forms.ModelForm):
+    # The version the page was opened at (0: no draft yet), so that a save from a stale page is refused.
+    version = forms.IntegerField(min_value=0, max_value=2**31 - 1, widget=forms.HiddenInput)
+
     class Meta:
         model = GroupNote
         fields = ["client_part", "relative_part"]
@@ -86,6 +96,7 @@ class NoteForm(forms.ModelForm):
 
     def __init__(self, *args, meeting: GroupMeeting, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version if self.instance.pk else 0
         # Only the parts of the sides invited: the other would be shown on nobody's record.
         if Part.CLIENTS not in meeting.parts:
             del self.fields["client_part"]

@@ -268,6 +268,8 @@ class GroupNote(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("last saved"), default=timezone.now)
     signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
+    # Optimistic locking (kast.locking): a draft saved from a stale page (another tab) is refused, not merged.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("group note")

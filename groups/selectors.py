@@ -3,6 +3,8 @@ what a record shows of the groups it took part in: only its own side of the wall
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -49,6 +51,18 @@ def get_meeting_for(*, user: User, meeting_id: int) -> GroupMeeting:
 
 def roster(programme: GroupProgramme) -> list[GroupMember]:
     return list(programme.members.select_related("record").order_by("record__kind", "record__code"))
+
+
+def attendance_seen(presence: Mapping[int, str]) -> str:
+    """A short fingerprint of a meeting's recorded attendance (member id -> presence), carried by the attendance
+    form: if it differs when the form is saved, another leader recorded the attendance meanwhile."""
+    recorded = ",".join(f"{member}:{presence[member]}" for member in sorted(presence))
+    return hashlib.sha256(recorded.encode()).hexdigest()[:16]
+
+
+def recorded_attendance(meeting: GroupMeeting) -> dict[int, str]:
+    """The meeting's attendance as recorded: member id -> presence."""
+    return dict(meeting.attendances.values_list("member_id", "presence"))
 
 
 def invited_members(meeting: GroupMeeting) -> list[GroupMember]:

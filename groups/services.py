@@ -24,8 +24,9 @@ from groups.models import (
     Part,
     Presence,
 )
-from groups.selectors import invited_members
+from groups.selectors import attendance_seen, invited_members, recorded_attendance
 from kast.actor import Actor
+from kast.locking import EditConflict, save_versioned
 from kast.models import AccessLogEntry, Clinic, Role, User
 from kast.services import access_log_record
 from sessions.models import SessionFee, SessionKind
@@ -109,11 +110,21 @@ def _group_fee(clinic_id: int) -> Decimal:
 
 
 @transaction.atomic
-def attendance_record(*, actor: Actor, meeting: GroupMeeting, presence: Mapping[int, str]) -> list[GroupAttendance]:
+def attendance_record(
+    *, actor: Actor, meeting: GroupMeeting, presence: Mapping[int, str], seen: str | None = None
+) -> list[GroupAttendance]:
     """Every invited participant's attendance at once (member id -> presence); the meeting is then held.
 
-    A participant who attended is charged the clinic's group fee; one absent is charged nothing."""
+    A participant who attended is charged the clinic's group fee; one absent is charged nothing. `seen`: the
+    attendance the leader's page showed (selectors.attendance_seen); recorded differently meanwhile (another
+    leader, another tab), the save is refused and nothing is replaced. Two leaders saving at the same instant
+    take turns on the meeting's row, so the second sees the first's attendance, never a half of it."""
     by = _require_leader(actor, meeting.programme)
+    meeting = GroupMeeting.objects.select_for_update().select_related("programme").get(pk=meeting.pk)
+    if seen is not None and seen != attendance_seen(recorded_attendance(meeting)):
+        raise ValidationError(
+            _("Another leader recorded the attendance meanwhile. It is shown below: check it and save again.")
+        )
     if meeting.date > timezone.localdate():
         raise ValidationError(_("Attendance is recorded once the meeting has taken place."))
     if meeting.status == MeetingStatus.CANCELLED:
@@ -159,20 +170,30 @@ def _check_parts(meeting: GroupMeeting, client_part: str, relative_part: str) ->
 
 
 @transaction.atomic
-def note_save(*, actor: Actor, meeting: GroupMeeting, client_part: str, relative_part: str) -> GroupNote:
-    """Save the draft: the first leader to write it is its author, and only the author writes it further."""
+def note_save(*, actor: Actor, meeting: GroupMeeting, client_part: str, relative_part: str, version: int) -> GroupNote:
+    """Save the draft: the first leader to write it is its author, and only the author writes it further.
+
+    `version`: the draft's version the page was opened at, 0 for none yet. A stale one (saved meanwhile in another
+    tab) raises EditConflict with the stored draft, and nothing is overwritten (kast.locking)."""
     by = _require_leader(actor, meeting.programme)
     _check_parts(meeting, client_part, relative_part)
     note = GroupNote.objects.select_for_update().filter(meeting=meeting).first()
     if note is None:
-        note = GroupNote(meeting=meeting, author=by)
+        if version != 0:  # a crafted version: there is no draft it could have been read at
+            raise ValidationError(_("The note is not there any more. Reload the page."))
+        note = GroupNote(meeting=meeting, author=by, client_part=client_part, relative_part=relative_part)
+        note.full_clean()
+        note.save()
     elif not note.written_by(by):
         raise PermissionDenied
     elif note.is_signed:
         raise ValidationError(_("The note is signed: add to it with an addendum."))
-    note.client_part, note.relative_part, note.updated_at = client_part, relative_part, timezone.now()
-    note.full_clean()
-    note.save()
+    elif version != note.version:
+        raise EditConflict(note)
+    else:
+        note.client_part, note.relative_part, note.updated_at = client_part, relative_part, timezone.now()
+        note.full_clean()
+        save_versioned(note, expected_version=version, fields=["client_part", "relative_part", "updated_at"])
     access_log_record(actor=actor, action=Action.UPDATE, obj=note)
     return note
 

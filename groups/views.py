@@ -16,6 +16,7 @@ from groups import selectors, services
 from groups.forms import AddendumForm, AttendanceForm, MeetingForm, MemberForm, NoteForm, ProgrammeForm
 from groups.models import GroupMeeting, GroupMember, GroupNote, GroupProgramme
 from kast.actor import actor_of
+from kast.locking import EditConflict
 from kast.models import AccessLogEntry, User
 from kast.services import access_log_record
 
@@ -138,7 +139,7 @@ def _note(meeting: GroupMeeting) -> GroupNote | None:
 def _meeting_page(request: HttpRequest, meeting: GroupMeeting, status: int = 200, **forms) -> HttpResponse:
     user = _user(request)
     members = selectors.invited_members(meeting)
-    recorded = dict(meeting.attendances.values_list("member_id", "presence"))
+    recorded = selectors.recorded_attendance(meeting)
     note = _note(meeting)
     access_log_record(actor=actor_of(request), action=Action.VIEW, obj=meeting)
     leader = meeting.programme.is_leader(user)
@@ -160,6 +161,7 @@ def _meeting_page(request: HttpRequest, meeting: GroupMeeting, status: int = 200
             "is_leader": leader,
             "can_sign": writes and note is not None and not note.is_signed,
             "sign_error": forms.get("sign_error"),
+            "conflict": forms.get("conflict"),
         },
         status=status,
     )
@@ -172,11 +174,22 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
 @require_POST
 def attendance(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = selectors.get_meeting_for(user=_user(request), meeting_id=meeting_id)
-    form = AttendanceForm(request.POST, members=selectors.invited_members(meeting), initial_presence={})
+    members = selectors.invited_members(meeting)
+    form = AttendanceForm(request.POST, members=members, initial_presence={})
     if form.is_valid():
         try:
-            services.attendance_record(actor=actor_of(request), meeting=meeting, presence=form.presence())
+            services.attendance_record(
+                actor=actor_of(request), meeting=meeting, presence=form.presence(), seen=form.cleaned_data["seen"]
+            )
         except ValidationError as error:
+            recorded = selectors.recorded_attendance(meeting)
+            if form.cleaned_data["seen"] != selectors.attendance_seen(recorded):
+                # Recorded meanwhile: the page shows what is recorded now, with the message, to check and save again.
+                now = {f"member_{member_id}": presence for member_id, presence in recorded.items()}
+                form = AttendanceForm(
+                    {"seen": selectors.attendance_seen(recorded), **now}, members=members, initial_presence=recorded
+                )
+                form.is_valid()
             form.add_error(None, error)
         else:
             messages.success(request, _("Attendance saved."))
@@ -195,7 +208,15 @@ def note_save(request: HttpRequest, meeting_id: int) -> HttpResponse:
                 meeting=meeting,
                 client_part=form.cleaned_data.get("client_part", ""),
                 relative_part=form.cleaned_data.get("relative_part", ""),
+                version=form.cleaned_data["version"],
             )
+        except EditConflict as conflict:
+            # The text typed here stays in the form, now at the stored version; the saved draft is shown above it.
+            saved = cast(GroupNote, conflict.current)
+            data = request.POST.copy()
+            data["version"] = str(saved.version)
+            form = NoteForm(data, meeting=meeting)
+            return _meeting_page(request, meeting, status=409, note_form=form, conflict=saved)
         except ValidationError as error:
             form.add_error(None, error)
         else:

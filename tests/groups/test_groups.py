@@ -16,12 +16,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from pypdf import PdfReader
 
-from groups import services
+from groups import selectors, services
 from groups.models import GroupAttendance, GroupMeeting, GroupMember, GroupNote, GroupProgramme, Invited
 from kast.actor import Actor
 from kast.models import AccessLogEntry
 from sessions.models import SessionFee, SessionKind
-from tests.factories import ClientFactory, link, relative_record
 
 pytestmark = pytest.mark.django_db
 
@@ -32,60 +31,13 @@ RELATIVES_PART = "ANHORIGDEL-GRUPP-9c3b"
 RELATIVES_ADDENDUM = "ANHORIGTILLAGG-GRUPP-1f2d"
 
 
-@pytest.fixture
-def couples(therapist):
-    """Two couples: in each a client and the client's partner, who has a record of their own (kind "relative")."""
-    first = ClientFactory(responsible_therapist=therapist, code="GBG-2026-0101")
-    second = ClientFactory(responsible_therapist=therapist, code="GBG-2026-0102")
-    first_partner = relative_record(therapist, code="GBG-2026-0201")
-    second_partner = relative_record(therapist, code="GBG-2026-0202")
-    link(first_partner, first)
-    link(second_partner, second)
-    return {"clients": [first, second], "relatives": [first_partner, second_partner]}
-
-
-@pytest.fixture
-def programme(therapist, couples):
-    """ "Gruppsamtal för par" with both couples and the pilot's five meetings: two with everyone, three relatives only."""
-    actor = Actor.for_user(therapist)
-    programme = services.programme_create(
-        actor=actor,
-        clinic=therapist.clinic,
-        data={
-            "name": "Gruppsamtal för par",
-            "description": "Två parsamtal, tre samtal med anhöriga.",
-            "start_date": TODAY - 40 * DAY,
-        },
-        leaders=[therapist],
-    )
-    for record in couples["clients"] + couples["relatives"]:
-        services.member_add(actor=actor, programme=programme, record=record, joined_on=TODAY - 40 * DAY)
-    for days_ago, invited in (
-        (35, Invited.ALL),
-        (28, Invited.ALL),
-        (21, Invited.RELATIVES),
-        (14, Invited.RELATIVES),
-        (7, Invited.RELATIVES),
-    ):
-        services.meeting_plan(
-            actor=actor,
-            programme=programme,
-            data={
-                "date": TODAY - days_ago * DAY,
-                "start_time": datetime.time(17, 0),
-                "duration_minutes": 90,
-                "invited": invited,
-            },
-        )
-    return programme
-
-
 def _member(programme, record) -> GroupMember:
     return programme.members.get(record=record)
 
 
 def _attendance_post(programme, meeting, absent=(), **override) -> dict:
-    data = {}
+    # The attendance as the page shows it now (its hidden "seen" field).
+    data = {"seen": selectors.attendance_seen(selectors.recorded_attendance(meeting))}
     for member in programme.members.select_related("record"):
         if member.record.kind in meeting.kinds_invited:
             data[f"member_{member.pk}"] = "absent_notice" if member.record in absent else "attended"
@@ -193,7 +145,9 @@ def test_attendance_missing_a_participant_is_a_field_error_and_nothing_is_saved(
 
 
 def _write_note(client, meeting, **parts):
-    return client.post(reverse("groups:note", args=[meeting.pk]), parts)
+    # The draft's version as the page has it (its hidden field): 0 before the first save.
+    note = GroupNote.objects.filter(meeting=meeting).first()
+    return client.post(reverse("groups:note", args=[meeting.pk]), {"version": note.version if note else 0, **parts})
 
 
 @pytest.fixture
@@ -282,7 +236,9 @@ def test_a_relatives_only_meeting_takes_no_clients_part(client, therapist, progr
         presence={m.pk: "attended" for m in programme.members.filter(record__kind="relative")},
     )
     with translation.override("en"), pytest.raises(ValidationError, match="Only relatives were invited"):
-        services.note_save(actor=Actor.for_user(therapist), meeting=meeting, client_part="Fel sida.", relative_part="")
+        services.note_save(
+            actor=Actor.for_user(therapist), meeting=meeting, client_part="Fel sida.", relative_part="", version=0
+        )
     assert not GroupNote.objects.exists()
 
 
@@ -397,13 +353,13 @@ def test_the_client_page_makes_the_same_queries_with_one_group_meeting_or_two(cl
     services.attendance_record(
         actor=actor, meeting=meetings[0], presence={m.pk: "attended" for m in programme.members.all()}
     )
-    note = services.note_save(actor=actor, meeting=meetings[0], client_part="Ett.", relative_part="")
+    note = services.note_save(actor=actor, meeting=meetings[0], client_part="Ett.", relative_part="", version=0)
     services.note_sign(actor=actor, note=note)
     one = queries()
     services.attendance_record(
         actor=actor, meeting=meetings[1], presence={m.pk: "attended" for m in programme.members.all()}
     )
-    note = services.note_save(actor=actor, meeting=meetings[1], client_part="Två.", relative_part="")
+    note = services.note_save(actor=actor, meeting=meetings[1], client_part="Två.", relative_part="", version=0)
     note = services.note_sign(actor=actor, note=note)
     services.addendum_add(actor=actor, note=note, part="clients", text="Tillägg.")
 
@@ -434,7 +390,8 @@ def test_a_signed_group_note_cannot_be_changed_by_the_app_s_database_role_even_w
     )
     services.attendance_record(actor=actor, meeting=meeting, presence={member.pk: "attended"})
     note = services.note_sign(
-        actor=actor, note=services.note_save(actor=actor, meeting=meeting, client_part="Signerad.", relative_part="")
+        actor=actor,
+        note=services.note_save(actor=actor, meeting=meeting, client_part="Signerad.", relative_part="", version=0),
     )
     addendum = services.addendum_add(actor=actor, note=note, part="clients", text="Tillägg.")
 
