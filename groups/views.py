@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from groups import selectors, services
 from groups.forms import AddendumForm, AttendanceForm, MeetingForm, MemberForm, NoteForm, ProgrammeForm
-from groups.models import GroupMeeting, GroupMember, GroupNote, GroupProgramme
+from groups.models import GroupMeeting, GroupMember, GroupNote, GroupProgramme, Part
 from kast.actor import actor_of
 from kast.locking import EditConflict
 from kast.models import AccessLogEntry, User
@@ -143,6 +143,7 @@ def _meeting_page(request: HttpRequest, meeting: GroupMeeting, status: int = 200
     note = _note(meeting)
     access_log_record(actor=actor_of(request), action=Action.VIEW, obj=meeting)
     leader = meeting.programme.is_leader(user)
+    conflict = forms.get("conflict")
     writes = leader and (note is None or note.written_by(user))
     return render(
         request,
@@ -161,7 +162,15 @@ def _meeting_page(request: HttpRequest, meeting: GroupMeeting, status: int = 200
             "is_leader": leader,
             "can_sign": writes and note is not None and not note.is_signed,
             "sign_error": forms.get("sign_error"),
-            "conflict": forms.get("conflict"),
+            "conflict": conflict,
+            # The saved draft's parts, for the side or sides the meeting invited (as the form has them).
+            "saved_parts": [
+                (Part(part).label, conflict.part_text(part))
+                for part in (Part.CLIENTS, Part.RELATIVES)
+                if part in meeting.parts
+            ]
+            if conflict
+            else [],
         },
         status=status,
     )

@@ -174,6 +174,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "session_form": session_form,
         "note_form": note_form,
         "conflict": conflict,
+        "saved_parts": [("", conflict.text)] if conflict else [],
         "overlaps": overlaps,
         "guide": _guide(),
         "guide_introduction": GUIDE_INTRODUCTION[0],
