@@ -371,7 +371,7 @@ def _couple_sessions(
 def _couples_group(
     rng: random.Random, calendar: Calendar, couples: list[tuple[Client, Client]], today: datetime.date
 ) -> int:
-    """Two evenings with the couples together, then three with the relatives alone, two weeks apart.
+    """Two evenings with the couples together, then three with the relatives alone, two weeks apart (or closer).
 
     The wall holds in the demo as in the app: a note that names people of two couples would carry one
     couple into the other's record, so an evening of couples is written per couple, on the client's
@@ -384,6 +384,9 @@ def _couples_group(
     day = max(
         today - datetime.timedelta(days=75), *(p.episodes.order_by("-number").first().opened_on for p in everyone)
     )
+    # Two weeks apart, closer when the couples' periods opened lately: all five evenings fall before today
+    # whatever the date the demo is seeded on (fortnightly from a late start, the last ones would be dropped).
+    step = datetime.timedelta(days=max(2, min(14, (today - day).days // (len(GROUP_NOTES) + 1))))
     made = 0
     for n, text in enumerate(GROUP_NOTES):
         if day >= today:
@@ -396,7 +399,7 @@ def _couples_group(
                 )
                 is not None
             )
-        day += datetime.timedelta(days=14)
+        day += step
     return made
 
 
