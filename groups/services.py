@@ -109,6 +109,10 @@ def _group_fee(clinic_id: int) -> Decimal:
     return fee if fee is not None else Decimal(0)
 
 
+class AttendanceChanged(ValidationError):
+    """The attendance was recorded differently since the leader's page showed it: nothing was replaced."""
+
+
 @transaction.atomic
 def attendance_record(
     *, actor: Actor, meeting: GroupMeeting, presence: Mapping[int, str], seen: str | None = None
@@ -122,7 +126,7 @@ def attendance_record(
     by = _require_leader(actor, meeting.programme)
     meeting = GroupMeeting.objects.select_for_update().select_related("programme").get(pk=meeting.pk)
     if seen is not None and seen != attendance_seen(recorded_attendance(meeting)):
-        raise ValidationError(
+        raise AttendanceChanged(
             _("Another leader recorded the attendance meanwhile. It is shown below: check it and save again.")
         )
     if meeting.date > timezone.localdate():

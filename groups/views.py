@@ -190,15 +190,16 @@ def attendance(request: HttpRequest, meeting_id: int) -> HttpResponse:
             services.attendance_record(
                 actor=actor_of(request), meeting=meeting, presence=form.presence(), seen=form.cleaned_data["seen"]
             )
-        except ValidationError as error:
+        except services.AttendanceChanged as error:
+            # Recorded meanwhile: the page shows what is recorded now, with the message, to check and save again.
             recorded = selectors.recorded_attendance(meeting)
-            if form.cleaned_data["seen"] != selectors.attendance_seen(recorded):
-                # Recorded meanwhile: the page shows what is recorded now, with the message, to check and save again.
-                now = {f"member_{member_id}": presence for member_id, presence in recorded.items()}
-                form = AttendanceForm(
-                    {"seen": selectors.attendance_seen(recorded), **now}, members=members, initial_presence=recorded
-                )
-                form.is_valid()
+            now = {f"member_{member_id}": presence for member_id, presence in recorded.items()}
+            form = AttendanceForm(
+                {"seen": selectors.attendance_seen(recorded), **now}, members=members, initial_presence=recorded
+            )
+            form.is_valid()
+            form.add_error(None, error)
+        except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, _("Attendance saved."))

@@ -14,8 +14,8 @@ out in time gets a page that says so, never a worker killed by the server's own 
 touches the database: the HTML is made from the template here, before the fork, and only bytes go back.
 
 WeasyPrint fetches nothing: the stylesheet is handed to it, and its URL fetcher (`_fetcher`) answers only data
-URLs (the yearly report's charts); any other address in a document (http, file) is refused unread, so a PDF can
-neither reach the network or the server's files nor wait on them.
+URLs (an image carried in the document itself); any other address in a document (http, file) is refused unread,
+so a PDF can neither reach the network or the server's files nor wait on them.
 
 A print is logged only when its PDF is made (`print_response`): the entry is written in the same
 transaction as the rendering and rolled back if the PDF is not made.
