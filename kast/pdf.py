@@ -8,10 +8,11 @@ The HTML is compacted before layout (`for_print`): the whitespace between tags a
 descriptions (screen-reader text for the page; a PDF draws neither) are nodes WeasyPrint parses, styles and
 lays out for nothing. docs/performance.md ("PDFs") has the profile behind each of these.
 
-The layout runs in a child process forked from the worker (so it starts warm, with WeasyPrint and the
-stylesheet already loaded), which is stopped after `PDF_RENDER_TIMEOUT` seconds: a record too long to lay
-out in time gets a page that says so, never a worker killed by the server's own timeout. The child never
-touches the database: the HTML is made from the template here, before the fork, and only bytes go back.
+The layout runs in a process forked from the worker (so it starts warm, with WeasyPrint and the stylesheet
+already loaded) and kept for the next documents (`_LayoutProcess`); a layout that takes longer than
+`PDF_RENDER_TIMEOUT` seconds is stopped with its process, and the user gets a page that says so, never a
+worker killed by the server's own timeout. The process never touches the database: the HTML is made from the
+template here, in the worker, and only the HTML goes to it and only bytes come back.
 
 WeasyPrint fetches nothing: the stylesheet is handed to it, and its URL fetcher (`_fetcher`) answers only data
 URLs (an image carried in the document itself); any other address in a document (http, file) is refused unread,
@@ -28,6 +29,7 @@ import gc
 import logging
 import multiprocessing
 import re
+import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
@@ -112,17 +114,12 @@ def _portable(record: logging.LogRecord) -> logging.LogRecord:
     return record
 
 
-def _lay_out(html: str, base_url: str, sender: Connection) -> None:
-    """In the child: lay the HTML out and send back ((kind, PDF bytes or error name), WeasyPrint's log records).
+def _lay_out(html: str, base_url: str) -> tuple[tuple[str, Any], list[logging.LogRecord]]:
+    """In the layout process: lay the HTML out; ((kind, PDF bytes or error name), WeasyPrint's log records).
 
     WeasyPrint's warnings are collected and sent back with the PDF, so they reach the worker's own log
     handlers (and the tests that assert there are none) as if the layout had run there.
-
-    First the child freezes what it inherited (gc.freeze): the cyclic collector, which runs many times during
-    a layout, would otherwise walk the worker's whole heap (Django, the cached figures) each time, writing to
-    every page of it and so copying each shared page; only the layout's own objects are collected.
     """
-    gc.freeze()
     records: list[logging.LogRecord] = []
 
     class Collect(logging.Handler):
@@ -139,39 +136,115 @@ def _lay_out(html: str, base_url: str, sender: Connection) -> None:
         result = ("pdf", document.write_pdf(stylesheets=[_print_stylesheet()], font_config=_font_config()))
     except Exception as error:  # reported to the worker by its name only: a message may quote the record
         result = ("error", type(error).__name__)
-    sender.send((result, records))
-    sender.close()
+    return result, records
+
+
+def _serve(connection: Connection) -> None:
+    """The layout process: lay out each document the worker sends, until the worker closes its end.
+
+    First it freezes what it inherited (gc.freeze): the cyclic collector, which runs many times during a
+    layout, would otherwise walk the worker's whole heap (Django, the cached figures) each time, writing to
+    every page of it and so copying each shared page; only the layouts' own objects are collected.
+    """
+    gc.freeze()
+    while True:
+        try:
+            html, base_url = connection.recv()
+        except EOFError:  # the worker closed its end (or ended): nothing more to print
+            return
+        connection.send(_lay_out(html, base_url))
+
+
+class _LayoutProcess:
+    """A process forked from the worker that lays out one document after another, stopped if one takes too long.
+
+    Forking per document cost a fifth of an intake summary's time: the new process copies every page of the
+    worker's memory that WeasyPrint touches, and starts with cold caches; a process kept between documents
+    pays that once (docs/performance.md, "The layout process"). It is started on the worker's first print,
+    replaced after `MAX_DOCUMENTS` (so whatever WeasyPrint keeps between documents stays bounded), and
+    killed when a layout overruns the timeout or fails hard; the next print starts a new one. It is a daemon:
+    it ends with the worker (and reads the end of its pipe if the worker is killed).
+    """
+
+    MAX_DOCUMENTS = 200
+
+    def __init__(self) -> None:
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.connection: Connection | None = None
+        self.documents = 0
+        # One document at a time per process; a second thread of the same worker (a threaded dev or test
+        # server) gets a process of its own for its document (`lay_out(..., own_process=True)`).
+        self.lock = threading.Lock()
+
+    def start(self) -> None:
+        fork = multiprocessing.get_context("fork")
+        ours, theirs = fork.Pipe(duplex=True)
+        self.process = fork.Process(target=_serve, args=(theirs,), name="kast-pdf", daemon=True)
+        self.process.start()
+        theirs.close()  # the process keeps its copy
+        self.connection, self.documents = ours, 0
+
+    def stop(self) -> None:
+        """End the process (killed: it may be mid-layout) and forget it."""
+        if self.connection is not None:
+            self.connection.close()
+        if self.process is not None:
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join()
+        self.process = self.connection = None
+
+    def lay_out(self, html: str, base_url: str, timeout: float) -> tuple[tuple[str, Any], list[logging.LogRecord]]:
+        """The document laid out, or PdfUnavailable (the process is then stopped, a new one made next time)."""
+        if self.process is None or not self.process.is_alive() or self.documents >= self.MAX_DOCUMENTS:
+            self.stop()
+            self.start()
+        assert self.connection is not None and self.process is not None  # just started
+        try:
+            self.connection.send((html, base_url))
+            if not self.connection.poll(timeout):
+                self.stop()
+                logger.warning("A PDF was not laid out within %s seconds: stopped, nothing printed.", timeout)
+                raise PdfUnavailable("timeout", timed_out=True)
+            answer: tuple[tuple[str, Any], list[logging.LogRecord]] = self.connection.recv()
+        except (EOFError, OSError):  # the process ended without a PDF
+            self.process.join(timeout=5)
+            logger.error("The PDF process ended without a PDF (exit code %s): nothing printed.", self.process.exitcode)
+            self.stop()
+            raise PdfUnavailable("no result") from None
+        self.documents += 1
+        return answer
+
+
+#: This worker's layout process (see _LayoutProcess); `stop_layout_process` ends it.
+_layout_process = _LayoutProcess()
+
+
+def stop_layout_process() -> None:
+    """End this worker's layout process, if it runs (the next print starts a new one)."""
+    with _layout_process.lock:
+        _layout_process.stop()
 
 
 def write_pdf(html: str, *, base_url: str) -> bytes:
-    """The PDF of `html`, laid out in a child process that is stopped after PDF_RENDER_TIMEOUT seconds.
+    """The PDF of `html`, laid out in the worker's layout process, which is stopped after PDF_RENDER_TIMEOUT seconds.
 
     Raises PdfUnavailable when it takes longer, or when the layout fails.
     """
     _warm()  # WeasyPrint imported, the stylesheet parsed and the fonts loaded here once: every child starts warm
     timeout = settings.PDF_RENDER_TIMEOUT
-    fork = multiprocessing.get_context("fork")
-    receiver, sender = fork.Pipe(duplex=False)
-    child = fork.Process(target=_lay_out, args=(for_print(html), base_url, sender), name="kast-pdf")
-    child.start()
-    sender.close()  # the child's copy remains: when it ends without sending, the receiver sees the end
-    try:
-        if not receiver.poll(timeout):
-            child.kill()
-            logger.warning("A PDF was not laid out within %s seconds: stopped, nothing printed.", timeout)
-            raise PdfUnavailable("timeout", timed_out=True)
+    html = for_print(html)
+    if _layout_process.lock.acquire(blocking=False):
         try:
-            (kind, value), records = receiver.recv()
-        except EOFError:
-            child.join(timeout=5)
-            logger.error("The PDF process ended without a PDF (exit code %s): nothing printed.", child.exitcode)
-            raise PdfUnavailable("no result") from None
-    finally:
-        receiver.close()
-        child.join(timeout=5)
-        if child.is_alive():
-            child.kill()
-            child.join()
+            (kind, value), records = _layout_process.lay_out(html, base_url, timeout)
+        finally:
+            _layout_process.lock.release()
+    else:  # another thread of this worker is printing: a process of its own, for this document only
+        own = _LayoutProcess()
+        try:
+            (kind, value), records = own.lay_out(html, base_url, timeout)
+        finally:
+            own.stop()
     for record in records:
         logging.getLogger(record.name).handle(record)
     if kind != "pdf":

@@ -162,6 +162,17 @@ def empty_cache():
 
 
 @pytest.fixture
+def new_layout_process():
+    """The PDFs of the test are laid out by a process forked during it (kast.pdf keeps one per worker between
+    documents), so what the test patched before printing reaches it; stopped again after, patches and all."""
+    from kast import pdf
+
+    pdf.stop_layout_process()
+    yield
+    pdf.stop_layout_process()
+
+
+@pytest.fixture
 def password_only_login():
     """`password_only_login(client, user)`: a session that has passed the password but not the second factor."""
     return _password_only_login

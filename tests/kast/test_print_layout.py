@@ -136,7 +136,7 @@ def test_a_document_fetches_nothing_but_data_urls(caplog):
     assert not any("data:" in message for message in refused)  # the data URL was read
 
 
-def test_the_layout_child_leaves_the_inherited_heap_to_the_worker(monkeypatch):
+def test_the_layout_process_leaves_the_inherited_heap_to_the_worker(monkeypatch, new_layout_process):
     """The child freezes what it inherited before the layout, so the collector walks (and copies) none of it."""
     import multiprocessing
 
@@ -150,6 +150,71 @@ def test_the_layout_child_leaves_the_inherited_heap_to_the_worker(monkeypatch):
     monkeypatch.setattr(pdf.gc, "freeze", freeze)
 
     pdf.write_pdf("<p>Hej</p>", base_url="http://testserver/")
+    pdf.write_pdf("<p>Hej igen</p>", base_url="http://testserver/")
 
-    assert froze.value == 1  # in the child; the worker itself froze nothing
+    assert froze.value == 1  # in the layout process, once; the worker itself froze nothing
     assert pdf.gc.get_freeze_count() == 0
+
+
+def _pdf_text(pdf: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_one_layout_process_lays_out_document_after_document_and_is_replaced_in_time(monkeypatch, new_layout_process):
+    """The worker forks its layout process once, not per document (the fork cost a fifth of an intake summary),
+    and replaces it after MAX_DOCUMENTS so nothing WeasyPrint keeps between documents grows without bound."""
+    from kast import pdf
+
+    monkeypatch.setattr(pdf._LayoutProcess, "MAX_DOCUMENTS", 2)
+
+    assert "Ett" in _pdf_text(pdf.write_pdf("<p>Ett</p>", base_url="http://testserver/"))
+    first = pdf._layout_process.process.pid
+    assert "Två" in _pdf_text(pdf.write_pdf("<p>Två</p>", base_url="http://testserver/"))
+    assert pdf._layout_process.process.pid == first
+    assert "Tre" in _pdf_text(pdf.write_pdf("<p>Tre</p>", base_url="http://testserver/"))
+    assert pdf._layout_process.process.pid != first
+    assert not _running(first)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process of ours with this pid still runs (a stopped one is reaped by multiprocessing)."""
+    import multiprocessing
+
+    return pid in [child.pid for child in multiprocessing.active_children()]
+
+
+def _slow_then_real(html, base_url):
+    import time
+
+    from kast import pdf
+
+    time.sleep(0.5)
+    return pdf._REAL_LAY_OUT(html, base_url)
+
+
+def test_two_threads_printing_at_once_each_get_their_own_document(monkeypatch, new_layout_process):
+    """A threaded server's second print, while the worker's layout process is busy, gets a process of its own
+    (stopped after it), never the first's document or a wait in its queue."""
+    import multiprocessing
+    import threading
+
+    from kast import pdf
+
+    monkeypatch.setattr(pdf, "_REAL_LAY_OUT", pdf._lay_out, raising=False)
+    monkeypatch.setattr(pdf, "_lay_out", _slow_then_real)
+    texts = {}
+
+    def print_one(word):
+        texts[word] = _pdf_text(pdf.write_pdf(f"<p>{word}</p>", base_url="http://testserver/"))
+
+    threads = [threading.Thread(target=print_one, args=(word,)) for word in ("Ett", "Två")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert "Ett" in texts["Ett"] and "Två" not in texts["Ett"]
+    assert "Två" in texts["Två"] and "Ett" not in texts["Två"]
+    assert [child.name for child in multiprocessing.active_children()] == ["kast-pdf"]  # the worker's own, kept

@@ -125,18 +125,18 @@ def test_a_pdf_not_made_in_time_says_so_and_logs_no_print(printable, settings):
     assert AccessLogEntry.objects.filter(action=PRINT).count() == 1
 
 
-def _slow_layout(html, base_url, sender):
+def _slow_layout(html, base_url):
     time.sleep(60)
 
 
-def _crashing_layout(html, base_url, sender):
+def _crashing_layout(html, base_url):
     import os
 
     os._exit(3)
 
 
-def test_a_layout_that_hangs_is_stopped_at_the_timeout(monkeypatch, settings):
-    monkeypatch.setattr(pdf, "_lay_out", _slow_layout)  # the forked child runs it instead of WeasyPrint
+def test_a_layout_that_hangs_is_stopped_at_the_timeout(monkeypatch, settings, new_layout_process):
+    monkeypatch.setattr(pdf, "_lay_out", _slow_layout)  # a layout process forked from now runs it, not WeasyPrint
     settings.PDF_RENDER_TIMEOUT = 0.5
     began = time.monotonic()
 
@@ -148,7 +148,9 @@ def test_a_layout_that_hangs_is_stopped_at_the_timeout(monkeypatch, settings):
     assert multiprocessing.active_children() == []
 
 
-def test_a_layout_that_dies_is_unavailable_not_a_server_error(monkeypatch, client, therapist, client_record, caplog):
+def test_a_layout_that_dies_is_unavailable_not_a_server_error(
+    monkeypatch, client, therapist, client_record, caplog, new_layout_process
+):
     monkeypatch.setattr(pdf, "_lay_out", _crashing_layout)
     client.force_login(therapist)
 
