@@ -256,3 +256,17 @@ def test_the_submitted_start_questionnaire_is_in_the_pdf(client, therapist, inta
     assert "Har du en partner? Ja" in flat
     assert "Hur mår du just nu? Dålig" in flat
     assert "Har du barn? Vill inte svara" in flat
+
+
+def test_the_intake_summary_is_parsed_the_fast_way_and_laid_out_as_before(client, therapist, intake, monkeypatch):
+    """Its HTML is also XML, so expat parses it instead of WeasyPrint's pure-Python parser (kast.pdf.xhtml_root),
+    and the layout is the same box for box."""
+    from tests.pdfs import assert_parsed_fast_and_laid_out_alike, capture_print_html
+
+    printed = capture_print_html(monkeypatch)
+    client.force_login(therapist)
+    assert print_pdf(client, intake).status_code == 200
+
+    (html,) = printed
+    assert "<svg" in html and "genogram" in html
+    assert_parsed_fast_and_laid_out_alike(html)
