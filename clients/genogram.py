@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
 SEXES = ("male", "female", "other")
@@ -681,3 +682,87 @@ def _sample(key: str, x: float, y: float) -> str:
         start, end = Point(x, y), Point(x + 30, y)
         return _emotional_shape(key, start, Point(x + 15, y), end)
     return _partner_shape((Point(x, y), Point(x + 30, y)), key, _slashes(key, Point(x + 15, y)))
+
+
+# -- the drawing in a PDF ------------------------------------------------------------------------------------------
+
+SVG_NS = "http://www.w3.org/2000/svg"
+#: Where a line's baseline sits below the top of its box, in ems, for DejaVu Sans with line-height 1 (its ascent
+#: 0.928 less half of what its ascent and descent, 1.164, exceed the line): an SVG text's y is its baseline.
+BASELINE = 0.846
+#: Room for a centred label (LABEL_CHARS at 12 units, with air), in the drawing's units.
+LABEL_BOX = 160
+
+
+@dataclass(frozen=True)
+class PrintLabel:
+    """One text of the drawing as a positioned HTML box, in mm from the drawing's top left corner."""
+
+    text: str  # user input (a person's label): the template escapes it
+    left: float
+    top: float
+    size: float
+    width: float | None  # a centred label's box (the text centred in it); None: the text starts at `left`
+    bold: bool
+
+    @property
+    def style(self) -> str:
+        """Its CSS, in mm with a decimal point whatever the language (the template must not localise numbers)."""
+        parts = [f"left: {self.left:.2f}mm", f"top: {self.top:.2f}mm", f"font-size: {self.size:.2f}mm"]
+        if self.width is not None:
+            parts.append(f"width: {self.width:.2f}mm")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class PrintedMap:
+    """The drawing as a PDF shows it: the shapes as SVG, the texts as HTML boxes laid over it, sized in mm."""
+
+    svg: str  # our own drawing, every label already escaped: safe to mark so
+    width: float
+    height: float
+    labels: tuple[PrintLabel, ...]
+
+    @property
+    def style(self) -> str:
+        return f"width: {self.width:.2f}mm; height: {self.height:.2f}mm"
+
+
+def for_print(svg: str, *, width: float, max_height: float) -> PrintedMap:
+    """The drawing of `render_svg` for a PDF, at most `width` by `max_height` mm: its texts taken out of the SVG.
+
+    WeasyPrint lays an SVG <text> out letter by letter (a layout and a draw for each character): the labels cost
+    half of the family map's time in the intake summary. As HTML boxes over the drawing, each is one line of
+    text. The drawing keeps its proportions (as the page's <svg> does) and everything is placed in mm.
+    """
+    from defusedxml.ElementTree import fromstring
+
+    root = fromstring(svg)
+    _, _, units_wide, units_high = (float(v) for v in root.get("viewBox").split())
+    scale = min(width / units_wide, max_height / units_high)  # mm per unit of the drawing
+    labels = []
+    for parent in list(root.iter()):
+        for text in [child for child in parent if child.tag == f"{{{SVG_NS}}}text"]:
+            parent.remove(text)
+            x, y = float(text.get("x")) * scale, float(text.get("y")) * scale
+            size = float(text.get("font-size")) * scale
+            centred = text.get("text-anchor") == "middle"
+            labels.append(
+                PrintLabel(
+                    text=text.text or "",
+                    left=x - LABEL_BOX * scale / 2 if centred else x,
+                    top=y - BASELINE * size,
+                    size=size,
+                    width=LABEL_BOX * scale if centred else None,
+                    bold=text.get("font-weight") == "bold",
+                )
+            )
+    for element in root.iter():  # back to plain names, the namespace declared once as the drawing had it
+        element.tag = element.tag.removeprefix(f"{{{SVG_NS}}}")
+    root.set("xmlns", SVG_NS)
+    return PrintedMap(
+        svg=ElementTree.tostring(root, encoding="unicode"),
+        width=units_wide * scale,
+        height=units_high * scale,
+        labels=tuple(labels),
+    )

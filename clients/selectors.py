@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -42,7 +43,6 @@ from sessions.models import HELD, FollowUp, SessionKind, TherapySession
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-    from assessments.selectors import AnswerRow
     from clients.forms import GoalReviewForm
 
 
@@ -297,27 +297,22 @@ def intake_summary(client: Client, *, include_name: bool) -> dict[str, object]:
         "assessment": assessments_of(client).order_by("-episode__number").first(),
         "sections": interview_sections(client, addenda=True),
         "members": members,
-        "svg": genogram_svg(client, members, relationships) if members else "",
-        "start_answers": _start_questionnaire_answers(client),
+        "family_map": _printed_family_map(genogram_svg(client, members, relationships)) if members else None,
         "over_time": answers_over_time(client),
         "goals": record_goals(client),
     }
 
 
-def _start_questionnaire_answers(client: Client) -> list[AnswerRow]:
-    """The answers of the current period's start questionnaire, once submitted (the intake baseline)."""
-    from assessments.models import Administration, TimePoint
-    from assessments.selectors import answer_rows
+#: The room for the family map on its page, in mm: an A4 page's width less the margins of static/css/print.css,
+#: and most of its height (a heading and the history's first lines fit under it).
+FAMILY_MAP_PRINT_WIDTH, FAMILY_MAP_PRINT_HEIGHT = 174.0, 230.0
 
-    administration = (
-        # Not one entered in error: it may be someone else's answers.
-        Administration.objects.counted()
-        .filter(client=client, time_point=TimePoint.START, submitted_at__isnull=False)
-        .select_related("client", "version")
-        .order_by("-episode__number")
-        .first()
-    )
-    return answer_rows(administration) if administration else []
+
+def _printed_family_map(svg: SafeString) -> genogram.PrintedMap:
+    """The family map for the intake summary: its shapes as SVG, its texts as HTML over it (genogram.for_print)."""
+    printed = genogram.for_print(str(svg), width=FAMILY_MAP_PRINT_WIDTH, max_height=FAMILY_MAP_PRINT_HEIGHT)
+    # Our own drawing, every label escaped by render_svg (tests/clients/test_genogram.py proves it).
+    return dataclasses.replace(printed, svg=mark_safe(printed.svg))  # noqa: S308
 
 
 def genogram_legend_labels() -> dict[str, str]:

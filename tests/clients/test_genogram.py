@@ -19,9 +19,11 @@ import pytest
 from clients.genogram import (
     ABUSE_INK,
     BAR_ABOVE,
+    BASELINE,
     CLIENT_RING,
     EMOTIONAL_KINDS,
     HALF,
+    LABEL_BOX,
     LEGEND_LABELS,
     PARTNER_KINDS,
     SIDE,
@@ -29,6 +31,7 @@ from clients.genogram import (
     Person,
     Point,
     Relationship,
+    for_print,
     layout,
     render_svg,
 )
@@ -541,3 +544,50 @@ def test_two_drawings_on_one_page_have_distinct_ids(result):
         for prefix in ("g1", "g2")
     ]
     assert ids[0] and not ids[0] & ids[1]
+
+
+# -- the drawing in a PDF (for_print) ------------------------------------------------------------------------
+
+
+def test_for_print_takes_every_text_out_of_the_svg_and_keeps_the_shapes(result, root):
+    """WeasyPrint lays an SVG text out letter by letter: in a PDF the texts are HTML boxes over the shapes."""
+    svg = render_svg(result, title="Familjekarta för Jonas")
+    printed = for_print(svg, width=174, max_height=230)
+    shapes = parse(printed.svg)
+
+    assert not list(shapes.iter(f"{NS}text"))
+    texts = [t.text for t in root.iter(f"{NS}text")]
+    assert [label.text for label in printed.labels] == texts
+    assert [e.tag for e in shapes.iter()] == [e.tag for e in root.iter() if e.tag != f"{NS}text"]
+    assert shapes.get("viewBox") == root.get("viewBox")
+
+
+def test_for_print_fits_the_drawing_to_the_width_or_the_height_in_proportion():
+    """Exact sizes: 480 by 120 units fits the width (0.25 mm a unit), 100 by 400 the height (0.5 mm a unit)."""
+    wide = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 480 120"><text x="100" y="40" font-size="12" text-anchor="middle">Mormor</text></svg>'
+    tall = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 400"><text x="10" y="20" font-size="10" font-weight="bold" text-anchor="start">Teckenförklaring</text></svg>'
+
+    fitted = for_print(wide, width=120, max_height=200)
+    assert (fitted.width, fitted.height) == (120, 30)
+    (label,) = fitted.labels
+    # Centred on x = 25 mm in a box LABEL_BOX units wide; the baseline at 10 mm, the box's top BASELINE ems above.
+    assert (label.text, label.size, label.width, label.bold) == ("Mormor", 3, LABEL_BOX * 0.25, False)
+    assert label.left == pytest.approx(25 - LABEL_BOX * 0.25 / 2)
+    assert label.top == pytest.approx(10 - BASELINE * 3)
+    assert fitted.style == "width: 120.00mm; height: 30.00mm"
+
+    fitted = for_print(tall, width=120, max_height=200)
+    assert (fitted.width, fitted.height) == (50, 200)
+    (label,) = fitted.labels
+    assert (label.left, label.size, label.width, label.bold) == (5, 5, None, True)
+    assert label.style == f"left: 5.00mm; top: {10 - BASELINE * 5:.2f}mm; font-size: 5.00mm"
+
+
+def test_for_print_keeps_a_label_as_text_never_markup():
+    """The label leaves the SVG as the text it is (the template escapes it): nothing of it becomes a tag."""
+    evil = '<script>alert("x")</script>'
+    printed = for_print(render_svg(layout([Person("x", evil, "female", 0)], []), title="t"), width=174, max_height=230)
+
+    assert evil[:12] + "…" in [label.text for label in printed.labels]
+    assert "<script" not in printed.svg
+    assert not [e for e in parse(printed.svg).iter() if e.tag.endswith("script")]
