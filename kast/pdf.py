@@ -28,7 +28,10 @@ import functools
 import gc
 import logging
 import multiprocessing
+import os
 import re
+import signal
+import stat
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -181,10 +184,12 @@ def _lay_out(html: str, base_url: str) -> tuple[tuple[str, Any], list[logging.Lo
 def _serve(connection: Connection) -> None:
     """The layout process: lay out each document the worker sends, until the worker closes its end.
 
-    First it freezes what it inherited (gc.freeze): the cyclic collector, which runs many times during a
-    layout, would otherwise walk the worker's whole heap (Django, the cached figures) each time, writing to
-    every page of it and so copying each shared page; only the layouts' own objects are collected.
+    First it lets go of what it inherited from the worker but is not its own (`_let_go`), and freezes the rest
+    (gc.freeze): the cyclic collector, which runs many times during a layout, would otherwise walk the worker's
+    whole heap (Django, the cached figures) each time, writing to every page of it and so copying each shared
+    page; only the layouts' own objects are collected.
     """
+    _let_go(keep=connection.fileno())
     gc.freeze()
     while True:
         try:
@@ -192,6 +197,40 @@ def _serve(connection: Connection) -> None:
         except EOFError:  # the worker closed its end (or ended): nothing more to print
             return
         connection.send(_lay_out(html, base_url))
+
+
+#: The signals a server's worker may handle itself (gunicorn: a graceful stop, a reload, a log reopen).
+_WORKER_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGABRT")
+
+
+def _let_go(*, keep: int) -> None:
+    """What the layout process must not hold on to from the worker it was forked from.
+
+    - The worker's signal handlers: gunicorn's would swallow a SIGTERM (a stop from the master, systemd or
+      multiprocessing at the worker's exit), and the worker's exit would then wait on its layout process.
+      Back to the defaults: a SIGTERM ends it. A Ctrl-C in a terminal is the worker's to handle: ignored here
+      (the process ends with its worker, when the pipe closes).
+    - The worker's sockets (its listening socket, the connection of the request that started the process,
+      its database connection): a connection closed by the worker stays open while another process holds
+      it, so the other end (a proxy, the browser, PostgreSQL) would wait for an end that never came. Only
+      the pipe to the worker (`keep`) stays.
+    """
+    for name in _WORKER_SIGNALS:
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        descriptors = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except OSError:  # no /proc (not Linux): the sockets stay until the process ends
+        return
+    for fd in descriptors:
+        if fd == keep:
+            continue
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.close(fd)
+        except OSError:  # gone meanwhile (the directory's own descriptor)
+            continue
 
 
 class _LayoutProcess:

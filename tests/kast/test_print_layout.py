@@ -230,3 +230,34 @@ def test_a_document_that_is_not_xml_is_printed_all_the_same(new_layout_process):
         # (pypdf reads the text of a page that draws a control character with a NUL between letters)
         text = _pdf_text(pdf.write_pdf(html, base_url="http://testserver/")).replace("\x00", "")
         assert "Före" in text and "Efter" in text
+
+
+def test_the_layout_process_holds_none_of_the_workers_sockets_or_signal_handlers(new_layout_process):
+    """Forked from a worker, it lets go of the worker's sockets (a connection the worker closed would otherwise
+    stay open: the proxy or PostgreSQL at the other end would wait for its end) and of the worker's signal
+    handlers (gunicorn's would swallow a SIGTERM, and the worker's exit would wait on the process)."""
+    import os
+    import signal
+    import socket
+
+    from kast import pdf
+
+    swallowed = []
+    previous = signal.signal(signal.SIGTERM, lambda *_: swallowed.append(True))  # as a gunicorn worker does
+    listener = socket.create_server(("127.0.0.1", 0))
+    try:
+        pdf.write_pdf("<p>Hej</p>", base_url="http://testserver/")
+        process = pdf._layout_process.process
+        held = {os.readlink(f"/proc/{process.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{process.pid}/fd")}
+        ours = os.readlink(f"/proc/self/fd/{listener.fileno()}")
+
+        assert ours.startswith("socket:") and ours not in held
+        assert len([link for link in held if link.startswith("socket:")]) == 1  # its end of the pipe to the worker
+
+        os.kill(process.pid, signal.SIGTERM)
+        process.join(timeout=5)
+        assert process.exitcode == -signal.SIGTERM
+        assert swallowed == []
+    finally:
+        listener.close()
+        signal.signal(signal.SIGTERM, previous)
