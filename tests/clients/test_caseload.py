@@ -200,14 +200,14 @@ PAGES = [
     (
         "intake_pdf",
         {},
-        20,
+        19,
         "(a POST) 5 a savepoint: the print is logged with the PDF or not at all, 6 the family map locked (its first "
         "print), 7 insert the access-log entry, 8 the family members, 9 their parents (prefetch), 10 the "
         "relationships with both people, 11 the status history with period and author, 12 the current assessment "
         "with who saved and signed it, 13 its addenda, 14 the interview sections with who saved and signed them, "
-        "15 their addenda, 16 the submitted start questionnaire (none here), 17 the questionnaires for the answers "
-        "side by side (none here: no items or answers read), 18 the goals with their periods, 19 their reviews, "
-        "20 the savepoint released",
+        "15 their addenda, 16 the questionnaires for the answers side by side, the start questionnaire's among "
+        "them (none here: no items or answers read), 17 the goals with their periods, 18 their reviews, "
+        "19 the savepoint released",
     ),
     (
         "edit",
