@@ -1029,6 +1029,16 @@ def _lock_clinics(owners: Sequence[User] | Sequence[Clinic]) -> list[Clinic]:
     return list(Clinic.objects.select_for_update().filter(pk__in=pks).order_by("pk"))
 
 
+#: The demo's records go back this many years at most (the bulk's first contacts: `span_years`, 8 by default).
+HISTORY_YEARS = 10
+
+
+def staff_joined(today: datetime.date) -> datetime.datetime:
+    """When the demo's staff joined: as long ago as its records go back, so a past period's figures count them
+    (the figures count the staff as it stood at a period's end, and only accounts that had joined by then)."""
+    return datetime.datetime(today.year - HISTORY_YEARS, 1, 1, tzinfo=timezone.get_current_timezone())
+
+
 def load_test_therapist_prefix(clinic: Clinic) -> str:
     return f"last-{clinic.code.lower()}-"
 
@@ -1060,6 +1070,7 @@ def load_test_therapists(faked: Faked, clinics: Sequence[Clinic], count: int) ->
             last_name=faked.fake.last_name(),
             role=Role.THERAPIST,
             clinic=clinic,
+            date_joined=staff_joined(faked.today),
         )
         user.set_unusable_password()
         users.append(user)

@@ -9,13 +9,16 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
+from django.apps import apps
 from django.db.models import (
     Aggregate,
     Count,
     DateField,
     Exists,
     F,
+    Field,
     FloatField,
+    ForeignKey,
     Func,
     IntegerField,
     OuterRef,
@@ -25,7 +28,7 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.expressions import Combinable
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -448,13 +451,39 @@ def _sessions_by_month(scope: Scope) -> list[dict[str, Any]]:
 
 
 def _staffing(scope: Scope) -> dict[str, Any]:
-    """5. Full-time equivalents (fte) and number (n) of the therapists counted."""
-    staff = User.objects.filter(role=Role.THERAPIST, is_active=True)
+    """5. Full-time equivalents (fte) and number (n) of the therapists counted, as the staff stood at the period's end
+    (today, for a period not over yet): a period a year earlier is divided by that year's staff, not today's.
+
+    Each account as it was then, from its history (kast.UserEvent: pghistory writes the account's row at its
+    creation and at every change of role, clinic, activity or FTE); only accounts that had joined by then count.
+    An account that had joined by then but whose history begins later (an account dated back, as the demo's
+    are) is taken as its history first shows it.
+    """
+    as_of = min(scope.end, timezone.localdate())
+    until = timezone.make_aware(datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time()))
+    # pghistory makes the history's model when kast.models loads: by name, for the type checker's sake.
+    events = apps.get_model("kast", "UserEvent")._default_manager.filter(pgh_obj=OuterRef("pk"))
+    then = events.filter(pgh_created_at__lt=until).order_by("-pgh_created_at", "-pgh_id")
+    first = events.order_by("pgh_created_at", "pgh_id")
+
+    def was(name: str) -> Coalesce:
+        field = cast("Field[Any, Any]", User._meta.get_field(name))
+        output = field.target_field if isinstance(field, ForeignKey) else field  # a clinic: its key
+        column = field.attname
+        return Coalesce(
+            Subquery(then.values(column)[:1]), Subquery(first.values(column)[:1]), F(column), output_field=output
+        )
+
+    staff = (
+        User.objects.filter(date_joined__lt=until)
+        .annotate(role_then=was("role"), clinic_then=was("clinic"), active_then=was("is_active"), fte_then=was("fte"))
+        .filter(role_then=Role.THERAPIST, active_then=True)
+    )
     if scope.clinic is not None:
-        staff = staff.filter(clinic=scope.clinic)
+        staff = staff.filter(clinic_then=scope.clinic.pk)
     if scope.therapist is not None:
         staff = staff.filter(pk=scope.therapist.pk)
-    return staff.aggregate(fte=Sum("fte"), n=Count("pk"))
+    return staff.aggregate(fte=Sum("fte_then"), n=Count("pk"))
 
 
 def _waiting(scope: Scope) -> dict[str, Any]:

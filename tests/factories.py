@@ -59,6 +59,9 @@ class UserFactory(DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"staff{n}")
+    # At the clinic long before any period a test counts: the figures count the staff as they stood at a period's
+    # end, and only accounts that had joined by then (figures.statistics._staffing).
+    date_joined = factory.LazyFunction(lambda: datetime.datetime(2020, 1, 1, tzinfo=timezone.get_current_timezone()))
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     role = Role.THERAPIST
@@ -221,3 +224,20 @@ def link(relative: Client, client: Client, *, consent: bool = True) -> RelativeL
         relative_consents=consent,
         created_by=relative.responsible_therapist,
     )
+
+
+def history_since_joining(user: User) -> None:
+    """The account's history dated back to when it joined, as if every change made to it so far had been made then.
+
+    The figures count the staff as it stood at a period's end, from the accounts' history (figures.statistics
+    ._staffing), and pghistory dates each change when it is written: a fixture that sets a therapist to half time
+    for a past quarter dates the change back with this. As the tables' owner: the app may only add to a history.
+    """
+    from django.apps import apps
+
+    from kast.db_roles import owner_connection
+
+    with owner_connection():
+        apps.get_model("kast", "UserEvent")._default_manager.filter(pgh_obj=user).update(
+            pgh_created_at=user.date_joined
+        )

@@ -129,3 +129,16 @@ def test_a_demo_backup_code_works_once_and_a_new_run_restores_it(demo_db):
         cursor.execute("SELECT token FROM otp_static_statictoken")
         stored = {token for (token,) in cursor.fetchall()}
     assert stored and not stored & set(DEMO_BACKUP_CODES)
+
+
+def test_the_demo_staff_joined_before_its_first_records(demo_db):
+    """The figures count the staff as it stood at a period's end, and only accounts that had joined by then
+    (figures.statistics._staffing): the demo's accounts were there for all its history, so its past years have
+    their sessions per full-time therapist."""
+    from django.db.models import Min
+
+    from clients.models import Client
+
+    first_contact = Client.objects.aggregate(first=Min("first_contact_date"))["first"]
+    assert first_contact is not None
+    assert all(joined.date() <= first_contact for joined in User.objects.values_list("date_joined", flat=True))

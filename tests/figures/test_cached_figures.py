@@ -55,6 +55,9 @@ UNWATCHED = {
     # The persons treated count a couple or group session's other participants (figures.persons): they are
     # written only by sessions.services, in the transaction that saves their session, which stamps.
     "therapy_sessions_sessionparticipant",
+    # The staff as it stood at a period's end (figures.statistics._staffing) is read from the accounts' history:
+    # pghistory writes a row there only with a write to the account, whose own trigger stamps (old and new clinic).
+    "kast_userevent",
 }
 
 

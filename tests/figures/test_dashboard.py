@@ -34,6 +34,7 @@ from tests.factories import (
     NoteFactory,
     TherapySessionFactory,
     UserFactory,
+    history_since_joining,
     link,
     open_first_period,
     put_in_treatment,
@@ -60,6 +61,7 @@ def caseload(gbg, therapist, colleague, other_clinic_therapist):
     """Göteborg, first quarter of 2025, with every figure worked out by hand in EXPECTED; noise in Malmö."""
     therapist.fte = Decimal("0.50")
     therapist.save(update_fields=["fte"])
+    history_since_joining(therapist)  # half time since she joined: in the quarter too
     session = TherapySessionFactory
     # c1 (Anna): contact 10 Jan, in treatment now; held 20 Jan (200 kr, paid) and 3 Feb (couple, 300 kr, unpaid),
     # missed 10 Feb, cancelled by the client 17 Feb; one held session marked as wrongly recorded does not count.

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -186,6 +187,8 @@ class Command(BaseCommand):
         return work
 
     def _staff(self) -> dict[str, Clinic]:
+        from demo.clients import staff_joined
+
         clinics = {
             code: Clinic.objects.update_or_create(code=code, defaults={"name": name, **CLINIC_PROFILES[code]})[0]
             for name, code in CLINICS
@@ -204,6 +207,7 @@ class Command(BaseCommand):
                     "is_staff": role == Role.ADMIN,
                     "is_superuser": role == Role.ADMIN,
                     "is_active": True,
+                    "date_joined": staff_joined(timezone.localdate()),
                 },
             )
             user.set_password(DEMO_PASSWORD)
