@@ -62,8 +62,9 @@ def staff(gbg, mlm):
     return anna, bertil, cecilia, david
 
 
-def staffing(clinic, period) -> tuple[Decimal, int]:
-    counted = statistics._staffing(Scope(*period, clinic=clinic))
+def staffing(clinic, period: tuple[datetime.date, datetime.date]) -> tuple[Decimal | None, int]:
+    start, end = period
+    counted = statistics._staffing(Scope(start, end, clinic=clinic))
     return counted["fte"], counted["n"]
 
 
