@@ -53,13 +53,22 @@ class MeetingForm(forms.ModelForm):
         self.fields["invited"].choices = [c for c in self.fields["invited"].choices if c[0]]
 
 
+#: A hidden field the page sends (what it showed) missing or garbled: a page from before a change, or a crafted POST.
+#: Shown above the form (clients/_form_errors.html shows hidden fields' errors), since no field is there to mark.
+OUT_OF_DATE = _("This page is out of date. Reload it and enter your changes again.")
+
+
 class AttendanceForm(forms.Form):
     """One row per invited participant, each a radio list: all participants in one POST.
 
     `seen` is the attendance as the page showed it (groups.services.attendance_seen), so that a leader's save
     does not silently replace what another leader recorded meanwhile."""
 
-    seen = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    seen = forms.CharField(
+        max_length=64,
+        widget=forms.HiddenInput,
+        error_messages={"required": OUT_OF_DATE, "max_length": OUT_OF_DATE},
+    )
 
     def __init__(self, *args, members: list[GroupMember], initial_presence: dict[int, str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,7 +96,12 @@ class AttendanceForm(forms.Form):
 
 class NoteForm(forms.ModelForm):
     # The version the page was opened at (0: no draft yet), so that a save from a stale page is refused.
-    version = forms.IntegerField(min_value=0, max_value=2**31 - 1, widget=forms.HiddenInput)
+    version = forms.IntegerField(
+        min_value=0,
+        max_value=2**31 - 1,
+        widget=forms.HiddenInput,
+        error_messages={key: OUT_OF_DATE for key in ("required", "invalid", "min_value", "max_value")},
+    )
 
     class Meta:
         model = GroupNote

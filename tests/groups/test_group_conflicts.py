@@ -20,6 +20,8 @@ from tests.groups.test_groups import DAY, TODAY, _attendance_post, _write_note
 
 pytestmark = pytest.mark.django_db
 
+#: groups.forms.OUT_OF_DATE, by its text (the catalogue is looked up under the language of each assertion).
+OUT_OF_DATE = "This page is out of date. Reload it and enter your changes again."
 ATTENDANCE_CHANGED = "Another leader recorded the attendance meanwhile. It is shown below: check it and save again."
 
 
@@ -78,6 +80,8 @@ def test_a_bad_version_is_a_form_error_and_nothing_is_saved(client, therapist, p
     assert response.status_code == 400
     assert "version" in response.context["note_form"].errors
     assert not GroupNote.objects.exists()
+    with translation.override("sv"):
+        assert translation.gettext(OUT_OF_DATE) in response.content.decode()
 
 
 def test_attendance_recorded_meanwhile_by_another_leader_is_shown_not_replaced(
@@ -124,6 +128,9 @@ def test_a_missing_seen_field_is_refused_on_the_form(client, therapist, programm
     assert response.status_code == 400
     assert "seen" in response.context["attendance_form"].errors
     assert not GroupAttendance.objects.exists()
+    # Said above the form: a hidden field has nowhere else to show its error.
+    with translation.override("sv"):
+        assert translation.gettext(OUT_OF_DATE) in response.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
