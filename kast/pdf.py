@@ -213,7 +213,9 @@ def _let_go(*, keep: int) -> None:
     - The worker's sockets (its listening socket, the connection of the request that started the process,
       its database connection): a connection closed by the worker stays open while another process holds
       it, so the other end (a proxy, the browser, PostgreSQL) would wait for an end that never came. Only
-      the pipe to the worker (`keep`) stays.
+      the pipe to the worker (`keep`) stays. The worker's objects that still name those descriptors are
+      never used here, and the process ends by os._exit (multiprocessing), so none of them closes a
+      descriptor number the layout has since reused for a file of its own.
     """
     for name in _WORKER_SIGNALS:
         if hasattr(signal, name):
