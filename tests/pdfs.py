@@ -67,4 +67,9 @@ def assert_parsed_fast_and_laid_out_alike(html: str) -> None:
         line, column = error.position
         raise AssertionError(f"Not XML ({error}): {html.splitlines()[line - 1][column - 60 : column + 20]!r}") from None
     assert pdf.xhtml_root(html) is not None
+    # kast.pdf._document sets what WeasyPrint's HTML() sets after its parser: the same attributes, no more, no fewer.
+    from weasyprint import HTML
+
+    own = HTML(string=html, base_url="http://testserver/", url_fetcher=pdf._fetcher())
+    assert sorted(vars(pdf._document(html, "http://testserver/"))) == sorted(vars(own))
     assert box_geometry(html, fast=True) == box_geometry(html, fast=False)

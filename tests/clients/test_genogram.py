@@ -586,8 +586,12 @@ def test_for_print_fits_the_drawing_to_the_width_or_the_height_in_proportion():
 def test_for_print_keeps_a_label_as_text_never_markup():
     """The label leaves the SVG as the text it is (the template escapes it): nothing of it becomes a tag."""
     evil = '<script>alert("x")</script>'
-    printed = for_print(render_svg(layout([Person("x", evil, "female", 0)], []), title="t"), width=174, max_height=230)
+    person = Person('x"><script>', evil, "female", 0)
+    printed = for_print(render_svg(layout([person], []), title="t"), width=174, max_height=230)
 
     assert evil[:12] + "…" in [label.text for label in printed.labels]
+    # The person's id, in attributes, and the full label, in the person's <title>, are escaped again on the way out.
+    assert parse(printed.svg).find(f".//{NS}g[@data-person-id]").get("data-person-id") == 'x"><script>'
+    assert parse(printed.svg).find(f".//{NS}g[@data-person-id]/{NS}title").text == evil
     assert "<script" not in printed.svg
     assert not [e for e in parse(printed.svg).iter() if e.tag.endswith("script")]

@@ -185,25 +185,22 @@ def _running(pid: int) -> bool:
     return pid in [child.pid for child in multiprocessing.active_children()]
 
 
-def _slow_then_real(html, base_url):
-    import time
-
-    from kast import pdf
-
-    time.sleep(0.5)
-    return pdf._REAL_LAY_OUT(html, base_url)
-
-
 def test_two_threads_printing_at_once_each_get_their_own_document(monkeypatch, new_layout_process):
     """A threaded server's second print, while the worker's layout process is busy, gets a process of its own
     (stopped after it), never the first's document or a wait in its queue."""
     import multiprocessing
     import threading
+    import time
 
     from kast import pdf
 
-    monkeypatch.setattr(pdf, "_REAL_LAY_OUT", pdf._lay_out, raising=False)
-    monkeypatch.setattr(pdf, "_lay_out", _slow_then_real)
+    real = pdf._lay_out
+
+    def slow_then_real(html, base_url):  # run in the forked process: a closure is fine, nothing is pickled
+        time.sleep(0.5)
+        return real(html, base_url)
+
+    monkeypatch.setattr(pdf, "_lay_out", slow_then_real)
     texts = {}
 
     def print_one(word):
