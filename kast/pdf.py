@@ -187,7 +187,11 @@ def _serve(connection: Connection) -> None:
     First it lets go of what it inherited from the worker but is not its own (`_let_go`), and freezes the rest
     (gc.freeze): the cyclic collector, which runs many times during a layout, would otherwise walk the worker's
     whole heap (Django, the cached figures) each time, writing to every page of it and so copying each shared
-    page; only the layouts' own objects are collected.
+    page; only the layouts' own objects are collected. And those only between documents: during a layout the
+    collector would walk the boxes made so far again and again (they live until the PDF is written) for
+    nothing (a layout's few cycles are freed when it ends); so it is off while a document is laid out, and the
+    cycles are collected after the PDF is sent, while the worker answers the request (about a twelfth of an
+    intake summary's layout; docs/performance.md).
     """
     _let_go(keep=connection.fileno())
     gc.freeze()
@@ -196,7 +200,13 @@ def _serve(connection: Connection) -> None:
             html, base_url = connection.recv()
         except EOFError:  # the worker closed its end (or ended): nothing more to print
             return
-        connection.send(_lay_out(html, base_url))
+        gc.disable()
+        try:
+            answer = _lay_out(html, base_url)
+        finally:
+            gc.enable()
+        connection.send(answer)
+        gc.collect()
 
 
 #: The signals a server's worker may handle itself (gunicorn: a graceful stop, a reload, a log reopen).

@@ -156,6 +156,40 @@ def test_the_layout_process_leaves_the_inherited_heap_to_the_worker(monkeypatch,
     assert pdf.gc.get_freeze_count() == 0
 
 
+def test_the_layout_process_collects_cycles_between_documents_not_during_one(monkeypatch, new_layout_process):
+    """The cyclic collector is off while a document is laid out (it would walk the growing tree of boxes again and
+    again) and runs once the PDF is sent, so the process does not grow from document to document."""
+    import gc
+    import multiprocessing
+
+    from kast import pdf
+
+    # In the layout process: whether the collector was on during each layout, and how often it collected.
+    enabled_during_layout = multiprocessing.get_context("fork").Array("i", [-1, -1])
+    collected = multiprocessing.get_context("fork").Value("i", 0)
+    documents = multiprocessing.get_context("fork").Value("i", 0)
+    real_lay_out, real_collect = pdf._lay_out, gc.collect
+
+    def lay_out(html, base_url):
+        enabled_during_layout[documents.value] = int(gc.isenabled())
+        documents.value += 1
+        return real_lay_out(html, base_url)
+
+    def collect(*args):
+        collected.value += 1
+        return real_collect(*args)
+
+    monkeypatch.setattr(pdf, "_lay_out", lay_out)
+    monkeypatch.setattr(pdf.gc, "collect", collect)
+
+    assert "Ett" in _pdf_text(pdf.write_pdf("<p>Ett</p>", base_url="http://testserver/"))
+    assert "Två" in _pdf_text(pdf.write_pdf("<p>Två</p>", base_url="http://testserver/"))
+
+    assert list(enabled_during_layout) == [0, 0]
+    assert collected.value >= 1  # after the first document (the second's may still be running)
+    assert gc.isenabled()  # the worker's own collector is untouched
+
+
 def _pdf_text(pdf: bytes) -> str:
     from pypdf import PdfReader
 
