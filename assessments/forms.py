@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Item, ItemKind, TimePoint
 from assessments.services import DECLINED
-from kast.forms import DateInput
+from kast.forms import OUT_OF_DATE, DateInput
 from kast.validators import not_before_1900
 
 DECLINED_LABEL = _("Don't want to answer")
@@ -26,10 +26,22 @@ def _encode(value: object) -> str:
 
 
 class QuestionnaireForm(forms.Form):
-    """Leaving an item empty is "not answered"; "don't want to answer" is an answer of its own."""
+    """Leaving an item empty is "not answered"; "don't want to answer" is an answer of its own.
 
-    def __init__(self, *args, items: list[Item], stored: dict[str, object] | None = None, **kwargs):
+    `answers_version` is the fingerprint of the stored answers the page was read with
+    (assessments.services.answers_digest): a save replaces every answer, so one made from a page read before
+    someone else's save (the clinic tablet, another tab, a colleague) must replace nothing.
+    """
+
+    answers_version = forms.CharField(
+        max_length=64, widget=forms.HiddenInput, error_messages={"required": OUT_OF_DATE, "max_length": OUT_OF_DATE}
+    )
+
+    def __init__(
+        self, *args, items: list[Item], stored: dict[str, object] | None = None, answers_version: str = "", **kwargs
+    ):
         super().__init__(*args, **kwargs)
+        self.initial["answers_version"] = answers_version
         self.items = items
         stored = stored or {}
         for item in items:
@@ -127,10 +139,3 @@ class EnteredInErrorForm(forms.Form):
             "are kept in the record but no longer count in any figure."
         ),
     )
-
-
-class QuestionnaireDraftForm(QuestionnaireForm):
-    """The whole questionnaire as autosaved (js/autosave.js): every item, since a save replaces the answers, and
-    the fingerprint of the answers the page was read with (assessments.services.answers_digest)."""
-
-    answers_version = forms.CharField(widget=forms.HiddenInput, max_length=64)

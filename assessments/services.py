@@ -298,11 +298,17 @@ def tablet_open(*, actor: Actor, code: str, device_tablet_id: int | None = None)
 
 
 @transaction.atomic
-def tablet_submit(*, actor: Actor, tablet: TabletCode, answers: dict[str, Any], submit: bool) -> None:
+def tablet_submit(
+    *, actor: Actor, tablet: TabletCode, answers: dict[str, Any], submit: bool, expected_digest: str | None = None
+) -> None:
     """The client's answers from the tablet, saved on behalf of the code's therapist. Submitting uses up the
-    code (the view then ends the device's access)."""
+    code (the view then ends the device's access). With `expected_digest`, as answers_save."""
     answers_save(
-        actor=actor.acting_as(tablet.created_by), administration=tablet.administration, answers=answers, submit=submit
+        actor=actor.acting_as(tablet.created_by),
+        administration=tablet.administration,
+        answers=answers,
+        submit=submit,
+        expected_digest=expected_digest,
     )
     # The client answered alone on the tablet: say so where the answers are read.
     Administration.objects.filter(pk=tablet.administration_id).update(filled_by=FilledBy.CLIENT)

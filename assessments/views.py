@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -12,17 +13,35 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from assessments import selectors, services
-from assessments.forms import EnteredInErrorForm, QuestionnaireDraftForm, QuestionnaireForm, StartForm, TabletCodeForm
+from assessments.forms import EnteredInErrorForm, QuestionnaireForm, StartForm, TabletCodeForm
 from clients.selectors import get_client_for
 from kast.autosave import autosave_response
+from kast.locking import EditConflict
 from kast.models import AccessLogEntry
+
+if TYPE_CHECKING:
+    from assessments.models import Administration, Item
 
 Action = AccessLogEntry.Action
 security_log = logging.getLogger("kast.security")
+
+#: A save (or submission) from a page read before someone else saved answers: nothing replaced, the answers typed
+#: kept in the form. Saving them again then replaces the stored ones, knowingly.
+ANSWERED_MEANWHILE = gettext_lazy(
+    "Answers to this questionnaire were saved elsewhere (the clinic tablet, another tab or a colleague) after this "
+    "page was opened, so nothing was saved. Your answers are still below: save again to replace the stored ones "
+    "with them, or reload the page to see the stored ones."
+)
+#: The same, said to the client on the tablet.
+ANSWERED_MEANWHILE_TABLET = gettext_lazy(
+    "Your therapist saved answers to this questionnaire while you were answering, so nothing was sent. Your answers "
+    "are still below: look them over and send them again."
+)
 
 
 def client_questionnaires(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
@@ -70,13 +89,25 @@ def fill(request: HttpRequest, administration_id: int) -> HttpResponse:
         context["rows"] = selectors.answer_rows(administration)
         return render(request, "assessments/answers.html", context)
     items = selectors.items_for(administration)
-    form = QuestionnaireForm(request.POST or None, items=items, stored=selectors.stored_answers(administration))
+    form = QuestionnaireForm(
+        request.POST or None,
+        items=items,
+        stored=selectors.stored_answers(administration),
+        answers_version=services.answers_digest(administration),
+    )
+    status = 200
     if request.method == "POST" and form.is_valid():
         submit = "submit" in request.POST
         try:
             services.answers_save(
-                actor=request.actor, administration=administration, answers=form.answers(), submit=submit
+                actor=request.actor,
+                administration=administration,
+                answers=form.answers(),
+                submit=submit,
+                expected_digest=form.cleaned_data["answers_version"],
             )
+        except EditConflict:
+            form, status = _answered_meanwhile(request, administration, items, str(ANSWERED_MEANWHILE)), 409
         except ValidationError as error:
             _errors_to_fields(form, error)
         else:
@@ -84,15 +115,28 @@ def fill(request: HttpRequest, administration_id: int) -> HttpResponse:
             if submit:
                 return redirect("assessments:client", client_id=administration.client_id)
             return redirect("assessments:fill", administration_id=administration.pk)
-    context |= {"form": form, "answers_version": services.answers_digest(administration)}
-    return render(request, "assessments/fill.html", context, status=400 if form.errors else 200)
+    context |= {"form": form}
+    return render(request, "assessments/fill.html", context, status=400 if status == 200 and form.errors else status)
+
+
+def _answered_meanwhile(
+    request: HttpRequest, administration: Administration, items: list[Item], message: str
+) -> QuestionnaireForm:
+    """The form with the answers typed on this page, now at the stored answers' fingerprint, and why nothing was
+    saved: the next save is made knowing that it replaces the answers saved meanwhile."""
+    data = request.POST.copy()
+    data["answers_version"] = services.answers_digest(administration)
+    form = QuestionnaireForm(data, items=items)
+    form.is_valid()
+    form.add_error(None, message)
+    return form
 
 
 @require_POST
 def fill_autosave(request: HttpRequest, administration_id: int) -> JsonResponse:
     """The answers saved in the background (js/autosave.js), never submitted; the service logs the save."""
     administration = selectors.get_administration_for(request, administration_id, action=None)
-    form = QuestionnaireDraftForm(request.POST, items=selectors.items_for(administration))
+    form = QuestionnaireForm(request.POST, items=selectors.items_for(administration))
     return autosave_response(
         form,
         lambda data: services.answers_save(
@@ -202,11 +246,25 @@ def tablet_form(request: HttpRequest) -> HttpResponse:
         return redirect("assessments:tablet")
     administration = tablet.administration
     items = selectors.items_for(administration)
-    form = QuestionnaireForm(request.POST or None, items=items, stored=selectors.stored_answers(administration))
+    form = QuestionnaireForm(
+        request.POST or None,
+        items=items,
+        stored=selectors.stored_answers(administration),
+        answers_version=services.answers_digest(administration),
+    )
+    status = 200
     if request.method == "POST" and form.is_valid():
         submit = "submit" in request.POST
         try:
-            services.tablet_submit(actor=request.actor, tablet=tablet, answers=form.answers(), submit=submit)
+            services.tablet_submit(
+                actor=request.actor,
+                tablet=tablet,
+                answers=form.answers(),
+                submit=submit,
+                expected_digest=form.cleaned_data["answers_version"],
+            )
+        except EditConflict:
+            form, status = _answered_meanwhile(request, administration, items, str(ANSWERED_MEANWHILE_TABLET)), 409
         except ValidationError as error:
             _errors_to_fields(form, error)
         else:
@@ -216,7 +274,9 @@ def tablet_form(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your answers are saved. You can go on or send them when you are ready."))
             return redirect("assessments:tablet_form")
     context = {"form": form, "administration": administration}
-    return render(request, "assessments/tablet_form.html", context, status=400 if form.errors else 200)
+    return render(
+        request, "assessments/tablet_form.html", context, status=400 if status == 200 and form.errors else status
+    )
 
 
 def tablet_done(request: HttpRequest) -> HttpResponse:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client
 from groups.models import GroupMeeting, GroupMember, GroupNote, GroupProgramme, Part, Presence
 from groups.selectors import attendance_seen
-from kast.forms import DateInput
+from kast.forms import OUT_OF_DATE, DateInput
 from kast.models import Role, User
 from sessions.forms import TimeInput
 
@@ -51,11 +51,6 @@ class MeetingForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["invited"].choices = [c for c in self.fields["invited"].choices if c[0]]
-
-
-#: A hidden field the page sends (what it showed) missing or garbled: a page from before a change, or a crafted POST.
-#: Shown above the form (clients/_form_errors.html shows hidden fields' errors), since no field is there to mark.
-OUT_OF_DATE = _("This page is out of date. Reload it and enter your changes again.")
 
 
 class AttendanceForm(forms.Form):

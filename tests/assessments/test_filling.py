@@ -101,6 +101,11 @@ def fill_url(administration) -> str:
     return reverse("assessments:fill", args=[administration.pk])
 
 
+def as_read(administration, data: dict) -> dict:
+    """`data` as the page posts it: with the fingerprint of the answers stored when it was read."""
+    return {**data, "answers_version": services.answers_digest(administration)}
+
+
 def start(client, case, time_point):
     return client.post(reverse("assessments:start", args=[case.pk]), {"time_point": time_point})
 
@@ -249,7 +254,7 @@ def valid_stored() -> dict[str, tuple]:
 def test_saving_stores_each_kind_in_its_column_and_only_the_answered_items(client, therapist, started):
     client.force_login(therapist)
 
-    response = client.post(fill_url(started), {**valid_answers(), "save": ""})
+    response = client.post(fill_url(started), as_read(started, {**valid_answers(), "save": ""}))
 
     assert response.status_code == 302
     assert response["Location"] == fill_url(started)
@@ -271,15 +276,18 @@ def test_declining_stores_an_answer_without_a_value(client, therapist, started):
 
     response = client.post(
         fill_url(started),
-        {
-            "item_has_partner": DECLINED,
-            "item_wellbeing": DECLINED,
-            "item_freq_pornography": DECLINED,
-            "declined_problem_behaviours": "on",
-            "declined_last_buying_sex": "on",
-            "declined_own_words": "on",
-            "save": "",
-        },
+        as_read(
+            started,
+            {
+                "item_has_partner": DECLINED,
+                "item_wellbeing": DECLINED,
+                "item_freq_pornography": DECLINED,
+                "declined_problem_behaviours": "on",
+                "declined_last_buying_sex": "on",
+                "declined_own_words": "on",
+                "save": "",
+            },
+        ),
     )
 
     assert response.status_code == 302
@@ -305,10 +313,11 @@ def test_declining_stores_an_answer_without_a_value(client, therapist, started):
 
 def test_a_later_save_changes_an_answer_and_an_emptied_item_is_no_longer_answered(client, therapist, started):
     client.force_login(therapist)
-    client.post(fill_url(started), {**valid_answers(), "save": ""})
+    client.post(fill_url(started), as_read(started, {**valid_answers(), "save": ""}))
 
     response = client.post(
-        fill_url(started), {**valid_answers(), "item_has_partner": "no", "item_own_words": "", "save": ""}
+        fill_url(started),
+        as_read(started, {**valid_answers(), "item_has_partner": "no", "item_own_words": "", "save": ""}),
     )
 
     assert response.status_code == 302
@@ -321,7 +330,7 @@ def test_a_later_save_changes_an_answer_and_an_emptied_item_is_no_longer_answere
 def test_submitting_closes_the_questionnaire_and_shows_the_answers_read_only(client, therapist, started):
     client.force_login(therapist)
 
-    response = client.post(fill_url(started), {**valid_answers(), "submit": ""})
+    response = client.post(fill_url(started), as_read(started, {**valid_answers(), "submit": ""}))
 
     assert response.status_code == 302
     assert response["Location"] == reverse("assessments:client", args=[started.client_id])
@@ -404,7 +413,7 @@ def test_a_bad_answer_is_a_field_error_and_nothing_is_saved(client, therapist, s
         button: "",
     }
 
-    response = client.post(fill_url(started), data)
+    response = client.post(fill_url(started), as_read(started, data))
 
     assert response.status_code == 400
     assert list(response.context["form"].errors) == [field]
@@ -415,7 +424,9 @@ def test_a_bad_answer_is_a_field_error_and_nothing_is_saved(client, therapist, s
 def test_a_value_and_declined_together_are_refused_with_a_message_saying_so(client, therapist, started):
     client.force_login(therapist)
 
-    response = client.post(fill_url(started), {"item_own_words": "Både och", "declined_own_words": "on", "save": ""})
+    response = client.post(
+        fill_url(started), as_read(started, {"item_own_words": "Både och", "declined_own_words": "on", "save": ""})
+    )
 
     assert response.status_code == 400
     with translation.override("sv"):
@@ -487,7 +498,8 @@ def test_a_crafted_answer_to_a_question_the_client_does_not_get_is_not_stored(cl
     client.force_login(therapist)
 
     response = client.post(
-        fill_url(administration), {"item_freq_buying_sex": "3", "item_has_partner": "no", "save": ""}
+        fill_url(administration),
+        as_read(administration, {"item_freq_buying_sex": "3", "item_has_partner": "no", "save": ""}),
     )
 
     assert response.status_code == 302
@@ -619,7 +631,15 @@ def test_a_graded_answer_outside_its_scale_is_a_field_error(client, therapist, b
 
     response = client.post(
         fill_url(follow_up),
-        {"item_satisfaction_overall": outside, "item_recommend_to_friend": "yes", "item_wellbeing": "4", "submit": ""},
+        as_read(
+            follow_up,
+            {
+                "item_satisfaction_overall": outside,
+                "item_recommend_to_friend": "yes",
+                "item_wellbeing": "4",
+                "submit": "",
+            },
+        ),
     )
 
     assert response.status_code == 400
@@ -638,7 +658,8 @@ def test_a_graded_answer_on_its_scale_is_kept(client, therapist, buyer):
     client.force_login(therapist)
 
     response = client.post(
-        fill_url(follow_up), {"item_satisfaction_overall": "5", "item_satisfaction_amount": "2", "save": ""}
+        fill_url(follow_up),
+        as_read(follow_up, {"item_satisfaction_overall": "5", "item_satisfaction_amount": "2", "save": ""}),
     )
 
     assert response.status_code == 302

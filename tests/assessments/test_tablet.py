@@ -18,6 +18,7 @@ from assessments.models import Administration, Answer, FilledBy, TabletCode, Tim
 from assessments.services import TABLET_CODE_ALPHABET, TABLET_SESSION_KEY, version_for
 from clients.models import CaseStatus, StatusChange
 from kast.models import AccessLogEntry
+from tests.assessments.test_filling import as_read
 from tests.factories import ClientFactory, open_first_period
 
 pytestmark = pytest.mark.django_db
@@ -202,7 +203,9 @@ def test_the_tablet_saves_then_submits_and_the_code_is_used_up(client, therapist
     open_code(tablet, code)
     form_url = reverse("assessments:tablet_form")
 
-    saved = tablet.post(form_url, {"item_has_partner": "yes", "item_wellbeing": "2", "save": ""})
+    saved = tablet.post(
+        form_url, as_read(questionnaire, {"item_has_partner": "yes", "item_wellbeing": "2", "save": ""})
+    )
 
     assert saved.status_code == 302
     assert saved["Location"] == form_url
@@ -211,7 +214,10 @@ def test_the_tablet_saves_then_submits_and_the_code_is_used_up(client, therapist
 
     sent = tablet.post(
         form_url,
-        {"item_has_partner": "yes", "item_wellbeing": "3", "item_own_words": "Från plattan.", "submit": ""},
+        as_read(
+            questionnaire,
+            {"item_has_partner": "yes", "item_wellbeing": "3", "item_own_words": "Från plattan.", "submit": ""},
+        ),
     )
 
     assert sent.status_code == 302
@@ -260,7 +266,8 @@ def test_a_bad_answer_on_the_tablet_is_a_field_error_and_nothing_is_saved(client
     open_code(tablet, code_for(client, questionnaire))
 
     response = tablet.post(
-        reverse("assessments:tablet_form"), {"item_has_partner": "yes", "item_wellbeing": "7", "submit": ""}
+        reverse("assessments:tablet_form"),
+        as_read(questionnaire, {"item_has_partner": "yes", "item_wellbeing": "7", "submit": ""}),
     )
 
     assert response.status_code == 400
@@ -290,7 +297,9 @@ def test_a_code_that_expires_while_the_tablet_has_it_open_stops_working(client, 
     open_code(tablet, code_for(client, questionnaire))
     TabletCode.objects.update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
 
-    response = tablet.post(reverse("assessments:tablet_form"), {"item_has_partner": "no", "submit": ""})
+    response = tablet.post(
+        reverse("assessments:tablet_form"), as_read(questionnaire, {"item_has_partner": "no", "submit": ""})
+    )
 
     assert response.status_code == 302
     assert response["Location"] == reverse("assessments:tablet")
@@ -324,7 +333,8 @@ def test_a_code_opens_only_its_own_questionnaire(client, therapist, questionnair
     open_code(tablet, code_a)
 
     response = tablet.post(
-        reverse("assessments:tablet_form"), {"item_has_partner": "no", "item_own_words": "Svar A", "submit": ""}
+        reverse("assessments:tablet_form"),
+        as_read(questionnaire, {"item_has_partner": "no", "item_own_words": "Svar A", "submit": ""}),
     )
 
     assert response.status_code == 302
@@ -453,7 +463,7 @@ def test_a_graded_answer_outside_its_scale_on_the_tablet_is_a_field_error(client
 
     response = tablet.post(
         reverse("assessments:tablet_form"),
-        {"item_satisfaction_amount": "6", "item_seek_similar_again": "yes", "submit": ""},
+        as_read(follow_up, {"item_satisfaction_amount": "6", "item_seek_similar_again": "yes", "submit": ""}),
     )
 
     assert response.status_code == 400

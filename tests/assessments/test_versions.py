@@ -23,6 +23,7 @@ from assessments.models import (
 from assessments.services import answers_save, version_for
 from clients.models import CaseStatus
 from kast.actor import Actor
+from tests.assessments.test_filling import as_read
 from tests.factories import ClientFactory, open_first_period
 
 pytestmark = pytest.mark.django_db
@@ -323,7 +324,8 @@ def test_answers_keep_their_version_when_a_new_one_is_published(client, therapis
     assert "Hur mår du just nu?" in older_page.content.decode()
     assert "item_sleep" not in older_page.context["form"].fields
     saved = client.post(
-        reverse("assessments:fill", args=[older.pk]), {"item_wellbeing": "3", "item_has_children": "no", "submit": ""}
+        reverse("assessments:fill", args=[older.pk]),
+        as_read(older, {"item_wellbeing": "3", "item_has_children": "no", "submit": ""}),
     )
     assert saved.status_code == 302
     assert list(older.answers.order_by("item__position").values_list("item", "value_bool", "value_int")) == [
@@ -340,7 +342,7 @@ def test_answers_keep_their_version_when_a_new_one_is_published(client, therapis
     newer_page = client.get(started["Location"])
     assert "Hur mår du i dag?" in newer_page.content.decode()
     assert "item_sleep" in newer_page.context["form"].fields
-    client.post(started["Location"], {"item_wellbeing": "4", "item_sleep": "5", "save": ""})
+    client.post(started["Location"], as_read(newer, {"item_wellbeing": "4", "item_sleep": "5", "save": ""}))
     assert list(newer.answers.order_by("item__position").values_list("item", "value_int")) == [
         (item(draft, "wellbeing").pk, 4),
         (item(draft, "sleep").pk, 5),

@@ -38,7 +38,7 @@ from figures.suppression import (
 from figures.views import REFUSED
 from kast.models import AccessLogEntry, Role
 from sessions.models import Attendance
-from tests.assessments.test_filling import administration_of, fill_url, valid_answers
+from tests.assessments.test_filling import administration_of, as_read, fill_url, valid_answers
 from tests.factories import ClientFactory, TherapySessionFactory, UserFactory, open_first_period, put_in_treatment
 from tests.figures.test_reports import administer, period
 
@@ -474,7 +474,7 @@ def started(client_record):
 def test_the_manager_sees_the_day_of_a_submitted_questionnaire_not_its_minute(client, therapist, manager, started):
     client.force_login(therapist)
     client.get(reverse("clients:detail", args=[started.client_id]))
-    client.post(fill_url(started), {**valid_answers(), "submit": ""})
+    client.post(fill_url(started), as_read(started, {**valid_answers(), "submit": ""}))
     entry = AccessLogEntry.objects.get(action=AccessLogEntry.Action.UPDATE, object_type="assessments.administration")
     assert entry.reason == "submitted" and entry.day_only
     client.force_login(manager)

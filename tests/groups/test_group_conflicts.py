@@ -20,7 +20,7 @@ from tests.groups.test_groups import DAY, TODAY, _attendance_post, _write_note
 
 pytestmark = pytest.mark.django_db
 
-#: groups.forms.OUT_OF_DATE, by its text (the catalogue is looked up under the language of each assertion).
+#: kast.forms.OUT_OF_DATE, by its text (the catalogue is looked up under the language of each assertion).
 OUT_OF_DATE = "This page is out of date. Reload it and enter your changes again."
 ATTENDANCE_CHANGED = "Another leader recorded the attendance meanwhile. It is shown below: check it and save again."
 

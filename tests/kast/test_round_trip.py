@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from assessments.models import Administration, Answer, ItemKind
 from assessments.selectors import items_for
+from assessments.services import answers_digest
 from clients.models import Client as Record
 from clients.models import DeepInterviewSection
 from kast.models import TEXT_MAX_LENGTH
@@ -109,7 +110,7 @@ def test_free_text_answer_of_a_questionnaire(staff, client_record):
     @given(text=st.text(characters, min_size=1, max_size=4000).filter(str.strip))
     def save(text):
         with rolled_back():
-            _post(staff, url, {f"item_{item.code}": text})
+            _post(staff, url, {f"item_{item.code}": text, "answers_version": answers_digest(administration)})
             assert Answer.objects.get(administration=administration, item=item).value_text == text.strip()
 
     save()
