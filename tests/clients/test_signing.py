@@ -306,3 +306,42 @@ def test_the_prints_say_who_signed_each_part_when_and_its_addenda(client, therap
     signature = childhood.index(signed_line(section, "Bertil Berg"))
     assert signature < childhood.index(addendum_line(section.addenda.get()) + " Tillägg om Borås.")
     assert "Osignerad text. " + _("Not signed") in text
+
+
+# -- the record's overview ---------------------------------------------------------------------------------------------
+
+
+def overview(client, record) -> str:
+    html = client.get(reverse("clients:detail", args=[record.pk])).content.decode()
+    return re.sub(r"\s+", " ", html)
+
+
+def test_the_record_s_overview_says_nothing_is_signed_yet(client, therapist, case, conversation, section):
+    client.force_login(therapist)
+
+    page = overview(client, case)
+
+    assert _("Not signed") in page
+    assert _("Read, or add an addendum") not in page
+    assert "av dem är signerad" not in page  # no section is signed
+
+
+def test_the_record_s_overview_says_who_signed_the_assessment_and_how_many_sections_are_signed(
+    client, therapist, signed_parts
+):
+    conversation, _childhood = signed_parts
+    case = conversation.episode.client
+    relationships = DeepInterviewSectionFactory(client=case, section="relationships", text="Också signerad.")
+    services.interview_section_sign(
+        actor=Actor.for_user(therapist), client=case, section="relationships", version=relationships.version
+    )
+    client.force_login(therapist)
+
+    page = overview(client, case)
+
+    assert signed_line(conversation, therapist) in page
+    assert _("Not signed") not in page
+    assert _("Read, or add an addendum") in page
+    # Three sections written: childhood and relationships signed (so done), puberty neither.
+    assert _("%(done)s of %(total)s sections done.") % {"done": 2, "total": 9} in page
+    assert "2 av dem är signerade." in page
