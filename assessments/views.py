@@ -89,12 +89,7 @@ def fill(request: HttpRequest, administration_id: int) -> HttpResponse:
         context["rows"] = selectors.answer_rows(administration)
         return render(request, "assessments/answers.html", context)
     items = selectors.items_for(administration)
-    form = QuestionnaireForm(
-        request.POST or None,
-        items=items,
-        stored=selectors.stored_answers(administration),
-        answers_version=services.answers_digest(administration),
-    )
+    form = _questionnaire_form(request, administration, items)
     status = 200
     if request.method == "POST" and form.is_valid():
         submit = "submit" in request.POST
@@ -117,6 +112,16 @@ def fill(request: HttpRequest, administration_id: int) -> HttpResponse:
             return redirect("assessments:fill", administration_id=administration.pk)
     context |= {"form": form}
     return render(request, "assessments/fill.html", context, status=400 if status == 200 and form.errors else status)
+
+
+def _questionnaire_form(request: HttpRequest, administration: Administration, items: list[Item]) -> QuestionnaireForm:
+    """The questionnaire with its stored answers (or those posted), and the fingerprint of the answers it is read with."""
+    return QuestionnaireForm(
+        request.POST or None,
+        items=items,
+        stored=selectors.stored_answers(administration),
+        answers_version=services.answers_digest(administration),
+    )
 
 
 def _answered_meanwhile(
@@ -246,12 +251,7 @@ def tablet_form(request: HttpRequest) -> HttpResponse:
         return redirect("assessments:tablet")
     administration = tablet.administration
     items = selectors.items_for(administration)
-    form = QuestionnaireForm(
-        request.POST or None,
-        items=items,
-        stored=selectors.stored_answers(administration),
-        answers_version=services.answers_digest(administration),
-    )
+    form = _questionnaire_form(request, administration, items)
     status = 200
     if request.method == "POST" and form.is_valid():
         submit = "submit" in request.POST
