@@ -190,8 +190,8 @@ def _serve(connection: Connection) -> None:
     page; only the layouts' own objects are collected. And those only between documents: during a layout the
     collector would walk the boxes made so far again and again (they live until the PDF is written) for
     nothing (a layout's few cycles are freed when it ends); so it is off while a document is laid out, and the
-    cycles are collected after the PDF is sent, while the worker answers the request (about a twelfth of an
-    intake summary's layout; docs/performance.md).
+    cycles are collected after the PDF is sent, while the worker answers the request (about 7 % of an intake
+    summary's layout; docs/performance.md).
     """
     _let_go(keep=connection.fileno())
     gc.freeze()
