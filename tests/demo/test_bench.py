@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 from django_otp import devices_for_user
@@ -145,3 +147,12 @@ def test_the_bench_prints_the_yearly_report_by_post_as_the_dashboards_button_doe
 
     assert (printed.status_code, printed["Content-Type"]) == (200, "application/pdf")
     assert refused.status_code == 403
+
+
+def test_the_pages_asked_for_are_measured_with_the_two_floors_and_an_unknown_one_is_refused():
+    keys = ["floor", "layout", "login", "start", "pdf", "year_pdf"]
+
+    assert bench._chosen(keys, "") == keys
+    assert bench._chosen(keys, "year_pdf, pdf") == ["floor", "layout", "pdf", "year_pdf"]
+    with pytest.raises(CommandError, match="No page pfd"):
+        bench._chosen(keys, "pdf,pfd")

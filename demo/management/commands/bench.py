@@ -200,6 +200,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--runs", type=int, default=3, help="Timed runs per page and size; the median is reported.")
         parser.add_argument(
+            "--pages",
+            default="",
+            help="Only these pages, by key, comma-separated (e.g. pdf,year_pdf: the two PDFs), besides the two floors "
+            "every page is measured against; all pages when empty.",
+        )
+        parser.add_argument(
             "--connections", type=int, default=2 * cores, help="Concurrent connections (twice the cores)."
         )
         parser.add_argument(
@@ -255,7 +261,9 @@ class Command(BaseCommand):
                 "load_average_before": [round(x, 2) for x in load_before],
                 "load_average_after": [round(x, 2) for x in os.getloadavg()],
             },
-            "settings": {name: options[name] for name in ("duration", "warm_up", "runs", "connections", "workers")},
+            "settings": {
+                name: options[name] for name in ("duration", "warm_up", "runs", "connections", "workers", "pages")
+            },
             "sizes": results,
             "table": _table(results),
             "seconds": round(time.monotonic() - started),
@@ -274,7 +282,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\nwrk, {connections} connections, {options['runs']} runs per page and size (full and tenth in turn):"
         )
+        chosen = _chosen([page["key"] for page in prepared["full"]["pages"]], options["pages"])
         for index, page in enumerate(prepared["full"]["pages"]):
+            if page["key"] not in chosen:
+                continue
             pages = {key: size["pages"][index] for key, size in prepared.items()}
             # A slow page gets longer runs, so each still has enough requests for a 95th percentile (and
             # the warm-up reaches every worker): the expected latency under load, from the single request.
@@ -560,6 +571,19 @@ def _data_counts() -> dict[str, int]:
         "questionnaires": Administration.objects.count(),
         "answers": Answer.objects.count(),
     }
+
+
+#: The pages every other page is compared with (the table's ratios): always measured.
+FLOORS = ("floor", "layout")
+
+
+def _chosen(keys: list[str], asked: str) -> list[str]:
+    """The keys of the pages to measure: those asked for (all when none) and the floors, in the pages' order."""
+    wanted = {key.strip() for key in asked.split(",") if key.strip()}
+    unknown = wanted - set(keys)
+    if unknown:
+        raise CommandError(f"No page {', '.join(sorted(unknown))}: the pages are {', '.join(keys)}.")
+    return [key for key in keys if not wanted or key in wanted or key in FLOORS]
 
 
 def _table(results: dict) -> list[dict]:
