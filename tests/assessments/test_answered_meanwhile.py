@@ -90,6 +90,7 @@ def test_a_save_from_a_page_read_before_the_tablet_saved_replaces_nothing(
     page = response.content.decode()
     assert in_swedish(ANSWERED_MEANWHILE) in page
     assert "Från skrivbordet." in page  # what was typed here is still in the form
+    assert "Rätta de markerade fälten" not in page  # no field is marked: the message says what happened instead
     # The page now carries the stored answers' fingerprint: saving again replaces them, knowingly.
     assert page_fingerprint(response) == answers_digest(questionnaire)
 
@@ -141,4 +142,15 @@ def test_a_page_without_its_fingerprint_is_out_of_date_and_saves_nothing(client,
 
     assert response.status_code == 400
     assert in_swedish(OUT_OF_DATE) in response.content.decode()
+    assert "Rätta de markerade fälten" not in response.content.decode()
     assert own_words(questionnaire) == {}
+
+
+def test_a_field_error_still_asks_for_the_marked_fields_to_be_corrected(client, therapist, questionnaire):
+    client.force_login(therapist)
+    data = {"item_own_words": "Både och", "declined_own_words": "on", "save": ""}
+
+    response = client.post(fill_url(questionnaire), as_read(questionnaire, data))
+
+    assert response.status_code == 400
+    assert "Inget sparades. Rätta de markerade fälten." in response.content.decode()
