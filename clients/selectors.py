@@ -180,6 +180,10 @@ class SectionRow:
     def started(self) -> bool:
         return bool(self.entry and self.entry.text.strip())
 
+    @property
+    def signed(self) -> bool:
+        return bool(self.entry and self.entry.is_signed)
+
 
 def interview_sections(client: Client, *, addenda: bool = False) -> list[SectionRow]:
     """All template sections in the template's order, with what has been written so far (and, where the texts are

@@ -96,7 +96,7 @@ def _detail_context(request: HttpRequest, client: Client, **extra) -> dict:
         "assessment": selectors.current_assessment(client),
         "sections_done": sum(row.done for row in sections),
         "sections_total": len(sections),
-        "sections_signed": sum(bool(row.entry and row.entry.is_signed) for row in sections),
+        "sections_signed": sum(row.signed for row in sections),
         "transition_form": TransitionForm(client=client) if TransitionForm.offered(client) else None,
         "can_end": client.status == CaseStatus.IN_TREATMENT,
         "can_reopen": client.status in FINISHED,
