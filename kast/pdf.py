@@ -6,7 +6,9 @@ the font set-up: one FontConfiguration per process, and one small document laid 
 its first fork, so that fontconfig, Pango and the embedded font are loaded once, not in every child.
 The HTML is compacted before layout (`for_print`): the whitespace between tags and the SVG titles and
 descriptions (screen-reader text for the page; a PDF draws neither) are nodes WeasyPrint parses, styles and
-lays out for nothing. docs/performance.md ("PDFs") has the profile behind each of these.
+lays out for nothing. And every element is matched against a user-agent stylesheet cut down to the elements a
+print has (static/css/print-ua.css), not WeasyPrint's for all of HTML. docs/performance.md ("PDFs") has the
+profile behind each of these.
 
 The layout runs in a process forked from the worker (so it starts warm, with WeasyPrint and the stylesheet
 already loaded) and kept for the next documents (`_LayoutProcess`); a layout that takes longer than
@@ -78,16 +80,42 @@ def _print_stylesheet() -> CSS:
     return CSS(filename=finders.find("css/print.css"), font_config=_font_config())
 
 
+@functools.cache
+def _user_agent_stylesheet() -> CSS:
+    """WeasyPrint's user-agent stylesheet cut down to what can apply to a print (static/css/print-ua.css says why)."""
+    from weasyprint import CSS
+
+    return CSS(filename=finders.find("css/print-ua.css"), font_config=_font_config())
+
+
+@functools.cache
+def _print_document_class() -> type[HTML]:
+    """WeasyPrint's HTML document with the prints' user-agent stylesheet in place of its own.
+
+    `_ua_stylesheets` is the hook WeasyPrint's HTML class gives for it (its own forms stylesheet is added the same
+    way). tests/kast/test_print_ua.py fails if a WeasyPrint upgrade stops calling it; each print's tests, if the
+    print would look different with WeasyPrint's own stylesheet (tests.pdfs.assert_laid_out_as_by_weasyprint_alone).
+    """
+    from weasyprint import HTML
+
+    class PrintHTML(HTML):  # type: ignore[misc]  # WeasyPrint has no type hints: HTML is Any to mypy
+        def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
+            return [_user_agent_stylesheet()]
+
+    return PrintHTML
+
+
 #: A page with the print stylesheet's fonts in each weight and style, and an SVG text: laid out once per worker.
 WARM_UP_HTML = "<p>Å <b>ä</b> <i>ö</i></p><table class='figures'><tr><td>1</td></tr></table><svg><text>1</text></svg>"
 
 
 @functools.cache
 def _warm() -> None:
-    """Lay out one small document in the worker, so every child forked from it starts with the fonts loaded."""
-    from weasyprint import HTML
-
-    HTML(string=WARM_UP_HTML).write_pdf(stylesheets=[_print_stylesheet()], font_config=_font_config())
+    """Lay out one small document in the worker, so every child forked from it starts with the fonts loaded (and
+    both stylesheets parsed)."""
+    _print_document_class()(string=WARM_UP_HTML).write_pdf(
+        stylesheets=[_print_stylesheet()], font_config=_font_config()
+    )
 
 
 _SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
@@ -134,15 +162,16 @@ def _document(html: str, base_url: str) -> HTML:
     """WeasyPrint's HTML document, from the tree parsed by expat when the HTML is also XML (see `xhtml_root`).
 
     What WeasyPrint's own HTML() does after its parser, done on our tree (a test checks the two documents
-    have the same attributes, and print the same).
+    have the same attributes, and print the same). Either way with the prints' user-agent stylesheet
+    (`_print_document_class`).
     """
     import cssselect2
-    from weasyprint import HTML
 
+    document_class = _print_document_class()
     root = xhtml_root(html)
     if root is None:
-        return HTML(string=html, base_url=base_url, url_fetcher=_fetcher())
-    document = HTML.__new__(HTML)
+        return document_class(string=html, base_url=base_url, url_fetcher=_fetcher())
+    document = object.__new__(document_class)
     document.base_url = base_url  # the print templates have no <base>
     document.url_fetcher = _fetcher()
     document.media_type = "print"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 from kast import pdf
 
 
@@ -21,19 +23,28 @@ def capture_print_html(monkeypatch) -> list[str]:
     return captured
 
 
-def box_geometry(html: str, *, fast: bool) -> list[tuple]:
-    """Every box of the laid out document, page by page: its kind, place, size and text.
+def laid_out(html: str, *, parser: str = "ours", user_agent: str = "ours", styles: bool = False) -> list[tuple]:
+    """Every box of the laid out document, page by page: its kind, place, size and text (and with `styles`, every
+    computed style).
 
-    `fast`: from the tree expat parsed (kast.pdf._document), else from WeasyPrint's own HTML5 parser.
+    `parser`: "ours", the tree expat parsed (kast.pdf._document), or "weasyprint", its own HTML5 parser.
+    `user_agent`: "ours", the prints' user-agent stylesheet (static/css/print-ua.css), or "weasyprint", its own.
     """
     from weasyprint import HTML
+    from weasyprint.css.computed_values import COMPUTER_FUNCTIONS
+    from weasyprint.css.properties import INITIAL_NOT_COMPUTED, INITIAL_VALUES
 
+    # Every property, so each is worked out even where nothing has read it yet (a box's style is lazy); but the
+    # logical border widths, which WeasyPrint keeps as their physical sides and cannot work out on their own.
+    properties = [name for name in INITIAL_VALUES if name not in INITIAL_NOT_COMPUTED or name in COMPUTER_FUNCTIONS]
     pdf._warm()
-    document = (
-        pdf._document(html, "http://testserver/")
-        if fast
-        else HTML(string=html, base_url="http://testserver/", url_fetcher=pdf._fetcher())
-    )
+    document_class = pdf._print_document_class() if user_agent == "ours" else HTML
+    with mock.patch.object(pdf, "_print_document_class", lambda: document_class):
+        document = (
+            pdf._document(html, "http://testserver/")
+            if parser == "ours"
+            else document_class(string=html, base_url="http://testserver/", url_fetcher=pdf._fetcher())
+        )
     rendered = document.render(stylesheets=[pdf._print_stylesheet()], font_config=pdf._font_config())
     boxes: list[tuple] = []
 
@@ -46,6 +57,7 @@ def box_geometry(html: str, *, fast: bool) -> list[tuple]:
                 round(box.width or 0, 2),
                 round(box.height or 0, 2),
                 getattr(box, "text", None),
+                tuple((name, repr(box.style[name])) for name in properties) if styles else (),
             )
         )
         for child in getattr(box, "children", None) or []:
@@ -56,9 +68,10 @@ def box_geometry(html: str, *, fast: bool) -> list[tuple]:
     return boxes
 
 
-def assert_parsed_fast_and_laid_out_alike(html: str) -> None:
-    """The print's HTML is XML (so expat parses it, kast.pdf.xhtml_root) and lays out box for box as WeasyPrint's
-    own parse of it does."""
+def assert_laid_out_as_by_weasyprint_alone(html: str) -> None:
+    """The print's HTML is XML (so expat parses it, kast.pdf.xhtml_root) and lays out box for box as with
+    WeasyPrint's own parser and user-agent stylesheet; and with the prints' user-agent stylesheet (cut down to their
+    elements, static/css/print-ua.css) every box has every computed style it has with WeasyPrint's full one."""
     from xml.etree import ElementTree
 
     try:
@@ -72,4 +85,16 @@ def assert_parsed_fast_and_laid_out_alike(html: str) -> None:
 
     own = HTML(string=html, base_url="http://testserver/", url_fetcher=pdf._fetcher())
     assert sorted(vars(pdf._document(html, "http://testserver/"))) == sorted(vars(own))
-    assert box_geometry(html, fast=True) == box_geometry(html, fast=False)
+    assert laid_out(html) == laid_out(html, parser="weasyprint", user_agent="weasyprint")
+    # The styles compared on one parse: WeasyPrint's parser adds the <tbody> XML leaves to an anonymous box.
+    ours, weasyprints = laid_out(html, styles=True), laid_out(html, user_agent="weasyprint", styles=True)
+    assert len(ours) == len(weasyprints)
+    for box, expected in zip(ours, weasyprints, strict=True):
+        assert box == expected, next(
+            (
+                f"{box[0]} {box[5]!r}: {mine} != {theirs}"
+                for mine, theirs in zip(box[6], expected[6], strict=True)
+                if mine != theirs
+            ),
+            f"{box[:6]} != {expected[:6]}",
+        )

@@ -269,11 +269,11 @@ def test_the_extract_says_what_article_15_requires_beside_the_data(client, thera
 
 def test_the_extract_is_parsed_the_fast_way_and_laid_out_as_before(client, therapist, record, monkeypatch):
     """Its HTML is also XML: expat parses it (kast.pdf.xhtml_root), and the layout is the same box for box."""
-    from tests.pdfs import assert_parsed_fast_and_laid_out_alike, capture_print_html
+    from tests.pdfs import assert_laid_out_as_by_weasyprint_alone, capture_print_html
 
     printed = capture_print_html(monkeypatch)
     client.force_login(therapist)
     assert print_extract(client, record).status_code == 200
 
     (html,) = printed
-    assert_parsed_fast_and_laid_out_alike(html)
+    assert_laid_out_as_by_weasyprint_alone(html)

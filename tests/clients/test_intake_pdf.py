@@ -283,7 +283,7 @@ def test_the_submitted_start_questionnaire_is_in_the_pdf_once(client, therapist,
 def test_the_intake_summary_is_parsed_the_fast_way_and_laid_out_as_before(client, therapist, intake, monkeypatch):
     """Its HTML is also XML, so expat parses it instead of WeasyPrint's pure-Python parser (kast.pdf.xhtml_root),
     and the layout is the same box for box."""
-    from tests.pdfs import assert_parsed_fast_and_laid_out_alike, capture_print_html
+    from tests.pdfs import assert_laid_out_as_by_weasyprint_alone, capture_print_html
 
     printed = capture_print_html(monkeypatch)
     client.force_login(therapist)
@@ -291,4 +291,4 @@ def test_the_intake_summary_is_parsed_the_fast_way_and_laid_out_as_before(client
 
     (html,) = printed
     assert "<svg" in html and "genogram" in html
-    assert_parsed_fast_and_laid_out_alike(html)
+    assert_laid_out_as_by_weasyprint_alone(html)

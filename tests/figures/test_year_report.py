@@ -440,7 +440,7 @@ def test_a_tables_bars_are_in_proportion_and_a_hidden_figure_has_none():
 
 def test_the_yearly_report_is_parsed_the_fast_way_and_laid_out_as_before(client, manager, year_caseload, monkeypatch):
     """Its HTML, bars and notes included, is also XML: expat parses it (kast.pdf.xhtml_root), the layout is the same."""
-    from tests.pdfs import assert_parsed_fast_and_laid_out_alike, capture_print_html
+    from tests.pdfs import assert_laid_out_as_by_weasyprint_alone, capture_print_html
 
     printed = capture_print_html(monkeypatch)
     client.force_login(manager)
@@ -448,4 +448,4 @@ def test_the_yearly_report_is_parsed_the_fast_way_and_laid_out_as_before(client,
 
     (html,) = printed
     assert 'class="bar"' in html
-    assert_parsed_fast_and_laid_out_alike(html)
+    assert_laid_out_as_by_weasyprint_alone(html)

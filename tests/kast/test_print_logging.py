@@ -104,7 +104,7 @@ def test_the_button_makes_the_pdf_and_exactly_one_print_entry(printable):
 
 def test_every_print_is_parsed_the_fast_way_and_laid_out_as_before(printable, monkeypatch):
     """Each print's HTML is also XML, so expat parses it (kast.pdf.xhtml_root); the layout is the same box for box."""
-    from tests.pdfs import assert_parsed_fast_and_laid_out_alike, capture_print_html
+    from tests.pdfs import assert_laid_out_as_by_weasyprint_alone, capture_print_html
 
     user, _page, url, text = printable
     printed = capture_print_html(monkeypatch)
@@ -114,7 +114,7 @@ def test_every_print_is_parsed_the_fast_way_and_laid_out_as_before(printable, mo
     assert text in pdf_text(client.post(url))
 
     (html,) = printed
-    assert_parsed_fast_and_laid_out_alike(html)
+    assert_laid_out_as_by_weasyprint_alone(html)
 
 
 def test_a_pdf_not_made_in_time_says_so_and_logs_no_print(printable, settings):
