@@ -680,7 +680,9 @@ class AddendumDraft(models.Model):
     """An addendum being written: its author's alone, saved in the background until it is added.
 
     An addendum is final the moment it is added (Addendum refuses UPDATE), so its draft cannot be an Addendum
-    row; this row is, one per note and author, and the addendum's adding removes it in the same transaction.
+    row; this row is, one per note and author. The addendum's adding empties it in the same transaction and moves
+    its version on (never deletes it), so a save of the added text still on its way is refused, not made anew
+    (sessions.services._addendum_draft_emptied); the next addendum is written in the same row.
     """
 
     note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="addendum_drafts")

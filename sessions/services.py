@@ -11,6 +11,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -362,10 +363,24 @@ def addendum_add(*, actor: Actor, note: Note, text: str) -> Addendum:
     addendum = Addendum(note=note, author=actor.user, text=text.strip())
     addendum.full_clean()
     addendum.save()
-    # Its draft has done its work: added is final, and the next addendum starts afresh.
-    AddendumDraft.objects.filter(note=note, author=actor.user).delete()
+    _addendum_draft_emptied(note, actor.user)
     access_log_record(actor=actor, action=Action.UPDATE, obj=addendum, client_id=note.session.client_id)
     return addendum
+
+
+def _addendum_draft_emptied(note: Note, author: User) -> None:
+    """The author's addendum draft once the addendum is added: emptied, its version moved on, never deleted.
+
+    A deleted draft would start again at version 0, and a save still on its way from the page the addendum was
+    added on (its first autosave, sent just before the button) or from another tab read before the adding also
+    carries version 0 (or an older one): it would bring the added text back as a new draft. Against an emptied
+    draft whose version has moved on, every such save is stale and refused as a conflict (kast.locking). When
+    there is no draft yet, an empty one is made with version 1, for the same reason; a first save at the same
+    instant either meets it (a conflict) or is made first and then emptied here (get_or_create's second try).
+    """
+    draft, made = AddendumDraft.objects.get_or_create(note=note, author=author, defaults={"text": ""})
+    if not made:
+        AddendumDraft.objects.filter(pk=draft.pk).update(text="", version=F("version") + 1, updated_at=timezone.now())
 
 
 @transaction.atomic
@@ -380,7 +395,7 @@ def addendum_draft_save(*, actor: Actor, note: Note, version: int, text: str) ->
     draft = AddendumDraft.objects.filter(note=note, author=actor.user).first()
     now = timezone.now()
     if draft is None:
-        if version != 0:  # added meanwhile (in another tab), or a crafted version: this text would start anew
+        if version != 0:  # a crafted version (an added addendum leaves its draft emptied, not gone)
             raise EditConflict(AddendumDraft(note=note, author=actor.user, text="", version=0))
         draft = AddendumDraft(note=note, author=actor.user, text=text, updated_at=now)
         draft.full_clean(validate_constraints=False)

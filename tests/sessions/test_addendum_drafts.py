@@ -39,7 +39,14 @@ def test_the_draft_autosaves_comes_back_on_the_page_and_goes_when_the_addendum_i
 
     assert added.status_code == 302
     assert list(Addendum.objects.values_list("text", flat=True)) == ["Rättelse: 45 minuter."]
-    assert not AddendumDraft.objects.exists()
+    # Emptied, its version moved on (not deleted: see the next tests), and the next addendum starts from it.
+    assert AddendumDraft.objects.values_list("text", "version").get() == ("", 3)
+    page = client.get(reverse("sessions:detail", args=[signed_note.session_id]))
+    assert page.context["addendum_form"].initial["text"] == ""
+    assert 'name="version" value="3"' in page.content.decode()
+    assert _("The draft saves itself while you write.") in page.content.decode()  # no "last saved" for it
+    nxt = client.post(url(signed_note), {"text": "Ett andra tillägg.", "version": "3"})
+    assert (nxt.status_code, AddendumDraft.objects.get().text) == (200, "Ett andra tillägg.")
 
 
 def test_a_stale_addendum_draft_is_refused_with_the_saved_text(client, therapist, signed_note):
@@ -61,8 +68,27 @@ def test_a_draft_of_an_addendum_added_meanwhile_in_another_tab_is_a_conflict(cli
     stale = client.post(url(signed_note), {"text": "Skrivet i flik A. Och mer i flik B.", "version": "1"})
 
     assert stale.status_code == 409
-    assert stale.json()["version"] == 0  # "keep mine" starts a new draft, next to the addendum now added
-    assert not AddendumDraft.objects.exists()
+    assert stale.json()["texts"] == [{"label": _("Addendum"), "text": ""}]
+    assert AddendumDraft.objects.get().text == ""
+    # "Keep mine" saves the tab's text as a new draft, next to the addendum now added.
+    kept = client.post(url(signed_note), {"text": "Och mer i flik B.", "version": stale.json()["version"]})
+    assert (kept.status_code, AddendumDraft.objects.get().text) == (200, "Och mer i flik B.")
+
+
+def test_a_first_save_that_arrives_after_the_addendum_is_added_does_not_bring_its_text_back(
+    client, therapist, signed_note
+):
+    """The page's first autosave (version 0) sent just before "Add", reaching the server after the adding: without
+    a draft left behind its version 0 would start the added text again as a draft, offered on the next visit."""
+    client.force_login(therapist)
+    client.post(reverse("sessions:addendum", args=[signed_note.session_id]), {"text": "Rättelse: 45 minuter."})
+
+    late = client.post(url(signed_note), {"text": "Rättelse: 45 minuter.", "version": "0"})
+
+    assert late.status_code == 409
+    assert AddendumDraft.objects.values_list("text", "version").get() == ("", 1)
+    page = client.get(reverse("sessions:detail", args=[signed_note.session_id]))
+    assert page.context["addendum_form"].initial["text"] == ""
 
 
 def test_an_over_long_addendum_draft_is_400_with_the_fields_message(client, therapist, signed_note):
