@@ -363,13 +363,13 @@ def addendum_add(*, actor: Actor, note: Note, text: str) -> Addendum:
     addendum = Addendum(note=note, author=actor.user, text=text.strip())
     addendum.full_clean()
     addendum.save()
-    _addendum_draft_emptied(note, actor.user)
+    _addendum_draft_emptied(note)  # the author's: only the note's author adds to it (checked above)
     access_log_record(actor=actor, action=Action.UPDATE, obj=addendum, client_id=note.session.client_id)
     return addendum
 
 
-def _addendum_draft_emptied(note: Note, author: User) -> None:
-    """The author's addendum draft once the addendum is added: emptied, its version moved on, never deleted.
+def _addendum_draft_emptied(note: Note) -> None:
+    """The note's author's addendum draft once the addendum is added: emptied, its version moved on, never deleted.
 
     A deleted draft would start again at version 0, and a save still on its way from the page the addendum was
     added on (its first autosave, sent just before the button) or from another tab read before the adding also
@@ -378,7 +378,7 @@ def _addendum_draft_emptied(note: Note, author: User) -> None:
     there is no draft yet, an empty one is made with version 1, for the same reason; a first save at the same
     instant either meets it (a conflict) or is made first and then emptied here (get_or_create's second try).
     """
-    draft, made = AddendumDraft.objects.get_or_create(note=note, author=author, defaults={"text": ""})
+    draft, made = AddendumDraft.objects.get_or_create(note=note, author_id=note.author_id, defaults={"text": ""})
     if not made:
         AddendumDraft.objects.filter(pk=draft.pk).update(text="", version=F("version") + 1, updated_at=timezone.now())
 
