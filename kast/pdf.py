@@ -210,7 +210,7 @@ def _lay_out(html: str, base_url: str) -> tuple[tuple[str, Any], list[logging.Lo
     return result, records
 
 
-def _serve(connection: Connection) -> None:
+def _serve(connection: Connection, pipes: frozenset[tuple[int, int]]) -> None:
     """The layout process: lay out each document the worker sends, until the worker closes its end.
 
     First it lets go of what it inherited from the worker but is not its own (`_let_go`), and freezes the rest
@@ -222,7 +222,7 @@ def _serve(connection: Connection) -> None:
     cycles are collected after the PDF is sent, while the worker answers the request (about 7 % of an intake
     summary's layout; docs/performance.md).
     """
-    _let_go(keep=connection.fileno())
+    _let_go(keep=connection.fileno(), pipes=pipes)
     gc.freeze()
     while True:
         try:
@@ -242,36 +242,65 @@ def _serve(connection: Connection) -> None:
 _WORKER_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGABRT")
 
 
-def _let_go(*, keep: int) -> None:
+def _open_pipes() -> frozenset[tuple[int, int]]:
+    """The pipes this process has open, as (descriptor, inode), but its standard streams; none without /proc."""
+    try:
+        descriptors = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except OSError:
+        return frozenset()
+    pipes = set()
+    for fd in descriptors:
+        if fd > 2:
+            try:
+                status = os.fstat(fd)
+            except OSError:  # gone meanwhile (the directory's own descriptor)
+                continue
+            if stat.S_ISFIFO(status.st_mode):
+                pipes.add((fd, status.st_ino))
+    return frozenset(pipes)
+
+
+def _let_go(*, keep: int, pipes: frozenset[tuple[int, int]]) -> None:
     """What the layout process must not hold on to from the worker it was forked from.
 
     - The worker's signal handlers: gunicorn's would swallow a SIGTERM (a stop from the master, systemd or
       multiprocessing at the worker's exit), and the worker's exit would then wait on its layout process.
       Back to the defaults: a SIGTERM ends it. A Ctrl-C in a terminal is the worker's to handle: ignored here
-      (the process ends with its worker, when the pipe closes).
+      (the process ends with its worker, when the pipe closes). The worker's wake-up descriptor for signals
+      (gunicorn's pipe) goes too: a signal here must not write into the worker's pipe, nor into whatever
+      file later gets that descriptor's number here.
     - The worker's sockets (its listening socket, the connection of the request that started the process,
       its database connection): a connection closed by the worker stays open while another process holds
       it, so the other end (a proxy, the browser, PostgreSQL) would wait for an end that never came. Only
-      the pipe to the worker (`keep`) stays. The worker's objects that still name those descriptors are
-      never used here, and the process ends by os._exit (multiprocessing), so none of them closes a
-      descriptor number the layout has since reused for a file of its own.
+      the pipe to the worker (`keep`) stays.
+    - The worker's pipes (`pipes`: those it had open just before the fork, the same pipe by its inode), for the
+      same reason: a program the worker talks to through a pipe ends when the worker closes its end, and
+      would wait for ever while this process holds a copy (the browser tests' Playwright driver did, and so
+      did the test run at its end). The pipes multiprocessing makes for the fork itself are newer and stay.
+      The standard streams stay (where an error of the process is written).
+
+    The worker's objects that still name those descriptors are never used here, and the process ends by
+    os._exit (multiprocessing), so none of them closes a descriptor number the layout has since reused for a
+    file of its own.
     """
     for name in _WORKER_SIGNALS:
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.set_wakeup_fd(-1)
     try:
         descriptors = [int(fd) for fd in os.listdir("/proc/self/fd")]
-    except OSError:  # no /proc (not Linux): the sockets stay until the process ends
+    except OSError:  # no /proc (not Linux): the sockets and pipes stay until the process ends
         return
     for fd in descriptors:
         if fd == keep:
             continue
         try:
-            if stat.S_ISSOCK(os.fstat(fd).st_mode):
-                os.close(fd)
+            status = os.fstat(fd)
         except OSError:  # gone meanwhile (the directory's own descriptor)
             continue
+        if stat.S_ISSOCK(status.st_mode) or (stat.S_ISFIFO(status.st_mode) and (fd, status.st_ino) in pipes):
+            os.close(fd)
 
 
 class _LayoutProcess:
@@ -298,7 +327,8 @@ class _LayoutProcess:
     def start(self) -> None:
         fork = multiprocessing.get_context("fork")
         ours, theirs = fork.Pipe(duplex=True)
-        self.process = fork.Process(target=_serve, args=(theirs,), name="kast-pdf", daemon=True)
+        pipes = _open_pipes()  # before the fork's own pipes are made
+        self.process = fork.Process(target=_serve, args=(theirs, pipes), name="kast-pdf", daemon=True)
         self.process.start()
         theirs.close()  # the process keeps its copy
         self.connection, self.documents = ours, 0

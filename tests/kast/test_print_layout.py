@@ -292,3 +292,33 @@ def test_the_layout_process_holds_none_of_the_workers_sockets_or_signal_handlers
     finally:
         listener.close()
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_the_layout_process_holds_none_of_the_workers_pipes(new_layout_process):
+    """A program the worker talks to through a pipe ends when the worker closes its end; with the layout process
+    holding a copy of that end it waited for ever (the browser tests' Playwright driver, and the test run with
+    it, after a print). The layout process lets go of the pipes the worker had when it was forked."""
+    import os
+    import select
+
+    from kast import pdf
+
+    read_end, write_end = os.pipe()
+    try:
+        pdf.write_pdf("<p>Hej</p>", base_url="http://testserver/")
+        process = pdf._layout_process.process
+        held = {os.readlink(f"/proc/{process.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{process.pid}/fd")}
+        assert os.readlink(f"/proc/self/fd/{write_end}") not in held
+
+        os.close(write_end)
+        write_end = -1
+        readable, _, _ = select.select([read_end], [], [], 5)
+        assert readable == [read_end]  # the end of the pipe, at once: no other copy of its writing end is open
+        assert os.read(read_end, 1) == b""
+        assert process.is_alive()  # and the process goes on laying documents out
+        assert "Hej" in _pdf_text(pdf.write_pdf("<p>Hej</p>", base_url="http://testserver/"))
+        assert pdf._layout_process.process is process
+    finally:
+        os.close(read_end)
+        if write_end != -1:
+            os.close(write_end)
