@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.db import connections
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.otp import authenticator_for, current_code
@@ -26,6 +27,20 @@ PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's password
 
 #: axe-core impacts that fail a test (WCAG 2.1 AA is the target; minor and moderate are reported).
 BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+@pytest.fixture(scope="session")
+def playwright(playwright):
+    """pytest-playwright's, closing on its way out the database connections opened under its event loop.
+
+    While that loop runs, Django keeps the main thread's connections apart from those it had before (asgiref's
+    Local keeps a thread-critical value per async context once a loop is running), so a database test after the
+    first browser test on a worker opens a connection of its own. pytest-django closes the connections of the
+    thread as it finds them after the loop has stopped, the others stayed open, and dropping the worker's test
+    database at the end failed ("is being accessed by other users"; tests/browser/test_teardown.py).
+    """
+    yield playwright
+    connections.close_all()
 
 
 @pytest.fixture(scope="session")
