@@ -233,12 +233,16 @@
       schedule(0);
     });
 
-    // Leaving the page: one last save that outlives the page (keepalive).
+    // Leaving the page: one last save that outlives the page (keepalive). Not once signed out (it would be
+    // refused), and, like every save, it never follows a redirect: followed, the sign-out's redirect was a
+    // second visit to the login page, which started the login over while the user was signing in on it.
     function flush() {
       if (dirty && !submitting) {
         keepLocally();
-        if (url) {
-          fetch(url, { method: "POST", body: body(), keepalive: true, credentials: "same-origin" }).catch(function () {});
+        if (url && !signedOut) {
+          fetch(url, { method: "POST", body: body(), keepalive: true, redirect: "manual", credentials: "same-origin" }).catch(
+            function () {}
+          );
         }
       }
     }

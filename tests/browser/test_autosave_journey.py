@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
+from django.core.signals import request_started
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from playwright.sync_api import expect
@@ -91,6 +92,44 @@ def test_assessment_text_typed_past_the_idle_sign_out_is_saved_after_signing_in_
     saved = AssessmentConversation.objects.get(episode__client=case)
     assert saved.goals == "Sluta köpa sex. Kunna prata med partnern om det som hänt."
     assert page.evaluate(f"localStorage.getItem('kast-assessment-{case.pk}')") is None
+
+
+@pytest.mark.parametrize("page_knows", [True, False], ids=["told-signed-out", "not-yet-told"])
+def test_leaving_the_page_after_the_idle_sign_out_does_not_start_the_login_over(
+    page, login, live_server, case, page_knows
+):
+    """The last save when the page is left never follows the sign-out's redirect to the login page: that second
+    visit started the login over in the same session, so the code typed on the login page just opened was
+    refused ("Requested step 'token' is no longer valid") and the therapist stayed on the login page."""
+    login(case.responsible_therapist)
+    url = f"{live_server.url}/clients/{case.pk}/assessment/"
+    page.goto(url)
+    page.fill("#id_goals", "Sluta köpa sex.")
+    expect(page.locator("#autosave-status")).to_have_text(SAVED)
+    idle_for(21)
+    page.fill("#id_goals", "Sluta köpa sex. Kunna prata med partnern om det som hänt.")
+    if page_knows:  # its autosave was told; else the page is left before its next save
+        expect(page.locator("#autosave-status")).to_have_text(swedish(SIGNED_OUT))
+    requests = []  # as the server gets them: a request of a page being left is not the browser's page's any more
+
+    def arrived(environ, **kwargs):
+        requests.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], environ.get("QUERY_STRING", "")))
+
+    request_started.connect(arrived)
+    try:
+        page.goto(f"{live_server.url}/login/")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(1000)  # a save sent as the page went has arrived by now
+    finally:
+        request_started.disconnect(arrived)
+
+    assert [r for r in requests if r[1] == "/login/"] == [("GET", "/login/", "")], requests  # the navigation, once
+    saves = [method for method, path, _ in requests if path.startswith(f"/clients/{case.pk}/assessment/")]
+    # Told, the page sends nothing; not yet told, its last save is sent (when hidden and when left) and refused.
+    assert set(saves) == (set() if page_knows else {"POST"}), requests
+    login(case.responsible_therapist)
+    page.goto(url)
+    expect(page.locator("#id_goals")).to_have_value("Sluta köpa sex. Kunna prata med partnern om det som hänt.")
 
 
 def test_a_stale_second_tab_on_the_assessment_sees_both_texts_and_keeps_its_own(
