@@ -242,22 +242,26 @@ def _serve(connection: Connection, pipes: frozenset[tuple[int, int]]) -> None:
 _WORKER_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGABRT")
 
 
-def _open_pipes() -> frozenset[tuple[int, int]]:
-    """The pipes this process has open, as (descriptor, inode), but its standard streams; none without /proc."""
+def _open_descriptors() -> list[tuple[int, os.stat_result]]:
+    """Each descriptor this process has open, with its status; none without /proc (not Linux)."""
     try:
         descriptors = [int(fd) for fd in os.listdir("/proc/self/fd")]
     except OSError:
-        return frozenset()
-    pipes = set()
+        return []
+    open_ones = []
     for fd in descriptors:
-        if fd > 2:
-            try:
-                status = os.fstat(fd)
-            except OSError:  # gone meanwhile (the directory's own descriptor)
-                continue
-            if stat.S_ISFIFO(status.st_mode):
-                pipes.add((fd, status.st_ino))
-    return frozenset(pipes)
+        try:
+            open_ones.append((fd, os.fstat(fd)))
+        except OSError:  # gone meanwhile (the directory's own descriptor)
+            continue
+    return open_ones
+
+
+def _open_pipes() -> frozenset[tuple[int, int]]:
+    """The pipes this process has open, as (descriptor, inode), but its standard streams."""
+    return frozenset(
+        (fd, status.st_ino) for fd, status in _open_descriptors() if fd > 2 and stat.S_ISFIFO(status.st_mode)
+    )
 
 
 def _let_go(*, keep: int, pipes: frozenset[tuple[int, int]]) -> None:
@@ -288,18 +292,10 @@ def _let_go(*, keep: int, pipes: frozenset[tuple[int, int]]) -> None:
             signal.signal(getattr(signal, name), signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.set_wakeup_fd(-1)
-    try:
-        descriptors = [int(fd) for fd in os.listdir("/proc/self/fd")]
-    except OSError:  # no /proc (not Linux): the sockets and pipes stay until the process ends
-        return
-    for fd in descriptors:
-        if fd == keep:
-            continue
-        try:
-            status = os.fstat(fd)
-        except OSError:  # gone meanwhile (the directory's own descriptor)
-            continue
-        if stat.S_ISSOCK(status.st_mode) or (stat.S_ISFIFO(status.st_mode) and (fd, status.st_ino) in pipes):
+    for fd, status in _open_descriptors():  # without /proc (not Linux) the sockets and pipes stay until the end
+        if fd != keep and (
+            stat.S_ISSOCK(status.st_mode) or (stat.S_ISFIFO(status.st_mode) and (fd, status.st_ino) in pipes)
+        ):
             os.close(fd)
 
 

@@ -13,12 +13,9 @@ test here is one that pytest-django puts last, a test without the database mark 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
-from django.conf import settings
+from tests.own_run import run_pytest
 
 #: A browser test, in a folder with the browser tests' fixtures, as in tests/browser.
 BROWSER_TEST = """
@@ -58,32 +55,15 @@ def test_a_run_with_a_browser_test_then_a_database_test_drops_its_test_database(
     (tmp_path / "browser" / "conftest.py").write_text("from tests.browser.conftest import *  # noqa: F403\n")
     (tmp_path / "browser" / "test_journey.py").write_text(BROWSER_TEST)
     (tmp_path / "test_query.py").write_text(DATABASE_TESTS)
-    environment = {
-        **os.environ,
-        "PYTHONPATH": str(settings.BASE_DIR),
-        # pytest-django's suffix for the test database (test_..._teardown): not the name of any worker's.
-        "TOX_PARALLEL_ENV": "teardown",
-    }
-    environment.pop("PYTEST_ADDOPTS", None)
-
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-v",
-            str(tmp_path),
-            "-c",
-            str(settings.BASE_DIR / "pyproject.toml"),
-            "--rootdir",
-            str(tmp_path),
-            "-p",
-            "no:xdist",
-        ],
-        cwd=settings.BASE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
+    # pytest-django's suffix for the test database (test_..._teardown): not the name of any worker's.
+    result = run_pytest(
+        "-v",
+        str(tmp_path),
+        "--rootdir",
+        str(tmp_path),
+        "-p",
+        "no:xdist",
+        environment={"TOX_PARALLEL_ENV": "teardown"},
         timeout=300,
     )
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 
 from django.conf import settings
 
 from tests.log_sentinel import CLIENT_DATA
+from tests.own_run import run_pytest
 
 
 def test_the_capture_sees_what_the_console_writes(log_capture):
@@ -47,29 +45,7 @@ def test_a_test_that_logs_client_data_fails(tmp_path):
         "def test_saves_a_note():\n"
         "    logging.getLogger('sessions').warning('saved note: Klienten berättade SENTINEL-leak')\n"
     )
-    environment = {**os.environ, "PYTHONPATH": str(settings.BASE_DIR)}
-    environment.pop("PYTEST_ADDOPTS", None)
-
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            str(test_file),
-            "-c",
-            str(settings.BASE_DIR / "pyproject.toml"),
-            "--rootdir",
-            str(settings.BASE_DIR),
-            "-p",
-            "tests.log_sentinel",
-            "-q",
-        ],
-        cwd=settings.BASE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_pytest(str(test_file), "--rootdir", str(settings.BASE_DIR), "-p", "tests.log_sentinel", "-q")
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 passed, 1 error" in result.stdout
